@@ -1,0 +1,216 @@
+import type { ZodType } from "zod";
+import type { Broker, EnqueueOptions } from "./broker.js";
+import { InvalidArgumentsError, InvalidOptionError } from "./errors.js";
+import { currentGlobalBroker } from "./global-registry.js";
+import { getLogger, type Logger } from "./logger.js";
+import { Message } from "./message.js";
+import type { RetryWhen, Throws } from "./middleware/retries.js";
+import type { MessageOptions } from "./options.js";
+import { validateQueueName } from "./queue-names.js";
+
+/** An actor given where an actor name is expected (`onSuccess: otherActor`). */
+type ActorRef = string | { readonly actorName: string };
+
+/** The options of the middleware that ship with `@dq/core`, as actor options. */
+export interface MiddlewareActorOptions {
+  maxRetries?: number | null;
+  minBackoff?: number;
+  maxBackoff?: number;
+  retryWhen?: RetryWhen;
+  throws?: Throws;
+  onRetryExhausted?: ActorRef;
+  onSuccess?: ActorRef;
+  onFailure?: ActorRef;
+  maxAge?: number;
+  timeLimit?: number;
+  notifyShutdown?: boolean;
+  storeResults?: boolean;
+  resultTtl?: number;
+  pipeIgnore?: boolean;
+}
+
+/** What `actor(fn, options)` takes. Any other key must be an option some middleware declares. */
+export interface ActorOptions<P extends unknown[] = unknown[]> extends MiddlewareActorOptions {
+  /** The actor's name (default: the function's name). Must be unique on the broker. */
+  actorName?: string;
+  /** The queue (default `"default"`), matching `[a-zA-Z_][a-zA-Z0-9._-]*`. */
+  queueName?: string;
+  /** In-memory work-queue priority within a worker: lower runs first (default 0). */
+  priority?: number;
+  /** The broker to declare on (default: the global broker). */
+  broker?: Broker;
+  /** A zod schema of the argument tuple, checked on send and again when a worker receives it. */
+  schema?: ZodType<P>;
+  /** The actor's logger (default `dq.<actorName>`). */
+  logger?: Logger;
+  [option: string]: unknown;
+}
+
+/** Message options accepted by `messageWithOptions` / `sendWithOptions`. */
+export interface MessageWithOptions<P extends unknown[]> extends Omit<MessageOptions, "onSuccess" | "onFailure" | "onRetryExhausted"> {
+  args?: P;
+  kwargs?: Record<string, unknown>;
+  onSuccess?: ActorRef;
+  onFailure?: ActorRef;
+  onRetryExhausted?: ActorRef;
+}
+
+const RESERVED = new Set(["actorName", "queueName", "priority", "broker", "schema", "logger"]);
+const ACTOR_REFS = ["onSuccess", "onFailure", "onRetryExhausted"] as const;
+
+function refName(value: unknown, key: string): unknown {
+  if (value === undefined || value === null || typeof value === "string") return value;
+  if (typeof value === "function" || typeof value === "object") {
+    const name = (value as { actorName?: unknown }).actorName;
+    if (typeof name === "string") return name;
+  }
+  throw new InvalidOptionError(`option ${key} must be an actor or an actor name, got ${String(value)}`);
+}
+
+function normalizeRefs<T extends Record<string, unknown>>(options: T): T {
+  let out = options;
+  for (const key of ACTOR_REFS) {
+    if (key in options && typeof options[key] !== "string") {
+      if (out === options) out = { ...options };
+      (out as Record<string, unknown>)[key] = refName(options[key], key);
+    }
+  }
+  return out;
+}
+
+/**
+ * A function declared as an actor: callable (runs the function directly), and able to build and
+ * send messages that a worker runs. `P` is the argument tuple, `R` the (awaited) result type.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Actor<P extends unknown[] = unknown[], R = unknown> {
+  /** Runs the function directly, in this process. */
+  (...args: P): R | Promise<R>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class Actor<P extends unknown[] = unknown[], R = unknown> {
+  declare readonly actorName: string;
+  declare readonly queueName: string;
+  declare readonly priority: number;
+  /** The actor's options (middleware options such as `maxRetries`). */
+  declare readonly options: Readonly<Record<string, unknown>>;
+  declare readonly broker: Broker;
+  declare readonly fn: (...args: never[]) => unknown;
+  declare readonly logger: Logger;
+  declare readonly schema: ZodType<P> | undefined;
+
+  /**
+   * Use `actor(fn, options)`.
+   * @throws InvalidOptionError on a missing name, an invalid queue name or priority, or an option no middleware declares
+   */
+  constructor(fn: (...args: never[]) => unknown, options: ActorOptions<P> = {}) {
+    if (typeof fn !== "function") throw new InvalidOptionError(`actor() needs a function, got ${String(fn)}`);
+    const actorName = options.actorName ?? fn.name;
+    if (typeof actorName !== "string" || actorName === "") {
+      throw new InvalidOptionError("actor() needs a name: pass a named function or the `actorName` option");
+    }
+    const queueName = validateQueueName(options.queueName ?? "default");
+    const priority = options.priority ?? 0;
+    if (!Number.isInteger(priority)) throw new InvalidOptionError(`invalid priority ${String(priority)} for actor ${actorName}: expected an integer`);
+    const broker = options.broker ?? currentGlobalBroker();
+    const actorOptions: Record<string, unknown> = {};
+    const unknown: string[] = [];
+    for (const [key, value] of Object.entries(options)) {
+      if (RESERVED.has(key) || value === undefined) continue;
+      if (!broker.actorOptions.has(key)) unknown.push(key);
+      actorOptions[key] = value;
+    }
+    if (unknown.length) {
+      throw new InvalidOptionError(
+        `actor ${actorName}: unknown option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")}. ` +
+          `Did you forget to add a middleware to the broker? Known options: ${[...broker.actorOptions].sort().join(", ")}`,
+      );
+    }
+    const callable = function (this: unknown, ...args: P) {
+      return (fn as (...a: P) => R | Promise<R>).apply(this, args);
+    } as Actor<P, R>;
+    Object.setPrototypeOf(callable, new.target.prototype);
+    Object.defineProperties(callable, {
+      actorName: { value: actorName, enumerable: true },
+      queueName: { value: queueName, enumerable: true },
+      priority: { value: priority, enumerable: true },
+      options: { value: Object.freeze(normalizeRefs(actorOptions)), enumerable: true },
+      broker: { value: broker, enumerable: true },
+      fn: { value: fn, enumerable: true },
+      logger: { value: options.logger ?? getLogger(`dq.${actorName}`), enumerable: true },
+      schema: { value: options.schema, enumerable: true },
+    });
+    broker.declareActor(callable as unknown as Actor);
+    return callable;
+  }
+
+  /**
+   * Checks arguments against the actor's schema.
+   * @throws InvalidArgumentsError naming the actor and the failing path
+   */
+  validateArgs(args: readonly unknown[]): P {
+    if (!this.schema) return args as P;
+    const parsed = this.schema.safeParse(args);
+    if (parsed.success) return parsed.data;
+    const problems = parsed.error.issues.map((issue) => `args${issue.path.map((p) => `[${JSON.stringify(p)}]`).join("")}: ${issue.message}`).join("; ");
+    throw new InvalidArgumentsError(`invalid arguments for actor ${this.actorName}: ${problems}`, { cause: parsed.error });
+  }
+
+  /** @returns a message for these arguments, without sending it */
+  message(...args: P): Message<R> {
+    return this.messageWithOptions({ args });
+  }
+
+  /** @returns a message with these arguments and options, without sending it */
+  messageWithOptions(options: MessageWithOptions<P> = {}): Message<R> {
+    const { args = [] as unknown as P, kwargs = {}, ...rest } = options;
+    this.validateArgs(args);
+    return new Message<R>({
+      queueName: this.queueName,
+      actorName: this.actorName,
+      args,
+      kwargs,
+      options: normalizeRefs(rest as Record<string, unknown>) as MessageOptions,
+    });
+  }
+
+  /** Sends a message with these arguments. @returns the enqueued message */
+  send(...args: P): Promise<Message<R>> {
+    return this.sendWithOptions({ args });
+  }
+
+  /** Sends a message with these arguments and options; `delay` in ms. @returns the enqueued message */
+  sendWithOptions(options: MessageWithOptions<P> & EnqueueOptions = {}): Promise<Message<R>> {
+    const { delay, ...rest } = options;
+    try {
+      return this.broker.enqueue(this.messageWithOptions(rest as MessageWithOptions<P>), { delay });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Runs the function with a message's arguments (kwargs become a trailing object). */
+  invoke(args: readonly unknown[], kwargs: Record<string, unknown>): unknown {
+    const fn = this.fn as (...a: unknown[]) => unknown;
+    for (const _key in kwargs) return fn(...args, kwargs);
+    return fn(...args);
+  }
+
+  toString(): string {
+    return `Actor(${this.actorName})`;
+  }
+}
+
+/**
+ * Declares `fn` as an actor on the global broker (or `options.broker`).
+ * @example const add = actor(function add(x: number, y: number) { return x + y; });
+ */
+export function actor<S extends ZodType<unknown[]>, R>(
+  fn: (...args: S["_output"] & unknown[]) => R,
+  options: ActorOptions<S["_output"] & unknown[]> & { schema: S },
+): Actor<S["_input"] & unknown[], Awaited<R>>;
+export function actor<P extends unknown[], R>(fn: (...args: P) => R, options?: ActorOptions<P>): Actor<P, Awaited<R>>;
+export function actor(fn: (...args: never[]) => unknown, options?: ActorOptions): Actor {
+  return new Actor(fn, options);
+}

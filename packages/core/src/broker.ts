@@ -1,0 +1,342 @@
+import type { Actor } from "./actor.js";
+import type { Clock } from "./clock.js";
+import { systemClock } from "./clock.js";
+import type { Consumer, ConsumeOptions } from "./consumer.js";
+import { ActorNotFound, InvalidOptionError, MiddlewareError, Retry, Interrupt } from "./errors.js";
+import { getLogger, type Logger } from "./logger.js";
+import type { Message } from "./message.js";
+import type { AfterSignal, BeforeSignal, HookName, HookRest, Middleware } from "./middleware/middleware.js";
+import { canonicalQueueName, delayQueueName, validateQueueName } from "./queue-names.js";
+import type { ResultBackend } from "./results/result-backend.js";
+import { defaultMiddleware } from "./middleware/defaults.js";
+import { Results } from "./results/results.js";
+
+/** What every broker constructor takes. */
+export interface BrokerOptions {
+  /** The middleware list; Dramatiq's defaults when omitted. */
+  middleware?: Middleware[];
+  /** Where the broker and its worker log. */
+  logger?: Logger;
+  /** The clock for delays and timestamps (tests replace it). */
+  clock?: Clock;
+}
+
+/** What `enqueue` takes. */
+export interface EnqueueOptions {
+  /** Deliver the message after this many ms (through the `.DQ` queue with `eta`). */
+  delay?: number;
+}
+
+/** What `join` takes. */
+export interface JoinOptions {
+  /** Give up with `QueueJoinTimeout` after this many ms. */
+  timeout?: number;
+}
+
+/**
+ * What a broker implementation supports, for the conformance suite in `@dq/test-suite`.
+ */
+export interface BrokerCapabilities {
+  /** Delayed messages through `.DQ`. */
+  delay: boolean;
+  /** Dead-lettering on nack. */
+  deadLetters: boolean;
+  /** `join()` waits for in-flight messages too. */
+  exactJoin: boolean;
+  /** `requeue()` returns delivered messages to the queue. */
+  requeue: boolean;
+}
+
+type MiddlewareClass = abstract new (...args: never[]) => Middleware;
+
+const isControlFlow = (error: unknown) =>
+  MiddlewareError.isInstance(error) || Retry.isInstance(error) || Interrupt.isInstance(error);
+
+/**
+ * The broker contract: an actor registry, the middleware bus, and the I/O that each broker
+ * implements (`publish`, `consume`, `flush`, `flushAll`, `join`, `close`).
+ */
+export abstract class Broker {
+  /** Actors by name. */
+  readonly actors = new Map<string, Actor>();
+  /** Declared (canonical) queue names. */
+  readonly queues = new Set<string>();
+  /** Declared delay queue names. */
+  readonly delayQueues = new Set<string>();
+  /** The middleware, in order. */
+  readonly middleware: Middleware[] = [];
+  /** The union of every middleware's `actorOptions`. */
+  readonly actorOptions = new Set<string>();
+  readonly logger: Logger;
+  readonly clock: Clock;
+  private hookCache = new Map<HookName, Middleware[]>();
+
+  constructor(options: BrokerOptions = {}) {
+    this.logger = options.logger ?? getLogger(`dq.${new.target.name}`);
+    this.clock = options.clock ?? systemClock;
+    for (const middleware of options.middleware ?? defaultMiddleware()) this.addMiddleware(middleware);
+  }
+
+  /** What this broker supports (for the conformance suite). */
+  abstract get capabilities(): BrokerCapabilities;
+
+  /**
+   * Adds a middleware at the end, or before/after the first middleware of a class. Replays the
+   * declarations made so far to it.
+   * @throws InvalidOptionError when `before`/`after` names a class that is not installed, or both are given
+   */
+  addMiddleware(middleware: Middleware, position: { before?: MiddlewareClass; after?: MiddlewareClass } = {}): void {
+    const { before, after } = position;
+    if (before && after) throw new InvalidOptionError("addMiddleware takes `before` or `after`, not both");
+    const anchor = before ?? after;
+    if (anchor) {
+      const index = this.middleware.findIndex((m) => m instanceof anchor);
+      if (index < 0) throw new InvalidOptionError(`addMiddleware: no middleware of class ${anchor.name} is installed`);
+      this.middleware.splice(before ? index : index + 1, 0, middleware);
+    } else {
+      this.middleware.push(middleware);
+    }
+    for (const option of middleware.actorOptions) this.actorOptions.add(option);
+    this.hookCache.clear();
+    for (const actor of this.actors.values()) this.callHook(middleware, "afterDeclareActor", [this, actor]);
+    for (const queue of this.queues) this.callHook(middleware, "afterDeclareQueue", [this, queue]);
+    for (const queue of this.delayQueues) this.callHook(middleware, "afterDeclareDelayQueue", [this, queue]);
+  }
+
+  /** Removes a middleware instance (no effect when it is not installed). */
+  removeMiddleware(middleware: Middleware): void {
+    const index = this.middleware.indexOf(middleware);
+    if (index < 0) return;
+    this.middleware.splice(index, 1);
+    this.hookCache.clear();
+  }
+
+  private hooks(name: HookName): Middleware[] {
+    let list = this.hookCache.get(name);
+    if (!list) {
+      list = this.middleware.filter((m) => typeof m[name] === "function");
+      if (name.startsWith("after")) list.reverse();
+      this.hookCache.set(name, list);
+    }
+    return list;
+  }
+
+  private callHook(middleware: Middleware, name: HookName, args: unknown[]): void {
+    try {
+      const result = (middleware[name] as ((...a: unknown[]) => unknown) | undefined)?.apply(middleware, args);
+      if (result instanceof Promise) result.catch((error: unknown) => this.logHookError(middleware, name, error));
+    } catch (error) {
+      this.logHookError(middleware, name, error);
+    }
+  }
+
+  private logHookError(middleware: Middleware, name: string, error: unknown): void {
+    this.logger.error(`Unexpected failure in ${middleware.constructor.name}.${name}`, error);
+  }
+
+  /**
+   * Runs the `before<Signal>` hooks in middleware order. `MiddlewareError`s (e.g. `SkipMessage`),
+   * `Retry` and interrupts propagate; any other error is logged and swallowed. Returns a Promise
+   * only when a hook did.
+   */
+  emitBefore<S extends BeforeSignal>(signal: S, ...rest: HookRest<`before${Capitalize<S>}`>): void | Promise<void> {
+    const args = [this, ...rest];
+    const name = `before${signal[0]!.toUpperCase()}${signal.slice(1)}` as HookName;
+    const list = this.hooks(name);
+    for (let i = 0; i < list.length; i++) {
+      const middleware = list[i]!;
+      let result: unknown;
+      try {
+        result = (middleware[name] as (...a: unknown[]) => unknown).apply(middleware, args);
+      } catch (error) {
+        if (isControlFlow(error)) throw error;
+        this.logHookError(middleware, name, error);
+        continue;
+      }
+      if (result instanceof Promise) return this.emitBeforeAsync(name, list, i, result, args);
+    }
+  }
+
+  private async emitBeforeAsync(name: HookName, list: Middleware[], index: number, pending: Promise<unknown>, args: unknown[]): Promise<void> {
+    for (let i = index; i < list.length; i++) {
+      const middleware = list[i]!;
+      try {
+        await (i === index ? pending : (middleware[name] as (...a: unknown[]) => unknown).apply(middleware, args));
+      } catch (error) {
+        if (isControlFlow(error)) throw error;
+        this.logHookError(middleware, name, error);
+      }
+    }
+  }
+
+  /**
+   * Runs the `after<Signal>` hooks in reverse middleware order, logging and swallowing every
+   * error. Returns a Promise only when a hook did.
+   */
+  emitAfter<S extends AfterSignal>(signal: S, ...rest: HookRest<`after${Capitalize<S>}`>): void | Promise<void> {
+    const args = [this, ...rest];
+    const name = `after${signal[0]!.toUpperCase()}${signal.slice(1)}` as HookName;
+    const list = this.hooks(name);
+    for (let i = 0; i < list.length; i++) {
+      const middleware = list[i]!;
+      let result: unknown;
+      try {
+        result = (middleware[name] as (...a: unknown[]) => unknown).apply(middleware, args);
+      } catch (error) {
+        this.logHookError(middleware, name, error);
+        continue;
+      }
+      if (result instanceof Promise) return this.emitAfterAsync(name, list, i, result, args);
+    }
+  }
+
+  private async emitAfterAsync(name: HookName, list: Middleware[], index: number, pending: Promise<unknown>, args: unknown[]): Promise<void> {
+    for (let i = index; i < list.length; i++) {
+      const middleware = list[i]!;
+      try {
+        await (i === index ? pending : (middleware[name] as (...a: unknown[]) => unknown).apply(middleware, args));
+      } catch (error) {
+        this.logHookError(middleware, name, error);
+      }
+    }
+  }
+
+  /** Runs a declaration hook list synchronously; a returned Promise is observed for errors only. */
+  private emitDeclaration(name: HookName, args: unknown[]): void {
+    for (const middleware of this.hooks(name)) this.callHook(middleware, name, args);
+  }
+
+  /**
+   * Registers an actor and declares its queue.
+   * @throws InvalidOptionError when an actor of that name is already declared
+   */
+  declareActor(actor: Actor): void {
+    if (this.actors.has(actor.actorName)) {
+      throw new InvalidOptionError(`an actor named ${JSON.stringify(actor.actorName)} is already declared on this broker`);
+    }
+    this.emitDeclaration("beforeDeclareActor", [this, actor]);
+    this.declareQueue(actor.queueName);
+    this.actors.set(actor.actorName, actor);
+    this.emitDeclaration("afterDeclareActor", [this, actor]);
+  }
+
+  /**
+   * Declares a queue and its delay queue; no effect when already declared.
+   * @throws InvalidOptionError on an invalid queue name
+   */
+  declareQueue(queueName: string): void {
+    const name = canonicalQueueName(validateQueueName(queueName));
+    if (this.queues.has(name)) return;
+    this.emitDeclaration("beforeDeclareQueue", [this, name]);
+    this.queues.add(name);
+    this.onDeclareQueue(name);
+    this.emitDeclaration("afterDeclareQueue", [this, name]);
+    const delayName = delayQueueName(name);
+    this.delayQueues.add(delayName);
+    this.emitDeclaration("afterDeclareDelayQueue", [this, delayName]);
+  }
+
+  /** Called once per newly declared queue, for brokers that keep per-queue state. */
+  protected onDeclareQueue(_queueName: string): void {}
+
+  /**
+   * Enqueues a message, or delays it through the `.DQ` queue with `options.eta`.
+   * @returns the enqueued copy, carrying broker-added options (`eta`, `redisMessageId`)
+   * @throws QueueNotFound (stub) when the queue was never declared; ConnectionError when the server is unreachable
+   */
+  async enqueue<R>(message: Message<R>, options: EnqueueOptions = {}): Promise<Message<R>> {
+    const [prepared] = this.prepareForEnqueue([message], options.delay);
+    const before = this.emitBefore("enqueue", prepared!, options.delay);
+    if (before) await before;
+    await this.publish([prepared!]);
+    const after = this.emitAfter("enqueue", prepared!, options.delay);
+    if (after) await after;
+    return prepared!;
+  }
+
+  /**
+   * Enqueues many messages in one round trip where the broker supports it (Redis pipelines them).
+   * Hooks run for each message as with `enqueue`.
+   * @returns the enqueued copies, in order
+   */
+  async enqueueMany<R>(messages: readonly Message<R>[], options: EnqueueOptions = {}): Promise<Message<R>[]> {
+    const prepared = this.prepareForEnqueue(messages, options.delay);
+    for (const message of prepared) await this.emitBefore("enqueue", message, options.delay);
+    await this.publish(prepared);
+    for (const message of prepared) await this.emitAfter("enqueue", message, options.delay);
+    return prepared;
+  }
+
+  private prepareForEnqueue<R>(messages: readonly Message<R>[], delay: number | undefined): Message<R>[] {
+    if (delay !== undefined && (!Number.isFinite(delay) || delay < 0)) {
+      throw new InvalidOptionError(`invalid delay ${String(delay)}: a delay is a number of milliseconds >= 0`);
+    }
+    return messages.map((message) => {
+      let prepared = message;
+      if (delay) {
+        prepared = message.copy({ queueName: delayQueueName(message.queueName), options: { eta: this.clock.now() + delay } });
+      }
+      return this.decorateMessage(prepared);
+    });
+  }
+
+  /** Lets a broker add its own options to every enqueued message (Redis: `redisMessageId`). */
+  protected decorateMessage<R>(message: Message<R>): Message<R> {
+    return message;
+  }
+
+  /** Stores already-prepared messages on their queues (`message.queueName`, maybe `.DQ`). */
+  protected abstract publish(messages: readonly Message[]): Promise<void>;
+
+  /**
+   * Starts consuming a queue.
+   * @throws QueueNotFound when the queue was never declared
+   */
+  abstract consume(queueName: string, options?: ConsumeOptions): Consumer;
+
+  /** Drops every message of a queue, its delay queue and its dead letters. */
+  abstract flush(queueName: string): Promise<void>;
+
+  /** Drops every message of every declared queue. */
+  abstract flushAll(): Promise<void>;
+
+  /**
+   * Waits until a queue and its delay queue are empty (for tests).
+   * @throws QueueJoinTimeout after `timeout` ms
+   */
+  abstract join(queueName: string, options?: JoinOptions): Promise<void>;
+
+  /** Closes connections. The broker is not usable afterwards. */
+  async close(): Promise<void> {}
+
+  /**
+   * @throws ActorNotFound when no actor of that name is declared
+   */
+  getActor(actorName: string): Actor {
+    const actor = this.actors.get(actorName);
+    if (!actor) throw new ActorNotFound(`actor ${JSON.stringify(actorName)} is not declared on this broker`);
+    return actor;
+  }
+
+  getDeclaredActors(): string[] {
+    return [...this.actors.keys()];
+  }
+
+  getDeclaredQueues(): string[] {
+    return [...this.queues];
+  }
+
+  getDeclaredDelayQueues(): string[] {
+    return [...this.delayQueues];
+  }
+
+  /**
+   * @returns the backend of the first `Results` middleware
+   * @throws InvalidOptionError when no `Results` middleware is installed
+   */
+  getResultsBackend(): ResultBackend {
+    const results = this.middleware.find((m): m is Results => m instanceof Results);
+    if (!results) throw new InvalidOptionError("the broker has no Results middleware: add `new Results({ backend })` to read results");
+    return results.backend;
+  }
+}

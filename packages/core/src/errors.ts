@@ -1,0 +1,126 @@
+/**
+ * The error hierarchy of dq, mirroring Python Dramatiq's. Every class sets `name`, passes `cause`,
+ * and carries a `Symbol.for` marker so that `isInstance` still works when two copies of
+ * `@dq/core` are loaded in one process.
+ */
+
+const MARK = Symbol.for("dq.error");
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/** The root of every error dq raises. */
+export class DramatiqError extends Error {
+  /** Marker set by every dq error: the chain of class names this error belongs to. */
+  readonly [MARK]: readonly string[];
+
+  constructor(message = "", options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    const chain: string[] = [];
+    for (let proto: object | null = new.target.prototype as object; proto && proto !== Error.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+      chain.push((proto.constructor as { name: string }).name);
+    }
+    this[MARK] = chain;
+  }
+
+  /**
+   * `instanceof` that also recognises errors created by another copy of this package.
+   * @param error - any value
+   * @returns whether `error` is an instance of this class (by class name along the chain)
+   */
+  static isInstance<T extends ErrorClass>(this: T, error: unknown): error is InstanceType<T> {
+    if (error instanceof this) return true;
+    const chain = (error as { [MARK]?: readonly string[] } | null)?.[MARK];
+    return Array.isArray(chain) && chain.includes(this.name);
+  }
+}
+
+/** Base class of broker errors. */
+export class BrokerError extends DramatiqError {}
+
+/** A message names an actor this broker does not know. */
+export class ActorNotFound extends BrokerError {}
+
+/** An operation names a queue that was never declared. */
+export class QueueNotFound extends BrokerError {}
+
+/** `broker.join()` ran out of time before the queue drained. */
+export class QueueJoinTimeout extends BrokerError {}
+
+/** The broker could not reach its server, or lost it. */
+export class ConnectionError extends BrokerError {}
+
+/** An established connection to the server was closed. */
+export class ConnectionClosed extends ConnectionError {}
+
+/** A connection to the server could not be established. */
+export class ConnectionFailed extends ConnectionError {}
+
+/** Bytes or data that are not a valid dq/Dramatiq message. */
+export class DecodeError extends DramatiqError {
+  /** The raw data that failed to decode, when known. */
+  readonly data: unknown;
+  constructor(message: string, data?: unknown, options?: { cause?: unknown }) {
+    super(message, options);
+    this.data = data;
+  }
+}
+
+/** A rate limiter could not be acquired and `raiseOnFailure` was set. */
+export class RateLimitExceeded extends DramatiqError {}
+
+/**
+ * Thrown by an actor to ask for a retry; `delay` (ms) overrides the computed backoff.
+ * Retries count against `maxRetries` like any other failure, but are not logged as errors.
+ */
+export class Retry extends DramatiqError {
+  /** Milliseconds to wait before the retry, or undefined for the normal backoff. */
+  readonly delay: number | undefined;
+  constructor(options: { message?: string; delay?: number } = {}) {
+    super(options.message ?? "");
+    this.delay = options.delay;
+  }
+}
+
+/** Base class of result errors. */
+export class ResultError extends DramatiqError {}
+
+/** The result is not (yet) stored. */
+export class ResultMissing extends ResultError {}
+
+/** Waiting for a result ran past its timeout. */
+export class ResultTimeout extends ResultError {}
+
+/** The actor failed; the stored failure carries its error type and message. */
+export class ResultFailure extends ResultError {
+  /** The class name of the error the actor raised. */
+  readonly origExcType: string;
+  /** The message of the error the actor raised. */
+  readonly origExcMsg: string;
+  constructor(message: string, origExcType: string, origExcMsg: string) {
+    super(message);
+    this.origExcType = origExcType;
+    this.origExcMsg = origExcMsg;
+  }
+}
+
+/** Base class of errors that middleware raise to change control flow. */
+export class MiddlewareError extends DramatiqError {}
+
+/** Raised in `beforeProcessMessage` to skip a message (acked unless it was failed). */
+export class SkipMessage extends MiddlewareError {}
+
+/** Base class of interrupts: the running message was aborted from outside. */
+export class Interrupt extends DramatiqError {}
+
+/** The message ran longer than its time limit. */
+export class TimeLimitExceeded extends Interrupt {}
+
+/** The worker is shutting down and the actor asked to be notified. */
+export class Shutdown extends Interrupt {}
+
+/** An option value (of an actor, a middleware or an adapter) is invalid. */
+export class InvalidOptionError extends DramatiqError {}
+
+/** Actor arguments that do not match the actor's `schema`. */
+export class InvalidArgumentsError extends DramatiqError {}

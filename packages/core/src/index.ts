@@ -1,0 +1,76 @@
+/**
+ * @dq/core — Dramatiq for TypeScript: actors, messages, the middleware bus, the StubBroker and the
+ * Worker. Adapters (`@dq/broker-redis`, `@dq/broker-rabbitmq`, ...) implement its contracts.
+ */
+export { actor, Actor } from "./actor.js";
+export { GenericActor } from "./generic-actor.js";
+export { Message } from "./message.js";
+export { group, pipeline, Group, Pipeline } from "./composition.js";
+export { JSONEncoder, V8Encoder, getEncoder, setEncoder, pythonJson } from "./encoder.js";
+export { Broker } from "./broker.js";
+export { StubBroker } from "./stub-broker.js";
+export { getBroker, setBroker, registerBrokerScheme, getBrokerSchemes, brokerFromUrl } from "./global-broker.js";
+export { Consumer, MessageProxy } from "./consumer.js";
+export { Worker } from "./worker.js";
+export { Middleware } from "./middleware/middleware.js";
+export { AgeLimit } from "./middleware/age-limit.js";
+export { TimeLimit } from "./middleware/time-limit.js";
+export { ShutdownNotifications } from "./middleware/shutdown-notifications.js";
+export { Callbacks } from "./middleware/callbacks.js";
+export { Pipelines } from "./middleware/pipelines.js";
+export { Retries } from "./middleware/retries.js";
+export { CurrentMessage } from "./middleware/current-message.js";
+export { defaultMiddleware } from "./middleware/defaults.js";
+export { optionExplicit, optionOr } from "./middleware/option-lookup.js";
+export { Results } from "./results/results.js";
+export { ResultBackend, Missing, describeError } from "./results/result-backend.js";
+export { StubResultBackend } from "./results/stub-result-backend.js";
+export { getAbortSignal } from "./execution.js";
+export { computeBackoff, sleep, systemClock } from "./clock.js";
+export { createLogger, getLogger, setLoggerFactory } from "./logger.js";
+export { envInteger } from "./env.js";
+export { toApiKey, toApiOptions, toWireKey, toWireOptions } from "./options.js";
+export { canonicalQueueName, deadLetterQueueName, delayQueueName, isDelayQueueName, validateQueueName } from "./queue-names.js";
+export {
+  DramatiqError,
+  BrokerError,
+  ActorNotFound,
+  QueueNotFound,
+  QueueJoinTimeout,
+  ConnectionError,
+  ConnectionClosed,
+  ConnectionFailed,
+  DecodeError,
+  RateLimitExceeded,
+  Retry,
+  ResultError,
+  ResultMissing,
+  ResultTimeout,
+  ResultFailure,
+  MiddlewareError,
+  SkipMessage,
+  Interrupt,
+  TimeLimitExceeded,
+  Shutdown,
+  InvalidOptionError,
+  InvalidArgumentsError,
+} from "./errors.js";
+
+export type { ActorOptions, MessageWithOptions, MiddlewareActorOptions } from "./actor.js";
+export type { GenericActorMeta } from "./generic-actor.js";
+export type { MessageData, MessageFields, GetResultOptions } from "./message.js";
+export type { MessageOptions } from "./options.js";
+export type { CompositionResultOptions, GroupChild, GroupCompletionMiddleware } from "./composition.js";
+export type { Encoder } from "./encoder.js";
+export type { BrokerCapabilities, BrokerOptions, EnqueueOptions, JoinOptions } from "./broker.js";
+export type { StubBrokerOptions } from "./stub-broker.js";
+export type { BrokerFactory } from "./global-broker.js";
+export type { ConsumeOptions } from "./consumer.js";
+export type { WorkerOptions } from "./worker.js";
+export type { Awaitable, AfterSignal, BeforeSignal, ForkSpec, HookArgs, HookName, MiddlewareHooks, ProcessOutcome } from "./middleware/middleware.js";
+export type { RetriesOptions, RetryWhen, Throws } from "./middleware/retries.js";
+export type { ResultsOptions } from "./results/results.js";
+export type { ResultBackendOptions, StoredFailure } from "./results/result-backend.js";
+export type { Clock } from "./clock.js";
+export type { Logger } from "./logger.js";
+export type { ExecutionContext } from "./execution.js";

@@ -1,0 +1,180 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { getEncoder, preview } from "./encoder.js";
+import { DecodeError } from "./errors.js";
+import { toApiOptions, toWireOptions, type MessageOptions } from "./options.js";
+import type { ResultBackend } from "./results/result-backend.js";
+import { pipeline, type Pipeline } from "./composition.js";
+import { resolveResultBackend } from "./results/resolve.js";
+
+/** A message exactly as it travels: Dramatiq's seven snake_case keys, in this order. */
+export interface MessageData {
+  queue_name: string;
+  actor_name: string;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  options: Record<string, unknown>;
+  message_id: string;
+  message_timestamp: number;
+}
+
+/** The fields of a message in the camelCase API. */
+export interface MessageFields {
+  queueName: string;
+  actorName: string;
+  args?: readonly unknown[];
+  kwargs?: Record<string, unknown>;
+  options?: MessageOptions;
+  messageId?: string;
+  messageTimestamp?: number;
+}
+
+const plainObject = z.record(z.string(), z.unknown());
+
+/** Dramatiq's envelope: exactly these keys; Python's `Message(**fields)` rejects any other. */
+const messageEnvelope = z.strictObject({
+  queue_name: z.string().min(1),
+  actor_name: z.string().min(1),
+  args: z.array(z.unknown()),
+  kwargs: plainObject,
+  options: plainObject,
+  message_id: z.string().min(1).optional(),
+  message_timestamp: z.number().int().optional(),
+});
+
+/** Options to read a message's result. */
+export interface GetResultOptions {
+  /** The result backend; by default that of the global broker's `Results` middleware. */
+  backend?: ResultBackend;
+  /** Wait for the result instead of throwing `ResultMissing`. */
+  block?: boolean;
+  /** How long to wait when blocking, in ms (default 10 000). */
+  timeout?: number;
+}
+
+/**
+ * A message: which actor to run, with which arguments and options. Immutable but for `options`,
+ * which middleware update in place (as Dramatiq does). `R` is the type of the actor's result.
+ */
+export class Message<R = unknown> {
+  readonly queueName: string;
+  readonly actorName: string;
+  readonly args: readonly unknown[];
+  readonly kwargs: Record<string, unknown>;
+  readonly options: MessageOptions;
+  readonly messageId: string;
+  readonly messageTimestamp: number;
+  /** Carries the result type only; never set. */
+  declare readonly __result?: R;
+
+  constructor(fields: MessageFields) {
+    this.queueName = fields.queueName;
+    this.actorName = fields.actorName;
+    this.args = fields.args ?? [];
+    this.kwargs = fields.kwargs ?? {};
+    this.options = fields.options ?? {};
+    this.messageId = fields.messageId ?? randomUUID();
+    this.messageTimestamp = fields.messageTimestamp ?? Date.now();
+  }
+
+  /** The message timestamp as a Date (UTC). */
+  get messageDatetime(): Date {
+    return new Date(this.messageTimestamp);
+  }
+
+  /** @returns the wire shape: seven snake_case keys in Dramatiq's order, option keys mapped */
+  asDict(): MessageData {
+    return {
+      queue_name: this.queueName,
+      actor_name: this.actorName,
+      args: [...this.args],
+      kwargs: this.kwargs,
+      options: toWireOptions(this.options),
+      message_id: this.messageId,
+      message_timestamp: this.messageTimestamp,
+    };
+  }
+
+  /**
+   * Builds a message from its wire shape (as `asDict` returns or another language sends).
+   * @throws DecodeError when `data` is not a message, naming the problem
+   */
+  static fromDict<R = unknown>(data: unknown): Message<R> {
+    const parsed = messageEnvelope.safeParse(data);
+    if (!parsed.success) {
+      const problems = parsed.error.issues
+        .map((issue) => `${issue.path.length ? issue.path.join(".") : "message"}: ${issue.message}`)
+        .join("; ");
+      throw new DecodeError(`not a Dramatiq message (${problems}): ${preview(safeStringify(data))}`, data, { cause: parsed.error });
+    }
+    const fields = parsed.data;
+    return new Message<R>({
+      queueName: fields.queue_name,
+      actorName: fields.actor_name,
+      args: fields.args,
+      kwargs: fields.kwargs,
+      options: toApiOptions(fields.options),
+      messageId: fields.message_id,
+      messageTimestamp: fields.message_timestamp,
+    });
+  }
+
+  /** @returns the bytes of this message, from the global encoder */
+  encode(): Buffer {
+    return getEncoder().encode(this.asDict());
+  }
+
+  /**
+   * Decodes bytes written by `encode` (or by Python Dramatiq).
+   * @throws DecodeError on bytes that do not decode, or decode to something that is not a message
+   */
+  static decode<R = unknown>(data: Buffer | string): Message<R> {
+    return Message.fromDict<R>(getEncoder().decode(data));
+  }
+
+  /**
+   * @returns a copy with `changes` applied; `options` are merged shallowly (`{...old, ...new}`)
+   */
+  copy(changes: Partial<MessageFields> = {}): Message<R> {
+    return new Message<R>({
+      queueName: changes.queueName ?? this.queueName,
+      actorName: changes.actorName ?? this.actorName,
+      args: changes.args ?? this.args,
+      kwargs: changes.kwargs ?? this.kwargs,
+      options: changes.options ? { ...this.options, ...changes.options } : { ...this.options },
+      messageId: changes.messageId ?? this.messageId,
+      messageTimestamp: changes.messageTimestamp ?? this.messageTimestamp,
+    });
+  }
+
+  /** Python's `message | next`: a pipeline of this message followed by `next`. */
+  pipe<N>(next: Message<N> | Pipeline<N>): Pipeline<N> {
+    return pipeline<N>([this, next]);
+  }
+
+  /**
+   * Reads this message's result from a result backend.
+   * @throws ResultMissing when not blocking and there is no result yet
+   * @throws ResultTimeout when blocking ran past the timeout
+   * @throws ResultFailure when the actor failed
+   */
+  getResult(options: GetResultOptions = {}): Promise<R> {
+    const backend = options.backend ?? resolveResultBackend();
+    return backend.getResult(this, options);
+  }
+
+  /** `actor_name(arg1, arg2, k=v)`, as Dramatiq prints messages. */
+  toString(): string {
+    const parts = this.args.map((arg) => safeStringify(arg));
+    for (const [key, value] of Object.entries(this.kwargs)) parts.push(`${key}=${safeStringify(value)}`);
+    return `${this.actorName}(${parts.join(", ")})`;
+  }
+}
+
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

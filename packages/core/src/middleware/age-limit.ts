@@ -1,0 +1,32 @@
+import type { Broker } from "../broker.js";
+import type { MessageProxy } from "../consumer.js";
+import { SkipMessage } from "../errors.js";
+import { Middleware } from "./middleware.js";
+import { optionOr } from "./option-lookup.js";
+
+/**
+ * Dead-letters messages older than `maxAge` ms (from their original timestamp, so retries count).
+ * Actor and message option: `maxAge`.
+ */
+export class AgeLimit extends Middleware {
+  readonly maxAge: number | undefined;
+
+  constructor(options: { maxAge?: number } = {}) {
+    super();
+    this.maxAge = options.maxAge;
+  }
+
+  override get actorOptions(): ReadonlySet<string> {
+    return new Set(["maxAge"]);
+  }
+
+  override beforeProcessMessage(broker: Broker, message: MessageProxy): void {
+    const maxAge = optionOr<number | undefined>(broker, message, "maxAge", this.maxAge);
+    if (!maxAge) return;
+    if (broker.clock.now() - message.messageTimestamp >= maxAge) {
+      broker.logger.warn(`Message ${message.messageId} has exceeded its age limit.`);
+      message.fail();
+      throw new SkipMessage(`message ${message.messageId} is older than ${maxAge} ms`);
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import type { Broker } from "../broker.js";
+import type { MessageProxy } from "../consumer.js";
+import { describeError } from "../results/result-backend.js";
+import { Middleware, type ProcessOutcome } from "./middleware.js";
+import { optionOr } from "./option-lookup.js";
+
+/**
+ * Sends `onSuccess` the message data and the result after a success, and `onFailure` the message
+ * data and `{ type, message }` after every failure (including ones that will be retried). Both
+ * options name actors (an `Actor` given to `actor()` or `messageWithOptions` becomes its name).
+ */
+export class Callbacks extends Middleware {
+  override get actorOptions(): ReadonlySet<string> {
+    return new Set(["onSuccess", "onFailure"]);
+  }
+
+  override async afterProcessMessage(broker: Broker, message: MessageProxy, { result, exception }: ProcessOutcome): Promise<void> {
+    if (exception === undefined) {
+      const target = optionOr<string | undefined>(broker, message, "onSuccess", undefined);
+      if (target) await broker.getActor(target).send(message.asDict(), result === undefined ? null : result);
+    } else {
+      const target = optionOr<string | undefined>(broker, message, "onFailure", undefined);
+      if (target) {
+        const { type, msg } = describeError(exception);
+        await broker.getActor(target).send(message.asDict(), { type, message: msg });
+      }
+    }
+  }
+}

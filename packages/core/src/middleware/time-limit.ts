@@ -1,0 +1,78 @@
+import type { Broker } from "../broker.js";
+import type { MessageProxy } from "../consumer.js";
+import { InvalidOptionError, TimeLimitExceeded } from "../errors.js";
+import { Middleware } from "./middleware.js";
+import { optionOr } from "./option-lookup.js";
+
+/**
+ * Interrupts messages that run past their time limit (default 600 000 ms): their signal aborts with
+ * `TimeLimitExceeded` and the worker fails them at the deadline, even if the actor ignores the
+ * signal. A failure like any other: retried by default. Actor and message option: `timeLimit`.
+ *
+ * One timer serves every running message, armed for the earliest deadline. Code that blocks the
+ * event loop cannot be interrupted in-process; the `dq` supervisor replaces such a process.
+ */
+export class TimeLimit extends Middleware {
+  readonly timeLimit: number;
+  /** Accepted for Dramatiq compatibility; deadlines here are exact, not polled. */
+  readonly interval: number;
+  private readonly deadlines = new Map<MessageProxy, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private armedFor = Infinity;
+
+  constructor(options: { timeLimit?: number; interval?: number } = {}) {
+    super();
+    this.timeLimit = options.timeLimit ?? 600_000;
+    this.interval = options.interval ?? 1000;
+    if (!(this.timeLimit > 0)) throw new InvalidOptionError(`invalid timeLimit ${String(options.timeLimit)}: a time limit is a number of ms > 0`);
+  }
+
+  override get actorOptions(): ReadonlySet<string> {
+    return new Set(["timeLimit"]);
+  }
+
+  override beforeProcessMessage(broker: Broker, message: MessageProxy): void {
+    const limit = optionOr(broker, message, "timeLimit", this.timeLimit);
+    if (!Number.isFinite(limit)) return;
+    const deadline = performance.now() + limit;
+    this.deadlines.set(message, deadline);
+    if (deadline < this.armedFor) this.arm(deadline);
+  }
+
+  override afterProcessMessage(_broker: Broker, message: MessageProxy): void {
+    this.deadlines.delete(message);
+    if (this.deadlines.size === 0) this.disarm();
+  }
+
+  override afterSkipMessage(broker: Broker, message: MessageProxy): void {
+    this.afterProcessMessage(broker, message);
+  }
+
+  private arm(deadline: number): void {
+    clearTimeout(this.timer);
+    this.armedFor = deadline;
+    this.timer = setTimeout(() => this.check(), Math.max(0, deadline - performance.now()));
+    this.timer.unref();
+  }
+
+  private disarm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = Infinity;
+  }
+
+  private check(): void {
+    this.disarm();
+    const now = performance.now();
+    let next = Infinity;
+    for (const [message, deadline] of this.deadlines) {
+      if (deadline <= now) {
+        this.deadlines.delete(message);
+        message.interrupt(new TimeLimitExceeded(`time limit exceeded while processing message ${message.messageId} (${message.actorName})`));
+      } else if (deadline < next) {
+        next = deadline;
+      }
+    }
+    if (next < Infinity) this.arm(next);
+  }
+}

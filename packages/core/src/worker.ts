@@ -1,0 +1,491 @@
+import type { Actor } from "./actor.js";
+import type { Broker } from "./broker.js";
+import { sleep } from "./clock.js";
+import type { Consumer, MessageProxy } from "./consumer.js";
+import { envInteger } from "./env.js";
+import { ActorNotFound, ConnectionError, InvalidOptionError, RateLimitExceeded, Retry, SkipMessage } from "./errors.js";
+import { executionStore } from "./execution.js";
+import { Heap } from "./heap.js";
+import type { Logger } from "./logger.js";
+import { Message } from "./message.js";
+import { Middleware } from "./middleware/middleware.js";
+import { canonicalQueueName, isDelayQueueName } from "./queue-names.js";
+import type { Throws } from "./middleware/retries.js";
+
+/** What `new Worker(broker, options)` takes. */
+export interface WorkerOptions {
+  /** Consume only these (canonical) queues and their delay queues; default all declared. */
+  queues?: readonly string[];
+  /** Idle wake-up of consumers, in ms (default env `dramatiq_worker_timeout` or 1000). */
+  workerTimeout?: number;
+  /** Messages processed at once in this process: Dramatiq's worker threads (default 8). */
+  concurrency?: number;
+  /** Unacked messages per queue consumer (default env `dramatiq_queue_prefetch` or 2 × concurrency). */
+  queuePrefetch?: number;
+  /** Unacked messages per delay-queue consumer (default env `dramatiq_delay_queue_prefetch` or 1000 × concurrency). */
+  delayQueuePrefetch?: number;
+  /** Wait before restarting a consumer that failed (default env `dramatiq_restart_delay` or 3000 ms). */
+  restartDelay?: number;
+  logger?: Logger;
+}
+
+interface WorkItem {
+  priority: number;
+  sequence: number;
+  proxy: MessageProxy;
+  loop: ConsumerLoop;
+  consumer: Consumer;
+  actor: Actor;
+}
+
+interface DelayedItem {
+  eta: number;
+  sequence: number;
+  proxy: MessageProxy;
+  consumer: Consumer;
+}
+
+const isError = (value: unknown): value is Error => value instanceof Error;
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new InvalidOptionError(`invalid ${name} ${String(value)}: expected an integer >= 1`);
+  return value;
+}
+
+/** One queue's consumer, its fetch loop and its in-memory delay queue. */
+class ConsumerLoop {
+  consumer: Consumer | undefined;
+  readonly delayed = new Heap<DelayedItem>((a, b) => a.eta < b.eta || (a.eta === b.eta && a.sequence < b.sequence));
+  running = true;
+  done: Promise<void> = Promise.resolve();
+  private delayTimer: NodeJS.Timeout | undefined;
+  private delayTimerAt = Infinity;
+  private stopWaiter: (() => void) | undefined;
+  /** Deliveries that arrived after the loop was told to stop; returned on close. */
+  readonly stragglers: { proxy: MessageProxy; consumer: Consumer }[] = [];
+
+  constructor(
+    private readonly worker: Worker,
+    readonly queueName: string,
+    readonly prefetch: number,
+  ) {}
+
+  start(): void {
+    this.done = this.run();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.stopWaiter?.();
+    clearTimeout(this.delayTimer);
+  }
+
+  private async run(): Promise<void> {
+    const { broker } = this.worker;
+    const stopped = new Promise<void>((resolve) => (this.stopWaiter = resolve));
+    while (this.running) {
+      let consumer: Consumer | undefined;
+      try {
+        consumer = broker.consume(this.queueName, { prefetch: this.prefetch, timeout: this.worker.workerTimeout });
+        this.consumer = consumer;
+        await broker.emitAfter("consumerThreadBoot", this.queueName);
+        while (this.running) {
+          if (this.worker.paused) await this.worker.whenResumed(stopped);
+          if (!this.running) break;
+          const next = consumer.next();
+          const result = await Promise.race([next, stopped.then(() => undefined)]);
+          if (result === undefined) {
+            const owner = consumer;
+            void next.then(
+              (late) => {
+                if (late.value) this.stragglers.push({ proxy: late.value, consumer: owner });
+              },
+              () => undefined,
+            );
+            break;
+          }
+          if (result.done) break;
+          if (result.value) await this.worker.handleMessage(this, consumer, result.value);
+          await this.handleDelayed();
+        }
+      } catch (error) {
+        if (!this.running) break;
+        const restartDelay = this.worker.restartDelay;
+        if (ConnectionError.isInstance(error)) {
+          this.worker.logger.error(`Consumer of ${this.queueName} lost its connection; restarting in ${restartDelay} ms.`, error);
+          // The broker redelivers what this consumer held.
+          this.delayed.drain();
+        } else {
+          this.worker.logger.error(`Consumer of ${this.queueName} failed unexpectedly; restarting in ${restartDelay} ms.`, error);
+          await this.returnDelayed(consumer);
+        }
+        await consumer?.close().catch(() => undefined);
+        if (this.consumer === consumer) this.consumer = undefined;
+        await sleep(restartDelay, this.worker.stopSignal);
+      }
+    }
+    await broker.emitBefore("consumerThreadShutdown", this.queueName);
+  }
+
+  /** Holds a delayed message until its eta. */
+  holdDelayed(proxy: MessageProxy, consumer: Consumer, eta: number): void {
+    this.delayed.push({ eta, sequence: this.worker.nextSequence(), proxy, consumer });
+    this.scheduleDelayed();
+  }
+
+  private scheduleDelayed(): void {
+    const next = this.delayed.peek();
+    if (!next || !this.running) return;
+    if (next.eta >= this.delayTimerAt && this.delayTimer) return;
+    clearTimeout(this.delayTimer);
+    this.delayTimerAt = next.eta;
+    this.delayTimer = setTimeout(() => {
+      this.delayTimer = undefined;
+      this.delayTimerAt = Infinity;
+      void this.handleDelayed();
+    }, Math.max(0, next.eta - this.worker.broker.clock.now()));
+  }
+
+  /** Re-enqueues the delayed messages that are due on their canonical queue, then acks them. */
+  async handleDelayed(): Promise<void> {
+    const now = this.worker.broker.clock.now();
+    while (this.running && (this.delayed.peek()?.eta ?? Infinity) <= now) {
+      const item = this.delayed.pop()!;
+      try {
+        const options = { ...item.proxy.options };
+        delete options.eta;
+        const due = new Message({ ...item.proxy.message, queueName: canonicalQueueName(item.proxy.queueName), options });
+        await this.worker.broker.enqueue(due);
+        await this.worker.postProcess(item.proxy, item.consumer);
+      } catch (error) {
+        this.worker.logger.error(`Could not re-enqueue delayed message ${item.proxy.messageId}; it stays on ${this.queueName}.`, error);
+        await item.consumer.requeue([item.proxy]).catch(() => undefined);
+      }
+    }
+    this.scheduleDelayed();
+  }
+
+  private async returnDelayed(consumer: Consumer | undefined): Promise<void> {
+    const items = this.delayed.drain();
+    if (consumer && items.length) await consumer.requeue(items.map((item) => item.proxy)).catch(() => undefined);
+  }
+}
+
+/**
+ * Runs actors: one consumer per queue and delay queue feeds an in-memory work queue (actor
+ * priority, then FIFO), from which up to `concurrency` messages run at once. Delayed messages are
+ * held until due, then re-enqueued on their queue.
+ */
+export class Worker {
+  readonly broker: Broker;
+  readonly queues: ReadonlySet<string> | undefined;
+  readonly workerTimeout: number;
+  readonly concurrency: number;
+  readonly queuePrefetch: number;
+  readonly delayQueuePrefetch: number;
+  readonly restartDelay: number;
+  readonly logger: Logger;
+  paused = false;
+
+  private readonly loops = new Map<string, ConsumerLoop>();
+  private readonly work = new Heap<WorkItem>((a, b) => a.priority < b.priority || (a.priority === b.priority && a.sequence < b.sequence));
+  private readonly active = new Set<WorkItem>();
+  private sequence = 0;
+  private started = false;
+  private stopping = false;
+  private readonly stopController = new AbortController();
+  private readonly abandoned = new Set<MessageProxy>();
+  private resumeWaiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
+  private readonly declarations: Middleware;
+
+  constructor(broker: Broker, options: WorkerOptions = {}) {
+    this.broker = broker;
+    this.queues = options.queues ? new Set(options.queues.map(canonicalQueueName)) : undefined;
+    this.concurrency = positiveInteger("concurrency", options.concurrency ?? 8);
+    this.workerTimeout = positiveInteger("workerTimeout", options.workerTimeout ?? envInteger("dramatiq_worker_timeout", 1000));
+    this.queuePrefetch = positiveInteger("queuePrefetch", options.queuePrefetch ?? envInteger("dramatiq_queue_prefetch", Math.min(2 * this.concurrency, 65535)));
+    this.delayQueuePrefetch = positiveInteger(
+      "delayQueuePrefetch",
+      options.delayQueuePrefetch ?? envInteger("dramatiq_delay_queue_prefetch", Math.min(1000 * this.concurrency, 65535)),
+    );
+    this.restartDelay = options.restartDelay ?? envInteger("dramatiq_restart_delay", 3000);
+    this.logger = options.logger ?? broker.logger;
+    const worker = this;
+    // Starts consumers for queues declared before and after `start()`.
+    this.declarations = new (class WorkerDeclarations extends Middleware {
+      override afterDeclareQueue(_broker: Broker, queueName: string) {
+        worker.addConsumer(queueName);
+      }
+      override afterDeclareDelayQueue(_broker: Broker, queueName: string) {
+        worker.addConsumer(queueName);
+      }
+    })();
+  }
+
+  /** Aborted when the worker stops. */
+  get stopSignal(): AbortSignal {
+    return this.stopController.signal;
+  }
+
+  /** Messages running right now. */
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  /** Messages waiting in the in-memory work queue. */
+  get pendingCount(): number {
+    return this.work.size;
+  }
+
+  /** @internal */
+  nextSequence(): number {
+    return this.sequence++;
+  }
+
+  /** Starts consuming every declared queue (and those declared later). */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.broker.emitBefore("workerBoot", this);
+    this.broker.addMiddleware(this.declarations);
+    await this.broker.emitAfter("workerThreadBoot", this);
+    await this.broker.emitAfter("workerBoot", this);
+    this.logger.debug(`Worker started with concurrency ${this.concurrency} on queues ${[...this.loops.keys()].join(", ")}.`);
+  }
+
+  private addConsumer(queueName: string): void {
+    if (this.stopping || this.loops.has(queueName)) return;
+    if (this.queues && !this.queues.has(canonicalQueueName(queueName))) return;
+    const prefetch = isDelayQueueName(queueName) ? this.delayQueuePrefetch : this.queuePrefetch;
+    const loop = new ConsumerLoop(this, queueName, prefetch);
+    this.loops.set(queueName, loop);
+    loop.start();
+  }
+
+  /** @internal Routes one delivery: hold it if delayed, dead-letter it if unusable, else queue it. */
+  async handleMessage(loop: ConsumerLoop, consumer: Consumer, proxy: MessageProxy): Promise<void> {
+    const options = proxy.options;
+    if ("eta" in options) {
+      if (options.eta === null || options.eta === undefined) {
+        delete options.eta;
+      } else if (typeof options.eta !== "number" || !Number.isFinite(options.eta)) {
+        this.logger.warn(`Message ${proxy.messageId} has an invalid eta ${JSON.stringify(options.eta)}; running it now.`);
+        options.eta = this.broker.clock.now();
+      }
+    }
+    if (proxy.undecodable) {
+      this.logger.error(`Dead-lettering a message on ${loop.queueName} that does not decode.`, proxy.exception);
+      return this.postProcess(proxy, consumer);
+    }
+    if (options.eta !== undefined) {
+      await this.broker.emitBefore("delayMessage", proxy);
+      loop.holdDelayed(proxy, consumer, options.eta);
+      return;
+    }
+    let actor: Actor;
+    try {
+      actor = this.broker.getActor(proxy.actorName);
+      actor.validateArgs(proxy.args);
+    } catch (error) {
+      const what = ActorNotFound.isInstance(error) ? "for an unknown actor" : "with invalid arguments";
+      this.logger.error(`Dead-lettering message ${proxy.messageId} ${what}: ${(error as Error).message}`);
+      proxy.fail();
+      proxy.stuffException(error);
+      return this.postProcess(proxy, consumer);
+    }
+    this.work.push({ priority: actor.priority, sequence: this.sequence++, proxy, loop, consumer, actor });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.paused && !this.stopping && this.active.size < this.concurrency && this.work.size > 0) {
+      const item = this.work.pop()!;
+      this.active.add(item);
+      void this.process(item);
+    }
+  }
+
+  private async process(item: WorkItem): Promise<void> {
+    try {
+      await executionStore.run({ message: item.proxy, current: null }, () => this.processMessage(item));
+      if (!this.abandoned.delete(item.proxy)) await this.postProcess(item.proxy, item.consumer);
+    } catch (error) {
+      this.logger.error(`Unexpected failure while processing message ${item.proxy.messageId}.`, error);
+    } finally {
+      this.active.delete(item);
+      if (this.active.size === 0) this.notifyIdle();
+      this.pump();
+    }
+  }
+
+  private async processMessage({ proxy, actor }: WorkItem): Promise<void> {
+    const broker = this.broker;
+    let result: unknown;
+    try {
+      const before = broker.emitBefore("processMessage", proxy);
+      if (before) await before;
+      if (!proxy.failed) result = await this.runActor(actor, proxy);
+    } catch (error) {
+      if (SkipMessage.isInstance(error)) {
+        this.logger.debug(`Skipped message ${proxy.messageId}.`);
+        await broker.emitAfter("skipMessage", proxy);
+        return;
+      }
+      this.logFailure(actor, proxy, error);
+      proxy.stuffException(error);
+      await broker.emitAfter("processMessage", proxy, { exception: error });
+      return;
+    }
+    await broker.emitAfter("processMessage", proxy, { result });
+  }
+
+  private runActor(actor: Actor, proxy: MessageProxy): unknown {
+    const value = actor.invoke(proxy.args, proxy.kwargs);
+    if (!value || typeof (value as PromiseLike<unknown>).then !== "function") return value;
+    return new Promise((resolve, reject) => {
+      if (proxy.interruptedBy) return reject(proxy.interruptedBy);
+      proxy.onInterrupt = reject;
+      (value as PromiseLike<unknown>).then(
+        (result) => {
+          proxy.onInterrupt = undefined;
+          resolve(result);
+        },
+        (error: unknown) => {
+          proxy.onInterrupt = undefined;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private logFailure(actor: Actor, proxy: MessageProxy, error: unknown): void {
+    if (RateLimitExceeded.isInstance(error) || Retry.isInstance(error)) {
+      this.logger.debug(`Message ${proxy.messageId} (${actor.actorName}) will be retried: ${(error as Error).message}`);
+      return;
+    }
+    const throws = (proxy.options.throws || actor.options.throws) as Throws | undefined;
+    const listed = throws && (Array.isArray(throws) ? throws : [throws]).some((cls) => typeof cls === "function" && error instanceof cls);
+    const text = `Failed to process message ${proxy.messageId} (${actor.actorName}) with ${listed ? "an expected" : "an unhandled"} exception.`;
+    if (listed) this.logger.info(text, isError(error) ? `${error.name}: ${error.message}` : error);
+    else this.logger.error(text, error);
+  }
+
+  /** @internal Acks or nacks a message on the consumer that delivered it, with the hooks. */
+  async postProcess(proxy: MessageProxy, consumer: Consumer): Promise<void> {
+    const broker = this.broker;
+    for (;;) {
+      try {
+        if (proxy.failed) {
+          await broker.emitBefore("nack", proxy);
+          await consumer.nack(proxy);
+          await broker.emitAfter("nack", proxy);
+        } else {
+          await broker.emitBefore("ack", proxy);
+          await consumer.ack(proxy);
+          await broker.emitAfter("ack", proxy);
+        }
+        return;
+      } catch (error) {
+        if (ConnectionError.isInstance(error) && !this.stopController.signal.aborted) {
+          this.logger.error(`Could not ${proxy.failed ? "nack" : "ack"} message ${proxy.messageId}; retrying in ${this.restartDelay} ms.`, error);
+          await sleep(this.restartDelay, this.stopController.signal);
+          continue;
+        }
+        this.logger.error(`Could not ${proxy.failed ? "nack" : "ack"} message ${proxy.messageId}; the broker will redeliver it.`, error);
+        return;
+      }
+    }
+  }
+
+  /** @internal */
+  whenResumed(stopped: Promise<void>): Promise<void> {
+    if (!this.paused) return Promise.resolve();
+    return Promise.race([new Promise<void>((resolve) => this.resumeWaiters.push(resolve)), stopped]);
+  }
+
+  /** Stops fetching and starting messages; running ones go on. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Resumes after `pause()`. */
+  resume(): void {
+    this.paused = false;
+    const waiters = this.resumeWaiters;
+    this.resumeWaiters = [];
+    for (const wake of waiters) wake();
+    this.pump();
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * Waits until the work queue is empty, nothing runs, and no delayed message is held (for tests;
+   * combine with `broker.join`).
+   */
+  async join(): Promise<void> {
+    for (;;) {
+      const held = [...this.loops.values()].some((loop) => loop.delayed.size > 0);
+      if (!held && this.active.size === 0 && this.work.size === 0) return;
+      await sleep(10);
+    }
+  }
+
+  /**
+   * Stops gracefully: interrupts messages that asked for shutdown notifications, waits up to
+   * `timeout` ms (default 600 000) for running messages, then returns every message it still holds
+   * (queued, prefetched, delayed, and those still running) to the broker and closes the consumers.
+   * @returns how many messages were returned to the broker
+   */
+  async stop(options: { timeout?: number } = {}): Promise<{ requeued: number }> {
+    if (!this.started || this.stopping) return { requeued: 0 };
+    const timeout = options.timeout ?? 600_000;
+    this.stopping = true;
+    const broker = this.broker;
+    await broker.emitBefore("workerShutdown", this);
+    for (const loop of this.loops.values()) loop.stop();
+    this.resume();
+    if (this.active.size > 0) {
+      await Promise.race([new Promise<void>((resolve) => this.idleWaiters.push(resolve)), sleep(timeout)]);
+    }
+    await broker.emitBefore("workerThreadShutdown", this);
+    this.stopController.abort();
+    const index = broker.middleware.indexOf(this.declarations);
+    if (index >= 0) broker.removeMiddleware(this.declarations);
+
+    const returns = new Map<Consumer, MessageProxy[]>();
+    const give = (consumer: Consumer | undefined, proxy: MessageProxy) => {
+      if (!consumer) return;
+      const list = returns.get(consumer) ?? [];
+      list.push(proxy);
+      returns.set(consumer, list);
+    };
+    for (const item of this.work.drain()) give(item.consumer, item.proxy);
+    for (const item of this.active) {
+      this.abandoned.add(item.proxy);
+      give(item.consumer, item.proxy);
+    }
+    await Promise.all([...this.loops.values()].map((loop) => loop.done));
+    for (const loop of this.loops.values()) {
+      for (const item of loop.delayed.drain()) give(item.consumer, item.proxy);
+      for (const item of loop.stragglers.splice(0)) give(item.consumer, item.proxy);
+    }
+    let requeued = 0;
+    for (const [consumer, proxies] of returns) {
+      requeued += proxies.length;
+      await consumer.requeue(proxies).catch((error: unknown) => this.logger.error("Could not return messages to the broker.", error));
+    }
+    await Promise.all(
+      [...this.loops.values()].map((loop) => loop.consumer?.close().catch((error: unknown) => this.logger.error(`Could not close the consumer of ${loop.queueName}.`, error))),
+    );
+    this.loops.clear();
+    await broker.emitAfter("workerShutdown", this);
+    if (requeued) this.logger.info(`Returned ${requeued} message${requeued === 1 ? "" : "s"} to the broker.`);
+    return { requeued };
+  }
+}

@@ -1,0 +1,298 @@
+import { afterEach, describe, expect, it } from "@jest/globals";
+import {
+  actor,
+  Message,
+  Middleware,
+  QueueJoinTimeout,
+  Retries,
+  Worker,
+  defaultMiddleware,
+  type Broker,
+  type Logger,
+  type MessageProxy,
+  type ProcessOutcome,
+} from "@dq/core";
+import { recordingLogger, uniqueQueueName, waitFor } from "./helpers.js";
+
+/** What a broker's conformance run may skip or needs to reach into. */
+export interface BrokerTestCapabilities {
+  /** Delayed messages through `.DQ` (default true). */
+  delay?: boolean;
+  /** Nacked messages go to a dead-letter queue that `deadLetterIds` can list (default true). */
+  deadLetters?: boolean;
+  /** `requeue` puts delivered messages back (default true). */
+  requeue?: boolean;
+  /** Lists the message ids in a queue's dead-letter queue. */
+  deadLetterIds?(broker: Broker, queueName: string): Promise<string[]>;
+  /** Puts raw bytes on a queue as another producer would (to test undecodable payloads). */
+  enqueueRaw?(broker: Broker, queueName: string, data: Buffer): Promise<void>;
+}
+
+/** Builds a fresh broker for one test; `middleware` and `logger` must be passed to it. */
+export type BrokerFactory = (options: { middleware?: Middleware[]; logger?: Logger }) => Broker | Promise<Broker>;
+
+/**
+ * The broker contract as jest tests. Call it at the top level of a test file:
+ * `defineBrokerTests("RedisBroker", (options) => new RedisBroker({ url, ...options }))`.
+ * Each test declares its own uniquely named queue and closes its broker.
+ */
+export function defineBrokerTests(name: string, factory: BrokerFactory, capabilities: BrokerTestCapabilities = {}): void {
+  const caps = { delay: true, deadLetters: true, requeue: true, ...capabilities };
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  async function setup(middleware?: Middleware[]) {
+    const logger = recordingLogger();
+    const broker = await factory({ middleware, logger });
+    const queueName = uniqueQueueName();
+    cleanups.push(async () => {
+      await broker.flush(queueName).catch(() => undefined);
+      await broker.close();
+    });
+    return { broker, queueName, logger };
+  }
+
+  async function startWorker(broker: Broker, options: ConstructorParameters<typeof Worker>[1] = {}) {
+    const worker = new Worker(broker, { workerTimeout: 100, ...options });
+    cleanups.unshift(() => worker.stop({ timeout: 5000 }));
+    await worker.start();
+    return worker;
+  }
+
+  const fastRetries = () => [...defaultMiddleware().filter((m) => !(m instanceof Retries)), new Retries({ minBackoff: 10, maxBackoff: 50 })];
+
+  describe(`${name}: broker contract`, () => {
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0)) await cleanup();
+    });
+
+    it("enqueues, consumes and acks a message with its fields intact", async () => {
+      const { broker, queueName } = await setup();
+      broker.declareQueue(queueName);
+      const message = new Message({ queueName, actorName: "echo", args: [1, "two", { three: 3 }], kwargs: { k: true }, options: { custom_option: "kept" } });
+      const enqueued = await broker.enqueue(message);
+      expect(enqueued.messageId).toBe(message.messageId);
+      const consumer = broker.consume(queueName, { prefetch: 1, timeout: 1000 });
+      try {
+        let proxy: MessageProxy | null = null;
+        for (let i = 0; i < 20 && !proxy; i++) proxy = (await consumer.next()).value ?? null;
+        expect(proxy).not.toBeNull();
+        expect(proxy!.messageId).toBe(message.messageId);
+        expect(proxy!.actorName).toBe("echo");
+        expect(proxy!.args).toEqual([1, "two", { three: 3 }]);
+        expect(proxy!.kwargs).toEqual({ k: true });
+        expect(proxy!.options.custom_option).toBe("kept");
+        await consumer.ack(proxy!);
+      } finally {
+        await consumer.close();
+      }
+      await broker.join(queueName, { timeout: 5000 });
+    });
+
+    it("yields null after the idle timeout and respects prefetch", async () => {
+      const { broker, queueName } = await setup();
+      broker.declareQueue(queueName);
+      const consumer = broker.consume(queueName, { prefetch: 2, timeout: 100 });
+      try {
+        expect((await consumer.next()).value).toBeNull();
+        for (let i = 0; i < 3; i++) await broker.enqueue(new Message({ queueName, actorName: "noop", args: [i] }));
+        const delivered: MessageProxy[] = [];
+        for (let i = 0; i < 40 && delivered.length < 3; i++) {
+          const { value } = await consumer.next();
+          if (value) delivered.push(value);
+          if (delivered.length === 2) {
+            // The prefetch window is full: nothing more until one is acked.
+            expect((await consumer.next()).value).toBeNull();
+            await consumer.ack(delivered[0]!);
+          }
+        }
+        expect(delivered.map((p) => p.args[0])).toEqual([0, 1, 2]);
+        for (const proxy of delivered.slice(1)) await consumer.ack(proxy);
+      } finally {
+        await consumer.close();
+      }
+    });
+
+    it("runs actors through a worker and join waits for them", async () => {
+      const { broker, queueName } = await setup();
+      const seen: number[] = [];
+      const work = actor(
+        async function conformanceWork(x: number) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          seen.push(x);
+        },
+        { broker, queueName },
+      );
+      await startWorker(broker);
+      for (let i = 0; i < 20; i++) await work.send(i);
+      await broker.join(queueName, { timeout: 10_000 });
+      await waitFor(() => seen.length === 20, "20 messages");
+      expect([...seen].sort((a, b) => a - b)).toEqual([...Array(20).keys()]);
+    });
+
+    it("join times out with QueueJoinTimeout when nothing consumes", async () => {
+      const { broker, queueName } = await setup();
+      broker.declareQueue(queueName);
+      await broker.enqueue(new Message({ queueName, actorName: "nobody" }));
+      await expect(broker.join(queueName, { timeout: 200 })).rejects.toBeInstanceOf(QueueJoinTimeout);
+    });
+
+    it("flush drops a queue's messages", async () => {
+      const { broker, queueName } = await setup();
+      broker.declareQueue(queueName);
+      for (let i = 0; i < 3; i++) await broker.enqueue(new Message({ queueName, actorName: "noop" }));
+      await broker.flush(queueName);
+      await broker.join(queueName, { timeout: 2000 });
+      const consumer = broker.consume(queueName, { prefetch: 1, timeout: 100 });
+      try {
+        expect((await consumer.next()).value).toBeNull();
+      } finally {
+        await consumer.close();
+      }
+    });
+
+    it("runs before hooks in order and after hooks in reverse, awaiting async hooks", async () => {
+      const calls: string[] = [];
+      class Recorder extends Middleware {
+        constructor(private readonly label: string) {
+          super();
+        }
+        override async beforeProcessMessage() {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          calls.push(`before:${this.label}`);
+        }
+        override afterProcessMessage(_broker: Broker, _message: MessageProxy, outcome: ProcessOutcome) {
+          calls.push(`after:${this.label}:${String(outcome.result)}`);
+        }
+        override beforeAck() {
+          calls.push(`beforeAck:${this.label}`);
+        }
+        override afterAck() {
+          calls.push(`afterAck:${this.label}`);
+        }
+      }
+      const { broker, queueName } = await setup([...defaultMiddleware(), new Recorder("a"), new Recorder("b")]);
+      const hooked = actor(
+        function hooked() {
+          calls.push("actor");
+          return 7;
+        },
+        { broker, queueName },
+      );
+      await startWorker(broker);
+      await hooked.send();
+      await broker.join(queueName, { timeout: 5000 });
+      await waitFor(() => calls.length === 9, "every hook");
+      expect(calls).toEqual(["before:a", "before:b", "actor", "after:b:7", "after:a:7", "beforeAck:a", "beforeAck:b", "afterAck:b", "afterAck:a"]);
+    });
+
+    it("retries a failing actor until it succeeds, counting retries in options", async () => {
+      const { broker, queueName } = await setup(fastRetries());
+      const attempts: number[] = [];
+      const flaky = actor(
+        function flaky() {
+          const retries = attempts.length;
+          attempts.push(retries);
+          if (retries < 2) throw new Error(`attempt ${retries} fails`);
+          return "ok";
+        },
+        { broker, queueName, maxRetries: 5 },
+      );
+      await startWorker(broker);
+      await flaky.send();
+      await waitFor(() => attempts.length === 3, "three attempts");
+      await broker.join(queueName, { timeout: 5000 });
+      expect(attempts).toEqual([0, 1, 2]);
+    });
+
+    if (caps.delay) {
+      it("delays a message through the delay queue until its eta", async () => {
+        const { broker, queueName } = await setup();
+        const ranAt: number[] = [];
+        const later = actor(
+          function later() {
+            ranAt.push(Date.now());
+          },
+          { broker, queueName },
+        );
+        await startWorker(broker);
+        const sentAt = Date.now();
+        const enqueued = await later.sendWithOptions({ delay: 300 });
+        expect(enqueued.queueName).toBe(`${queueName}.DQ`);
+        expect(enqueued.options.eta).toBeGreaterThanOrEqual(sentAt + 300);
+        await waitFor(() => ranAt.length === 1, "the delayed message");
+        expect(ranAt[0]! - sentAt).toBeGreaterThanOrEqual(290);
+        await broker.join(queueName, { timeout: 5000 });
+      });
+    }
+
+    if (caps.deadLetters && caps.deadLetterIds) {
+      const deadLetterIds = caps.deadLetterIds;
+      it("dead-letters a message once its retries are exhausted", async () => {
+        const { broker, queueName } = await setup(fastRetries());
+        let runs = 0;
+        const doomed = actor(
+          function doomed() {
+            runs++;
+            throw new Error("always fails");
+          },
+          { broker, queueName, maxRetries: 2 },
+        );
+        await startWorker(broker);
+        const message = await doomed.send();
+        await waitFor(async () => (await deadLetterIds(broker, queueName)).includes(message.messageId), "the dead letter");
+        expect(runs).toBe(3);
+        await broker.join(queueName, { timeout: 5000, failFast: false } as never);
+      });
+
+      it("dead-letters a message for an unknown actor and keeps running", async () => {
+        const { broker, queueName } = await setup();
+        const seen: string[] = [];
+        actor((x: string) => void seen.push(x), { broker, queueName, actorName: "known" });
+        await startWorker(broker);
+        const unknown = await broker.enqueue(new Message({ queueName, actorName: "no_such_actor", args: [] }));
+        await broker.enqueue(new Message({ queueName, actorName: "known", args: ["after"] }));
+        await waitFor(async () => (await deadLetterIds(broker, queueName)).includes(unknown.messageId), "the dead letter");
+        await waitFor(() => seen.includes("after"), "the next message");
+      });
+
+      if (caps.enqueueRaw) {
+        const enqueueRaw = caps.enqueueRaw;
+        it("dead-letters bytes that do not decode and keeps running", async () => {
+          const { broker, queueName, logger } = await setup();
+          const seen: string[] = [];
+          actor((x: string) => void seen.push(x), { broker, queueName, actorName: "survivor" });
+          await startWorker(broker);
+          await enqueueRaw(broker, queueName, Buffer.from("this is not json {"));
+          await enqueueRaw(broker, queueName, Buffer.from(JSON.stringify({ queue_name: queueName, actor_name: "survivor", args: [], kwargs: {}, options: {}, extra: 1 })));
+          await broker.enqueue(new Message({ queueName, actorName: "survivor", args: ["still alive"] }));
+          await waitFor(() => seen.includes("still alive"), "the good message");
+          await waitFor(() => logger.lines.filter((line) => line.includes("does not decode")).length === 2, "two decode errors logged");
+          expect(seen).toEqual(["still alive"]);
+        });
+      }
+    }
+
+    if (caps.requeue) {
+      it("a stopping worker returns the messages it holds, and another worker runs them", async () => {
+        const { broker, queueName } = await setup();
+        const done: number[] = [];
+        const slow = actor(
+          async function slow(x: number) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            done.push(x);
+          },
+          { broker, queueName },
+        );
+        const first = await startWorker(broker, { concurrency: 1, queuePrefetch: 10 });
+        for (let i = 0; i < 30; i++) await slow.send(i);
+        await waitFor(() => done.length >= 2, "the first messages");
+        await first.stop({ timeout: 5000 });
+        const after = done.length;
+        expect(after).toBeLessThan(30);
+        await startWorker(broker, { concurrency: 4 });
+        await waitFor(() => new Set(done).size === 30, "all 30 messages", 20_000);
+        await broker.join(queueName, { timeout: 5000 });
+      });
+    }
+  });
+}
