@@ -64,7 +64,7 @@ function refName(value: unknown, key: string): unknown {
     const name = (value as { actorName?: unknown }).actorName;
     if (typeof name === "string") return name;
   }
-  throw new InvalidOptionError(`option ${key} must be an actor or an actor name, got ${String(value)}`);
+  throw new InvalidOptionError(`option ${key} must be an actor or an actor name, got a value of type ${typeof value}`);
 }
 
 function normalizeRefs<T extends Record<string, unknown>>(options: T): T {
@@ -82,7 +82,7 @@ function normalizeRefs<T extends Record<string, unknown>>(options: T): T {
  * A function declared as an actor: callable (runs the function directly), and able to build and
  * send messages that a worker runs. `P` is the argument tuple, `R` the (awaited) result type.
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+ 
 export interface Actor<P extends unknown[] = unknown[], R = unknown> {
   /** Runs the function directly, in this process. */
   (...args: P): R | Promise<R>;
@@ -171,7 +171,7 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
       actorName: this.actorName,
       args,
       kwargs,
-      options: normalizeRefs(rest as Record<string, unknown>) as MessageOptions,
+      options: normalizeRefs(rest as Record<string, unknown>),
     });
   }
 

@@ -24,7 +24,7 @@ export interface GroupCompletionMiddleware {
 function completionMiddleware(broker: Broker): GroupCompletionMiddleware | undefined {
   return broker.middleware.find(
     (m): m is never => typeof (m as unknown as Partial<GroupCompletionMiddleware>).prepareGroupCompletion === "function",
-  ) as GroupCompletionMiddleware | undefined;
+  );
 }
 
 function backendOf(broker: Broker, options: CompositionResultOptions): ResultBackend {

@@ -136,7 +136,7 @@ export abstract class Consumer implements AsyncIterableIterator<MessageProxy | n
    * @returns the next delivery, or `null` after the idle timeout
    * @throws ConnectionError when the server is lost (the worker restarts the consumer)
    */
-  abstract next(): Promise<IteratorResult<MessageProxy | null>>;
+  abstract next(): Promise<IteratorResult<MessageProxy | null, undefined>>;
 
   /** Acknowledges a processed message: it leaves the broker. */
   abstract ack(message: MessageProxy): Promise<void>;
@@ -154,7 +154,7 @@ export abstract class Consumer implements AsyncIterableIterator<MessageProxy | n
     return this;
   }
 
-  async return(): Promise<IteratorResult<MessageProxy | null>> {
+  async return(): Promise<IteratorResult<MessageProxy | null, undefined>> {
     await this.close();
     return { done: true, value: undefined };
   }

@@ -17,7 +17,7 @@ export class DramatiqError extends Error {
     super(message, options);
     this.name = new.target.name;
     const chain: string[] = [];
-    for (let proto: object | null = new.target.prototype as object; proto && proto !== Error.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+    for (let proto: object | null = new.target.prototype; proto && proto !== Error.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
       chain.push((proto.constructor as { name: string }).name);
     }
     this[MARK] = chain;

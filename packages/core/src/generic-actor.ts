@@ -54,7 +54,7 @@ export abstract class GenericActor {
       return (instance.perform as (...a: unknown[]) => unknown).apply(instance, args);
     };
     Object.defineProperty(perform, "name", { value: cls.name });
-    const created = new Actor(perform, { actorName: cls.name, ...meta } as ActorOptions);
+    const created = new Actor(perform, { actorName: cls.name, ...meta });
     declared.set(cls, created);
     return created as unknown as Actor<PerformArgs<T>, PerformResult<T>>;
   }

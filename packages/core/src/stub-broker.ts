@@ -160,7 +160,7 @@ class StubConsumer extends Consumer {
     super();
   }
 
-  async next(): Promise<IteratorResult<MessageProxy | null>> {
+  async next(): Promise<IteratorResult<MessageProxy | null, undefined>> {
     const deadline = Date.now() + this.timeout;
     for (;;) {
       if (this.closed) return { done: true, value: undefined };

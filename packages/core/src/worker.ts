@@ -98,7 +98,7 @@ class ConsumerLoop {
             const owner = consumer;
             void next.then(
               (late) => {
-                if (late.value) this.stragglers.push({ proxy: late.value, consumer: owner });
+                if (!late.done && late.value) this.stragglers.push({ proxy: late.value, consumer: owner });
               },
               () => undefined,
             );
@@ -171,6 +171,19 @@ class ConsumerLoop {
   }
 }
 
+/** Starts consumers for queues declared before and after the worker's `start()`. */
+class WorkerDeclarations extends Middleware {
+  constructor(private readonly worker: Worker) {
+    super();
+  }
+  override afterDeclareQueue(_broker: Broker, queueName: string): void {
+    this.worker.addConsumer(queueName);
+  }
+  override afterDeclareDelayQueue(_broker: Broker, queueName: string): void {
+    this.worker.addConsumer(queueName);
+  }
+}
+
 /**
  * Runs actors: one consumer per queue and delay queue feeds an in-memory work queue (actor
  * priority, then FIFO), from which up to `concurrency` messages run at once. Delayed messages are
@@ -211,16 +224,7 @@ export class Worker {
     );
     this.restartDelay = options.restartDelay ?? envInteger("dramatiq_restart_delay", 3000);
     this.logger = options.logger ?? broker.logger;
-    const worker = this;
-    // Starts consumers for queues declared before and after `start()`.
-    this.declarations = new (class WorkerDeclarations extends Middleware {
-      override afterDeclareQueue(_broker: Broker, queueName: string) {
-        worker.addConsumer(queueName);
-      }
-      override afterDeclareDelayQueue(_broker: Broker, queueName: string) {
-        worker.addConsumer(queueName);
-      }
-    })();
+    this.declarations = new WorkerDeclarations(this);
   }
 
   /** Aborted when the worker stops. */
@@ -254,7 +258,8 @@ export class Worker {
     this.logger.debug(`Worker started with concurrency ${this.concurrency} on queues ${[...this.loops.keys()].join(", ")}.`);
   }
 
-  private addConsumer(queueName: string): void {
+  /** @internal Starts a consumer for a newly declared queue (if this worker takes it). */
+  addConsumer(queueName: string): void {
     if (this.stopping || this.loops.has(queueName)) return;
     if (this.queues && !this.queues.has(canonicalQueueName(queueName))) return;
     const prefetch = isDelayQueueName(queueName) ? this.delayQueuePrefetch : this.queuePrefetch;
@@ -481,7 +486,9 @@ export class Worker {
       await consumer.requeue(proxies).catch((error: unknown) => this.logger.error("Could not return messages to the broker.", error));
     }
     await Promise.all(
-      [...this.loops.values()].map((loop) => loop.consumer?.close().catch((error: unknown) => this.logger.error(`Could not close the consumer of ${loop.queueName}.`, error))),
+      [...this.loops.values()].map(async (loop) => {
+        await loop.consumer?.close().catch((error: unknown) => this.logger.error(`Could not close the consumer of ${loop.queueName}.`, error));
+      }),
     );
     this.loops.clear();
     await broker.emitAfter("workerShutdown", this);

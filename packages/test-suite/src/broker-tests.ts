@@ -23,9 +23,9 @@ export interface BrokerTestCapabilities {
   /** `requeue` puts delivered messages back (default true). */
   requeue?: boolean;
   /** Lists the message ids in a queue's dead-letter queue. */
-  deadLetterIds?(broker: Broker, queueName: string): Promise<string[]>;
+  deadLetterIds?: (broker: Broker, queueName: string) => Promise<string[]>;
   /** Puts raw bytes on a queue as another producer would (to test undecodable payloads). */
-  enqueueRaw?(broker: Broker, queueName: string, data: Buffer): Promise<void>;
+  enqueueRaw?: (broker: Broker, queueName: string, data: Buffer) => Promise<void>;
 }
 
 /** Builds a fresh broker for one test; `middleware` and `logger` must be passed to it. */

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { randomBytes } from "node:crypto";
 
 /** A queue name unique to this test run: `dqtest_<random>`. */
@@ -25,4 +27,17 @@ export function recordingLogger(): {
   const lines: string[] = [];
   const push = (level: string) => (message: string) => void lines.push(`${level} ${message}`);
   return { lines, debug: push("debug"), info: push("info"), warn: push("warn"), error: push("error") };
+}
+
+/**
+ * Reads one of the recordings of what Python Dramatiq writes on the wire
+ * (`fixtures/dramatiq-wire/<name>` at the repository root).
+ */
+export function loadWireFixture<T = Record<string, unknown>>(name: string): T {
+  // Resolved from the working directory upwards so it works from sources (jest) and builds alike.
+  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "fixtures", "dramatiq-wire", name);
+    if (existsSync(candidate)) return JSON.parse(readFileSync(candidate, "utf8")) as T;
+    if (path.dirname(dir) === dir) throw new Error(`wire fixture ${name} not found above ${process.cwd()}`);
+  }
 }

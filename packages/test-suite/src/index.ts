@@ -3,5 +3,5 @@
  * (and, in later releases, result backends and rate-limiter backends).
  */
 export { defineBrokerTests } from "./broker-tests.js";
-export { recordingLogger, uniqueQueueName, waitFor } from "./helpers.js";
+export { loadWireFixture, recordingLogger, uniqueQueueName, waitFor } from "./helpers.js";
 export type { BrokerFactory, BrokerTestCapabilities } from "./broker-tests.js";

@@ -5,8 +5,8 @@ import { actor, getBroker, Retries, Worker, type Broker } from "@dq/core";
 async function loadBroker(): Promise<Broker> {
   const url = process.env.DQ_BROKER_URL;
   // Importing an adapter registers its URL scheme with getBroker().
-  if (url?.startsWith("redis")) await import("@dq/broker-redis" as string);
-  if (url?.startsWith("amqp")) await import("@dq/broker-rabbitmq" as string);
+  if (url?.startsWith("redis")) await import("@dq/broker-redis");
+  if (url?.startsWith("amqp")) await import("@dq/broker-rabbitmq");
   return getBroker();
 }
 

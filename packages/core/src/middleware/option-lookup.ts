@@ -12,7 +12,7 @@ export function findActor(broker: Broker, message: MessageProxy): Actor | undefi
  * (0, false, null) falls through to the actor, then to the default.
  */
 export function optionOr<T>(broker: Broker, message: MessageProxy, key: string, fallback: T): T {
-  return ((message.options[key] as T | undefined) || (findActor(broker, message)?.options[key] as T | undefined) || fallback) as T;
+  return ((message.options[key] as T | undefined) || (findActor(broker, message)?.options[key] as T | undefined) || fallback);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import type { Broker } from "../broker.js";
 import { computeBackoff } from "../clock.js";
 import type { MessageProxy } from "../consumer.js";
@@ -74,7 +75,7 @@ export class Retries extends Middleware {
     const options = message.options;
     const retries = typeof options.retries === "number" ? options.retries : 0;
     options.retries = retries + 1;
-    options.traceback = exception instanceof Error ? (exception.stack ?? String(exception)) : String(exception);
+    options.traceback = exception instanceof Error ? (exception.stack ?? `${exception.name}: ${exception.message}`) : inspect(exception);
     options.requeueTimestamp = broker.clock.now();
 
     const maxRetries = optionExplicit<number | null>(broker, message, "maxRetries", this.maxRetries);
