@@ -3,10 +3,11 @@
 import { actor, getBroker, Retries, Worker, type Broker } from "@dq/core";
 
 async function loadBroker(): Promise<Broker> {
-  const url = process.env.DQ_BROKER_URL;
+  const url = process.env.DQ_BROKER_URL ?? "";
   // Importing an adapter registers its URL scheme with getBroker().
-  if (url?.startsWith("redis")) await import("@dq/broker-redis");
-  if (url?.startsWith("amqp")) await import("@dq/broker-rabbitmq");
+  const adapters: Record<string, string> = { redis: "@dq/broker-redis", rediss: "@dq/broker-redis", amqp: "@dq/broker-rabbitmq", amqps: "@dq/broker-rabbitmq" };
+  const adapter = adapters[url.split(":")[0] ?? ""];
+  if (adapter) await import(adapter);
   return getBroker();
 }
 
