@@ -456,7 +456,9 @@ export class Worker {
     for (const loop of this.loops.values()) loop.stop();
     this.resume();
     if (this.active.size > 0) {
-      await Promise.race([new Promise<void>((resolve) => this.idleWaiters.push(resolve)), sleep(timeout)]);
+      const timer = new AbortController();
+      await Promise.race([new Promise<void>((resolve) => this.idleWaiters.push(resolve)), sleep(timeout, timer.signal)]);
+      timer.abort();
     }
     await broker.emitBefore("workerThreadShutdown", this);
     this.stopController.abort();

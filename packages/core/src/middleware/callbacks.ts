@@ -14,15 +14,16 @@ export class Callbacks extends Middleware {
     return new Set(["onSuccess", "onFailure"]);
   }
 
-  override async afterProcessMessage(broker: Broker, message: MessageProxy, { result, exception }: ProcessOutcome): Promise<void> {
+  // Synchronous when there is nothing to send: most messages have no callbacks.
+  override afterProcessMessage(broker: Broker, message: MessageProxy, { result, exception }: ProcessOutcome): void | Promise<unknown> {
     if (exception === undefined) {
       const target = optionOr<string | undefined>(broker, message, "onSuccess", undefined);
-      if (target) await broker.getActor(target).send(message.asDict(), result === undefined ? null : result);
+      if (target) return broker.getActor(target).send(message.asDict(), result === undefined ? null : result);
     } else {
       const target = optionOr<string | undefined>(broker, message, "onFailure", undefined);
       if (target) {
         const { type, msg } = describeError(exception);
-        await broker.getActor(target).send(message.asDict(), { type, message: msg });
+        return broker.getActor(target).send(message.asDict(), { type, message: msg });
       }
     }
   }

@@ -5,7 +5,7 @@ import type { Message } from "../message.js";
 import type { Worker } from "../worker.js";
 
 /** A hook may do its work synchronously or return a Promise, which the bus awaits. */
-export type Awaitable<T = void> = T | Promise<T>;
+export type Awaitable<T = void> = T | Promise<T> | Promise<unknown>;
 
 /** What `afterProcessMessage` is told: the actor's result, or the error it failed with. */
 export interface ProcessOutcome {

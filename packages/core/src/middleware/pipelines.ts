@@ -13,13 +13,13 @@ export class Pipelines extends Middleware {
     return new Set(["pipeIgnore", "pipeTarget"]);
   }
 
-  override async afterProcessMessage(broker: Broker, message: MessageProxy, { result, exception }: ProcessOutcome): Promise<void> {
+  override afterProcessMessage(broker: Broker, message: MessageProxy, { result, exception }: ProcessOutcome): void | Promise<unknown> {
     if (exception !== undefined || message.failed) return;
     const target = message.options.pipeTarget;
     if (!target) return;
     let next = Message.fromDict(target);
     const pipeIgnore = next.options.pipeIgnore || findActor(broker, message)?.options.pipeIgnore;
     if (!pipeIgnore) next = next.copy({ args: [...next.args, result === undefined ? null : result] });
-    await broker.enqueue(next, { delay: next.options.delay || undefined });
+    return broker.enqueue(next, { delay: next.options.delay || undefined });
   }
 }

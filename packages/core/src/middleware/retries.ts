@@ -62,8 +62,12 @@ export class Retries extends Middleware {
     return new Set(["maxRetries", "minBackoff", "maxBackoff", "retryWhen", "throws", "onRetryExhausted"]);
   }
 
-  override async afterProcessMessage(broker: Broker, message: MessageProxy, { exception }: ProcessOutcome): Promise<void> {
+  override afterProcessMessage(broker: Broker, message: MessageProxy, { exception }: ProcessOutcome): void | Promise<void> {
     if (exception === undefined) return;
+    return this.retry(broker, message, exception);
+  }
+
+  private async retry(broker: Broker, message: MessageProxy, exception: unknown): Promise<void> {
     const actor = findActor(broker, message);
     const throws = optionOr<Throws | undefined>(broker, message, "throws", undefined);
     if (throws && matchesThrows(throws, exception)) {

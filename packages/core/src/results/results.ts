@@ -41,10 +41,10 @@ export class Results extends Middleware {
     return [optionExplicit(broker, message, "storeResults", this.storeResults), optionExplicit(broker, message, "resultTtl", this.resultTtl)];
   }
 
-  override async afterProcessMessage(broker: Broker, message: MessageProxy, { result, exception }: ProcessOutcome): Promise<void> {
+  override afterProcessMessage(broker: Broker, message: MessageProxy, { result, exception }: ProcessOutcome): void | Promise<void> {
     const [store, ttl] = this.settings(broker, message);
     if (store && exception === undefined) {
-      await this.backend.storeResult(message.message, result, ttl);
+      return this.backend.storeResult(message.message, result, ttl);
     } else if (!store && result !== undefined && result !== null && !message.options.pipeTarget) {
       broker.logger.warn(`Actor '${message.actorName}' returned a value that is not null, but you haven't set its \`storeResults\` option to \`true\` so the value has been discarded.`);
     }
