@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
 import { describe } from "@jest/globals";
 import { connect } from "amqplib";
@@ -52,18 +53,28 @@ export async function deleteQueues(queueNames: Iterable<string>): Promise<void> 
   }
 }
 
+const run = promisify(execFile);
+
 function rabbitmqctl(args: string[]): string {
   return execFileSync("rabbitmqctl", [...args, "--formatter", "json", "--quiet"], { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] });
 }
 
 /** Closes the server side of every connection whose `connection_name` starts with `prefix`. */
-export function closeConnectionsNamed(prefix: string): number {
-  const rows = JSON.parse(rabbitmqctl(["list_connections", "name", "client_properties"])) as { name: string; client_properties: [string, string, unknown][] }[];
+export async function closeConnectionsNamed(prefix: string): Promise<number> {
+  const json = await run("rabbitmqctl", ["list_connections", "name", "client_properties", "--formatter", "json", "--quiet"], { timeout: 30_000 });
+  const rows = JSON.parse(json.stdout) as { name: string; client_properties: [string, string, unknown][] }[];
+  // close_connection takes the Erlang pid, which only the text output prints usably.
+  const text = await run("rabbitmqctl", ["list_connections", "name", "pid", "--quiet", "--no-table-headers"], { timeout: 30_000 });
+  const pids = new Map(text.stdout.split("\n").filter(Boolean).map((line) => {
+    const [name, pid] = line.split("\t");
+    return [name, pid] as const;
+  }));
   let closed = 0;
   for (const row of rows) {
     const label = row.client_properties.find(([key]) => key === "connection_name")?.[2];
-    if (typeof label === "string" && label.startsWith(prefix)) {
-      execFileSync("rabbitmqctl", ["close_connection", row.name, "dq test closes this connection"], { timeout: 30_000, stdio: "ignore" });
+    const pid = pids.get(row.name);
+    if (typeof label === "string" && label.startsWith(prefix) && pid) {
+      await run("rabbitmqctl", ["close_connection", pid, "dq test closes this connection"], { timeout: 30_000 });
       closed++;
     }
   }
