@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
 import { afterAll, expect, it } from "@jest/globals";
 import { connect } from "amqplib";
 import { actor, Worker } from "@dq/core";
-import { recordingLogger, waitFor } from "@dq/test-suite";
+import { loadWireFixture, recordingLogger, waitFor } from "@dq/test-suite";
 import { RabbitmqBroker } from "../src/index.js";
 import { AMQP_URL, deleteQueues, describeRabbit, listQueues, uniqueName, type ListedQueue } from "./helpers.js";
 
@@ -12,8 +11,7 @@ interface Recording {
   queues: (ListedQueue & { auto_delete: boolean; exclusive: boolean })[];
 }
 
-const fixturePath = process.env.DQ_WIRE_FIXTURES ?? `${__dirname}/../../../../shared/fixtures/dramatiq-wire/rabbitmq.json`;
-const recording = JSON.parse(readFileSync(fixturePath, "utf8")) as Recording;
+const recording = loadWireFixture<Recording>("rabbitmq.json");
 const RECORDED = "dqfx_rmq";
 const created: string[] = [];
 
