@@ -59,6 +59,7 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
   private readonly ownsClient: boolean;
   private readonly where: string;
   private readonly blocking = new Set<Redis>();
+  private closed = false;
 
   constructor(options: RedisRateLimiterBackendOptions = {}) {
     super();
@@ -75,7 +76,8 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
       lazyConnect: true,
       maxRetriesPerRequest: 1,
       connectTimeout: 5000,
-      retryStrategy: (attempt) => (attempt > 3 ? null : Math.min(attempt * 200, 1000)),
+      disconnectTimeout: 200,
+      retryStrategy: (attempt) => (this.closed || attempt > 3 ? null : Math.min(attempt * 200, 1000)),
       ...redisOptions,
     });
     // Errors reach the caller through the rejected command; the event must not crash the process.
@@ -141,8 +143,9 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
   override async close(): Promise<void> {
     for (const connection of this.blocking) connection.disconnect();
     this.blocking.clear();
-    if (this.ownsClient && this.client.status !== "end") {
-      await this.client.quit().catch(() => this.client.disconnect());
-    }
+    if (!this.ownsClient) return;
+    this.closed = true;
+    if (this.client.status === "ready") await this.client.quit().catch(() => this.client.disconnect());
+    else this.client.disconnect();
   }
 }
