@@ -83,7 +83,7 @@ describe("GroupCallbacks on the stub backend", () => {
     await group([work.message(1, false)], { broker: withMiddleware }).addCompletionCallback(done.message("x")).run();
     const options = sent[0]!.options as { group_completion_uuid: unknown; group_completion_callbacks: { actor_name: string }[] };
     expect(typeof options.group_completion_uuid).toBe("string");
-    expect(options.group_completion_callbacks[0].actor_name).toBe("group_done");
+    expect(options.group_completion_callbacks[0]!.actor_name).toBe("group_done");
   });
 });
 
