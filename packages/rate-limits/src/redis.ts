@@ -1,0 +1,151 @@
+/**
+ * `@dq/rate-limits/redis` — the Redis rate-limiter backend (needs the optional peer `ioredis`).
+ */
+import { ConnectionError, ConnectionFailed } from "@dq/core";
+import { Redis, ReplyError, type RedisOptions } from "ioredis";
+import { RateLimiterBackend } from "./rate-limiter-backend.js";
+
+/** Options of `RedisRateLimiterBackend`: a client, or a URL and/or ioredis options to build one. */
+export interface RedisRateLimiterBackendOptions extends RedisOptions {
+  /** A client to use (not closed by `close()`); other options are then ignored. */
+  client?: Redis;
+  /** `redis://` URL (default env `REDIS_URL`, else redis://127.0.0.1:6379). */
+  url?: string;
+}
+
+// Each script is one atomic step of Dramatiq's WATCH/GET/MULTI/SET/EXEC loop: the bound is checked
+// and nothing is written when it would be crossed; a missing key counts as 0; values are decimal.
+const INCR = `
+local value = tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(ARGV[1])
+if value > tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], string.format('%d', value), 'PX', ARGV[3])
+return 1`;
+
+const DECR = `
+local value = tonumber(redis.call('GET', KEYS[1]) or '0') - tonumber(ARGV[1])
+if value < tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], string.format('%d', value), 'PX', ARGV[3])
+return 1`;
+
+// KEYS[1] is the key to increment, KEYS[2..] the window keys to sum over.
+const INCR_AND_SUM = `
+local amount = tonumber(ARGV[1])
+local maximum = tonumber(ARGV[2])
+local value = tonumber(redis.call('GET', KEYS[1]) or '0') + amount
+if value > maximum then return 0 end
+local total = amount
+if #KEYS > 1 then
+  for _, n in ipairs(redis.call('MGET', unpack(KEYS, 2))) do
+    if n then total = total + tonumber(n) end
+  end
+end
+if total > maximum then return 0 end
+redis.call('SET', KEYS[1], string.format('%d', value), 'PX', ARGV[3])
+return 1`;
+
+const NOTIFY_MARKER = "x";
+
+/**
+ * Rate limits and barriers in Redis, with Dramatiq's key layout so Python processes share them:
+ * `add` is `SET key value PX ttl NX`; `incr`/`decr`/`incrAndSum` are Lua scripts doing atomically
+ * what Dramatiq does with WATCH/MULTI; `waitNotify` pushes `"x"` on the events list and `wait` is
+ * `BRPOPLPUSH` on a dedicated connection (so several waits do not queue behind each other).
+ *
+ * A server that cannot be reached makes each call fail with `ConnectionFailed` after the connect
+ * attempts (default 3) instead of hanging.
+ */
+export class RedisRateLimiterBackend extends RateLimiterBackend {
+  readonly client: Redis;
+  private readonly ownsClient: boolean;
+  private readonly where: string;
+  private readonly blocking = new Set<Redis>();
+  private closed = false;
+
+  constructor(options: RedisRateLimiterBackendOptions = {}) {
+    super();
+    const { client, url, ...redisOptions } = options;
+    if (client) {
+      this.client = client;
+      this.ownsClient = false;
+      this.where = `${client.options.host ?? "?"}:${client.options.port ?? "?"}`;
+      return;
+    }
+    const target = url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+    this.where = target;
+    this.client = new Redis(target, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 5000,
+      disconnectTimeout: 200,
+      retryStrategy: (attempt) => (this.closed || attempt > 3 ? null : Math.min(attempt * 200, 1000)),
+      ...redisOptions,
+    });
+    // Errors reach the caller through the rejected command; the event must not crash the process.
+    this.client.on("error", () => undefined);
+    this.ownsClient = true;
+  }
+
+  private async run<T>(operation: (client: Redis) => Promise<T>, client: Redis = this.client): Promise<T> {
+    try {
+      if (client.status === "wait" || client.status === "end") await client.connect();
+      return await operation(client);
+    } catch (error) {
+      if (error instanceof ReplyError || ConnectionError.isInstance(error)) throw error;
+      throw new ConnectionFailed(`rate-limiter backend could not reach Redis at ${this.where}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  override async add(key: string, value: number, ttl: number): Promise<boolean> {
+    return this.run(async (client) => (await client.set(key, String(value), "PX", ttl, "NX")) === "OK");
+  }
+
+  override async incr(key: string, amount: number, maximum: number, ttl: number): Promise<boolean> {
+    return this.run(async (client) => (await client.eval(INCR, 1, key, amount, maximum, ttl)) === 1);
+  }
+
+  override async decr(key: string, amount: number, minimum: number, ttl: number): Promise<boolean> {
+    return this.run(async (client) => (await client.eval(DECR, 1, key, amount, minimum, ttl)) === 1);
+  }
+
+  override async incrAndSum(key: string, keys: () => string[], amount: number, maximum: number, ttl: number): Promise<boolean> {
+    const all = [key, ...keys()];
+    return this.run(async (client) => (await client.eval(INCR_AND_SUM, all.length, ...all, amount, maximum, ttl)) === 1);
+  }
+
+  /**
+   * `BRPOPLPUSH key key timeout` on a connection of its own (the marker is pushed back, so every
+   * waiter sees it until it expires). Sub-second timeouts are allowed (Redis ≥ 6); 0 checks
+   * without blocking.
+   */
+  override async wait(key: string, timeout: number | undefined): Promise<boolean> {
+    if (timeout !== undefined && timeout <= 0) {
+      return this.run(async (client) => (await client.lindex(key, -1)) === NOTIFY_MARKER);
+    }
+    const connection = this.client.duplicate({ lazyConnect: true, maxRetriesPerRequest: null });
+    connection.on("error", () => undefined);
+    this.blocking.add(connection);
+    try {
+      const seconds = timeout === undefined ? 0 : timeout / 1000;
+      return await this.run(async (client) => (await client.brpoplpush(key, key, seconds)) === NOTIFY_MARKER, connection);
+    } finally {
+      this.blocking.delete(connection);
+      connection.disconnect();
+    }
+  }
+
+  override async waitNotify(key: string, ttl: number): Promise<void> {
+    await this.run(async (client) => {
+      await client.multi().rpush(key, NOTIFY_MARKER).pexpire(key, ttl).exec();
+    });
+  }
+
+  /** Disconnects blocked waits and, when this backend built it, the client. */
+  override async close(): Promise<void> {
+    for (const connection of this.blocking) connection.disconnect();
+    this.blocking.clear();
+    if (!this.ownsClient) return;
+    this.closed = true;
+    if (this.client.status === "ready") await this.client.quit().catch(() => this.client.disconnect());
+    else this.client.disconnect();
+  }
+}
