@@ -264,7 +264,7 @@ export class RedisBroker extends Broker {
       const id = message.options.redisMessageId;
       if (typeof id !== "string") throw new InvalidOptionError(`message ${message.messageId} has no redisMessageId`);
       const args = await this.dispatchArguments(message.queueName, "enqueue", [id, message.encode()], true);
-      (pipeline as unknown as Record<string, Dispatcher>)[DISPATCH]!(...args);
+      (pipeline as unknown as Record<string, (...args: DispatchArgument[]) => unknown>)[DISPATCH]!(...args);
       queues.add(message.queueName);
     }
     for (const queueName of queues) pipeline.publish(this.wakeups.channel(queueName), "1");
