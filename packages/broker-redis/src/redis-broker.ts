@@ -115,6 +115,8 @@ export class RedisBroker extends Broker {
   private readonly consumers = new Set<RedisConsumer>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** @internal Counts reconnections: consumers look for orphaned fetches after each. */
+  reconnections = 0;
 
   /**
    * @throws InvalidOptionError on a negative timeout, TTL or chance
@@ -148,9 +150,15 @@ export class RedisBroker extends Broker {
     }
     this.everReady = this.client.status === "ready";
     this.client.on("ready", () => {
+      if (this.everReady) this.reconnections++;
       this.everReady = true;
       if (this.connectionTrouble) this.logger.info(`Reconnected to ${this.where}.`);
       this.connectionTrouble = false;
+    });
+    this.client.on("close", () => {
+      if (this.closed || this.connectionTrouble || !this.everReady) return;
+      this.logger.warn(`Lost the connection to ${this.where}; reconnecting.`);
+      this.connectionTrouble = true;
     });
     this.client.on("error", (error: unknown) => {
       if (!this.connectionTrouble) this.logger.warn(`Redis connection error (${this.where}); reconnecting.`, error);
@@ -296,6 +304,25 @@ export class RedisBroker extends Broker {
     this.consumers.add(consumer);
     this.startHeartbeat();
     return consumer;
+  }
+
+  /**
+   * @internal After a reconnection, a fetch whose reply was lost leaves ids in this broker's ack
+   * set that no consumer holds; while this broker keeps beating, maintenance would never return
+   * them. Requeues the ids of `queueName`'s ack set that none of this broker's consumers holds.
+   * @returns false when another consumer's fetch is in flight (try again later)
+   */
+  async recoverOrphans(queueName: string, self: RedisConsumer): Promise<boolean> {
+    const peers = [...this.consumers].filter((consumer) => consumer.queueName === queueName);
+    if (peers.some((consumer) => consumer !== self && consumer.isFetching)) return false;
+    const held = new Set(peers.flatMap((consumer) => consumer.heldIds()));
+    const members = await this.command(() => this.client.smembers(`${this.namespace}:__acks__.${this.brokerId}.${queueName}`));
+    const orphans = members.filter((id) => !held.has(id));
+    if (orphans.length) {
+      this.logger.warn(`Returning ${orphans.length} message(s) of ${queueName} whose fetch reply was lost with the connection.`);
+      await this.requeueIds(queueName, orphans);
+    }
+    return true;
   }
 
   /** @internal */

@@ -24,6 +24,7 @@ export class RedisConsumer extends Consumer {
   private resolveWait: (() => void) | undefined;
   private fetching: Promise<unknown> | undefined;
   private readonly stopListening: () => void;
+  private reconnectionsSeen: number;
 
   /** @internal Created by `RedisBroker.consume`. */
   constructor(
@@ -33,7 +34,18 @@ export class RedisConsumer extends Consumer {
     readonly timeout: number,
   ) {
     super();
+    this.reconnectionsSeen = broker.reconnections;
     this.stopListening = broker.wakeups.listen(queueName, () => this.wake("remote"));
+  }
+
+  /** @internal Whether a fetch is waiting for its reply. */
+  get isFetching(): boolean {
+    return this.fetching !== undefined;
+  }
+
+  /** @internal The redis message ids this consumer holds (buffered or delivered). */
+  heldIds(): string[] {
+    return [...this.delivered.values(), ...this.buffer.map((item) => item.id)];
   }
 
   /** Messages delivered by this consumer and not yet acked, nacked or requeued. */
@@ -81,6 +93,10 @@ export class RedisConsumer extends Consumer {
   }
 
   private async fetch(count: number): Promise<number> {
+    const reconnections = this.broker.reconnections;
+    if (reconnections !== this.reconnectionsSeen && (await this.broker.recoverOrphans(this.queueName, this))) {
+      this.reconnectionsSeen = reconnections;
+    }
     const reply = (await this.broker.dispatchBuffers(this.queueName, "fetch", [count])) as (Buffer | null)[];
     let fetched = 0;
     const missing: string[] = [];
