@@ -430,6 +430,9 @@ export class RedisBroker extends Broker {
     this.closed = true;
     this.stopHeartbeat();
     await this.wakeups.close();
-    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+    if (!this.ownsClient) return;
+    // QUIT lets pending replies arrive; a client that is not connected just stops reconnecting.
+    if (this.client.status === "ready") await this.client.quit().catch(() => this.client.disconnect());
+    else this.client.disconnect();
   }
 }

@@ -69,6 +69,7 @@ export class WakeupHub {
     const subscriber = this.subscriber;
     this.subscriber = undefined;
     if (!subscriber) return;
-    await subscriber.quit().catch(() => subscriber.disconnect());
+    if (subscriber.status === "ready") await subscriber.quit().catch(() => subscriber.disconnect());
+    else subscriber.disconnect();
   }
 }
