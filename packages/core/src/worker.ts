@@ -478,7 +478,7 @@ export class Worker {
     await Promise.all(
       [...this.loops.values()].map((loop) => loop.consumer?.close().catch((error: unknown) => this.logger.error(`Could not close the consumer of ${loop.queueName}.`, error))),
     );
-    await Promise.all([...this.loops.values()].map((loop) => loop.pendingNext));
+    await Promise.all([...this.loops.values()].map((loop) => loop.pendingNext ?? Promise.resolve()));
     for (const loop of this.loops.values()) {
       for (const item of loop.delayed.drain()) give(item.consumer, item.proxy);
       for (const item of loop.stragglers.splice(0)) give(item.consumer, item.proxy);
