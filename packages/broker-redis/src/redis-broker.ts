@@ -143,6 +143,9 @@ export class RedisBroker extends Broker {
         enableOfflineQueue: true,
         retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
         connectionName,
+        // Commands issued in the same tick (acks of concurrent messages, sends from a loop) go
+        // out in one write: fewer syscalls and round trips, the same commands.
+        enableAutoPipelining: true,
       };
       const merged = { ...defaults, ...(redisOptions as RedisOptions) };
       this.client = options.url ? new Redis(options.url, merged) : new Redis(merged);
