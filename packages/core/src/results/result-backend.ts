@@ -118,6 +118,10 @@ export abstract class ResultBackend {
 
 /** Dramatiq's `{type, msg}` for an error: its class name and its message. */
 export function describeError(error: unknown): { type: string; msg: string } {
-  if (error instanceof Error) return { type: error.name || error.constructor.name, msg: error.message };
+  if (error instanceof Error) {
+    // `class QuotaExceeded extends Error {}` inherits name "Error"; Python reports the class name.
+    const type = error.name && error.name !== "Error" ? error.name : error.constructor?.name || "Error";
+    return { type, msg: error.message };
+  }
   return { type: "Error", msg: String(error) };
 }
