@@ -33,8 +33,15 @@ export class StubResultBackend extends ResultBackend {
         reject(new ResultTimeout(`timed out after ${timeout} ms waiting for the result of message ${message.messageId} (${message.actorName})`));
       }, timeout);
       waiters.add(wake);
+      // A store that landed between the read above and this registration would never wake us.
+      if (this.stored(key)) wake();
     });
     return this.getResult(message, options);
+  }
+
+  private stored(key: string): boolean {
+    const entry = this.values.get(key);
+    return entry !== undefined && entry.expiresAt > Date.now();
   }
 
   protected async getValue(key: string): Promise<unknown> {
