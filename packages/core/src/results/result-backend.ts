@@ -60,7 +60,7 @@ export abstract class ResultBackend {
     for (let attempts = 0; ; ) {
       const value = await this.getValue(key);
       if (value !== Missing) return this.unwrapResult(value) as R;
-      if (!options.block) throw new ResultMissing(`no result stored for message ${message.messageId} (${message.actorName}) under key ${key}`);
+      if (!options.block) throw new ResultMissing(`no result stored for message ${message.messageId} (${message.actorName}) under key ${key} (results are kept only for actors or messages with storeResults: true)`);
       let delay: number;
       [attempts, delay] = computeBackoff(attempts, { factor: 100, maxBackoff: 2000 });
       if (Date.now() + delay > deadline) {

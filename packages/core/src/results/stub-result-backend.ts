@@ -18,7 +18,7 @@ export class StubResultBackend extends ResultBackend {
     const key = this.buildMessageKey(message);
     const value = await this.getValue(key);
     if (value !== Missing) return this.unwrapResult(value) as R;
-    if (!options.block) throw new ResultMissing(`no result stored for message ${message.messageId} (${message.actorName}) under key ${key}`);
+    if (!options.block) throw new ResultMissing(`no result stored for message ${message.messageId} (${message.actorName}) under key ${key} (results are kept only for actors or messages with storeResults: true)`);
     const timeout = options.timeout ?? 10_000;
     await new Promise<void>((resolve, reject) => {
       const waiters = this.waiters.get(key) ?? new Set();
