@@ -145,7 +145,7 @@ export class RedisResultBackend extends ResultBackend {
     const key = this.buildMessageKey(message);
     if (!options.block) {
       const value = await this.getValue(key);
-      if (value === Missing) throw new ResultMissing(`no result stored for message ${message.messageId} (${message.actorName}) under key ${key}`);
+      if (value === Missing) throw new ResultMissing(`no result stored for message ${message.messageId} (${message.actorName}) under key ${key} (results are kept only for actors or messages with storeResults: true)`);
       return this.unwrapResult(value) as R;
     }
     const timeout = options.timeout ?? 10_000;
