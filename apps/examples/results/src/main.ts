@@ -87,6 +87,7 @@ try {
   console.log(`${stamp()}  the result key of that message in Redis: ${backend.buildMessageKey(missing)}`);
 } finally {
   await broker.join("default", { timeout: 10_000, failFast: false });
+  await worker.join();
   await worker.stop();
   await broker.close();
   await backend.close();
