@@ -74,7 +74,7 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
       const consumer = broker.consume(queueName, { prefetch: 1, timeout: 1000 });
       try {
         let proxy: MessageProxy | null = null;
-        for (let i = 0; i < 20 && !proxy; i++) proxy = (await consumer.next()).value ?? null;
+        for (let i = 0; i < 20 && !proxy; i++) proxy = ((await consumer.next()).value) ?? null;
         expect(proxy).not.toBeNull();
         expect(proxy!.messageId).toBe(message.messageId);
         expect(proxy!.actorName).toBe("echo");
@@ -97,7 +97,7 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
         for (let i = 0; i < 3; i++) await broker.enqueue(new Message({ queueName, actorName: "noop", args: [i] }));
         const delivered: MessageProxy[] = [];
         for (let i = 0; i < 40 && delivered.length < 3; i++) {
-          const { value } = await consumer.next();
+          const value = (await consumer.next()).value;
           if (value) delivered.push(value);
           if (delivered.length === 2) {
             // The prefetch window is full: nothing more until one is acked.
@@ -226,7 +226,7 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
     }
 
     if (caps.deadLetters && caps.deadLetterIds) {
-      const deadLetterIds = caps.deadLetterIds;
+      const deadLetterIds = caps.deadLetterIds.bind(caps);
       it("dead-letters a message once its retries are exhausted", async () => {
         const { broker, queueName } = await setup(fastRetries());
         let runs = 0;
@@ -256,7 +256,7 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
       });
 
       if (caps.enqueueRaw) {
-        const enqueueRaw = caps.enqueueRaw;
+        const enqueueRaw = caps.enqueueRaw.bind(caps);
         it("dead-letters bytes that do not decode and keeps running", async () => {
           const { broker, queueName, logger } = await setup();
           const seen: string[] = [];

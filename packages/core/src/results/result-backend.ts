@@ -60,7 +60,7 @@ export abstract class ResultBackend {
     for (let attempts = 0; ; ) {
       const value = await this.getValue(key);
       if (value !== Missing) return this.unwrapResult(value) as R;
-      if (!options.block) throw new ResultMissing(`no result stored for message ${message.messageId} (${message.actorName}) under key ${key}`);
+      if (!options.block) throw new ResultMissing(`no result stored for message ${message.messageId} (${message.actorName}) under key ${key} (results are kept only for actors or messages with storeResults: true)`);
       let delay: number;
       [attempts, delay] = computeBackoff(attempts, { factor: 100, maxBackoff: 2000 });
       if (Date.now() + delay > deadline) {
@@ -118,6 +118,10 @@ export abstract class ResultBackend {
 
 /** Dramatiq's `{type, msg}` for an error: its class name and its message. */
 export function describeError(error: unknown): { type: string; msg: string } {
-  if (error instanceof Error) return { type: error.name || error.constructor.name, msg: error.message };
+  if (error instanceof Error) {
+    // `class QuotaExceeded extends Error {}` inherits name "Error"; Python reports the class name.
+    const type = error.name && error.name !== "Error" ? error.name : error.constructor?.name || "Error";
+    return { type, msg: error.message };
+  }
   return { type: "Error", msg: String(error) };
 }

@@ -18,7 +18,7 @@ export class StubResultBackend extends ResultBackend {
     const key = this.buildMessageKey(message);
     const value = await this.getValue(key);
     if (value !== Missing) return this.unwrapResult(value) as R;
-    if (!options.block) throw new ResultMissing(`no result stored for message ${message.messageId} (${message.actorName}) under key ${key}`);
+    if (!options.block) throw new ResultMissing(`no result stored for message ${message.messageId} (${message.actorName}) under key ${key} (results are kept only for actors or messages with storeResults: true)`);
     const timeout = options.timeout ?? 10_000;
     await new Promise<void>((resolve, reject) => {
       const waiters = this.waiters.get(key) ?? new Set();
@@ -33,8 +33,15 @@ export class StubResultBackend extends ResultBackend {
         reject(new ResultTimeout(`timed out after ${timeout} ms waiting for the result of message ${message.messageId} (${message.actorName})`));
       }, timeout);
       waiters.add(wake);
+      // A store that landed between the read above and this registration would never wake us.
+      if (this.stored(key)) wake();
     });
     return this.getResult(message, options);
+  }
+
+  private stored(key: string): boolean {
+    const entry = this.values.get(key);
+    return entry !== undefined && entry.expiresAt > Date.now();
   }
 
   protected async getValue(key: string): Promise<unknown> {
