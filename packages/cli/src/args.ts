@@ -122,7 +122,10 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   } catch (error) {
     if (error instanceof UsageError) throw error;
     // parseArgs' own messages already name the option ("Unknown option '--foo'").
-    throw new UsageError((error as Error).message.split("\n")[0]!.replace(/\.$/, "").replace(/^Unknown option/, "unknown option"));
+    const first = (error as Error).message.split("\n")[0]!.replace(/\.$/, "");
+    const ambiguous = /^Option '(.+?)' argument is ambiguous/.exec(first);
+    if (ambiguous) throw new UsageError(`option '${ambiguous[1]!}' expects a value (a value starting with "-" needs the form --flag=value)`);
+    throw new UsageError(first.replace(/^Unknown option/, "unknown option").replace(/^Option/, "option"));
   }
   const result = schema.safeParse(parsed.values);
   if (!result.success) {
