@@ -114,7 +114,7 @@ describe("dq supervisor", () => {
     write(1);
     const dq = new DqProcess([module, "-p", "1", "--watch", dir]);
     await dq.waitFor(/code version 1 in/);
-    await dq.waitFor(/All 1 worker process booted/);
+    await dq.waitFor(/Watching .* for changes\./);
     write(2);
     await dq.waitFor(/code version 2 in/);
     expect(dq.output).toContain("Reloading the worker processes (file change).");
@@ -145,6 +145,15 @@ describe("dq supervisor", () => {
     // Actor output (stdout) still goes to stdout.
     expect(dq.stdout).toContain("counted 0 in");
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("logs a failing message with its actor, message id and stack", async () => {
+    const dq = new DqProcess([fixture("failing.ts"), "-p", "1"]);
+    await dq.waitFor(/sent ([0-9a-f-]{36})/);
+    const messageId = /sent ([0-9a-f-]{36})/.exec(dq.output)![1]!;
+    await dq.waitFor(new RegExp(`\\[ERROR\\] Failed to process message ${messageId} \\(explode\\) with an unhandled exception\\.\\nError: boom from the fixture\\n\\s+at explode`));
+    dq.kill("SIGTERM");
+    expect((await dq.exited).code).toBe(0);
   });
 
   it("logs at debug level with --verbose", async () => {
