@@ -1,0 +1,188 @@
+import { availableParallelism } from "node:os";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+/** The validated options of one `dq` run. */
+export interface CliOptions {
+  /** Module specifiers, each `path-or-package` or `path-or-package:exportName`. */
+  modules: string[];
+  processes: number;
+  concurrency: number;
+  /** Only these queues; undefined for every declared queue. */
+  queues: string[] | undefined;
+  /** Base directories modules are resolved against (default: the working directory). */
+  paths: string[];
+  pidFile: string | undefined;
+  logFile: string | undefined;
+  watch: string | undefined;
+  workerShutdownTimeout: number;
+  skipLogging: boolean;
+  verbose: number;
+  help: boolean;
+  version: boolean;
+}
+
+/** A command line that `dq` refuses: the message names the flag or value (exit code 2). */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export const USAGE = `Usage: dq <module> [module...] [options]
+
+Runs worker processes for the actors that <module> declares on the global broker.
+A module is a file path (.js, .mjs, .cjs, .ts, .mts) or a package name, resolved against --path;
+"module:name" names a Broker exported by the module, which becomes the global broker.
+
+Options:
+  -p, --processes N               worker processes (default: CPU count)
+  -t, --threads N                 messages processed at once per process (default 8)
+      --concurrency N             same as --threads
+  -Q, --queues Q [Q...]           consume only these queues (repeatable; default: all)
+  -P, --path DIR [DIR...]         base directories for module resolution (default: .)
+      --pid-file FILE             write the supervisor's pid here; exit 4 if a live process holds it
+      --log-file FILE             append every process's logs to FILE instead of stderr
+      --watch DIR                 reload the workers when a source file under DIR changes
+      --worker-shutdown-timeout MS
+                                  how long a stopping worker waits for running messages (default 600000)
+      --skip-logging              leave logging configuration (DQ_LOG_LEVEL, logger factory) to your modules
+  -v, --verbose                   debug logging
+  -h, --help                      show this help
+      --version                   print the version
+
+Signals: INT/TERM stop gracefully (a second one kills the workers), HUP reloads the workers.
+Exit codes: 0 stopped gracefully, 1 killed, 2 bad module or argument, 3 broker unreachable at
+start, 4 pid file held by a running process.`;
+
+// Flags that take several values: `-Q a b c` as in Dramatiq (argparse nargs="*").
+const VARIADIC = new Map([
+  ["-Q", "--queues"],
+  ["--queues", "--queues"],
+  ["-P", "--path"],
+  ["--path", "--path"],
+]);
+
+/** Rewrites `-Q a b` into `--queues=a --queues=b` so that `parseArgs` can read it. */
+function expandVariadic(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const long = VARIADIC.get(arg);
+    if (!long) {
+      out.push(arg);
+      continue;
+    }
+    let taken = 0;
+    while (i + 1 < argv.length && !argv[i + 1]!.startsWith("-")) {
+      out.push(`${long}=${argv[++i]!}`);
+      taken++;
+    }
+    if (taken === 0) throw new UsageError(`option ${arg} expects at least one value`);
+  }
+  return out;
+}
+
+const integer = (flag: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: `${flag} expects a whole number` })
+    .transform(Number)
+    .refine((value) => value >= min && value <= max, { message: `${flag} must be between ${min} and ${max}` });
+
+const queueName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9._-]*$/, { message: "invalid queue name" });
+
+const schema = z.object({
+  processes: integer("--processes", 1, 1024).optional(),
+  threads: integer("--threads", 1, 100_000).optional(),
+  concurrency: integer("--concurrency", 1, 100_000).optional(),
+  queues: z.array(z.string()).optional(),
+  path: z.array(z.string().min(1, { message: "--path expects a directory" })).optional(),
+  "pid-file": z.string().min(1, { message: "--pid-file expects a file name" }).optional(),
+  "log-file": z.string().min(1, { message: "--log-file expects a file name" }).optional(),
+  watch: z.string().min(1, { message: "--watch expects a directory" }).optional(),
+  "worker-shutdown-timeout": integer("--worker-shutdown-timeout", 0, 2_147_483_647).optional(),
+  "skip-logging": z.boolean().optional(),
+  verbose: z.array(z.boolean()).optional(),
+  help: z.boolean().optional(),
+  version: z.boolean().optional(),
+});
+
+/**
+ * Parses and validates the command line.
+ * @param argv - the arguments after `dq`
+ * @throws UsageError naming the bad flag or value
+ */
+export function parseCliArgs(argv: readonly string[]): CliOptions {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(expandVariadic(argv));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // parseArgs' own messages already name the option ("Unknown option '--foo'").
+    const first = (error as Error).message.split("\n")[0]!.replace(/\.$/, "");
+    const ambiguous = /^Option '(.+?)' argument is ambiguous/.exec(first);
+    if (ambiguous) throw new UsageError(`option '${ambiguous[1]!}' expects a value (a value starting with "-" needs the form --flag=value)`);
+    throw new UsageError(first.replace(/^Unknown option/, "unknown option").replace(/^Option/, "option"));
+  }
+  const result = schema.safeParse(parsed.values);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? "");
+      const raw = (parsed.values as Record<string, unknown>)[key];
+      const shown = Array.isArray(raw) ? raw.join(", ") : String(raw);
+      return `${issue.message} (got ${JSON.stringify(shown)})`;
+    });
+    throw new UsageError(problems.join("; "));
+  }
+  const values = result.data;
+  const queues = values.queues?.flatMap((value) => value.split(",")).filter(Boolean);
+  for (const queue of queues ?? []) {
+    if (!queueName.safeParse(queue).success) throw new UsageError(`--queues: invalid queue name ${JSON.stringify(queue)} (expected [a-zA-Z_][a-zA-Z0-9._-]*)`);
+  }
+  if (values.threads !== undefined && values.concurrency !== undefined && values.threads !== values.concurrency) {
+    throw new UsageError(`--threads ${values.threads} and --concurrency ${values.concurrency} disagree; give one of them`);
+  }
+  const options: CliOptions = {
+    modules: parsed.positionals,
+    processes: values.processes ?? availableParallelism(),
+    concurrency: values.threads ?? values.concurrency ?? 8,
+    queues: queues?.length ? queues : undefined,
+    paths: values.path?.length ? values.path : ["."],
+    pidFile: values["pid-file"],
+    logFile: values["log-file"],
+    watch: values.watch,
+    workerShutdownTimeout: values["worker-shutdown-timeout"] ?? 600_000,
+    skipLogging: values["skip-logging"] ?? false,
+    verbose: values.verbose?.length ?? 0,
+    help: values.help ?? false,
+    version: values.version ?? false,
+  };
+  if (!options.help && !options.version && options.modules.length === 0) throw new UsageError("expected at least one module");
+  return options;
+}
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      processes: { type: "string", short: "p" },
+      threads: { type: "string", short: "t" },
+      concurrency: { type: "string" },
+      queues: { type: "string", short: "Q", multiple: true },
+      path: { type: "string", short: "P", multiple: true },
+      "pid-file": { type: "string" },
+      "log-file": { type: "string" },
+      watch: { type: "string" },
+      "worker-shutdown-timeout": { type: "string" },
+      "skip-logging": { type: "boolean" },
+      verbose: { type: "boolean", short: "v", multiple: true },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean" },
+    },
+  });
+}

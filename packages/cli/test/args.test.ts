@@ -1,0 +1,44 @@
+// Argument parsing without spawning: defaults, variadic flags and aliases.
+import { availableParallelism } from "node:os";
+import { describe, expect, it } from "@jest/globals";
+import { parseCliArgs, UsageError } from "../src/args.js";
+
+describe("parseCliArgs", () => {
+  it("applies Dramatiq's defaults", () => {
+    expect(parseCliArgs(["tasks.ts"])).toEqual({
+      modules: ["tasks.ts"],
+      processes: availableParallelism(),
+      concurrency: 8,
+      queues: undefined,
+      paths: ["."],
+      pidFile: undefined,
+      logFile: undefined,
+      watch: undefined,
+      workerShutdownTimeout: 600_000,
+      skipLogging: false,
+      verbose: 0,
+      help: false,
+      version: false,
+    });
+  });
+
+  it("reads variadic, repeated and comma-separated queues and paths", () => {
+    const options = parseCliArgs(["a.ts", "b.ts:broker", "-Q", "one", "two", "--queues", "three,four", "-P", "src", "lib", "-p", "3", "--concurrency", "5", "-vv"]);
+    expect(options.modules).toEqual(["a.ts", "b.ts:broker"]);
+    expect(options.queues).toEqual(["one", "two", "three", "four"]);
+    expect(options.paths).toEqual(["src", "lib"]);
+    expect(options.processes).toBe(3);
+    expect(options.concurrency).toBe(5);
+    expect(options.verbose).toBe(2);
+  });
+
+  it("takes --threads as --concurrency and the file options", () => {
+    const options = parseCliArgs(["a.ts", "-t", "16", "--pid-file", "dq.pid", "--log-file", "dq.log", "--watch", "src", "--skip-logging", "--worker-shutdown-timeout", "0"]);
+    expect(options).toMatchObject({ concurrency: 16, pidFile: "dq.pid", logFile: "dq.log", watch: "src", skipLogging: true, workerShutdownTimeout: 0 });
+  });
+
+  it("rejects a variadic flag with no value, naming it", () => {
+    expect(() => parseCliArgs(["a.ts", "-Q"])).toThrow(new UsageError("option -Q expects at least one value"));
+    expect(() => parseCliArgs(["a.ts", "--path", "--verbose"])).toThrow(new UsageError("option --path expects at least one value"));
+  });
+});

@@ -1,0 +1,70 @@
+// Redis for the cross-process tests: a namespace per test, and skip-or-fail when Redis is away.
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { describe, it } from "@jest/globals";
+import { RedisBroker } from "@dq/broker-redis";
+import { Message } from "@dq/core";
+
+export const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+function probe(): string | undefined {
+  const script = `
+    const url = new URL(process.argv[1]);
+    const socket = require("node:net").connect(Number(url.port || 6379), url.hostname);
+    socket.setTimeout(2000, () => { process.stdout.write("timeout"); process.exit(1); });
+    socket.on("connect", () => socket.write("PING\\r\\n"));
+    socket.on("data", (d) => { process.exit(String(d).startsWith("+PONG") ? 0 : 1); });
+    socket.on("error", (e) => { process.stdout.write(e.message); process.exit(1); });`;
+  const result = spawnSync(process.execPath, ["-e", script, redisUrl], { timeout: 5000, encoding: "utf8" });
+  return result.status === 0 ? undefined : `Redis at ${redisUrl} is unreachable (${(result.stdout || "no reply").trim()})`;
+}
+
+const unreachable = probe();
+
+/** Defines the tests when Redis answers; otherwise skips them with a notice, or fails under CI. */
+export function describeWithRedis(name: string, body: () => void): void {
+  if (!unreachable) describe(name, body);
+  else if (process.env.CI) describe(name, () => it("needs Redis", () => Promise.reject(new Error(`${unreachable}; CI requires it`))));
+  else describe(name, () => it.skip(`skipped: ${unreachable}`, () => undefined));
+}
+
+/** A test's own namespace on the shared Redis, with a client to send jobs and read results. */
+export class TestRedis {
+  readonly namespace = `dq-cli-test-${randomBytes(4).toString("hex")}`;
+  readonly broker = new RedisBroker({ url: redisUrl, namespace: this.namespace });
+
+  key(name: string): string {
+    return `${this.namespace}:test:${name}`;
+  }
+
+  /** Enqueues `record(id, ms)` for each id, as a producer that does not declare the actor. */
+  async sendRecords(ids: number[], ms = 0): Promise<void> {
+    this.broker.declareQueue("cli_jobs");
+    await this.broker.enqueueMany(ids.map((id) => new Message({ queueName: "cli_jobs", actorName: "record", args: [id, ms] })));
+  }
+
+  async send(queueName: string, actorName: string, args: unknown[] = []): Promise<void> {
+    this.broker.declareQueue(queueName);
+    await this.broker.enqueue(new Message({ queueName, actorName, args }));
+  }
+
+  async done(): Promise<number[]> {
+    return (await this.broker.client.smembers(this.key("done"))).map(Number).sort((a, b) => a - b);
+  }
+
+  /** Waits until `test` holds, polling every 100 ms, or fails after `timeout` ms. */
+  async until(test: () => Promise<boolean>, what: string, timeout = 30_000): Promise<void> {
+    const deadline = Date.now() + timeout;
+    while (!(await test())) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Deletes every key of the namespace and closes the client. */
+  async cleanUp(): Promise<void> {
+    const keys = await this.broker.client.keys(`${this.namespace}:*`);
+    if (keys.length) await this.broker.client.del(...keys);
+    await this.broker.close();
+  }
+}
