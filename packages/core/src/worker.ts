@@ -61,6 +61,8 @@ class ConsumerLoop {
   private delayTimer: NodeJS.Timeout | undefined;
   private delayTimerAt = Infinity;
   private stopWaiter: (() => void) | undefined;
+  /** The fetch that was pending when the loop stopped; settles once its consumer is closed. */
+  pendingNext: Promise<unknown> | undefined;
   /** Deliveries that arrived after the loop was told to stop; returned on close. */
   readonly stragglers: { proxy: MessageProxy; consumer: Consumer }[] = [];
 
@@ -96,7 +98,7 @@ class ConsumerLoop {
           const result = await Promise.race([next, stopped.then(() => undefined)]);
           if (result === undefined) {
             const owner = consumer;
-            void next.then(
+            this.pendingNext = next.then(
               (late) => {
                 if (!late.done && late.value) this.stragglers.push({ proxy: late.value, consumer: owner });
               },
@@ -476,6 +478,12 @@ export class Worker {
       give(item.consumer, item.proxy);
     }
     await Promise.all([...this.loops.values()].map((loop) => loop.done));
+    // Close before returning messages: a pending next() woken by the requeue below would
+    // otherwise deliver a message to a loop that is gone, and nobody would return it.
+    await Promise.all(
+      [...this.loops.values()].map((loop) => loop.consumer?.close().catch((error: unknown) => this.logger.error(`Could not close the consumer of ${loop.queueName}.`, error))),
+    );
+    await Promise.all([...this.loops.values()].map((loop) => loop.pendingNext));
     for (const loop of this.loops.values()) {
       for (const item of loop.delayed.drain()) give(item.consumer, item.proxy);
       for (const item of loop.stragglers.splice(0)) give(item.consumer, item.proxy);
@@ -485,11 +493,6 @@ export class Worker {
       requeued += proxies.length;
       await consumer.requeue(proxies).catch((error: unknown) => this.logger.error("Could not return messages to the broker.", error));
     }
-    await Promise.all(
-      [...this.loops.values()].map(async (loop) => {
-        await loop.consumer?.close().catch((error: unknown) => this.logger.error(`Could not close the consumer of ${loop.queueName}.`, error));
-      }),
-    );
     this.loops.clear();
     await broker.emitAfter("workerShutdown", this);
     if (requeued) this.logger.info(`Returned ${requeued} message${requeued === 1 ? "" : "s"} to the broker.`);

@@ -1,0 +1,161 @@
+/**
+ * The Lua side of the Redis broker, written for dq from the semantics of Python Dramatiq's
+ * RedisBroker (key layout and commands, see README "Key layout"). Shipped as strings so that the
+ * build carries them without file-system access.
+ *
+ * `dispatch` is called as
+ * `EVALSHA <sha> 1 <ns> <command> <now_ms> <queue_name> <broker_id> <heartbeat_timeout>
+ *  <dead_message_ttl> <do_maintenance 0|1> <max_unpack_size> [args...]`,
+ * the argument order Dramatiq uses, so a Redis shared with Python workers sees the same effects.
+ * The one difference is the shape of `fetch`'s reply: dq's returns `[id1, data1, id2, data2, ...]`
+ * (data is nil when the id has no entry in the `.msgs` hash) so the consumer can drop nil entries
+ * from its ack set; the keys it touches are the same.
+ */
+export const DISPATCH_SCRIPT = String.raw`
+local namespace = KEYS[1]
+local command = ARGV[1]
+local now = tonumber(ARGV[2])
+local queue_name = ARGV[3]
+local broker_id = ARGV[4]
+local heartbeat_timeout = tonumber(ARGV[5])
+local dead_message_ttl = tonumber(ARGV[6])
+local do_maintenance = ARGV[7] == "1"
+local max_unpack = tonumber(ARGV[8])
+local first_arg = 9
+
+-- A delay queue dead-letters into the XQ of its canonical queue.
+local function canonical_name(name)
+  local suffix = string.sub(name, -3)
+  if suffix == ".DQ" or suffix == ".XQ" then
+    return string.sub(name, 1, -4)
+  end
+  return name
+end
+
+local heartbeats = namespace .. ":__heartbeats__"
+local acks_prefix = namespace .. ":__acks__."
+local queue = namespace .. ":" .. queue_name
+local queue_messages = queue .. ".msgs"
+local acks = acks_prefix .. broker_id .. "." .. queue_name
+local dead = namespace .. ":" .. canonical_name(queue_name) .. ".XQ"
+local dead_messages = dead .. ".msgs"
+
+-- Producers and consumers alike register as alive on every call.
+redis.call("ZADD", heartbeats, now, broker_id)
+
+if do_maintenance then
+  -- Brokers that stopped beating: put their unacked messages of this queue back.
+  local stale = redis.call("ZRANGEBYSCORE", heartbeats, "-inf", now - heartbeat_timeout)
+  for _, stale_id in ipairs(stale) do
+    local stale_acks = acks_prefix .. stale_id .. "." .. queue_name
+    local held = redis.call("SMEMBERS", stale_acks)
+    for _, message_id in ipairs(held) do
+      if redis.call("HEXISTS", queue_messages, message_id) == 1 then
+        redis.call("RPUSH", queue, message_id)
+      end
+    end
+    redis.call("DEL", stale_acks)
+    if #redis.call("KEYS", acks_prefix .. stale_id .. "*") == 0 then
+      redis.call("ZREM", heartbeats, stale_id)
+    end
+  end
+
+  -- Dead letters older than the TTL go, in chunks that unpack can take.
+  local expired = redis.call("ZRANGEBYSCORE", dead, "-inf", now - dead_message_ttl)
+  local index = 1
+  while index <= #expired do
+    local last = math.min(index + max_unpack - 1, #expired)
+    redis.call("ZREM", dead, unpack(expired, index, last))
+    redis.call("HDEL", dead_messages, unpack(expired, index, last))
+    index = last + 1
+  end
+end
+
+if command == "enqueue" then
+  local message_id = ARGV[first_arg]
+  redis.call("HSET", queue_messages, message_id, ARGV[first_arg + 1])
+  redis.call("RPUSH", queue, message_id)
+  return 1
+
+elseif command == "fetch" then
+  local wanted = math.min(tonumber(ARGV[first_arg]), max_unpack)
+  local reply = {}
+  for _ = 1, wanted do
+    local message_id = redis.call("LPOP", queue)
+    if not message_id then
+      break
+    end
+    redis.call("SADD", acks, message_id)
+    reply[#reply + 1] = message_id
+    reply[#reply + 1] = redis.call("HGET", queue_messages, message_id)
+  end
+  return reply
+
+elseif command == "ack" then
+  local message_id = ARGV[first_arg]
+  if redis.call("SREM", acks, message_id) == 1 then
+    redis.call("HDEL", queue_messages, message_id)
+    return 1
+  end
+  return 0
+
+elseif command == "nack" then
+  local message_id = ARGV[first_arg]
+  if redis.call("SREM", acks, message_id) == 1 then
+    local data = redis.call("HGET", queue_messages, message_id)
+    if data then
+      redis.call("ZADD", dead, now, message_id)
+      redis.call("HSET", dead_messages, message_id, data)
+      redis.call("HDEL", queue_messages, message_id)
+      return 1
+    end
+  end
+  return 0
+
+elseif command == "requeue" then
+  local count = 0
+  for index = first_arg, #ARGV do
+    local message_id = ARGV[index]
+    if redis.call("SREM", acks, message_id) == 1 and redis.call("HEXISTS", queue_messages, message_id) == 1 then
+      redis.call("RPUSH", queue, message_id)
+      count = count + 1
+    end
+  end
+  return count
+
+elseif command == "purge" then
+  redis.call("DEL", queue, acks, queue_messages, dead, dead_messages)
+  return 1
+
+elseif command == "qsize" then
+  local delay_name = queue_name .. ".DQ"
+  return redis.call("HLEN", queue_messages)
+    + redis.call("SCARD", acks)
+    + redis.call("HLEN", namespace .. ":" .. delay_name .. ".msgs")
+    + redis.call("SCARD", acks_prefix .. broker_id .. "." .. delay_name)
+end
+
+return redis.error_reply("dq dispatch: unknown command " .. tostring(command))
+`;
+
+/**
+ * Finds how many values Lua's `unpack` takes in this server: doubles from 999 (up to 2^20) while
+ * it succeeds and returns the last size that did.
+ */
+export const MAX_STACK_SCRIPT = String.raw`
+local size = 999
+local best = 0
+while size <= 1048576 do
+  local values = {}
+  for index = 1, size do
+    values[index] = index
+  end
+  local ok = pcall(function() return unpack(values) end)
+  if not ok then
+    break
+  end
+  best = size
+  size = size * 2
+end
+return best
+`;

@@ -1,0 +1,10 @@
+/**
+ * @dq/broker-redis — a Redis broker for dq that shares queues with Python Dramatiq's RedisBroker.
+ * Importing it registers the `redis://` and `rediss://` broker URL schemes.
+ */
+import "./register.js";
+
+export { RedisBroker } from "./redis-broker.js";
+export { RedisConsumer } from "./redis-consumer.js";
+
+export type { RedisBrokerOptions, QueueMessageCounts, DeadLetter } from "./redis-broker.js";

@@ -1,0 +1,408 @@
+import { randomUUID } from "node:crypto";
+import {
+  Broker,
+  BrokerError,
+  ConnectionClosed,
+  ConnectionFailed,
+  DramatiqError,
+  InvalidOptionError,
+  Message,
+  QueueJoinTimeout,
+  QueueNotFound,
+  canonicalQueueName,
+  delayQueueName,
+  envInteger,
+  sleep,
+  type BrokerCapabilities,
+  type BrokerOptions,
+  type ConsumeOptions,
+  type Consumer,
+  type JoinOptions,
+  type MessageOptions,
+} from "@dq/core";
+import { Redis, type RedisOptions } from "ioredis";
+import { DISPATCH_SCRIPT, MAX_STACK_SCRIPT } from "./dispatch-script.js";
+import { RedisConsumer } from "./redis-consumer.js";
+import { WakeupHub } from "./wakeup-hub.js";
+
+/** What `new RedisBroker(options)` takes: dq's options, then any ioredis option. */
+export interface RedisBrokerOptions extends BrokerOptions, Omit<RedisOptions, "keyPrefix"> {
+  /** `redis://[user:pass@]host:port/db` or `rediss://...`; ioredis defaults when omitted. */
+  url?: string;
+  /** An ioredis client to use instead of creating one (the broker then does not close it). */
+  client?: Redis;
+  /** Key prefix shared with Python workers (default `dramatiq`). */
+  namespace?: string;
+  /** A broker whose heartbeat is older than this many ms is dead; its unacked messages are requeued (default 60 000). */
+  heartbeatTimeout?: number;
+  /** Dead letters older than this many ms are dropped during maintenance (default 7 days). */
+  deadMessageTtl?: number;
+  /** Chance per million that a dispatch call also runs maintenance (default 1000, i.e. 0.1 %). */
+  maintenanceChance?: number;
+}
+
+/** Message counts of one queue, from `getQueueMessageCounts`. */
+export interface QueueMessageCounts {
+  /** Waiting on `ns:q`. */
+  ready: number;
+  /** Stored in `ns:q.msgs` but not waiting: fetched by some worker and not yet acked. */
+  inFlight: number;
+  /** Stored in `ns:q.DQ.msgs`: delayed messages, waiting or held by workers. */
+  delayed: number;
+  /** Dead letters in `ns:q.XQ`. */
+  deadLettered: number;
+}
+
+/** A dead-lettered message, from `getDeadLetters`. */
+export interface DeadLetter {
+  /** The id it had in Redis (its `redis_message_id`). */
+  redisMessageId: string;
+  /** UNIX ms when it was dead-lettered. */
+  deadLetteredAt: number;
+  /** The stored bytes. */
+  data: Buffer;
+  /** The decoded message, or undefined when the bytes do not decode. */
+  message: Message | undefined;
+}
+
+type DispatchArgument = string | number | Buffer;
+type Dispatcher = (...args: DispatchArgument[]) => Promise<unknown>;
+
+const MAINTENANCE_SCALE = 1_000_000;
+const DISPATCH = "dqDispatch";
+const DQ_KEYS = ["url", "client", "namespace", "heartbeatTimeout", "deadMessageTtl", "maintenanceChance", "middleware", "logger", "clock"] as const;
+
+let maxUnpackSize: Promise<number> | undefined;
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new InvalidOptionError(`invalid ${name} ${String(value)}: expected a number >= 0`);
+  return value;
+}
+
+/** Hides the password of a Redis URL for messages. */
+function describeUrl(url: string | undefined): string {
+  if (!url) return "Redis";
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "Redis";
+  }
+}
+
+/**
+ * A broker on Redis, sharing queues with Python Dramatiq's `RedisBroker`: the same keys, the same
+ * command semantics (one Lua `dispatch` script, called with EVALSHA), the same heartbeats and
+ * maintenance. dq adds pipelined bulk enqueues, prefetching fetches, Pub/Sub wake-ups for idle
+ * consumers, and a heartbeat timer that keeps long-running messages from being requeued.
+ */
+export class RedisBroker extends Broker {
+  readonly namespace: string;
+  /** This broker's id in `__heartbeats__` and `__acks__.<id>.<queue>`. */
+  readonly brokerId = randomUUID();
+  readonly heartbeatTimeout: number;
+  readonly deadMessageTtl: number;
+  readonly maintenanceChance: number;
+  /** The ioredis client for commands. */
+  readonly client: Redis;
+  /** @internal */
+  readonly wakeups: WakeupHub;
+  private readonly ownsClient: boolean;
+  private readonly where: string;
+  private everReady: boolean;
+  private connectionTrouble = false;
+  private readonly consumers = new Set<RedisConsumer>();
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  /**
+   * @throws InvalidOptionError on a negative timeout, TTL or chance
+   */
+  constructor(options: RedisBrokerOptions = {}) {
+    super(options);
+    this.namespace = options.namespace ?? "dramatiq";
+    this.heartbeatTimeout = nonNegative("heartbeatTimeout", options.heartbeatTimeout ?? 60_000);
+    this.deadMessageTtl = nonNegative("deadMessageTtl", options.deadMessageTtl ?? 604_800_000);
+    this.maintenanceChance = nonNegative("maintenanceChance", options.maintenanceChance ?? 1000);
+    this.where = describeUrl(options.url);
+    const redisOptions: Record<string, unknown> = { ...options };
+    for (const key of DQ_KEYS) delete redisOptions[key];
+    const connectionName = `dq:${this.namespace}:${this.brokerId}`;
+    if (options.client) {
+      this.client = options.client;
+      this.ownsClient = false;
+    } else {
+      // Fail commands instead of queueing them forever while Redis is away: producers get a
+      // ConnectionError, consumers are restarted by the worker, ioredis keeps reconnecting.
+      const defaults: RedisOptions = {
+        maxRetriesPerRequest: 1,
+        connectTimeout: 5000,
+        enableOfflineQueue: true,
+        retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+        connectionName,
+      };
+      const merged = { ...defaults, ...(redisOptions as RedisOptions) };
+      this.client = options.url ? new Redis(options.url, merged) : new Redis(merged);
+      this.ownsClient = true;
+    }
+    this.everReady = this.client.status === "ready";
+    this.client.on("ready", () => {
+      this.everReady = true;
+      if (this.connectionTrouble) this.logger.info(`Reconnected to ${this.where}.`);
+      this.connectionTrouble = false;
+    });
+    this.client.on("error", (error: unknown) => {
+      if (!this.connectionTrouble) this.logger.warn(`Redis connection error (${this.where}); reconnecting.`, error);
+      this.connectionTrouble = true;
+    });
+    this.client.defineCommand(DISPATCH, { numberOfKeys: 1, lua: DISPATCH_SCRIPT });
+    this.wakeups = new WakeupHub(
+      this.namespace,
+      () => this.client.duplicate({ connectionName: `${connectionName}:wakeup`, maxRetriesPerRequest: null }),
+      this.logger,
+    );
+  }
+
+  get capabilities(): BrokerCapabilities {
+    return { delay: true, deadLetters: true, exactJoin: true, requeue: true };
+  }
+
+  /**
+   * Half of the largest `unpack` this Redis accepts, probed once per process (env
+   * `dramatiq_lua_max_stack` overrides the probe), as Dramatiq does.
+   */
+  private maxUnpackSize(): Promise<number> {
+    if (!maxUnpackSize) {
+      const override = envInteger("dramatiq_lua_max_stack", 0);
+      maxUnpackSize = override
+        ? Promise.resolve(Math.max(1, Math.floor(override / 2)))
+        : this.command(() => this.client.eval(MAX_STACK_SCRIPT, 0)).then((size) => Math.max(1, Math.floor(Number(size) / 2)));
+      maxUnpackSize.catch(() => (maxUnpackSize = undefined));
+    }
+    return maxUnpackSize;
+  }
+
+  /** Turns an ioredis failure into dq's errors: server replies → BrokerError, the rest → ConnectionError. */
+  private translate(error: unknown): Error {
+    if (DramatiqError.isInstance(error)) return error;
+    const text = error instanceof Error ? error.message : String(error);
+    if (error instanceof Error && error.name === "ReplyError") return new BrokerError(`Redis replied with an error: ${text}`, { cause: error });
+    return this.everReady
+      ? new ConnectionClosed(`lost the connection to ${this.where}: ${text}`, { cause: error })
+      : new ConnectionFailed(`could not connect to ${this.where}: ${text}`, { cause: error });
+  }
+
+  private async command<T>(run: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new ConnectionClosed(`the RedisBroker on ${this.where} is closed`);
+    try {
+      return await run();
+    } catch (error) {
+      throw this.translate(error);
+    }
+  }
+
+  private async dispatchArguments(queueName: string, command: string, args: readonly DispatchArgument[], maintenance: boolean): Promise<DispatchArgument[]> {
+    const unpack = await this.maxUnpackSize();
+    const doMaintenance = maintenance && Math.floor(Math.random() * MAINTENANCE_SCALE) < this.maintenanceChance ? 1 : 0;
+    return [this.namespace, command, this.clock.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, doMaintenance, unpack, ...args];
+  }
+
+  /**
+   * @internal Runs one command of the dispatch script (`ack` and `nack` never run maintenance).
+   * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
+   */
+  async dispatch(queueName: string, command: string, args: readonly DispatchArgument[] = [], { maintenance = true } = {}): Promise<unknown> {
+    const full = await this.dispatchArguments(queueName, command, args, maintenance);
+    return this.command(() => (this.client as unknown as Record<string, Dispatcher>)[DISPATCH]!(...full));
+  }
+
+  /** @internal Like `dispatch`, with bulk replies as Buffers (message bytes stay bytes). */
+  async dispatchBuffers(queueName: string, command: string, args: readonly DispatchArgument[] = []): Promise<unknown> {
+    const full = await this.dispatchArguments(queueName, command, args, true);
+    return this.command(() => (this.client as unknown as Record<string, Dispatcher>)[`${DISPATCH}Buffer`]!(...full));
+  }
+
+  /** @internal Puts fetched ids back on the tail of their queue and wakes idle consumers. */
+  async requeueIds(queueName: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const unpack = await this.maxUnpackSize();
+    for (let index = 0; index < ids.length; index += unpack) {
+      await this.dispatch(queueName, "requeue", ids.slice(index, index + unpack));
+    }
+    await this.command(() => this.client.publish(this.wakeups.channel(queueName), "1"));
+  }
+
+  /**
+   * Adds a fresh `redisMessageId` to every enqueued copy, where Python puts it: in place when the
+   * message already has one, else after the existing options (before an `eta` added by this enqueue).
+   */
+  protected override decorateMessage<R>(message: Message<R>): Message<R> {
+    const id = randomUUID();
+    const entries = Object.entries(message.options);
+    const keys = entries.map(([key]) => key);
+    let options: MessageOptions;
+    if (keys.includes("redisMessageId")) {
+      options = Object.fromEntries(entries.map(([key, value]) => [key, key === "redisMessageId" ? id : value]));
+    } else if (keys[keys.length - 1] === "eta") {
+      options = Object.fromEntries([...entries.slice(0, -1), ["redisMessageId", id], entries[entries.length - 1]!]);
+    } else {
+      options = { ...message.options, redisMessageId: id };
+    }
+    return new Message<R>({ ...message, options });
+  }
+
+  /**
+   * Enqueues every message in one pipeline (one round trip), then publishes one wake-up per queue.
+   * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
+   */
+  protected async publish(messages: readonly Message[]): Promise<void> {
+    if (messages.length === 0) return;
+    const pipeline = this.client.pipeline();
+    const queues = new Set<string>();
+    for (const message of messages) {
+      const id = message.options.redisMessageId;
+      if (typeof id !== "string") throw new InvalidOptionError(`message ${message.messageId} has no redisMessageId`);
+      const args = await this.dispatchArguments(message.queueName, "enqueue", [id, message.encode()], true);
+      (pipeline as unknown as Record<string, (...args: DispatchArgument[]) => unknown>)[DISPATCH]!(...args);
+      queues.add(message.queueName);
+    }
+    for (const queueName of queues) pipeline.publish(this.wakeups.channel(queueName), "1");
+    const results = await this.command(() => pipeline.exec());
+    for (const [error] of results ?? []) if (error) throw this.translate(error);
+  }
+
+  /**
+   * Stores raw bytes on a queue as another producer would, bypassing encoding (to test bad input).
+   * @returns the redis message id used
+   */
+  async enqueueRaw(queueName: string, data: Buffer | string): Promise<string> {
+    const id = randomUUID();
+    await this.dispatch(queueName, "enqueue", [id, data]);
+    await this.command(() => this.client.publish(this.wakeups.channel(queueName), "1"));
+    return id;
+  }
+
+  /**
+   * Consumes `queueName` (a declared queue or its `.DQ`).
+   * @param options - `prefetch` (default 1) and `timeout` in ms before `next()` yields null (default 5000)
+   * @throws QueueNotFound when the queue was never declared
+   */
+  consume(queueName: string, options: ConsumeOptions = {}): Consumer {
+    if (!this.queues.has(canonicalQueueName(queueName))) {
+      throw new QueueNotFound(`queue ${JSON.stringify(queueName)} is not declared on this broker`);
+    }
+    const consumer = new RedisConsumer(this, queueName, Math.max(1, options.prefetch ?? 1), Math.max(1, options.timeout ?? 5000));
+    this.consumers.add(consumer);
+    this.startHeartbeat();
+    return consumer;
+  }
+
+  /** @internal */
+  forgetConsumer(consumer: RedisConsumer): void {
+    this.consumers.delete(consumer);
+    if (this.consumers.size === 0) this.stopHeartbeat();
+  }
+
+  // Beats independently of fetches so that a worker busy with long messages (prefetch full, no
+  // fetch calls) is not taken for dead and has its messages requeued (Dramatiq #692).
+  private startHeartbeat(): void {
+    if (this.heartbeatTimer || this.closed) return;
+    const interval = Math.max(10, Math.min(15_000, Math.floor(this.heartbeatTimeout / 4)));
+    const beat = () => {
+      this.client.zadd(`${this.namespace}:__heartbeats__`, this.clock.now(), this.brokerId).then(
+        () => undefined,
+        (error: unknown) => this.logger.debug("Could not refresh the heartbeat.", error),
+      );
+    };
+    beat();
+    this.heartbeatTimer = setInterval(beat, interval);
+    this.heartbeatTimer.unref();
+  }
+
+  private stopHeartbeat(): void {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  /** Drops every message of a queue and its delay queue, and its dead letters. */
+  async flush(queueName: string): Promise<void> {
+    await this.dispatch(canonicalQueueName(queueName), "purge");
+    await this.dispatch(delayQueueName(queueName), "purge");
+  }
+
+  /** Flushes every declared queue. */
+  async flushAll(): Promise<void> {
+    for (const queueName of this.queues) await this.flush(queueName);
+  }
+
+  /**
+   * Polls `qsize` (queued + in-flight of `q` and `q.DQ`) every `interval` ms until it is 0.
+   * @throws QueueJoinTimeout after `timeout` ms
+   */
+  async join(queueName: string, options: JoinOptions & { interval?: number } = {}): Promise<void> {
+    const name = canonicalQueueName(queueName);
+    const deadline = options.timeout === undefined ? Infinity : Date.now() + options.timeout;
+    const interval = options.interval ?? 100;
+    for (;;) {
+      const size = Number(await this.dispatch(name, "qsize"));
+      if (size === 0) return;
+      if (Date.now() >= deadline) {
+        throw new QueueJoinTimeout(`timed out after ${options.timeout} ms waiting for queue ${JSON.stringify(name)} to drain (${size} left)`);
+      }
+      await sleep(Math.min(interval, Math.max(0, deadline - Date.now())));
+    }
+  }
+
+  /**
+   * Counts a queue's messages with plain reads (no maintenance, no heartbeat).
+   * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
+   */
+  async getQueueMessageCounts(queueName: string): Promise<QueueMessageCounts> {
+    const name = canonicalQueueName(queueName);
+    const key = `${this.namespace}:${name}`;
+    const results = await this.command(() =>
+      this.client.pipeline().llen(key).hlen(`${key}.msgs`).hlen(`${key}.DQ.msgs`).zcard(`${key}.XQ`).exec(),
+    );
+    const [ready, stored, delayed, deadLettered] = (results ?? []).map(([error, value]) => {
+      if (error) throw this.translate(error);
+      return Number(value);
+    });
+    return { ready: ready!, inFlight: Math.max(0, stored! - ready!), delayed: delayed!, deadLettered: deadLettered! };
+  }
+
+  /**
+   * Lists a queue's dead letters (from `ns:q.XQ`), oldest first.
+   * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
+   */
+  async getDeadLetters(queueName: string): Promise<DeadLetter[]> {
+    const key = `${this.namespace}:${canonicalQueueName(queueName)}.XQ`;
+    const scored = await this.command(() => this.client.zrange(key, 0, -1, "WITHSCORES"));
+    if (scored.length === 0) return [];
+    const ids = scored.filter((_, index) => index % 2 === 0);
+    const data = await this.command(() => this.client.hmgetBuffer(`${key}.msgs`, ...ids));
+    const letters: DeadLetter[] = [];
+    ids.forEach((id, index) => {
+      const bytes = data[index];
+      if (!bytes) return;
+      let message: Message | undefined;
+      try {
+        message = Message.decode(bytes);
+      } catch {
+        message = undefined;
+      }
+      letters.push({ redisMessageId: id, deadLetteredAt: Number(scored[index * 2 + 1]), data: bytes, message });
+    });
+    return letters;
+  }
+
+  /** Closes the consumers (returning their prefetched messages) and the connections it opened. */
+  override async close(): Promise<void> {
+    if (this.closed) return;
+    for (const consumer of [...this.consumers]) await consumer.close().catch(() => undefined);
+    this.closed = true;
+    this.stopHeartbeat();
+    await this.wakeups.close();
+    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+  }
+}

@@ -1,0 +1,204 @@
+import { computeBackoff, Consumer, DecodeError, Message, MessageProxy } from "@dq/core";
+import type { RedisBroker } from "./redis-broker.js";
+
+interface Fetched {
+  id: string;
+  data: Buffer;
+}
+
+type WaitKind = "remote" | "local";
+
+/**
+ * Delivers the messages of one Redis queue (`q` or `q.DQ`). Fetches `prefetch - outstanding`
+ * messages per call into a local buffer; while idle it polls with Dramatiq's backoff and wakes at
+ * once on a dq producer's wake-up.
+ */
+export class RedisConsumer extends Consumer {
+  private readonly buffer: Fetched[] = [];
+  private readonly delivered = new Map<MessageProxy, string>();
+  private misses = 0;
+  private closed = false;
+  private remoteWake = false;
+  private localWake = false;
+  private waitingFor: WaitKind | undefined;
+  private resolveWait: (() => void) | undefined;
+  private fetching: Promise<unknown> | undefined;
+  private readonly stopListening: () => void;
+
+  /** @internal Created by `RedisBroker.consume`. */
+  constructor(
+    private readonly broker: RedisBroker,
+    readonly queueName: string,
+    readonly prefetch: number,
+    readonly timeout: number,
+  ) {
+    super();
+    this.stopListening = broker.wakeups.listen(queueName, () => this.wake("remote"));
+  }
+
+  /** Messages delivered by this consumer and not yet acked, nacked or requeued. */
+  get outstanding(): number {
+    return this.delivered.size + this.buffer.length;
+  }
+
+  /**
+   * @returns the next delivery, or `null` after `timeout` ms without one, or done once closed
+   * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
+   */
+  async next(): Promise<IteratorResult<MessageProxy | null>> {
+    const deadline = Date.now() + this.timeout;
+    for (;;) {
+      if (this.closed) return { done: true, value: undefined };
+      const buffered = this.buffer.shift();
+      if (buffered) return { done: false, value: this.deliver(buffered) };
+      this.localWake = false;
+      const capacity = this.prefetch - this.delivered.size;
+      if (capacity > 0) {
+        this.remoteWake = false;
+        const fetch = this.fetch(capacity);
+        this.fetching = fetch;
+        const count = await fetch.finally(() => (this.fetching = undefined));
+        if (count > 0) {
+          this.misses = 0;
+          continue;
+        }
+        if (this.closed) continue;
+        const rest = deadline - Date.now();
+        if (rest <= 0) return { done: false, value: null };
+        const [misses, backoff] = computeBackoff(this.misses, { maxBackoff: this.timeout });
+        this.misses = misses;
+        await this.wait("remote", Math.min(backoff, rest));
+      } else {
+        // The prefetch window is full: only an ack, nack or requeue opens it.
+        const rest = deadline - Date.now();
+        if (rest <= 0) return { done: false, value: null };
+        await this.wait("local", rest);
+      }
+      if (Date.now() >= deadline && this.buffer.length === 0 && this.prefetch - this.delivered.size <= 0) {
+        return { done: false, value: null };
+      }
+    }
+  }
+
+  private async fetch(count: number): Promise<number> {
+    const reply = (await this.broker.dispatchBuffers(this.queueName, "fetch", [count])) as (Buffer | null)[];
+    let fetched = 0;
+    const missing: string[] = [];
+    for (let index = 0; index + 1 < reply.length; index += 2) {
+      const id = reply[index]!.toString("utf8");
+      const data = reply[index + 1];
+      if (!data) {
+        missing.push(id);
+        continue;
+      }
+      this.buffer.push({ id, data });
+      fetched++;
+    }
+    for (const id of missing) {
+      // Dramatiq skips such ids too; dq also drops them from its ack set so they do not linger.
+      this.broker.logger.warn(
+        `Skipping message ${id} on queue ${this.queueName}: its id has no data in ${this.broker.namespace}:${this.queueName}.msgs.`,
+      );
+      await this.broker.dispatch(this.queueName, "ack", [id], { maintenance: false });
+    }
+    return fetched;
+  }
+
+  private deliver({ id, data }: Fetched): MessageProxy {
+    let proxy: MessageProxy;
+    try {
+      proxy = new MessageProxy(Message.decode(data));
+    } catch (error) {
+      const decodeError = DecodeError.isInstance(error) ? error : new DecodeError(String(error), data, { cause: error });
+      proxy = MessageProxy.undecodable(this.queueName, data, decodeError);
+    }
+    this.delivered.set(proxy, id);
+    return proxy;
+  }
+
+  private wake(kind: WaitKind): void {
+    if (kind === "remote") this.remoteWake = true;
+    else this.localWake = true;
+    if (this.waitingFor && (kind === "local" || this.waitingFor === kind)) this.resolveWait?.();
+  }
+
+  private wait(kind: WaitKind, ms: number): Promise<void> {
+    if (this.closed || (kind === "remote" ? this.remoteWake : this.localWake)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waitingFor = undefined;
+        this.resolveWait = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waitingFor = kind;
+      this.resolveWait = done;
+    });
+  }
+
+  private idOf(proxy: MessageProxy, what: string): string | undefined {
+    const id = this.delivered.get(proxy);
+    if (id === undefined) this.broker.logger.warn(`Ignoring a ${what} for message ${proxy.messageId}, which this consumer did not deliver.`);
+    return id;
+  }
+
+  /**
+   * Acknowledges a processed message: it leaves Redis.
+   * @throws ConnectionClosed / ConnectionFailed when Redis is lost (the worker retries)
+   */
+  async ack(proxy: MessageProxy): Promise<void> {
+    const id = this.idOf(proxy, "ack");
+    if (id === undefined) return;
+    await this.broker.dispatch(this.queueName, "ack", [id], { maintenance: false });
+    this.delivered.delete(proxy);
+    this.wake("local");
+  }
+
+  /**
+   * Dead-letters a message: its stored bytes move to the canonical queue's `.XQ`.
+   * @throws ConnectionClosed / ConnectionFailed when Redis is lost (the worker retries)
+   */
+  async nack(proxy: MessageProxy): Promise<void> {
+    const id = this.idOf(proxy, "nack");
+    if (id === undefined) return;
+    await this.broker.dispatch(this.queueName, "nack", [id], { maintenance: false });
+    this.delivered.delete(proxy);
+    this.wake("local");
+  }
+
+  /**
+   * Returns delivered but unprocessed messages to the tail of the queue.
+   * @throws ConnectionClosed / ConnectionFailed when Redis is lost
+   */
+  override async requeue(proxies: readonly MessageProxy[]): Promise<void> {
+    const ids: string[] = [];
+    for (const proxy of proxies) {
+      const id = this.delivered.get(proxy);
+      if (id !== undefined) ids.push(id);
+    }
+    await this.broker.requeueIds(this.queueName, ids);
+    for (const proxy of proxies) this.delivered.delete(proxy);
+    this.wake("local");
+  }
+
+  /** Stops delivering; a pending `next()` resolves done and prefetched messages go back to Redis. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.resolveWait?.();
+    this.stopListening();
+    await this.fetching?.catch(() => undefined);
+    const ids = this.buffer.splice(0).map((item) => item.id);
+    try {
+      await this.broker.requeueIds(this.queueName, ids);
+    } catch (error) {
+      this.broker.logger.warn(
+        `Could not return ${ids.length} prefetched message(s) of ${this.queueName}; they come back once this broker's heartbeat expires.`,
+        error,
+      );
+    } finally {
+      this.broker.forgetConsumer(this);
+    }
+  }
+}
