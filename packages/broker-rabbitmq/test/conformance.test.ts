@@ -1,0 +1,30 @@
+import { afterAll } from "@jest/globals";
+import { defineBrokerTests } from "@dq/test-suite";
+import { RabbitmqBroker } from "../src/index.js";
+import { AMQP_URL, deleteQueues, describeRabbit } from "./helpers.js";
+
+const brokers: RabbitmqBroker[] = [];
+
+describeRabbit("RabbitmqBroker conformance", () => {
+  defineBrokerTests(
+    "RabbitmqBroker",
+    (options) => {
+      const broker = new RabbitmqBroker({ url: AMQP_URL, connectionName: "dq conformance", ...options });
+      brokers.push(broker);
+      return broker;
+    },
+    {
+      async deadLetterIds(broker, queueName) {
+        const letters = await (broker as RabbitmqBroker).getDeadLetters(queueName);
+        return letters.flatMap((letter) => (letter.message ? [letter.message.messageId] : []));
+      },
+      async enqueueRaw(broker, queueName, data) {
+        await (broker as RabbitmqBroker).enqueueRaw(queueName, data);
+      },
+    },
+  );
+
+  afterAll(async () => {
+    await deleteQueues(new Set(brokers.flatMap((broker) => broker.getDeclaredQueues())));
+  });
+});
