@@ -2,24 +2,37 @@
  * One worker process per measurement, so that its peak RSS is the worker's alone. Started by the
  * harness with a JSON `ChildConfig` in argv[2] and an IPC channel; see protocol.ts.
  */
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import type { ChildConfig, ChildMessage, ParentMessage } from "./protocol.js";
-import { DRIVERS } from "./systems/index.js";
+import { loadDriver } from "./systems/index.js";
 
 const config = JSON.parse(process.argv[2] ?? "null") as ChildConfig;
 
 function send(message: ChildMessage): void {
-  process.send?.(message);
+  if (process.connected) process.send?.(message);
 }
 
 let peakRss = 0;
+/**
+ * The kernel's high-water mark of this process's RSS (VmHWM, Linux), else 0. Not
+ * resourceUsage().maxRSS: Linux carries it over exec from the forked copy of the parent.
+ */
+function highWaterMark(): number {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
 const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
 const sampler = setInterval(sampleRss, 50);
 sampler.unref();
 
 async function main(): Promise<void> {
-  const driver = DRIVERS[config.system];
+  const driver = await loadDriver(config.system);
   let count = 0;
   let firstMs = 0;
   let lastMs = 0;
@@ -44,8 +57,7 @@ async function main(): Promise<void> {
   await worker.close();
   publisher?.disconnect();
   sampleRss();
-  // maxRSS (KiB) catches peaks between samples.
-  peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
+  peakRss = Math.max(peakRss, highWaterMark());
   send({ type: "stopped", peakRss });
 }
 

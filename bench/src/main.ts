@@ -11,7 +11,7 @@ import { drain, enqueueBulk, enqueueOneByOne, roundTrip, type Sample } from "./c
 import { redisVersion } from "./redis-util.js";
 import { median } from "./stats.js";
 import { rabbitmqReachable } from "./systems/dq-rabbitmq.js";
-import { DRIVERS } from "./systems/index.js";
+import { loadDriver } from "./systems/index.js";
 import type { SystemDriver } from "./systems/system.js";
 import { buildTable, metricsFor, renderTable, type Results } from "./table.js";
 
@@ -23,7 +23,7 @@ const progress = (text: string) => process.stderr.write(`[bench] ${text}\n`);
 async function reachableSystems(options: BenchOptions, versions: { redis?: string; rabbitmq: boolean }): Promise<SystemDriver[]> {
   const drivers: SystemDriver[] = [];
   for (const id of options.systems) {
-    const driver = DRIVERS[id];
+    const driver = await loadDriver(id);
     // B3's completion signal goes through Redis for every system, RabbitMQ ones included.
     const up = driver.server === "redis" ? versions.redis !== undefined : versions.rabbitmq && versions.redis !== undefined;
     if (up) drivers.push(driver);

@@ -14,7 +14,9 @@ export const dqRabbitmq: SystemDriver = {
   label: "dq (RabbitMQ)",
   server: "rabbitmq",
   async createProducer(scope) {
-    return dqProducer(new RabbitmqBroker({ url: scope.amqpUrl }), queueOf(scope));
+    // With publisher confirms an awaited enqueue means "stored by the server", as it does on Redis.
+    // (Without them, RabbitmqBroker.close() right after enqueueMany lost the unflushed messages.)
+    return dqProducer(new RabbitmqBroker({ url: scope.amqpUrl, confirmDelivery: true }), queueOf(scope));
   },
   async startWorker(scope, concurrency, onComplete) {
     return dqWorker(new RabbitmqBroker({ url: scope.amqpUrl }), queueOf(scope), concurrency, onComplete);
