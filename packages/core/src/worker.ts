@@ -481,9 +481,15 @@ export class Worker {
     // Close before returning messages: a pending next() woken by the requeue below would
     // otherwise deliver a message to a loop that is gone, and nobody would return it.
     await Promise.all(
-      [...this.loops.values()].map((loop) => loop.consumer?.close().catch((error: unknown) => this.logger.error(`Could not close the consumer of ${loop.queueName}.`, error))),
+      [...this.loops.values()].map(async (loop) => {
+        await loop.consumer?.close().catch((error: unknown) => this.logger.error(`Could not close the consumer of ${loop.queueName}.`, error));
+      }),
     );
-    await Promise.all([...this.loops.values()].map((loop) => loop.pendingNext));
+    await Promise.all(
+      [...this.loops.values()].map(async (loop) => {
+        await loop.pendingNext;
+      }),
+    );
     for (const loop of this.loops.values()) {
       for (const item of loop.delayed.drain()) give(item.consumer, item.proxy);
       for (const item of loop.stragglers.splice(0)) give(item.consumer, item.proxy);
