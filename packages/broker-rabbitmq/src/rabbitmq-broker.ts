@@ -438,6 +438,11 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.consumers].map((consumer) => consumer.close()));
+    // amqplib writes connection.close ahead of channel frames still queued in its muxer, so
+    // closing the connection at once drops publishes that were handed over but not yet written.
+    // Closing the publishing channel first goes through the same queue, after them.
+    const publishing = await this.publishChannel?.catch(() => undefined);
+    await publishing?.close().catch(() => undefined);
     await Promise.all([this.publisherLink.close(), this.consumerLink.close()]);
   }
 }

@@ -18,6 +18,22 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
     return created;
   }
 
+  it("loses nothing published without confirms when closed right after", async () => {
+    const queueName = uniqueName("dqclose");
+    cleanups.push(() => deleteQueues([queueName]));
+    const rabbit = new RabbitmqBroker({ url: AMQP_URL, logger: recordingLogger() });
+    rabbit.declareQueue(queueName);
+    await rabbit.enqueueMany(Array.from({ length: 100 }, (_, i) => new Message({ queueName, actorName: "x", args: [i] })));
+    await rabbit.close();
+    const connection = await connect(AMQP_URL);
+    try {
+      const channel = await connection.createChannel();
+      expect((await channel.checkQueue(queueName)).messageCount).toBe(100);
+    } finally {
+      await connection.close();
+    }
+  });
+
   it("delivers by brokerPriority on a maxPriority queue, highest first", async () => {
     const queueName = uniqueName("dqprio");
     cleanups.push(() => deleteQueues([queueName]));
