@@ -140,33 +140,7 @@ export abstract class Broker {
    * only when a hook did.
    */
   emitBefore<S extends BeforeSignal>(signal: S, ...rest: HookRest<`before${Capitalize<S>}`>): void | Promise<void> {
-    const args = [this, ...rest];
-    const name = `before${signal[0]!.toUpperCase()}${signal.slice(1)}` as HookName;
-    const list = this.hooks(name);
-    for (let i = 0; i < list.length; i++) {
-      const middleware = list[i]!;
-      let result: unknown;
-      try {
-        result = (middleware[name] as (...a: unknown[]) => unknown).apply(middleware, args);
-      } catch (error) {
-        if (isControlFlow(error)) throw error;
-        this.logHookError(middleware, name, error);
-        continue;
-      }
-      if (result instanceof Promise) return this.emitBeforeAsync(name, list, i, result, args);
-    }
-  }
-
-  private async emitBeforeAsync(name: HookName, list: Middleware[], index: number, pending: Promise<unknown>, args: unknown[]): Promise<void> {
-    for (let i = index; i < list.length; i++) {
-      const middleware = list[i]!;
-      try {
-        await (i === index ? pending : (middleware[name] as (...a: unknown[]) => unknown).apply(middleware, args));
-      } catch (error) {
-        if (isControlFlow(error)) throw error;
-        this.logHookError(middleware, name, error);
-      }
-    }
+    return this.emit(`before${signal[0]!.toUpperCase()}${signal.slice(1)}` as HookName, [this, ...rest], true);
   }
 
   /**
@@ -174,31 +148,37 @@ export abstract class Broker {
    * error. Returns a Promise only when a hook did.
    */
   emitAfter<S extends AfterSignal>(signal: S, ...rest: HookRest<`after${Capitalize<S>}`>): void | Promise<void> {
-    const args = [this, ...rest];
-    const name = `after${signal[0]!.toUpperCase()}${signal.slice(1)}` as HookName;
+    return this.emit(`after${signal[0]!.toUpperCase()}${signal.slice(1)}` as HookName, [this, ...rest], false);
+  }
+
+  // Synchronous until a hook returns a Promise, so that a bus of synchronous hooks costs no
+  // microtasks on the per-message path; from there on, the remaining hooks are awaited in turn.
+  private emit(name: HookName, args: unknown[], propagateControlFlow: boolean, from = 0): void | Promise<void> {
     const list = this.hooks(name);
-    for (let i = 0; i < list.length; i++) {
+    for (let i = from; i < list.length; i++) {
       const middleware = list[i]!;
       let result: unknown;
       try {
         result = (middleware[name] as (...a: unknown[]) => unknown).apply(middleware, args);
       } catch (error) {
+        if (propagateControlFlow && isControlFlow(error)) throw error;
         this.logHookError(middleware, name, error);
         continue;
       }
-      if (result instanceof Promise) return this.emitAfterAsync(name, list, i, result, args);
+      if (result instanceof Promise) return this.emitRest(name, args, propagateControlFlow, i, result);
     }
   }
 
-  private async emitAfterAsync(name: HookName, list: Middleware[], index: number, pending: Promise<unknown>, args: unknown[]): Promise<void> {
-    for (let i = index; i < list.length; i++) {
-      const middleware = list[i]!;
-      try {
-        await (i === index ? pending : (middleware[name] as (...a: unknown[]) => unknown).apply(middleware, args));
-      } catch (error) {
-        this.logHookError(middleware, name, error);
-      }
+  private async emitRest(name: HookName, args: unknown[], propagateControlFlow: boolean, index: number, pending: Promise<unknown>): Promise<void> {
+    const list = this.hooks(name);
+    try {
+      await pending;
+    } catch (error) {
+      if (propagateControlFlow && isControlFlow(error)) throw error;
+      this.logHookError(list[index]!, name, error);
     }
+    const rest = this.emit(name, args, propagateControlFlow, index + 1);
+    if (rest) await rest;
   }
 
   /** Runs a declaration hook list synchronously; a returned Promise is observed for errors only. */
