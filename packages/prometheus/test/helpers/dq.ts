@@ -16,7 +16,7 @@ export class DqProcess {
   private listeners: (() => void)[] = [];
 
   constructor(args: string[], env: Record<string, string | undefined>) {
-    const fullEnv: Record<string, string | undefined> = { ...process.env, DQ_LOG_LEVEL: "info", DQ_BROKER_URL: undefined, ...env };
+    const fullEnv: Record<string, string | undefined> = { ...process.env, DQ_LOG_LEVEL: "info", DQ_BROKER_URL: undefined, DQ_PROMETHEUS: undefined, ...env };
     this.child = spawn(process.execPath, [binPath, ...args], { cwd: path.resolve(__dirname, "../.."), env: fullEnv, stdio: ["ignore", "pipe", "pipe"] });
     const onData = (chunk: Buffer) => {
       this.output += chunk.toString();
