@@ -29,15 +29,22 @@ export async function loadBrokerAdapter(modules: readonly ModuleSpec[]): Promise
   }
   const adapter = ADAPTERS[scheme];
   if (!adapter || getBrokerSchemes().includes(scheme)) return;
+  const adapterUrl = resolveInstalled(adapter, modules);
+  if (adapterUrl) await import(adapterUrl);
+}
+
+/**
+ * The `file:` URL of an optional package, looked up from the user's modules, then the working
+ * directory, then this package; undefined when it is not installed.
+ */
+export function resolveInstalled(name: string, modules: readonly ModuleSpec[]): string | undefined {
   const bases = [...modules.map((spec) => path.dirname(fileURLToPath(spec.url))), process.cwd(), path.dirname(fileURLToPath(import.meta.url))];
   for (const base of bases) {
-    let resolved: string;
     try {
-      resolved = createRequire(path.join(base, "noop.js")).resolve(adapter);
+      return pathToFileURL(createRequire(path.join(base, "noop.js")).resolve(name)).href;
     } catch {
       continue;
     }
-    await import(pathToFileURL(resolved).href);
-    return;
   }
+  return undefined;
 }

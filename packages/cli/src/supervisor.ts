@@ -134,7 +134,8 @@ export class Supervisor {
         : { index: slot.index, fork: slot.fork!, skipLogging: this.options.skipLogging };
     const child = fork(slot.kind === "worker" ? this.entries.worker : this.entries.fork, [JSON.stringify(config)], {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
-      env: process.env,
+      // Identifies the run to every child, e.g. @dq/prometheus's per-run metrics directory.
+      env: { ...process.env, DQ_SUPERVISOR_PID: String(process.pid) },
     });
     slot.child = child;
     child.stdout?.pipe(process.stdout, { end: false });

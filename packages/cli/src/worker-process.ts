@@ -7,6 +7,7 @@ import { loadBrokerAdapter } from "./adapters.js";
 import { installLogging } from "./logging.js";
 import { loadModules, ModuleLoadError } from "./modules.js";
 import { probeBroker } from "./probe.js";
+import { addDefaultPrometheus } from "./prometheus.js";
 
 const config = JSON.parse(process.argv[2] ?? "{}") as WorkerConfig;
 const name = `dq.WorkerProcess(${config.index})`;
@@ -65,6 +66,7 @@ async function boot(): Promise<void> {
     await loadBrokerAdapter(config.modules);
     await loadModules(config.modules);
     broker = getBroker();
+    await addDefaultPrometheus(broker, config.modules);
     await broker.emitAfter("processBoot");
   } catch (error) {
     const message = error instanceof ModuleLoadError ? error.message : `could not load the modules: ${(error as Error)?.stack ?? String(error)}`;

@@ -15,7 +15,9 @@ export class DqProcess {
   private listeners: (() => void)[] = [];
 
   constructor(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}) {
-    const env: Record<string, string | undefined> = { ...process.env, DQ_LOG_LEVEL: "info", DQ_BROKER_URL: undefined, ...options.env };
+    // DQ_PROMETHEUS=0: @dq/prometheus is resolvable here through pnpm's NODE_PATH, and its
+    // exposition fork (port 9191) is not what these tests are about.
+    const env: Record<string, string | undefined> = { ...process.env, DQ_LOG_LEVEL: "info", DQ_BROKER_URL: undefined, DQ_PROMETHEUS: "0", ...options.env };
     this.child = spawn(process.execPath, [binPath, ...args], { cwd: options.cwd ?? packageDir, env, stdio: ["ignore", "pipe", "pipe"] });
     this.child.stdout!.on("data", (chunk: Buffer) => {
       this.stdout += chunk.toString();

@@ -1,0 +1,146 @@
+// The metrics of a real `dq` run (packages/cli/dist/bin.js): the totals of both worker processes
+// on one exposition server, and a clear error when its port is taken.
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Server } from "node:net";
+import { afterEach, describe, expect, it, jest } from "@jest/globals";
+import { RedisBroker } from "@dq/broker-redis";
+import { Message } from "@dq/core";
+import { DURATION_BUCKETS } from "../src/metrics.js";
+import { DqProcess, fixture, freePort, get, killAll, listen, parseExposition, total, until } from "./helpers/dq.js";
+
+jest.setTimeout(120_000);
+
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const redisUp =
+  spawnSync(process.execPath, ["-e", `require("node:net").connect(${new URL(redisUrl).port || 6379}, "${new URL(redisUrl).hostname}").on("connect", () => process.exit(0)).on("error", () => process.exit(1))`], {
+    timeout: 5000,
+  }).status === 0;
+const describeWithRedis = redisUp || process.env.CI ? describe : describe.skip;
+
+let broker: RedisBroker | undefined;
+let queue: string | undefined;
+const directories: string[] = [];
+let held: Server | undefined;
+
+afterEach(async () => {
+  await killAll();
+  if (broker && queue) {
+    const keys = [...(await broker.client.keys(`dramatiq:${queue}*`)), ...(await broker.client.keys(`dramatiq:__acks__.*.${queue}*`))];
+    if (keys.length) await broker.client.del(...keys);
+  }
+  await broker?.close();
+  broker = undefined;
+  queue = undefined;
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+  await new Promise((resolve) => (held ? held.close(resolve) : resolve(undefined)));
+  held = undefined;
+});
+
+describeWithRedis("dq -p 2 on Redis with @dq/prometheus", () => {
+  it("serves the totals of both worker processes on one port", async () => {
+    queue = `prom_${randomBytes(4).toString("hex")}`;
+    const db = mkdtempSync(path.join(tmpdir(), "dq-prom-test-"));
+    directories.push(db);
+    const port = await freePort();
+    const dq = new DqProcess([fixture("prom-actors.ts"), "-p", "2", "-t", "2"], {
+      DQ_BROKER_URL: redisUrl,
+      PROM_TEST_QUEUE: queue,
+      dramatiq_prom_host: "127.0.0.1",
+      dramatiq_prom_port: String(port),
+      dramatiq_prom_db: db,
+    });
+    await dq.waitFor(/All 2 worker processes booted/);
+    await dq.waitFor(new RegExp(`Serving the run's Prometheus metrics on http://127\\.0\\.0\\.1:${port}/metrics`));
+
+    broker = new RedisBroker({ url: redisUrl });
+    broker.declareQueue(queue);
+    await broker.enqueueMany(Array.from({ length: 100 }, (_, i) => new Message({ queueName: queue!, actorName: "promWork", args: [i] })));
+
+    const url = `http://127.0.0.1:${port}/metrics`;
+    const labels = { queue_name: queue, actor_name: "promWork" };
+    let text = "";
+    await until(async () => {
+      text = (await get(url)).body;
+      const samples = parseExposition(text);
+      return total(samples, "dramatiq_messages_total", labels) === 110 && total(samples, "dramatiq_messages_inprogress") === 0;
+    }, `110 messages in ${url}`);
+    const samples = parseExposition(text);
+
+    // 100 messages + 10 retries, the 10 first attempts errored, each retried once.
+    expect(total(samples, "dramatiq_messages_total", labels)).toBe(110);
+    expect(total(samples, "dramatiq_message_errors_total", labels)).toBe(10);
+    expect(total(samples, "dramatiq_message_retries_total", labels)).toBe(10);
+    expect(total(samples, "dramatiq_message_rejects_total")).toBe(0);
+    expect(total(samples, "dramatiq_messages_inprogress", labels)).toBe(0);
+    expect(total(samples, "dramatiq_delayed_messages_inprogress")).toBe(0);
+    expect(total(samples, "dramatiq_message_duration_milliseconds_count", labels)).toBe(110);
+    expect(total(samples, "dramatiq_message_duration_milliseconds_bucket", { ...labels, le: "+Inf" })).toBe(110);
+    // Every actor sleeps 15 ms: nothing lands in the 5 and 10 ms buckets.
+    expect(total(samples, "dramatiq_message_duration_milliseconds_bucket", { ...labels, le: "10" })).toBe(0);
+    expect(total(samples, "dramatiq_message_duration_milliseconds_sum", labels)).toBeGreaterThanOrEqual(110 * 14);
+    const buckets = samples.filter((sample) => sample.name === "dramatiq_message_duration_milliseconds_bucket").map((sample) => sample.labels.le);
+    expect(buckets).toEqual([...DURATION_BUCKETS.map(String), "+Inf"]);
+    // Every sample carries exactly Dramatiq's two labels (plus `le` on buckets).
+    for (const sample of samples.filter((sample) => sample.name.startsWith("dramatiq_"))) {
+      expect(Object.keys(sample.labels).filter((key) => key !== "le").sort()).toEqual(["actor_name", "queue_name"]);
+    }
+    for (const [name, type] of [
+      ["dramatiq_messages_total", "counter"],
+      ["dramatiq_message_errors_total", "counter"],
+      ["dramatiq_message_retries_total", "counter"],
+      ["dramatiq_message_rejects_total", "counter"],
+      ["dramatiq_messages_inprogress", "gauge"],
+      ["dramatiq_delayed_messages_inprogress", "gauge"],
+      ["dramatiq_message_duration_milliseconds", "histogram"],
+    ]) {
+      expect(text).toContain(`# TYPE ${name} ${type}\n`);
+    }
+
+    // Both worker processes contributed: each left its own file, and the exposition server read
+    // both (GET /processes lists the live processes it summed).
+    const workers = dq.workerPids().sort();
+    expect(workers).toHaveLength(2);
+    expect(readdirSync(db).filter((name) => /^\d+\.json$/.test(name)).sort()).toEqual(workers.map((pid) => `${pid}.json`).sort());
+    const processes = JSON.parse((await get(`http://127.0.0.1:${port}/processes`)).body) as { pid: number; messagesTotal: number }[];
+    expect(processes.map((entry) => entry.pid).sort()).toEqual(workers);
+    for (const entry of processes) expect(entry.messagesTotal).toBeGreaterThan(0);
+    expect(processes.reduce((sum, entry) => sum + entry.messagesTotal, 0)).toBe(110);
+    for (const pid of workers) {
+      const snapshot = JSON.parse(readFileSync(path.join(db, `${pid}.json`), "utf8")) as { pid: number };
+      expect(snapshot.pid).toBe(pid);
+    }
+
+    dq.child.kill("SIGTERM");
+    expect((await dq.exited).code).toBe(0);
+  });
+});
+
+describe("dq with @dq/prometheus, no broker URL", () => {
+  it("logs a clear error naming the port when the exposition port is in use", async () => {
+    held = await listen(0);
+    const port = (held.address() as { port: number }).port;
+    const dq = new DqProcess([fixture("prom-actors.ts"), "-p", "1"], { dramatiq_prom_host: "127.0.0.1", dramatiq_prom_port: String(port) });
+    directories.push(path.join(tmpdir(), `dq-prometheus-${dq.child.pid}`));
+    await dq.waitFor(/All 1 worker process booted/);
+    await dq.waitFor(new RegExp(`cannot serve Prometheus metrics on 127\\.0\\.0\\.1:${port}: port ${port} is already in use`));
+    // The fork process fails and the supervisor says so (then restarts it with backoff).
+    await dq.waitFor(/Fork process 0 \(PID \d+\) died with code 1; restarting it/);
+    // The worker writes to the run's default directory, named after the dq process's pid.
+    await until(async () => existsSync(path.join(tmpdir(), `dq-prometheus-${dq.child.pid}`)), "the default run directory");
+    dq.child.kill("SIGTERM");
+    expect((await dq.exited).code).toBe(0);
+  });
+
+  it("leaves Prometheus out when DQ_PROMETHEUS=0", async () => {
+    const port = await freePort();
+    const dq = new DqProcess([fixture("prom-actors.ts"), "-p", "1"], { dramatiq_prom_host: "127.0.0.1", dramatiq_prom_port: String(port), DQ_PROMETHEUS: "0" });
+    await dq.waitFor(/All 1 worker process booted/);
+    dq.child.kill("SIGTERM");
+    expect((await dq.exited).code).toBe(0);
+    expect(dq.output).not.toMatch(/Fork process|Prometheus/);
+  });
+});
