@@ -1,31 +1,14 @@
 // Redis for the cross-process tests: a namespace per test, and skip-or-fail when Redis is away.
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { describe, it } from "@jest/globals";
+import { addressFromUrl, describeWithServer } from "@dq/test-suite";
 import { RedisBroker } from "@dq/broker-redis";
 import { Message } from "@dq/core";
 
 export const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
-function probe(): string | undefined {
-  const script = `
-    const url = new URL(process.argv[1]);
-    const socket = require("node:net").connect(Number(url.port || 6379), url.hostname);
-    socket.setTimeout(2000, () => { process.stdout.write("timeout"); process.exit(1); });
-    socket.on("connect", () => socket.write("PING\\r\\n"));
-    socket.on("data", (d) => { process.exit(String(d).startsWith("+PONG") ? 0 : 1); });
-    socket.on("error", (e) => { process.stdout.write(e.message); process.exit(1); });`;
-  const result = spawnSync(process.execPath, ["-e", script, redisUrl], { timeout: 5000, encoding: "utf8" });
-  return result.status === 0 ? undefined : `Redis at ${redisUrl} is unreachable (${(result.stdout || "no reply").trim()})`;
-}
-
-const unreachable = probe();
-
 /** Defines the tests when Redis answers; otherwise skips them with a notice, or fails under CI. */
 export function describeWithRedis(name: string, body: () => void): void {
-  if (!unreachable) describe(name, body);
-  else if (process.env.CI) describe(name, () => it("needs Redis", () => Promise.reject(new Error(`${unreachable}; CI requires it`))));
-  else describe(name, () => it.skip(`skipped: ${unreachable}`, () => undefined));
+  describeWithServer(name, addressFromUrl(redisUrl, 6379), body);
 }
 
 /** A test's own namespace on the shared Redis, with a client to send jobs and read results. */
