@@ -80,6 +80,16 @@ if command == "enqueue" then
   redis.call("RPUSH", queue, message_id)
   return 1
 
+elseif command == "enqueue_many" then
+  local count = 0
+  for index = first_arg, #ARGV - 1, 2 do
+    local message_id = ARGV[index]
+    redis.call("HSET", queue_messages, message_id, ARGV[index + 1])
+    redis.call("RPUSH", queue, message_id)
+    count = count + 1
+  end
+  return count
+
 elseif command == "fetch" then
   local wanted = math.min(tonumber(ARGV[first_arg]), max_unpack)
   local reply = {}

@@ -1,4 +1,5 @@
 import { afterAll, expect, it } from "@jest/globals";
+import { Message } from "@dq/core";
 import { RedisBroker } from "../src/index.js";
 import type { RedisConsumer } from "../src/redis-consumer.js";
 import { deleteNamespaces, describeWithRedis, plainClient, redisUrl, uniqueNamespace } from "./helpers.js";
@@ -57,6 +58,44 @@ describeWithRedis("RedisBroker batched dispatch commands", () => {
     expect(single["NS:q.msgs"]).toEqual({ d: '{"id":"d"}', e: '{"id":"e"}' });
     expect(single["NS:__acks__.BROKER.q"]).toEqual(["d"]);
     expect(await scenario(true)).toEqual(single);
+  });
+
+  it("enqueue_many has exactly the effects of one Dramatiq enqueue per message", async () => {
+    const scenario = async (batched: boolean) => {
+      const broker = newBroker();
+      try {
+        await broker.dispatch("q", "enqueue", ["first", "1"]);
+        const pairs = ["b", '{"b":1}', "a", '{"a":"\\u00e9"}', "c", "3"];
+        if (batched) expect(await broker.dispatch("q", "enqueue_many", pairs)).toBe(3);
+        else for (let index = 0; index < pairs.length; index += 2) await broker.dispatch("q", "enqueue", pairs.slice(index, index + 2));
+        return await dump(broker);
+      } finally {
+        await broker.close();
+      }
+    };
+    const single = await scenario(false);
+    expect(single["NS:q"]).toEqual(["first", "b", "a", "c"]);
+    expect(await scenario(true)).toEqual(single);
+  });
+
+  it("enqueueMany stores every message on its own queue, in order, with its redis_message_id", async () => {
+    const broker = newBroker();
+    broker.declareQueue("other");
+    const redis = plainClient();
+    try {
+      const messages = Array.from({ length: 1203 }, (_, index) => new Message({ queueName: index % 3 === 0 ? "other" : "q", actorName: "x", args: [index] }));
+      const sent = await broker.enqueueMany(messages);
+      for (const queueName of ["q", "other"]) {
+        const mine = sent.filter((message) => message.queueName === queueName);
+        expect(await redis.lrange(`${broker.namespace}:${queueName}`, 0, -1)).toEqual(mine.map((message) => message.options.redisMessageId));
+        const stored = await redis.hgetall(`${broker.namespace}:${queueName}.msgs`);
+        expect(Object.keys(stored)).toHaveLength(mine.length);
+        for (const message of mine) expect(stored[message.options.redisMessageId!]).toBe(message.encode().toString("utf8"));
+      }
+    } finally {
+      redis.disconnect();
+      await broker.close();
+    }
   });
 
   it("acks every message of concurrent workers: nothing stays in .msgs or the ack set", async () => {

@@ -261,9 +261,16 @@ export abstract class Broker {
    */
   async enqueueMany<R>(messages: readonly Message<R>[], options: EnqueueOptions = {}): Promise<Message<R>[]> {
     const prepared = this.prepareForEnqueue(messages, options.delay);
-    for (const message of prepared) await this.emitBefore("enqueue", message, options.delay);
+    // Hooks run one message after the other as before; a tick is awaited only when a hook returned a Promise.
+    for (const message of prepared) {
+      const before = this.emitBefore("enqueue", message, options.delay);
+      if (before) await before;
+    }
     await this.publish(prepared);
-    for (const message of prepared) await this.emitAfter("enqueue", message, options.delay);
+    for (const message of prepared) {
+      const after = this.emitAfter("enqueue", message, options.delay);
+      if (after) await after;
+    }
     return prepared;
   }
 
