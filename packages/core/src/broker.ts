@@ -49,6 +49,19 @@ export interface BrokerCapabilities {
 
 type MiddlewareClass = abstract new (...args: never[]) => Middleware;
 
+const hookNames = new Map<string, HookName>();
+
+/** `before` + `Signal`, built once per signal. */
+function hookName(kind: "before" | "after", signal: string): HookName {
+  const key = kind + signal;
+  let name = hookNames.get(key);
+  if (name === undefined) {
+    name = `${kind}${signal[0]!.toUpperCase()}${signal.slice(1)}` as HookName;
+    hookNames.set(key, name);
+  }
+  return name;
+}
+
 const isControlFlow = (error: unknown) =>
   MiddlewareError.isInstance(error) || Retry.isInstance(error) || Interrupt.isInstance(error);
 
@@ -141,7 +154,7 @@ export abstract class Broker {
    */
   emitBefore<S extends BeforeSignal>(signal: S, ...rest: HookRest<`before${Capitalize<S>}`>): void | Promise<void> {
     const args = [this, ...rest];
-    const name = `before${signal[0]!.toUpperCase()}${signal.slice(1)}` as HookName;
+    const name = hookName("before", signal);
     const list = this.hooks(name);
     for (let i = 0; i < list.length; i++) {
       const middleware = list[i]!;
@@ -175,7 +188,7 @@ export abstract class Broker {
    */
   emitAfter<S extends AfterSignal>(signal: S, ...rest: HookRest<`after${Capitalize<S>}`>): void | Promise<void> {
     const args = [this, ...rest];
-    const name = `after${signal[0]!.toUpperCase()}${signal.slice(1)}` as HookName;
+    const name = hookName("after", signal);
     const list = this.hooks(name);
     for (let i = 0; i < list.length; i++) {
       const middleware = list[i]!;
