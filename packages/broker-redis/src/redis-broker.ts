@@ -12,6 +12,9 @@ import {
   canonicalQueueName,
   delayQueueName,
   envInteger,
+  getEncoder,
+  JSONEncoder,
+  pythonJson,
   sleep,
   type BrokerCapabilities,
   type BrokerOptions,
@@ -294,12 +297,16 @@ export class RedisBroker extends Broker {
   protected async publish(messages: readonly Message[]): Promise<void> {
     if (messages.length === 0) return;
     const byQueue = new Map<string, DispatchArgument[]>();
+    // The default encoder's output is pure ASCII (pythonJson), so the string is the exact bytes;
+    // passed as a string, ioredis writes it without an intermediate Buffer and a second copy.
+    const encoder = getEncoder();
+    const asText = encoder.constructor === JSONEncoder;
     for (const message of messages) {
       const id = message.options.redisMessageId;
       if (typeof id !== "string") throw new InvalidOptionError(`message ${message.messageId} has no redisMessageId`);
       let args = byQueue.get(message.queueName);
       if (!args) byQueue.set(message.queueName, (args = []));
-      args.push(id, message.encode());
+      args.push(id, asText ? pythonJson(message.asDict()) : message.encode());
     }
     const unpack = await this.maxUnpackSize();
     const pipeline = this.client.pipeline() as unknown as Record<string, (...args: DispatchArgument[]) => unknown> & ReturnType<Redis["pipeline"]>;

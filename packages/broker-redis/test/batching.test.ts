@@ -83,7 +83,7 @@ describeWithRedis("RedisBroker batched dispatch commands", () => {
     broker.declareQueue("other");
     const redis = plainClient();
     try {
-      const messages = Array.from({ length: 1203 }, (_, index) => new Message({ queueName: index % 3 === 0 ? "other" : "q", actorName: "x", args: [index] }));
+      const messages = Array.from({ length: 1203 }, (_, index) => new Message({ queueName: index % 3 === 0 ? "other" : "q", actorName: "x", args: [index, "é☃"] }));
       const sent = await broker.enqueueMany(messages);
       for (const queueName of ["q", "other"]) {
         const mine = sent.filter((message) => message.queueName === queueName);
