@@ -8,7 +8,7 @@ interface Fetched {
 
 type WaitKind = "remote" | "local";
 
-/** The acks issued in one turn of the event loop, sent together (see `RedisConsumer.ack`). */
+/** The acks issued before the next `process.nextTick` callback, sent together (see `RedisConsumer.ack`). */
 interface AckBatch {
   ids: string[];
   done: Promise<void>;
@@ -178,10 +178,12 @@ export class RedisConsumer extends Consumer {
   }
 
   /**
-   * Acknowledges a processed message: it leaves Redis. The acks issued during one turn of the
-   * event loop (concurrent messages finishing together) go out as one dispatch call — `ack` for
-   * one id, `ack_many` for several, with the same effects as one `ack` per id — and each caller
-   * resolves only once Redis has applied that call.
+   * Acknowledges a processed message: it leaves Redis. The acks issued in the same run of
+   * synchronous code and microtasks (concurrent messages finishing on the same Redis reply) are
+   * flushed on `process.nextTick` as one dispatch call — `ack` for one id, `ack_many` for several,
+   * with the same effects as one `ack` per id — and each caller resolves only once Redis has
+   * applied that call. (nextTick, not setImmediate: the call joins ioredis's auto-pipelined
+   * write of the same tick instead of waiting a loop turn.)
    * @throws ConnectionClosed / ConnectionFailed when Redis is lost (the worker retries)
    */
   async ack(proxy: MessageProxy): Promise<void> {
@@ -190,7 +192,7 @@ export class RedisConsumer extends Consumer {
     let batch = this.pendingAcks;
     if (!batch) {
       batch = this.pendingAcks = ackBatch();
-      setImmediate(() => this.flushAcks());
+      process.nextTick(() => this.flushAcks());
     }
     batch.ids.push(id);
     await batch.done;
