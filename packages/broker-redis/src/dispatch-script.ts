@@ -7,6 +7,9 @@
  * `EVALSHA <sha> 1 <ns> <command> <now_ms> <queue_name> <broker_id> <heartbeat_timeout>
  *  <dead_message_ttl> <do_maintenance 0|1> <max_unpack_size> [args...]`,
  * the argument order Dramatiq uses, so a Redis shared with Python workers sees the same effects.
+ * dq adds two commands for its own batching, each with exactly the effects of running the
+ * Dramatiq command once per id (in order) in one call: `ack_many id...` (N `ack`s) and
+ * `enqueue_many id1 data1 id2 data2...` (N `enqueue`s to the call's queue).
  * The one difference is the shape of `fetch`'s reply: dq's returns `[id1, data1, id2, data2, ...]`
  * (data is nil when the id has no entry in the `.msgs` hash) so the consumer can drop nil entries
  * from its ack set; the keys it touches are the same.
@@ -77,6 +80,16 @@ if command == "enqueue" then
   redis.call("RPUSH", queue, message_id)
   return 1
 
+elseif command == "enqueue_many" then
+  local count = 0
+  for index = first_arg, #ARGV - 1, 2 do
+    local message_id = ARGV[index]
+    redis.call("HSET", queue_messages, message_id, ARGV[index + 1])
+    redis.call("RPUSH", queue, message_id)
+    count = count + 1
+  end
+  return count
+
 elseif command == "fetch" then
   local wanted = math.min(tonumber(ARGV[first_arg]), max_unpack)
   local reply = {}
@@ -98,6 +111,17 @@ elseif command == "ack" then
     return 1
   end
   return 0
+
+elseif command == "ack_many" then
+  local count = 0
+  for index = first_arg, #ARGV do
+    local message_id = ARGV[index]
+    if redis.call("SREM", acks, message_id) == 1 then
+      redis.call("HDEL", queue_messages, message_id)
+      count = count + 1
+    end
+  end
+  return count
 
 elseif command == "nack" then
   local message_id = ARGV[first_arg]

@@ -12,6 +12,9 @@ import {
   canonicalQueueName,
   delayQueueName,
   envInteger,
+  getEncoder,
+  JSONEncoder,
+  pythonJson,
   sleep,
   type BrokerCapabilities,
   type BrokerOptions,
@@ -73,6 +76,15 @@ const DISPATCH = "dqDispatch";
 const DQ_KEYS = ["url", "client", "namespace", "heartbeatTimeout", "deadMessageTtl", "maintenanceChance", "middleware", "logger", "clock"] as const;
 
 let maxUnpackSize: Promise<number> | undefined;
+
+/** Messages per `enqueue_many` call: keeps each script call short (Redis runs it atomically). */
+const ENQUEUE_BATCH = 500;
+
+function lastKey(object: object): string | undefined {
+  let last: string | undefined;
+  for (const key in object) last = key;
+  return last;
+}
 
 function nonNegative(name: string, value: number): number {
   if (!Number.isFinite(value) || value < 0) throw new InvalidOptionError(`invalid ${name} ${String(value)}: expected a number >= 0`);
@@ -213,9 +225,14 @@ export class RedisBroker extends Broker {
     }
   }
 
+  /** 1 with probability maintenanceChance / 1 000 000 (Dramatiq's `do_maintenance`), else 0. */
+  private rollMaintenance(): 0 | 1 {
+    return Math.floor(Math.random() * MAINTENANCE_SCALE) < this.maintenanceChance ? 1 : 0;
+  }
+
   private async dispatchArguments(queueName: string, command: string, args: readonly DispatchArgument[], maintenance: boolean): Promise<DispatchArgument[]> {
     const unpack = await this.maxUnpackSize();
-    const doMaintenance = maintenance && Math.floor(Math.random() * MAINTENANCE_SCALE) < this.maintenanceChance ? 1 : 0;
+    const doMaintenance = maintenance ? this.rollMaintenance() : 0;
     return [this.namespace, command, this.clock.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, doMaintenance, unpack, ...args];
   }
 
@@ -250,35 +267,61 @@ export class RedisBroker extends Broker {
    */
   protected override decorateMessage<R>(message: Message<R>): Message<R> {
     const id = randomUUID();
-    const entries = Object.entries(message.options);
-    const keys = entries.map(([key]) => key);
+    const current = message.options;
     let options: MessageOptions;
-    if (keys.includes("redisMessageId")) {
-      options = Object.fromEntries(entries.map(([key, value]) => [key, key === "redisMessageId" ? id : value]));
-    } else if (keys[keys.length - 1] === "eta") {
-      options = Object.fromEntries([...entries.slice(0, -1), ["redisMessageId", id], entries[entries.length - 1]!]);
+    if ("redisMessageId" in current) {
+      options = { ...current, redisMessageId: id };
+    } else if ("eta" in current && lastKey(current) === "eta") {
+      const { eta, ...rest } = current;
+      options = { ...rest, redisMessageId: id, eta };
     } else {
-      options = { ...message.options, redisMessageId: id };
+      options = { ...current, redisMessageId: id };
     }
-    return new Message<R>({ ...message, options });
+    return new Message<R>({
+      queueName: message.queueName,
+      actorName: message.actorName,
+      args: message.args,
+      kwargs: message.kwargs,
+      options,
+      messageId: message.messageId,
+      messageTimestamp: message.messageTimestamp,
+    });
   }
 
   /**
-   * Enqueues every message in one pipeline (one round trip), then publishes one wake-up per queue.
+   * Enqueues the messages in one pipeline (one round trip): one `enqueue` call for a single message
+   * of a queue, else `enqueue_many` calls of up to ENQUEUE_BATCH messages (the effects of one
+   * `enqueue` per message, in order); then publishes one wake-up per queue.
    * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
    */
   protected async publish(messages: readonly Message[]): Promise<void> {
     if (messages.length === 0) return;
-    const pipeline = this.client.pipeline();
-    const queues = new Set<string>();
+    const byQueue = new Map<string, DispatchArgument[]>();
+    // The default encoder's output is pure ASCII (pythonJson), so the string is the exact bytes;
+    // passed as a string, ioredis writes it without an intermediate Buffer and a second copy.
+    const encoder = getEncoder();
+    const asText = encoder.constructor === JSONEncoder;
     for (const message of messages) {
       const id = message.options.redisMessageId;
       if (typeof id !== "string") throw new InvalidOptionError(`message ${message.messageId} has no redisMessageId`);
-      const args = await this.dispatchArguments(message.queueName, "enqueue", [id, message.encode()], true);
-      (pipeline as unknown as Record<string, (...args: DispatchArgument[]) => unknown>)[DISPATCH]!(...args);
-      queues.add(message.queueName);
+      let args = byQueue.get(message.queueName);
+      if (!args) byQueue.set(message.queueName, (args = []));
+      args.push(id, asText ? pythonJson(message.asDict()) : message.encode());
     }
-    for (const queueName of queues) pipeline.publish(this.wakeups.channel(queueName), "1");
+    const unpack = await this.maxUnpackSize();
+    const pipeline = this.client.pipeline() as unknown as Record<string, (...args: DispatchArgument[]) => unknown> & ReturnType<Redis["pipeline"]>;
+    for (const [queueName, args] of byQueue) {
+      for (let index = 0; index < args.length; index += 2 * ENQUEUE_BATCH) {
+        const chunk = args.slice(index, index + 2 * ENQUEUE_BATCH);
+        const count = chunk.length / 2;
+        // Maintenance as likely as with one call per message.
+        let maintenance = 0;
+        for (let roll = 0; roll < count && !maintenance; roll++) maintenance = this.rollMaintenance();
+        const command = count === 1 ? "enqueue" : "enqueue_many";
+        pipeline[DISPATCH]!(this.namespace, command, this.clock.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, maintenance, unpack, ...chunk);
+      }
+    }
+    for (const queueName of byQueue.keys()) pipeline.publish(this.wakeups.channel(queueName), "1");
     const results = await this.command(() => pipeline.exec());
     for (const [error] of results ?? []) if (error) throw this.translate(error);
   }

@@ -8,6 +8,23 @@ interface Fetched {
 
 type WaitKind = "remote" | "local";
 
+/** The acks issued before the next `process.nextTick` callback, sent together (see `RedisConsumer.ack`). */
+interface AckBatch {
+  ids: string[];
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+function ackBatch(): AckBatch {
+  const batch = { ids: [] as string[] } as AckBatch;
+  batch.done = new Promise<void>((resolve, reject) => {
+    batch.resolve = resolve;
+    batch.reject = reject;
+  });
+  return batch;
+}
+
 /**
  * Delivers the messages of one Redis queue (`q` or `q.DQ`). Fetches `prefetch - outstanding`
  * messages per call into a local buffer; while idle it polls with Dramatiq's backoff and wakes at
@@ -25,6 +42,7 @@ export class RedisConsumer extends Consumer {
   private fetching: Promise<unknown> | undefined;
   private readonly stopListening: () => void;
   private reconnectionsSeen: number;
+  private pendingAcks: AckBatch | undefined;
 
   /** @internal Created by `RedisBroker.consume`. */
   constructor(
@@ -160,15 +178,34 @@ export class RedisConsumer extends Consumer {
   }
 
   /**
-   * Acknowledges a processed message: it leaves Redis.
+   * Acknowledges a processed message: it leaves Redis. The acks issued in the same run of
+   * synchronous code and microtasks (concurrent messages finishing on the same Redis reply) are
+   * flushed on `process.nextTick` as one dispatch call — `ack` for one id, `ack_many` for several,
+   * with the same effects as one `ack` per id — and each caller resolves only once Redis has
+   * applied that call. (nextTick, not setImmediate: the call joins ioredis's auto-pipelined
+   * write of the same tick instead of waiting a loop turn.)
    * @throws ConnectionClosed / ConnectionFailed when Redis is lost (the worker retries)
    */
   async ack(proxy: MessageProxy): Promise<void> {
     const id = this.idOf(proxy, "ack");
     if (id === undefined) return;
-    await this.broker.dispatch(this.queueName, "ack", [id], { maintenance: false });
+    let batch = this.pendingAcks;
+    if (!batch) {
+      batch = this.pendingAcks = ackBatch();
+      process.nextTick(() => this.flushAcks());
+    }
+    batch.ids.push(id);
+    await batch.done;
     this.delivered.delete(proxy);
     this.wake("local");
+  }
+
+  private flushAcks(): void {
+    const batch = this.pendingAcks;
+    if (!batch) return;
+    this.pendingAcks = undefined;
+    const command = batch.ids.length === 1 ? "ack" : "ack_many";
+    this.broker.dispatch(this.queueName, command, batch.ids, { maintenance: false }).then(batch.resolve, batch.reject);
   }
 
   /**

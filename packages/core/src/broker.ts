@@ -49,6 +49,19 @@ export interface BrokerCapabilities {
 
 type MiddlewareClass = abstract new (...args: never[]) => Middleware;
 
+const hookNames = new Map<string, HookName>();
+
+/** `before` + `Signal`, built once per signal. */
+function hookName(kind: "before" | "after", signal: string): HookName {
+  const key = kind + signal;
+  let name = hookNames.get(key);
+  if (name === undefined) {
+    name = `${kind}${signal[0]!.toUpperCase()}${signal.slice(1)}` as HookName;
+    hookNames.set(key, name);
+  }
+  return name;
+}
+
 const isControlFlow = (error: unknown) =>
   MiddlewareError.isInstance(error) || Retry.isInstance(error) || Interrupt.isInstance(error);
 
@@ -140,7 +153,7 @@ export abstract class Broker {
    * only when a hook did.
    */
   emitBefore<S extends BeforeSignal>(signal: S, ...rest: HookRest<`before${Capitalize<S>}`>): void | Promise<void> {
-    return this.emit(`before${signal[0]!.toUpperCase()}${signal.slice(1)}` as HookName, [this, ...rest], true);
+    return this.emit(hookName("before", signal), [this, ...rest], true);
   }
 
   /**
@@ -148,7 +161,7 @@ export abstract class Broker {
    * error. Returns a Promise only when a hook did.
    */
   emitAfter<S extends AfterSignal>(signal: S, ...rest: HookRest<`after${Capitalize<S>}`>): void | Promise<void> {
-    return this.emit(`after${signal[0]!.toUpperCase()}${signal.slice(1)}` as HookName, [this, ...rest], false);
+    return this.emit(hookName("after", signal), [this, ...rest], false);
   }
 
   // Synchronous until a hook returns a Promise, so that a bus of synchronous hooks costs no
@@ -241,9 +254,16 @@ export abstract class Broker {
    */
   async enqueueMany<R>(messages: readonly Message<R>[], options: EnqueueOptions = {}): Promise<Message<R>[]> {
     const prepared = this.prepareForEnqueue(messages, options.delay);
-    for (const message of prepared) await this.emitBefore("enqueue", message, options.delay);
+    // Hooks run one message after the other as before; a tick is awaited only when a hook returned a Promise.
+    for (const message of prepared) {
+      const before = this.emitBefore("enqueue", message, options.delay);
+      if (before) await before;
+    }
     await this.publish(prepared);
-    for (const message of prepared) await this.emitAfter("enqueue", message, options.delay);
+    for (const message of prepared) {
+      const after = this.emitAfter("enqueue", message, options.delay);
+      if (after) await after;
+    }
     return prepared;
   }
 

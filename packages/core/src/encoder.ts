@@ -13,6 +13,7 @@ export interface Encoder {
 }
 
 const NON_ASCII = /[\u007f-\uffff]/g;
+const HAS_NON_ASCII = /[\u007f-\uffff]/;
 const escapeChar = (char: string) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
 
 /**
@@ -22,7 +23,8 @@ const escapeChar = (char: string) => `\\u${char.charCodeAt(0).toString(16).padSt
 export function pythonJson(data: unknown): string {
   const text = JSON.stringify(data);
   if (text === undefined) throw new TypeError(`cannot encode ${String(data)} as JSON`);
-  return text.replace(NON_ASCII, escapeChar);
+  // Most messages are pure ASCII: one scan without building a new string.
+  return HAS_NON_ASCII.test(text) ? text.replace(NON_ASCII, escapeChar) : text;
 }
 
 const NAN_TOKEN = "\u0000dq:nan:";

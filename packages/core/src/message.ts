@@ -42,6 +42,41 @@ const messageEnvelope = z.strictObject({
   message_timestamp: z.number().int().optional(),
 });
 
+const ENVELOPE_KEYS = new Set(["queue_name", "actor_name", "args", "kwargs", "options", "message_id", "message_timestamp"]);
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => {
+  if (value === null || typeof value !== "object") return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+};
+
+/**
+ * A hand-written check that accepts only what `messageEnvelope` accepts (JSON-decoded plain data
+ * with the seven keys well typed). When it says no, `fromDict` asks zod, which either accepts
+ * (an unusual but valid shape) or names the problems.
+ */
+function isWellFormedEnvelope(data: unknown): data is Omit<MessageData, "message_id" | "message_timestamp"> & { message_id?: string; message_timestamp?: number } {
+  if (!isPlainObject(data)) return false;
+  let required = 0;
+  for (const key in data) {
+    if (!Object.prototype.hasOwnProperty.call(data, key) || !ENVELOPE_KEYS.has(key)) return false;
+    if (key !== "message_id" && key !== "message_timestamp") required++;
+  }
+  if (required !== 5) return false;
+  const { queue_name, actor_name, args, kwargs, options, message_id, message_timestamp } = data;
+  return (
+    typeof queue_name === "string" &&
+    queue_name.length > 0 &&
+    typeof actor_name === "string" &&
+    actor_name.length > 0 &&
+    Array.isArray(args) &&
+    isPlainObject(kwargs) &&
+    isPlainObject(options) &&
+    (message_id === undefined || (typeof message_id === "string" && message_id.length > 0)) &&
+    (message_timestamp === undefined || Number.isSafeInteger(message_timestamp))
+  );
+}
+
 /** Options to read a message's result. */
 export interface GetResultOptions {
   /** The result backend; by default that of the global broker's `Results` middleware. */
@@ -100,6 +135,18 @@ export class Message<R = unknown> {
    * @throws DecodeError when `data` is not a message, naming the problem
    */
   static fromDict<R = unknown>(data: unknown): Message<R> {
+    if (isWellFormedEnvelope(data)) {
+      // The common case, checked by hand; anything unusual goes through zod (same result, same errors).
+      return new Message<R>({
+        queueName: data.queue_name,
+        actorName: data.actor_name,
+        args: data.args.slice(),
+        kwargs: { ...data.kwargs },
+        options: toApiOptions(data.options),
+        messageId: data.message_id,
+        messageTimestamp: data.message_timestamp,
+      });
+    }
     const parsed = messageEnvelope.safeParse(data);
     if (!parsed.success) {
       const problems = parsed.error.issues

@@ -61,6 +61,7 @@ class ConsumerLoop {
   private delayTimer: NodeJS.Timeout | undefined;
   private delayTimerAt = Infinity;
   private stopWaiter: (() => void) | undefined;
+  private cancelNext: (() => void) | undefined;
   /** The fetch that was pending when the loop stopped; settles once its consumer is closed. */
   pendingNext: Promise<unknown> | undefined;
   /** Deliveries that arrived after the loop was told to stop; returned on close. */
@@ -79,6 +80,7 @@ class ConsumerLoop {
   stop(): void {
     this.running = false;
     this.stopWaiter?.();
+    this.cancelNext?.();
     clearTimeout(this.delayTimer);
   }
 
@@ -95,7 +97,13 @@ class ConsumerLoop {
           if (this.worker.paused) await this.worker.whenResumed(stopped);
           if (!this.running) break;
           const next = consumer.next();
-          const result = await Promise.race([next, stopped.then(() => undefined)]);
+          // Not Promise.race with `stopped`: that would add a reaction to the never-settling
+          // `stopped` promise for every delivery (a leak and a per-message allocation).
+          const result = await new Promise<IteratorResult<MessageProxy | null> | undefined>((resolve, reject) => {
+            this.cancelNext = () => resolve(undefined);
+            next.then(resolve, reject);
+          });
+          this.cancelNext = undefined;
           if (result === undefined) {
             const owner = consumer;
             this.pendingNext = next.then(
@@ -341,10 +349,12 @@ export class Worker {
       }
       this.logFailure(actor, proxy, error);
       proxy.stuffException(error);
-      await broker.emitAfter("processMessage", proxy, { exception: error });
+      const after = broker.emitAfter("processMessage", proxy, { exception: error });
+      if (after) await after;
       return;
     }
-    await broker.emitAfter("processMessage", proxy, { result });
+    const after = broker.emitAfter("processMessage", proxy, { result });
+    if (after) await after;
   }
 
   private runActor(actor: Actor, proxy: MessageProxy): unknown {
@@ -383,14 +393,19 @@ export class Worker {
     const broker = this.broker;
     for (;;) {
       try {
+        // Hooks are awaited only when they return a Promise (most are synchronous).
         if (proxy.failed) {
-          await broker.emitBefore("nack", proxy);
+          const before = broker.emitBefore("nack", proxy);
+          if (before) await before;
           await consumer.nack(proxy);
-          await broker.emitAfter("nack", proxy);
+          const after = broker.emitAfter("nack", proxy);
+          if (after) await after;
         } else {
-          await broker.emitBefore("ack", proxy);
+          const before = broker.emitBefore("ack", proxy);
+          if (before) await before;
           await consumer.ack(proxy);
-          await broker.emitAfter("ack", proxy);
+          const after = broker.emitAfter("ack", proxy);
+          if (after) await after;
         }
         return;
       } catch (error) {

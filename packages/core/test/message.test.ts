@@ -84,6 +84,37 @@ describe("Message on the wire", () => {
     expect(() => Message.decode('{"queue_name":"q","actor_name":"a","args":{},"kwargs":{},"options":{}}')).toThrow(/args/);
   });
 
+  it("rejects each badly typed envelope field with a DecodeError naming it", () => {
+    const base = { queue_name: "q", actor_name: "a", args: [], kwargs: {}, options: {}, message_id: "x", message_timestamp: 1 };
+    const bad: [string, unknown][] = [
+      ["queue_name", ""],
+      ["actor_name", 3],
+      ["args", "nope"],
+      ["kwargs", []],
+      ["options", null],
+      ["message_id", ""],
+      ["message_timestamp", 1.5],
+      ["message_timestamp", "1"],
+    ];
+    for (const [key, value] of bad) {
+      expect(() => Message.fromDict({ ...base, [key]: value })).toThrow(DecodeError);
+      expect(() => Message.fromDict({ ...base, [key]: value })).toThrow(new RegExp(key));
+    }
+    const missing: Record<string, unknown> = { ...base };
+    delete missing.kwargs;
+    expect(() => Message.fromDict(missing)).toThrow(/kwargs/);
+  });
+
+  it("does not share the args and kwargs of the data it was built from", () => {
+    const data = { queue_name: "q", actor_name: "a", args: [1, [2]], kwargs: { k: 1 }, options: { max_retries: 2 } };
+    const message = Message.fromDict(data);
+    data.args.push(9);
+    data.kwargs.k = 5;
+    expect(message.args).toEqual([1, [2]]);
+    expect(message.kwargs).toEqual({ k: 1 });
+    expect(message.options).toEqual({ maxRetries: 2 });
+  });
+
   it("rejects a message with an extra top-level key, as Python does", () => {
     const body = '{"queue_name":"q","actor_name":"a","args":[],"kwargs":{},"options":{},"message_id":"x","message_timestamp":1,"priority":3}';
     expect(() => Message.decode(body)).toThrow(DecodeError);

@@ -1,0 +1,123 @@
+import { afterAll, expect, it } from "@jest/globals";
+import { Message } from "@dq/core";
+import { RedisBroker } from "../src/index.js";
+import type { RedisConsumer } from "../src/redis-consumer.js";
+import { deleteNamespaces, describeWithRedis, plainClient, redisUrl, uniqueNamespace } from "./helpers.js";
+
+const namespaces = new Set<string>();
+
+/** Every key of a namespace with its content, the namespace and broker id replaced by placeholders, heartbeat scores dropped. */
+async function dump(broker: RedisBroker): Promise<Record<string, unknown>> {
+  const redis = plainClient();
+  try {
+    const keys = (await redis.keys(`${broker.namespace}:*`)).sort();
+    const out: Record<string, unknown> = {};
+    for (const key of keys) {
+      const name = key.replace(broker.namespace, "NS").replace(broker.brokerId, "BROKER");
+      const type = await redis.type(key);
+      if (type === "list") out[name] = await redis.lrange(key, 0, -1);
+      else if (type === "hash") out[name] = await redis.hgetall(key);
+      else if (type === "set") out[name] = (await redis.smembers(key)).sort();
+      else if (type === "zset") out[name] = (await redis.zrange(key, 0, -1)).map((member) => member.replace(broker.brokerId, "BROKER"));
+      else out[name] = type;
+    }
+    return out;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function newBroker(): RedisBroker {
+  const namespace = uniqueNamespace();
+  namespaces.add(namespace);
+  const broker = new RedisBroker({ url: redisUrl, namespace, maintenanceChance: 0 });
+  broker.declareQueue("q");
+  return broker;
+}
+
+describeWithRedis("RedisBroker batched dispatch commands", () => {
+  afterAll(() => deleteNamespaces(namespaces));
+
+  it("ack_many has exactly the effects of one Dramatiq ack per id", async () => {
+    const ids = ["a", "b", "c", "d", "e"];
+    const scenario = async (batched: boolean) => {
+      const broker = newBroker();
+      try {
+        for (const id of ids) await broker.dispatch("q", "enqueue", [id, `{"id":"${id}"}`]);
+        await broker.dispatch("q", "fetch", [4]);
+        // Acks of fetched ids, of an id fetched twice, of a queued (unfetched) id and of an unknown id.
+        const acked = ["b", "a", "c", "b", "e", "zzz"];
+        if (batched) expect(await broker.dispatch("q", "ack_many", acked, { maintenance: false })).toBe(3);
+        else for (const id of acked) await broker.dispatch("q", "ack", [id], { maintenance: false });
+        return await dump(broker);
+      } finally {
+        await broker.close();
+      }
+    };
+    const single = await scenario(false);
+    expect(single["NS:q.msgs"]).toEqual({ d: '{"id":"d"}', e: '{"id":"e"}' });
+    expect(single["NS:__acks__.BROKER.q"]).toEqual(["d"]);
+    expect(await scenario(true)).toEqual(single);
+  });
+
+  it("enqueue_many has exactly the effects of one Dramatiq enqueue per message", async () => {
+    const scenario = async (batched: boolean) => {
+      const broker = newBroker();
+      try {
+        await broker.dispatch("q", "enqueue", ["first", "1"]);
+        const pairs = ["b", '{"b":1}', "a", '{"a":"\\u00e9"}', "c", "3"];
+        if (batched) expect(await broker.dispatch("q", "enqueue_many", pairs)).toBe(3);
+        else for (let index = 0; index < pairs.length; index += 2) await broker.dispatch("q", "enqueue", pairs.slice(index, index + 2));
+        return await dump(broker);
+      } finally {
+        await broker.close();
+      }
+    };
+    const single = await scenario(false);
+    expect(single["NS:q"]).toEqual(["first", "b", "a", "c"]);
+    expect(await scenario(true)).toEqual(single);
+  });
+
+  it("enqueueMany stores every message on its own queue, in order, with its redis_message_id", async () => {
+    const broker = newBroker();
+    broker.declareQueue("other");
+    const redis = plainClient();
+    try {
+      const messages = Array.from({ length: 1203 }, (_, index) => new Message({ queueName: index % 3 === 0 ? "other" : "q", actorName: "x", args: [index, "é☃"] }));
+      const sent = await broker.enqueueMany(messages);
+      for (const queueName of ["q", "other"]) {
+        const mine = sent.filter((message) => message.queueName === queueName);
+        expect(await redis.lrange(`${broker.namespace}:${queueName}`, 0, -1)).toEqual(mine.map((message) => message.options.redisMessageId));
+        const stored = await redis.hgetall(`${broker.namespace}:${queueName}.msgs`);
+        expect(Object.keys(stored)).toHaveLength(mine.length);
+        for (const message of mine) expect(stored[message.options.redisMessageId!]).toBe(message.encode().toString("utf8"));
+      }
+    } finally {
+      redis.disconnect();
+      await broker.close();
+    }
+  });
+
+  it("acks every message of concurrent workers: nothing stays in .msgs or the ack set", async () => {
+    const broker = newBroker();
+    const consumer = broker.consume("q", { prefetch: 50, timeout: 100 }) as RedisConsumer;
+    try {
+      for (let index = 0; index < 40; index++) await broker.enqueueRaw("q", "x");
+      const proxies = [];
+      for (let index = 0; index < 40; index++) {
+        const result = await consumer.next();
+        if (result.done || !result.value) throw new Error("expected a delivery");
+        proxies.push(result.value);
+      }
+      // Acked together: batched into few dispatch calls; every ack resolves after Redis applied it.
+      await Promise.all(proxies.map((proxy) => consumer.ack(proxy)));
+      expect(consumer.outstanding).toBe(0);
+      const state = await dump(broker);
+      expect(state["NS:q.msgs"]).toBeUndefined();
+      expect(state["NS:__acks__.BROKER.q"]).toBeUndefined();
+    } finally {
+      await consumer.close();
+      await broker.close();
+    }
+  });
+});
