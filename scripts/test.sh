@@ -7,4 +7,13 @@ bash scripts/pnpm.sh install --frozen-lockfile
 bash scripts/pnpm.sh build --output-logs=errors-only
 bash scripts/pnpm.sh lint --output-logs=errors-only
 bash scripts/pnpm.sh typecheck --output-logs=errors-only
-bash scripts/pnpm.sh test
+log=$(mktemp)
+set +e
+bash scripts/pnpm.sh test 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole run, summed over every package's jest summary.
+sum() { grep -Eo "Tests: .*" "$log" | grep -Eo "[0-9]+ $1" | awk '{ s += $1 } END { print s + 0 }'; }
+echo "tests: $(sum passed) passed, $(sum failed) failed, $(sum skipped) skipped"
+rm -f "$log"
+exit "$status"
