@@ -104,15 +104,8 @@ elseif command == "fetch" then
   end
   return reply
 
-elseif command == "ack" then
-  local message_id = ARGV[first_arg]
-  if redis.call("SREM", acks, message_id) == 1 then
-    redis.call("HDEL", queue_messages, message_id)
-    return 1
-  end
-  return 0
-
-elseif command == "ack_many" then
+elseif command == "ack" or command == "ack_many" then
+  -- Dramatiq's ack takes one id; ack_many is the same effect for each id, in one call.
   local count = 0
   for index = first_arg, #ARGV do
     local message_id = ARGV[index]
