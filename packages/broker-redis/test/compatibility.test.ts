@@ -1,21 +1,14 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { afterAll, expect, it } from "@jest/globals";
 import { actor, CurrentMessage, defaultMiddleware, group, pipeline, Retries, Worker, type MessageOptions } from "@dq/core";
-import { recordingLogger } from "@dq/test-suite";
+import { loadWireFixture, recordingLogger, restoreRedisRecording, withEta, type RecordedRedisKey } from "@dq/test-suite";
 import { RedisBroker } from "../src/index.js";
 import { deleteNamespaces, describeWithRedis, plainClient, redisUrl, uniqueNamespace, waitFor } from "./helpers.js";
 
-const fixturesDir = path.resolve(__dirname, "../../../fixtures/dramatiq-wire");
-interface RecordedKey {
-  type: "zset" | "list" | "hash";
-  value: unknown;
-}
 interface Recording {
-  keys: Record<string, RecordedKey>;
+  keys: Record<string, RecordedRedisKey>;
   message_ids: Record<string, string>;
 }
-const readRecording = (name: string) => JSON.parse(readFileSync(path.join(fixturesDir, name), "utf8")) as Recording;
+const readRecording = (name: string) => loadWireFixture<Recording>(name);
 const WIRE_KEYS = ["queue_name", "actor_name", "args", "kwargs", "options", "message_id", "message_timestamp"];
 
 interface Run {
@@ -64,17 +57,8 @@ describeWithRedis("RedisBroker compatibility with Python Dramatiq", () => {
     const worker = new Worker(broker, { workerTimeout: 100 });
     const dueAt = Date.now() + 500;
     try {
-      for (const [recordedKey, { type, value }] of Object.entries(recording.keys)) {
-        const key = recordedKey.replace(/^dqfixtures:/, `${namespace}:`);
-        if (type === "list") await redis.rpush(key, ...(value as string[]));
-        if (type === "zset") for (const [member, score] of value as [string, number][]) await redis.zadd(key, score, member);
-        if (type === "hash") {
-          for (const [field, data] of Object.entries(value as Record<string, string>)) {
-            // Bring the delayed message's eta near now; everything else stays byte for byte.
-            await redis.hset(key, field, key.endsWith(".DQ.msgs") ? data.replace(/"eta":\d+/, `"eta":${dueAt}`) : data);
-          }
-        }
-      }
+      // Bring the delayed message's eta near now; everything else stays byte for byte.
+      await restoreRedisRecording(redis, recording.keys, namespace, (key, data) => (key.endsWith(".DQ.msgs") ? withEta(data, dueAt) : data));
       await worker.start();
       const ids = recording.message_ids;
       await waitFor(() => runs.filter((run) => run.actorName === "add").length === 9, "the 9 add messages");

@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { afterEach, expect, it } from "@jest/globals";
 import { Redis } from "ioredis";
 import { actor, CurrentMessage, defaultMiddleware, Worker } from "@dq/core";
 import { RedisBroker } from "@dq/broker-redis";
+import { loadWireFixture, restoreRedisRecording, withEta, type RecordedRedisKey } from "@dq/test-suite";
 import { GroupCallbacks } from "../src/index.js";
 import { RedisRateLimiterBackend } from "../src/redis.js";
 import { describeWithServer, REDIS_URL, uniqueKey } from "./helpers.js";
@@ -13,14 +12,13 @@ import { describeWithServer, REDIS_URL, uniqueKey } from "./helpers.js";
 // `add` children carrying group_completion_uuid / group_completion_callbacks (a `done` message).
 // This test lives here rather than in @dq/broker-redis because rate-limits already has broker-redis
 // as a devDependency (for the worker-process tests); the reverse would be a workspace cycle.
-const fixture = path.resolve(__dirname, "../../../fixtures/dramatiq-wire/redis-enqueued.json");
 const RECORDED_GROUP = "c8fe8a4d-7e0a-45a9-b311-15386d3d50cf";
 const RECORDED_CALLBACK = "2a096ae9-568e-48f2-ae66-41cb76e9f2e3";
 // Python's GroupCallbacks default barrier_ttl.
 const PYTHON_BARRIER_TTL = 86_400_000;
 
 interface Recording {
-  keys: Record<string, { type: "zset" | "list" | "hash"; value: unknown }>;
+  keys: Record<string, RecordedRedisKey>;
 }
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -31,7 +29,7 @@ afterEach(async () => {
 
 describeWithServer("Redis", "a group enqueued by Python Dramatiq, finished by dq workers", () => {
   it("fires the recorded group's completion callback once, after its three children", async () => {
-    const recording = JSON.parse(readFileSync(fixture, "utf8")) as Recording;
+    const recording = loadWireFixture<Recording>("redis-enqueued.json");
     const namespace = uniqueKey("dqrlpy");
     // A fresh uuid in place of the recorded one, so that parallel runs never share a barrier; the
     // rest of every message stays byte for byte.
@@ -74,18 +72,10 @@ describeWithServer("Redis", "a group enqueued by Python Dramatiq, finished by dq
     // Barrier.create(3) = SET <uuid> 3 PX <barrier_ttl> NX (semantics §1.15, §3.5).
     expect(await redis.set(groupId, "3", "PX", PYTHON_BARRIER_TTL, "NX")).toBe("OK");
     const dueAt = Date.now() + 200;
-    for (const [recordedKey, { type, value }] of Object.entries(recording.keys)) {
-      const key = recordedKey.replace(/^dqfixtures:/, `${namespace}:`);
-      if (type === "list") await redis.rpush(key, ...(value as string[]));
-      if (type === "zset") for (const [member, score] of value as [string, number][]) await redis.zadd(key, score, member);
-      if (type === "hash") {
-        for (const [field, data] of Object.entries(value as Record<string, string>)) {
-          // The delayed message comes due now; the group children get the fresh uuid.
-          const rewritten = key.endsWith(".DQ.msgs") ? data.replace(/"eta":\d+/, `"eta":${dueAt}`) : data.replaceAll(RECORDED_GROUP, groupId);
-          await redis.hset(key, field, rewritten);
-        }
-      }
-    }
+    // The delayed message comes due now; the group children get the fresh uuid.
+    await restoreRedisRecording(redis, recording.keys, namespace, (key, data) =>
+      key.endsWith(".DQ.msgs") ? withEta(data, dueAt) : data.replaceAll(RECORDED_GROUP, groupId),
+    );
     expect(await redis.hlen(`${namespace}:fx.msgs`)).toBeGreaterThan(0);
 
     await worker.start();

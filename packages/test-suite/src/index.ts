@@ -6,7 +6,8 @@
 export { defineBrokerTests } from "./broker-tests.js";
 export { defineResultBackendTests } from "./result-backend-tests.js";
 export { defineRateLimiterBackendTests } from "./rate-limiter-backend-tests.js";
-export { loadWireFixture, recordingLogger, uniqueQueueName, waitFor } from "./helpers.js";
+export { loadWireFixture, recordingLogger, restoreRedisRecording, uniqueQueueName, waitFor, withEta } from "./helpers.js";
+export type { RecordedRedisKey, RedisWriter } from "./helpers.js";
 export { addressFromServers, addressFromUrl, describeWithServer, serverReachable } from "./servers.js";
 export type { BrokerFactory, BrokerTestCapabilities } from "./broker-tests.js";
 export type { ResultBackendFactory, ResultBackendFactoryOptions, ResultBackendTestOptions } from "./result-backend-tests.js";
