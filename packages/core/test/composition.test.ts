@@ -15,8 +15,8 @@ import {
   StubBroker,
   StubResultBackend,
   Worker,
-  type Logger,
 } from "../src/index.js";
+import { recordingLogger, rejection } from "./helpers.js";
 
 const TIMEOUT = 10_000;
 
@@ -27,22 +27,6 @@ class RecordingBackend extends StubResultBackend {
     this.storedExceptions.push({ messageId: message.messageId, error });
     await super.storeException(message, error, ttl);
   }
-}
-
-function quietLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const push = (level: string) => (message: string) => void lines.push(`${level} ${message}`);
-  return { lines, debug: push("debug"), info: push("info"), warn: push("warn"), error: push("error") };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  let value: unknown;
-  try {
-    value = await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
 }
 
 /** A pipeline step that receives the previous result as its last argument (so fewer args than the actor takes). */
@@ -60,7 +44,7 @@ afterEach(async () => {
 /** A stub broker with fast retries, Results on a fresh backend, a running worker, and actors. */
 async function setup() {
   const backend = new RecordingBackend();
-  const logger = quietLogger();
+  const logger = recordingLogger();
   const middleware = [...defaultMiddleware().filter((m) => !(m instanceof Retries)), new Retries({ minBackoff: 10, maxBackoff: 50 }), new Results({ backend })];
   const broker = new StubBroker({ middleware, logger });
   setBroker(broker);

@@ -60,3 +60,14 @@ export async function harness(options: { middleware?: Middleware[]; concurrency?
     },
   };
 }
+
+/** Resolves to what `promise` rejected with; fails the test when it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  let value: unknown;
+  try {
+    value = await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
+}
