@@ -4,7 +4,7 @@
  * rate-limiter backends, plus the helpers they share.
  */
 export { defineBrokerTests } from "./broker-tests.js";
-export { defineResultBackendTests } from "./result-backend-tests.js";
+export { defineResultBackendTests, expectUnreachableResultBackend } from "./result-backend-tests.js";
 export { defineRateLimiterBackendTests } from "./rate-limiter-backend-tests.js";
 export { loadWireFixture, recordingLogger, restoreRedisRecording, uniqueQueueName, waitFor, withEta } from "./helpers.js";
 export type { RecordedRedisKey, RedisWriter } from "./helpers.js";

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "@jest/globals";
 import {
   actor,
+  ConnectionError,
   defaultMiddleware,
   Message,
   ResultFailure,
@@ -269,4 +270,24 @@ export function defineResultBackendTests(name: string, factory: ResultBackendFac
       }
     });
   });
+}
+
+/**
+ * Asserts that a result backend pointed at a server that refuses connections fails quickly with a
+ * `ConnectionError` naming `where`, for a read, a blocking read and a store — instead of hanging.
+ */
+export async function expectUnreachableResultBackend(backend: ResultBackend, where: string): Promise<void> {
+  const message = () => new Message({ queueName: "dqtest", actorName: "add", args: [1, 2] });
+  const started = Date.now();
+  const attempts = [
+    backend.getResult(message()),
+    backend.getResult(message(), { block: true, timeout: 30_000 }),
+    backend.storeResult(message(), 1, 60_000),
+  ].map((attempt) => attempt.catch((caught: unknown) => caught));
+  for (const attempt of attempts) {
+    const error = await attempt;
+    expect(ConnectionError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain(where);
+  }
+  expect(Date.now() - started).toBeLessThan(10_000);
 }
