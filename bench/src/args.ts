@@ -26,6 +26,8 @@ export interface BenchOptions {
   redisUrl: string;
   amqpUrl: string;
   smoke: boolean;
+  /** When set, every worker child runs under `node --cpu-prof` and writes its profile here. */
+  profileDir: string | undefined;
   help: boolean;
 }
 
@@ -42,6 +44,7 @@ export const USAGE = `Usage: pnpm bench [flags]
   --out FILE                  JSON output (default bench/results/latest.json)
   --redis-url URL             default env REDIS_URL or redis://127.0.0.1:6379
   --amqp-url URL              default env AMQP_URL or amqp://guest:guest@127.0.0.1:5672
+  --cpu-prof DIR              run worker children under node --cpu-prof, profiles in DIR
   --smoke                     N=200, 50 latency jobs, runs=1, all cases, reachable systems
   --help                      this text
 `;
@@ -79,6 +82,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, defau
     redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
     amqpUrl: env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672",
     smoke: false,
+    profileDir: undefined,
     help: false,
   };
   const given = new Set<string>();
@@ -121,6 +125,10 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, defau
         break;
       case "--amqp-url":
         options.amqpUrl = value() ?? "";
+        break;
+      case "--cpu-prof":
+        options.profileDir = value() ?? "";
+        if (!options.profileDir) throw new Error("--cpu-prof takes a directory");
         break;
       case "--smoke":
         options.smoke = true;

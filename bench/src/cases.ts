@@ -69,7 +69,7 @@ export function drain(driver: SystemDriver, options: BenchOptions, concurrency: 
     } finally {
       await producer.close();
     }
-    const child = new WorkerProcess({ system: driver.id, scope, concurrency, mode: "drain", expect: options.jobs, channel: "" });
+    const child = new WorkerProcess({ system: driver.id, scope, concurrency, mode: "drain", expect: options.jobs, channel: "" }, options.profileDir);
     try {
       await child.waitFor("ready", 30_000);
       // Bounded: a worker slower than 200 jobs/s on no-op jobs is broken, not slow.
@@ -99,7 +99,7 @@ export function roundTrip(driver: SystemDriver, options: BenchOptions): Promise<
       if (Number(text) === expected) arrived?.();
     });
     await subscriber.subscribe(channel);
-    const child = new WorkerProcess({ system: driver.id, scope, concurrency: 8, mode: "signal", expect: 0, channel });
+    const child = new WorkerProcess({ system: driver.id, scope, concurrency: 8, mode: "signal", expect: 0, channel }, options.profileDir);
     const producer = await driver.createProducer(scope);
     try {
       await child.waitFor("ready", 30_000);

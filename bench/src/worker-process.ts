@@ -11,8 +11,10 @@ export class WorkerProcess {
   private waiter: (() => void) | undefined;
   private exited: string | undefined;
 
-  constructor(config: ChildConfig) {
+  /** @param profileDir - run the child under `node --cpu-prof`, writing its profile there */
+  constructor(config: ChildConfig, profileDir?: string) {
     this.child = fork(CHILD, [JSON.stringify(config)], {
+      execArgv: profileDir ? [...process.execArgv, "--cpu-prof", `--cpu-prof-dir=${profileDir}`] : process.execArgv,
       stdio: ["ignore", "ignore", "pipe", "ipc"],
       env: { ...process.env, DQ_LOG_LEVEL: process.env.DQ_LOG_LEVEL ?? "warn" },
     });
