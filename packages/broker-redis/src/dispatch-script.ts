@@ -8,8 +8,16 @@
  *  <dead_message_ttl> <do_maintenance 0|1> <max_unpack_size> [args...]`,
  * the argument order Dramatiq uses, so a Redis shared with Python workers sees the same effects.
  * dq adds two commands for its own batching, each with exactly the effects of running the
- * Dramatiq command once per id (in order) in one call: `ack_many id...` (N `ack`s) and
- * `enqueue_many id1 data1 id2 data2...` (N `enqueue`s to the call's queue).
+ * Dramatiq command once per id (in order) in one call: `ack_many id...` (N `ack`s),
+ * `enqueue_many id1 data1 id2 data2...` (N `enqueue`s to the call's queue) and
+ * `ack_fetch count register id...` (N `ack`s, then a `fetch` of count: a consumer refills its prefetch
+ * window in the call that frees it).
+ * `enqueue`, `enqueue_many` and `requeue` also PUBLISH a wake-up on `<ns>:__wakeup__.<queue>` for
+ * idle dq consumers (a channel, not a key: nothing a Python worker sees). Idle dq consumers
+ * register in `<ns>:__waiting__.<queue>` (a ZSET of broker ids, through `fetch count 1`), and
+ * `enqueue` of one message onto an empty queue hands it to one of them directly (see `hand_off`),
+ * saving the wake-up and fetch round trips; Python's fetch never registers, so Python workers
+ * only ever see messages on the list.
  * The one difference is the shape of `fetch`'s reply: dq's returns `[id1, data1, id2, data2, ...]`
  * (data is nil when the id has no entry in the `.msgs` hash) so the consumer can drop nil entries
  * from its ack set; the keys it touches are the same.
@@ -58,6 +66,7 @@ if do_maintenance then
       end
     end
     redis.call("DEL", stale_acks)
+    redis.call("ZREM", namespace .. ":__waiting__." .. queue_name, stale_id)
     if #redis.call("KEYS", acks_prefix .. stale_id .. "*") == 0 then
       redis.call("ZREM", heartbeats, stale_id)
     end
@@ -74,24 +83,9 @@ if do_maintenance then
   end
 end
 
-if command == "enqueue" then
-  local message_id = ARGV[first_arg]
-  redis.call("HSET", queue_messages, message_id, ARGV[first_arg + 1])
-  redis.call("RPUSH", queue, message_id)
-  return 1
-
-elseif command == "enqueue_many" then
-  local count = 0
-  for index = first_arg, #ARGV - 1, 2 do
-    local message_id = ARGV[index]
-    redis.call("HSET", queue_messages, message_id, ARGV[index + 1])
-    redis.call("RPUSH", queue, message_id)
-    count = count + 1
-  end
-  return count
-
-elseif command == "fetch" then
-  local wanted = math.min(tonumber(ARGV[first_arg]), max_unpack)
+-- Moves up to count ids from the queue to this broker's ack set; replies id, data pairs.
+local function fetch(count)
+  local wanted = math.min(count, max_unpack)
   local reply = {}
   for _ = 1, wanted do
     local message_id = redis.call("LPOP", queue)
@@ -103,11 +97,12 @@ elseif command == "fetch" then
     reply[#reply + 1] = redis.call("HGET", queue_messages, message_id)
   end
   return reply
+end
 
-elseif command == "ack" or command == "ack_many" then
-  -- Dramatiq's ack takes one id; ack_many is the same effect for each id, in one call.
+-- Dramatiq's ack for each id from ARGV[from] on; returns how many were held.
+local function ack_ids(from)
   local count = 0
-  for index = first_arg, #ARGV do
+  for index = from, #ARGV do
     local message_id = ARGV[index]
     if redis.call("SREM", acks, message_id) == 1 then
       redis.call("HDEL", queue_messages, message_id)
@@ -115,6 +110,82 @@ elseif command == "ack" or command == "ack_many" then
     end
   end
   return count
+end
+
+-- Wakes idle dq consumers of the queue (Pub/Sub: nothing is stored; Python never listens).
+local function wake_consumers()
+  redis.call("PUBLISH", namespace .. ":__wakeup__." .. queue_name, "1")
+end
+
+-- dq consumers that found the queue empty, by broker id (see "fetch" and "enqueue").
+local waiting = namespace .. ":__waiting__." .. queue_name
+
+-- Hands a message straight to an idle dq consumer: the longest-waiting broker still subscribed
+-- to its hand-off channel gets the id and bytes by Pub/Sub, with the id already in its ack set,
+-- as if its fetch had returned it. Only when the queue is empty (FIFO kept). Returns whether a
+-- consumer took it; registrations whose broker no longer listens are dropped on the way.
+local function hand_off(message_id, data)
+  if redis.call("LLEN", queue) > 0 then
+    return false
+  end
+  while true do
+    local popped = redis.call("ZPOPMIN", waiting)
+    if #popped == 0 then
+      return false
+    end
+    local receiver = popped[1]
+    local channel = namespace .. ":__handoff__." .. receiver
+    if redis.call("PUBLISH", channel, queue_name .. "\n" .. message_id .. "\n" .. data) > 0 then
+      redis.call("SADD", acks_prefix .. receiver .. "." .. queue_name, message_id)
+      return true
+    end
+  end
+end
+
+if command == "enqueue" then
+  local message_id = ARGV[first_arg]
+  local data = ARGV[first_arg + 1]
+  redis.call("HSET", queue_messages, message_id, data)
+  if hand_off(message_id, data) then
+    return 1
+  end
+  redis.call("RPUSH", queue, message_id)
+  wake_consumers()
+  return 1
+
+elseif command == "enqueue_many" then
+  local count = 0
+  for index = first_arg, #ARGV - 1, 2 do
+    local message_id = ARGV[index]
+    redis.call("HSET", queue_messages, message_id, ARGV[index + 1])
+    redis.call("RPUSH", queue, message_id)
+    count = count + 1
+  end
+  wake_consumers()
+  return count
+
+elseif command == "fetch" then
+  -- dq: with a second argument "1", a fetch that finds nothing registers this broker as waiting
+  -- for a hand-off (atomically, so no enqueue slips between the empty LPOP and the registration).
+  local reply = fetch(tonumber(ARGV[first_arg]))
+  if #reply == 0 and ARGV[first_arg + 1] == "1" then
+    redis.call("ZADD", waiting, now, broker_id)
+  end
+  return reply
+
+elseif command == "ack" or command == "ack_many" then
+  -- Dramatiq's ack takes one id; ack_many is the same effect for each id, in one call.
+  return ack_ids(first_arg)
+
+elseif command == "ack_fetch" then
+  -- dq: ack_many of the ids after count and register, then a fetch of count (registering as
+  -- "fetch" does when it finds nothing); one call instead of two.
+  ack_ids(first_arg + 2)
+  local reply = fetch(tonumber(ARGV[first_arg]))
+  if #reply == 0 and ARGV[first_arg + 1] == "1" then
+    redis.call("ZADD", waiting, now, broker_id)
+  end
+  return reply
 
 elseif command == "nack" then
   local message_id = ARGV[first_arg]
@@ -138,7 +209,14 @@ elseif command == "requeue" then
       count = count + 1
     end
   end
+  if count > 0 then
+    wake_consumers()
+  end
   return count
+
+elseif command == "unwait" then
+  -- dq: this broker's consumers of the queue stopped waiting for hand-offs.
+  return redis.call("ZREM", waiting, broker_id)
 
 elseif command == "purge" then
   redis.call("DEL", queue, acks, queue_messages, dead, dead_messages)

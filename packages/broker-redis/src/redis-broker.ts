@@ -182,8 +182,14 @@ export class RedisBroker extends Broker {
     this.client.defineCommand(DISPATCH, { numberOfKeys: 1, lua: DISPATCH_SCRIPT });
     this.wakeups = new WakeupHub(
       this.namespace,
+      this.brokerId,
       () => this.client.duplicate({ connectionName: `${connectionName}:wakeup`, maxRetriesPerRequest: null }),
       this.logger,
+      {
+        requeue: (queueName, id) => this.requeueIds(queueName, [id]),
+        // A hand-off lost with the old connection sits in the ack set: consumers look for it.
+        reconnected: () => this.reconnections++,
+      },
     );
   }
 
@@ -251,14 +257,13 @@ export class RedisBroker extends Broker {
     return this.command(() => (this.client as unknown as Record<string, Dispatcher>)[`${DISPATCH}Buffer`]!(...full));
   }
 
-  /** @internal Puts fetched ids back on the tail of their queue and wakes idle consumers. */
+  /** @internal Puts fetched ids back on the tail of their queue (the script wakes idle consumers). */
   async requeueIds(queueName: string, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     const unpack = await this.maxUnpackSize();
     for (let index = 0; index < ids.length; index += unpack) {
       await this.dispatch(queueName, "requeue", ids.slice(index, index + unpack));
     }
-    await this.command(() => this.client.publish(this.wakeups.channel(queueName), "1"));
   }
 
   /**
@@ -289,27 +294,38 @@ export class RedisBroker extends Broker {
   }
 
   /**
-   * Enqueues the messages in one pipeline (one round trip): one `enqueue` call for a single message
-   * of a queue, else `enqueue_many` calls of up to ENQUEUE_BATCH messages (the effects of one
-   * `enqueue` per message, in order); then publishes one wake-up per queue.
+   * Enqueues the messages in one write (ioredis auto-pipelining): one `enqueue` call for a single
+   * message of a queue, else `enqueue_many` calls of up to ENQUEUE_BATCH messages (the effects of
+   * one `enqueue` per message, in order). The script publishes the wake-ups.
    * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
    */
   protected async publish(messages: readonly Message[]): Promise<void> {
     if (messages.length === 0) return;
-    const byQueue = new Map<string, DispatchArgument[]>();
     // The default encoder's output is pure ASCII (pythonJson), so the string is the exact bytes;
     // passed as a string, ioredis writes it without an intermediate Buffer and a second copy.
     const encoder = getEncoder();
     const asText = encoder.constructor === JSONEncoder;
-    for (const message of messages) {
+    const encode = (message: Message): DispatchArgument => {
       const id = message.options.redisMessageId;
       if (typeof id !== "string") throw new InvalidOptionError(`message ${message.messageId} has no redisMessageId`);
+      return asText ? pythonJson(message.asDict()) : message.encode();
+    };
+    if (messages.length === 1) {
+      const [message] = messages;
+      const data = encode(message!);
+      await this.dispatch(message!.queueName, "enqueue", [message!.options.redisMessageId!, data]);
+      return;
+    }
+    const byQueue = new Map<string, DispatchArgument[]>();
+    for (const message of messages) {
+      const data = encode(message);
       let args = byQueue.get(message.queueName);
       if (!args) byQueue.set(message.queueName, (args = []));
-      args.push(id, asText ? pythonJson(message.asDict()) : message.encode());
+      args.push(message.options.redisMessageId!, data);
     }
     const unpack = await this.maxUnpackSize();
-    const pipeline = this.client.pipeline() as unknown as Record<string, (...args: DispatchArgument[]) => unknown> & ReturnType<Redis["pipeline"]>;
+    const dispatcher = (this.client as unknown as Record<string, Dispatcher>)[DISPATCH]!;
+    const calls: Promise<unknown>[] = [];
     for (const [queueName, args] of byQueue) {
       for (let index = 0; index < args.length; index += 2 * ENQUEUE_BATCH) {
         const chunk = args.slice(index, index + 2 * ENQUEUE_BATCH);
@@ -318,12 +334,15 @@ export class RedisBroker extends Broker {
         let maintenance = 0;
         for (let roll = 0; roll < count && !maintenance; roll++) maintenance = this.rollMaintenance();
         const command = count === 1 ? "enqueue" : "enqueue_many";
-        pipeline[DISPATCH]!(this.namespace, command, this.clock.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, maintenance, unpack, ...chunk);
+        calls.push(
+          dispatcher.call(this.client, this.namespace, command, this.clock.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, maintenance, unpack, ...chunk),
+        );
       }
     }
-    for (const queueName of byQueue.keys()) pipeline.publish(this.wakeups.channel(queueName), "1");
-    const results = await this.command(() => pipeline.exec());
-    for (const [error] of results ?? []) if (error) throw this.translate(error);
+    // Issued in one tick: auto-pipelining writes them together. Every call is awaited before
+    // an error is reported, so none is left unobserved.
+    const results = await Promise.allSettled(calls);
+    for (const result of results) if (result.status === "rejected") throw this.translate(result.reason);
   }
 
   /**
@@ -333,7 +352,6 @@ export class RedisBroker extends Broker {
   async enqueueRaw(queueName: string, data: Buffer | string): Promise<string> {
     const id = randomUUID();
     await this.dispatch(queueName, "enqueue", [id, data]);
-    await this.command(() => this.client.publish(this.wakeups.channel(queueName), "1"));
     return id;
   }
 
@@ -361,8 +379,10 @@ export class RedisBroker extends Broker {
   async recoverOrphans(queueName: string, self: RedisConsumer): Promise<boolean> {
     const peers = [...this.consumers].filter((consumer) => consumer.queueName === queueName);
     if (peers.some((consumer) => consumer !== self && consumer.isFetching)) return false;
-    const held = new Set(peers.flatMap((consumer) => consumer.heldIds()));
     const members = await this.command(() => this.client.smembers(`${this.namespace}:__acks__.${this.brokerId}.${queueName}`));
+    // Hand-offs of ids already in the set were published before the read: receive them first.
+    await this.wakeups.sync();
+    const held = new Set(peers.flatMap((consumer) => consumer.heldIds()));
     const orphans = members.filter((id) => !held.has(id));
     if (orphans.length) {
       this.logger.warn(`Returning ${orphans.length} message(s) of ${queueName} whose fetch reply was lost with the connection.`);

@@ -26,20 +26,27 @@ function ackBatch(): AckBatch {
 }
 
 /**
- * Delivers the messages of one Redis queue (`q` or `q.DQ`). Fetches `prefetch - outstanding`
- * messages per call into a local buffer; while idle it polls with Dramatiq's backoff and wakes at
- * once on a dq producer's wake-up.
+ * Delivers the messages of one Redis queue (`q` or `q.DQ`) through a prefetch window: delivered,
+ * buffered and requested-but-not-arrived messages never exceed `prefetch`. A batch of acks asks
+ * for the room it frees in the same call (`ack_fetch`), so the window refills continuously and
+ * several fetches may be in flight; while idle the consumer polls with Dramatiq's backoff and
+ * wakes at once on a dq producer's wake-up.
  */
 export class RedisConsumer extends Consumer {
   private readonly buffer: Fetched[] = [];
   private readonly delivered = new Map<MessageProxy, string>();
   private misses = 0;
+  /** The last fetch got fewer messages than it asked for. */
+  private drained = false;
   private closed = false;
   private remoteWake = false;
   private localWake = false;
   private waitingFor: WaitKind | undefined;
   private resolveWait: (() => void) | undefined;
-  private fetching: Promise<unknown> | undefined;
+  /** Fetches waiting for their reply. */
+  private readonly fetches = new Set<Promise<number>>();
+  /** Messages those fetches asked for. */
+  private requested = 0;
   private readonly stopListening: () => void;
   private reconnectionsSeen: number;
   private pendingAcks: AckBatch | undefined;
@@ -53,12 +60,16 @@ export class RedisConsumer extends Consumer {
   ) {
     super();
     this.reconnectionsSeen = broker.reconnections;
-    this.stopListening = broker.wakeups.listen(queueName, () => this.wake("remote"));
+    this.stopListening = broker.wakeups.listen(
+      queueName,
+      () => this.wake("remote"),
+      (id, data) => this.takeHandOff(id, data),
+    );
   }
 
   /** @internal Whether a fetch is waiting for its reply. */
   get isFetching(): boolean {
-    return this.fetching !== undefined;
+    return this.fetches.size > 0;
   }
 
   /** @internal The redis message ids this consumer holds (buffered or delivered). */
@@ -82,16 +93,20 @@ export class RedisConsumer extends Consumer {
       const buffered = this.buffer.shift();
       if (buffered) return { done: false, value: this.deliver(buffered) };
       this.localWake = false;
-      const capacity = this.prefetch - this.delivered.size;
+      const capacity = this.prefetch - this.delivered.size - this.requested;
       if (capacity > 0) {
-        this.remoteWake = false;
-        const fetch = this.fetch(capacity);
-        this.fetching = fetch;
-        const count = await fetch.finally(() => (this.fetching = undefined));
-        if (count > 0) {
-          this.misses = 0;
-          continue;
+        if (!this.drained) {
+          if (this.requested === 0) this.remoteWake = false;
+          const count = await this.track(capacity, this.fetch(capacity));
+          // Fewer than asked for: the queue was empty, so fetching again at once would find
+          // nothing; wait for a wake-up (or the backoff) as after an empty fetch.
+          this.drained = count < capacity;
+          if (count > 0 || this.buffer.length > 0) {
+            this.misses = 0;
+            continue;
+          }
         }
+        this.drained = false;
         if (this.closed) continue;
         const rest = deadline - Date.now();
         if (rest <= 0) return { done: false, value: null };
@@ -99,15 +114,26 @@ export class RedisConsumer extends Consumer {
         this.misses = misses;
         await this.wait("remote", Math.min(backoff, rest));
       } else {
-        // The prefetch window is full: only an ack, nack or requeue opens it.
+        // The window is full: an ack, nack or requeue opens it; an arriving fetch fills the buffer.
         const rest = deadline - Date.now();
         if (rest <= 0) return { done: false, value: null };
         await this.wait("local", rest);
       }
-      if (Date.now() >= deadline && this.buffer.length === 0 && this.prefetch - this.delivered.size <= 0) {
+      if (Date.now() >= deadline && this.buffer.length === 0 && this.prefetch - this.delivered.size - this.requested <= 0) {
         return { done: false, value: null };
       }
     }
+  }
+
+  /** Counts `fetch` (asking for `count` messages) as in flight until it settles. */
+  private track(count: number, fetch: Promise<number>): Promise<number> {
+    this.requested += count;
+    const tracked: Promise<number> = fetch.finally(() => {
+      this.requested -= count;
+      this.fetches.delete(tracked);
+    });
+    this.fetches.add(tracked);
+    return tracked;
   }
 
   private async fetch(count: number): Promise<number> {
@@ -115,12 +141,35 @@ export class RedisConsumer extends Consumer {
     if (reconnections !== this.reconnectionsSeen && (await this.broker.recoverOrphans(this.queueName, this))) {
       this.reconnectionsSeen = reconnections;
     }
-    const reply = (await this.broker.dispatchBuffers(this.queueName, "fetch", [count])) as (Buffer | null)[];
+    return this.takeFetched(await this.broker.dispatchBuffers(this.queueName, "fetch", [count, this.registration()]));
+  }
+
+  /** 1 when an empty fetch should register this broker for hand-offs (they can reach it), else 0. */
+  private registration(): 0 | 1 {
+    return this.broker.wakeups.acceptsHandOffs && !this.closed ? 1 : 0;
+  }
+
+  /**
+   * A message an enqueue handed to this broker (its id is in the ack set): buffer it. The queue
+   * was empty, so the loop waits instead of fetching; the ack of this message fetches and
+   * registers again.
+   */
+  private takeHandOff(id: string, data: Buffer): boolean {
+    this.buffer.push({ id, data });
+    this.misses = 0;
+    this.drained = true;
+    this.wake("local");
+    return true;
+  }
+
+  /** Buffers the messages of a `fetch` reply (id, data pairs); @returns how many. */
+  private async takeFetched(reply: unknown): Promise<number> {
+    const pairs = reply as (Buffer | null)[];
     let fetched = 0;
     const missing: string[] = [];
-    for (let index = 0; index + 1 < reply.length; index += 2) {
-      const id = reply[index]!.toString("utf8");
-      const data = reply[index + 1];
+    for (let index = 0; index + 1 < pairs.length; index += 2) {
+      const id = pairs[index]!.toString("utf8");
+      const data = pairs[index + 1];
       if (!data) {
         missing.push(id);
         continue;
@@ -200,12 +249,35 @@ export class RedisConsumer extends Consumer {
     this.wake("local");
   }
 
+  /**
+   * Sends the pending acks. When they open room in the prefetch window, the same call asks for
+   * that room (`ack_fetch`): one round trip instead of an ack, its reply, then a fetch. The
+   * fetched messages are buffered before the acks resolve.
+   */
   private flushAcks(): void {
     const batch = this.pendingAcks;
     if (!batch) return;
     this.pendingAcks = undefined;
-    const command = batch.ids.length === 1 ? "ack" : "ack_many";
-    this.broker.dispatch(this.queueName, command, batch.ids, { maintenance: false }).then(batch.resolve, batch.reject);
+    const { ids } = batch;
+    const room = this.prefetch - (this.delivered.size - ids.length) - this.buffer.length - this.requested;
+    if (room > 0 && !this.closed && this.broker.reconnections === this.reconnectionsSeen) {
+      const call = this.broker.dispatchBuffers(this.queueName, "ack_fetch", [room, this.registration(), ...ids]);
+      void this.track(
+        room,
+        call.then((reply) => this.takeFetched(reply)),
+      ).then(
+        (count) => {
+          // Nothing there: the call registered for hand-offs; the loop need not fetch again.
+          if (count === 0) this.drained = true;
+          this.wake("local");
+        },
+        () => undefined,
+      );
+      call.then(batch.resolve, batch.reject);
+      return;
+    }
+    const command = ids.length === 1 ? "ack" : "ack_many";
+    this.broker.dispatch(this.queueName, command, ids, { maintenance: false }).then(batch.resolve, batch.reject);
   }
 
   /**
@@ -240,8 +312,16 @@ export class RedisConsumer extends Consumer {
     if (this.closed) return;
     this.closed = true;
     this.resolveWait?.();
+    try {
+      // No more hand-offs to this broker for this queue; those already published land in the
+      // buffer (sync) and go back below with it.
+      await this.broker.dispatch(this.queueName, "unwait", [], { maintenance: false });
+      await this.broker.wakeups.sync();
+    } catch {
+      // Redis is away: a hand-off to this broker finds no consumer and the hub requeues it.
+    }
     this.stopListening();
-    await this.fetching?.catch(() => undefined);
+    await Promise.all([...this.fetches].map((fetch) => fetch.catch(() => undefined)));
     const ids = this.buffer.splice(0).map((item) => item.id);
     try {
       await this.broker.requeueIds(this.queueName, ids);

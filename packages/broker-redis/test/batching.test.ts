@@ -60,6 +60,66 @@ describeWithRedis("RedisBroker batched dispatch commands", () => {
     expect(await scenario(true)).toEqual(single);
   });
 
+  it("ack_fetch has exactly the effects of Dramatiq acks then a fetch, and replies what the fetch would", async () => {
+    const ids = ["a", "b", "c", "d", "e", "f"];
+    const scenario = async (combined: boolean) => {
+      const broker = newBroker();
+      try {
+        for (const id of ids) await broker.dispatch("q", "enqueue", [id, `{"id":"${id}"}`]);
+        await broker.dispatch("q", "fetch", [3]);
+        const acked = ["b", "a", "zzz", "e"];
+        const reply = combined
+          ? await broker.dispatchBuffers("q", "ack_fetch", [2, 0, ...acked])
+          : await (async () => {
+              for (const id of acked) await broker.dispatch("q", "ack", [id], { maintenance: false });
+              return broker.dispatchBuffers("q", "fetch", [2]);
+            })();
+        return { reply: (reply as Buffer[]).map(String), state: await dump(broker) };
+      } finally {
+        await broker.close();
+      }
+    };
+    const separate = await scenario(false);
+    expect(separate.reply).toEqual(["d", '{"id":"d"}', "e", '{"id":"e"}']);
+    expect(separate.state["NS:__acks__.BROKER.q"]).toEqual(["c", "d", "e"]);
+    expect(await scenario(true)).toEqual(separate);
+  });
+
+  it("a consumer refills its prefetch window in the call that acks (one dispatch per batch)", async () => {
+    const broker = newBroker();
+    const consumer = broker.consume("q", { prefetch: 4, timeout: 100 }) as RedisConsumer;
+    const commands: string[] = [];
+    const dispatch = broker.dispatchBuffers.bind(broker);
+    broker.dispatchBuffers = (queueName, command, args) => {
+      commands.push(command);
+      return dispatch(queueName, command, args);
+    };
+    try {
+      for (let index = 0; index < 12; index++) await broker.enqueueRaw("q", `{"n":${index}}`);
+      const seen: string[] = [];
+      for (let round = 0; round < 3; round++) {
+        const proxies = [];
+        for (let index = 0; index < 4; index++) {
+          const result = await consumer.next();
+          if (result.done || !result.value) throw new Error("expected a delivery");
+          proxies.push(result.value);
+          seen.push(String(result.value.raw));
+        }
+        await Promise.all(proxies.map((proxy) => consumer.ack(proxy)));
+      }
+      expect(seen).toEqual(Array.from({ length: 12 }, (_, index) => `{"n":${index}}`));
+      // One fetch, then each batch of acks fetched the next window; the last one found nothing.
+      expect(commands).toEqual(["fetch", "ack_fetch", "ack_fetch", "ack_fetch"]);
+      expect(consumer.outstanding).toBe(0);
+      const state = await dump(broker);
+      expect(state["NS:q.msgs"]).toBeUndefined();
+      expect(state["NS:__acks__.BROKER.q"]).toBeUndefined();
+    } finally {
+      await consumer.close();
+      await broker.close();
+    }
+  });
+
   it("enqueue_many has exactly the effects of one Dramatiq enqueue per message", async () => {
     const scenario = async (batched: boolean) => {
       const broker = newBroker();
