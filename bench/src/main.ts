@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   }
   const started = new Date();
   const redis = await redisVersion(options.redisUrl);
-  const rabbitmq = options.systems.includes("dq-rabbitmq") ? await rabbitmqReachable(options.amqpUrl) : false;
+  const rabbitmq = options.systems.some((id) => id.startsWith("dq-rabbitmq")) ? await rabbitmqReachable(options.amqpUrl) : false;
   const drivers = await reachableSystems(options, { redis, rabbitmq });
   if (drivers.length === 0) throw new Error("no system to benchmark: no server answers");
   progress(`cases ${options.cases.join(",")}; systems ${drivers.map((d) => d.id).join(",")}; jobs ${options.jobs}; runs ${options.runs}`);

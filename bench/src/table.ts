@@ -54,6 +54,7 @@ export function formatRatio(dq: number | undefined, peer: number | undefined): s
 const DQ_VARIANTS: { id: SystemId; suffix: string }[] = [
   { id: "dq", suffix: "" },
   { id: "dq-rabbitmq", suffix: " [dq on RabbitMQ]" },
+  { id: "dq-rabbitmq-confirm", suffix: " [dq on RabbitMQ, confirms]" },
 ];
 
 /**

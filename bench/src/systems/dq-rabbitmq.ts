@@ -8,31 +8,38 @@ function queueOf(scope: Scope): string {
   return scope.prefix.replace(/[^a-zA-Z0-9_]/g, "_");
 }
 
-/** dq with `@dq/broker-rabbitmq`. */
-export const dqRabbitmq: SystemDriver = {
-  id: "dq-rabbitmq",
-  label: "dq (RabbitMQ)",
-  server: "rabbitmq",
-  async createProducer(scope) {
-    // With publisher confirms an awaited enqueue means "stored by the server", as it does on Redis.
-    // (Without them, RabbitmqBroker.close() right after enqueueMany lost the unflushed messages.)
-    return dqProducer(new RabbitmqBroker({ url: scope.amqpUrl, confirmDelivery: true }), queueOf(scope));
-  },
-  async startWorker(scope, concurrency, onComplete) {
-    return dqWorker(new RabbitmqBroker({ url: scope.amqpUrl }), queueOf(scope), concurrency, onComplete);
-  },
-  async cleanup(scope) {
-    const connection = await amqp.connect(scope.amqpUrl);
-    try {
-      const channel = await connection.createChannel();
-      const queue = queueOf(scope);
-      for (const name of [queue, `${queue}.DQ`, `${queue}.XQ`]) await channel.deleteQueue(name);
-      await channel.close();
-    } finally {
-      await connection.close();
-    }
-  },
-};
+/**
+ * dq with `@dq/broker-rabbitmq`: with the broker's defaults (no publisher confirms, as Dramatiq's
+ * RabbitmqBroker), or with `confirmDelivery`, where an awaited enqueue means "stored by the
+ * server" as it does on Redis.
+ */
+function dqOnRabbitmq(confirmDelivery: boolean): SystemDriver {
+  return {
+    id: confirmDelivery ? "dq-rabbitmq-confirm" : "dq-rabbitmq",
+    label: confirmDelivery ? "dq (RabbitMQ, confirms)" : "dq (RabbitMQ)",
+    server: "rabbitmq",
+    async createProducer(scope) {
+      return dqProducer(new RabbitmqBroker({ url: scope.amqpUrl, confirmDelivery }), queueOf(scope));
+    },
+    async startWorker(scope, concurrency, onComplete) {
+      return dqWorker(new RabbitmqBroker({ url: scope.amqpUrl }), queueOf(scope), concurrency, onComplete);
+    },
+    async cleanup(scope) {
+      const connection = await amqp.connect(scope.amqpUrl);
+      try {
+        const channel = await connection.createChannel();
+        const queue = queueOf(scope);
+        for (const name of [queue, `${queue}.DQ`, `${queue}.XQ`]) await channel.deleteQueue(name);
+        await channel.close();
+      } finally {
+        await connection.close();
+      }
+    },
+  };
+}
+
+export const dqRabbitmq = dqOnRabbitmq(false);
+export const dqRabbitmqConfirm = dqOnRabbitmq(true);
 
 /** Whether RabbitMQ accepts a connection. */
 export async function rabbitmqReachable(url: string): Promise<boolean> {

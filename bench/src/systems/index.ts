@@ -8,6 +8,7 @@ const LOADERS: Record<SystemId, () => Promise<SystemDriver>> = {
   bullmq: async () => (await import("./bullmq.js")).bullmq,
   "bee-queue": async () => (await import("./bee-queue.js")).beeQueue,
   "dq-rabbitmq": async () => (await import("./dq-rabbitmq.js")).dqRabbitmq,
+  "dq-rabbitmq-confirm": async () => (await import("./dq-rabbitmq.js")).dqRabbitmqConfirm,
 };
 
 /** The driver of a system. */
