@@ -27,6 +27,14 @@ async function dump(broker: RedisBroker): Promise<Record<string, unknown>> {
   }
 }
 
+/** Asserts that a consumer holds nothing and that its broker left nothing stored or unacked on q. */
+async function expectAllAcked(broker: RedisBroker, consumer: RedisConsumer): Promise<void> {
+  expect(consumer.outstanding).toBe(0);
+  const state = await dump(broker);
+  expect(state["NS:q.msgs"]).toBeUndefined();
+  expect(state["NS:__acks__.BROKER.q"]).toBeUndefined();
+}
+
 function newBroker(): RedisBroker {
   const namespace = uniqueNamespace();
   namespaces.add(namespace);
@@ -110,10 +118,7 @@ describeWithRedis("RedisBroker batched dispatch commands", () => {
       expect(seen).toEqual(Array.from({ length: 12 }, (_, index) => `{"n":${index}}`));
       // One fetch, then each batch of acks fetched the next window; the last one found nothing.
       expect(commands).toEqual(["fetch", "ack_fetch", "ack_fetch", "ack_fetch"]);
-      expect(consumer.outstanding).toBe(0);
-      const state = await dump(broker);
-      expect(state["NS:q.msgs"]).toBeUndefined();
-      expect(state["NS:__acks__.BROKER.q"]).toBeUndefined();
+      await expectAllAcked(broker, consumer);
     } finally {
       await consumer.close();
       await broker.close();
@@ -171,10 +176,7 @@ describeWithRedis("RedisBroker batched dispatch commands", () => {
       }
       // Acked together: batched into few dispatch calls; every ack resolves after Redis applied it.
       await Promise.all(proxies.map((proxy) => consumer.ack(proxy)));
-      expect(consumer.outstanding).toBe(0);
-      const state = await dump(broker);
-      expect(state["NS:q.msgs"]).toBeUndefined();
-      expect(state["NS:__acks__.BROKER.q"]).toBeUndefined();
+      await expectAllAcked(broker, consumer);
     } finally {
       await consumer.close();
       await broker.close();

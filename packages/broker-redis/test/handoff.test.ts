@@ -32,6 +32,37 @@ function recordCommands(broker: RedisBroker): string[] {
 
 const message = (n: number) => new Message({ queueName: "q", actorName: "a", args: [n] });
 
+/**
+ * A worker broker that listens for hand-offs through an idle consumer of "other" (none of q),
+ * a producer on the same namespace, and a plain client; `finish` releases the consumer and closes all.
+ */
+async function listeningElsewhere() {
+  const namespace = uniqueNamespace();
+  const worker = newBroker(namespace);
+  const producer = newBroker(namespace);
+  const redis = plainClient();
+  const other = worker.consume("other", { prefetch: 1, timeout: 10_000 }) as RedisConsumer;
+  const pending = other.next();
+  const finish = async () => {
+    try {
+      await producer.enqueueMany([new Message({ queueName: "other", actorName: "a", args: [] })]);
+      await pending;
+    } finally {
+      await other.close();
+      await worker.close();
+      await producer.close();
+      redis.disconnect();
+    }
+  };
+  try {
+    await waitFor(async () => (await redis.zscore(`${namespace}:__waiting__.other`, worker.brokerId)) !== null, "the registration");
+  } catch (error) {
+    await finish();
+    throw error;
+  }
+  return { namespace, worker, producer, redis, finish };
+}
+
 describeWithRedis("RedisBroker hand-offs to idle consumers", () => {
   afterAll(() => deleteNamespaces(namespaces));
 
@@ -74,27 +105,16 @@ describeWithRedis("RedisBroker hand-offs to idle consumers", () => {
   });
 
   it("keeps FIFO: while messages wait on the list, an enqueue goes behind them", async () => {
-    const namespace = uniqueNamespace();
-    const worker = newBroker(namespace);
-    const producer = newBroker(namespace);
-    const redis = plainClient();
-    const other = worker.consume("other", { prefetch: 1, timeout: 10_000 }) as RedisConsumer;
+    const { namespace, worker, producer, redis, finish } = await listeningElsewhere();
     try {
-      const pending = other.next();
-      await waitFor(async () => (await redis.zscore(`${namespace}:__waiting__.other`, worker.brokerId)) !== null, "the registration");
       // A listening broker registered for q, and a message already queued (a Python producer's).
       await redis.zadd(`${namespace}:__waiting__.q`, Date.now(), worker.brokerId);
       await redis.rpush(`${namespace}:q`, "earlier");
       const [sent] = await producer.enqueueMany([message(2)]);
       expect(await redis.lrange(`${namespace}:q`, 0, -1)).toEqual(["earlier", sent!.options.redisMessageId]);
       expect(await redis.zscore(`${namespace}:__waiting__.q`, worker.brokerId)).not.toBeNull();
-      await producer.enqueueMany([new Message({ queueName: "other", actorName: "a", args: [] })]);
-      await pending;
     } finally {
-      await other.close();
-      await worker.close();
-      await producer.close();
-      redis.disconnect();
+      await finish();
     }
   });
 
@@ -116,28 +136,16 @@ describeWithRedis("RedisBroker hand-offs to idle consumers", () => {
   });
 
   it("requeues a hand-off that reaches a broker with no consumer of that queue", async () => {
-    const namespace = uniqueNamespace();
-    const worker = newBroker(namespace);
-    const producer = newBroker(namespace);
-    const redis = plainClient();
-    // A consumer of another queue: the broker listens for hand-offs, but has none for q.
-    const other = worker.consume("other", { prefetch: 1, timeout: 10_000 }) as RedisConsumer;
+    const { namespace, worker, producer, redis, finish } = await listeningElsewhere();
     try {
-      const pending = other.next();
-      await waitFor(async () => (await redis.zscore(`${namespace}:__waiting__.other`, worker.brokerId)) !== null, "the registration");
       await redis.zadd(`${namespace}:__waiting__.q`, Date.now(), worker.brokerId);
       const [sent] = await producer.enqueueMany([message(4)]);
       const id = sent!.options.redisMessageId!;
       await waitFor(async () => (await redis.lrange(`${namespace}:q`, 0, -1)).includes(id), "the message back on q");
       expect(await redis.sismember(`${namespace}:__acks__.${worker.brokerId}.q`, id)).toBe(0);
       expect(await redis.hexists(`${namespace}:q.msgs`, id)).toBe(1);
-      await producer.enqueueMany([new Message({ queueName: "other", actorName: "a", args: [] })]);
-      await pending;
     } finally {
-      await other.close();
-      await worker.close();
-      await producer.close();
-      redis.disconnect();
+      await finish();
     }
   });
 
