@@ -1,8 +1,15 @@
 import { afterAll, expect, it } from "@jest/globals";
-import { Message } from "@dq/core";
+import { Message, type MessageProxy } from "@dq/core";
 import { RedisBroker } from "../src/index.js";
 import type { RedisConsumer } from "../src/redis-consumer.js";
-import { deleteNamespaces, describeWithRedis, plainClient, redisUrl, uniqueNamespace, waitFor } from "./helpers.js";
+import {
+  deleteNamespaces,
+  describeWithRedis,
+  plainClient,
+  redisUrl,
+  uniqueNamespace,
+  waitFor,
+} from "./helpers.js";
 
 const namespaces = new Set<string>();
 
@@ -32,52 +39,57 @@ function recordCommands(broker: RedisBroker): string[] {
 
 const message = (n: number) => new Message({ queueName: "q", actorName: "a", args: [n] });
 
+interface IdleConsumer {
+  namespace: string;
+  worker: RedisBroker;
+  producer: RedisBroker;
+  redis: ReturnType<typeof plainClient>;
+  consumer: RedisConsumer;
+  /** The consumer's first `next()`, started before its registration was seen. */
+  pending: Promise<IteratorResult<MessageProxy | null>>;
+  /** Registers the worker broker as waiting on q, as an idle consumer of q would have. */
+  registerForQ: () => Promise<unknown>;
+}
+
 /**
- * A worker broker that listens for hand-offs through an idle consumer of "other" (none of q),
- * a producer on the same namespace, and a plain client; `finish` releases the consumer and closes all.
+ * Runs `body` with a worker broker whose consumer of `queueName` is idle and registered for
+ * hand-offs, a producer on the same namespace, and a plain client; closes them after.
  */
-async function listeningElsewhere() {
+async function withIdleConsumer(
+  queueName: "q" | "other",
+  body: (context: IdleConsumer) => Promise<void>,
+): Promise<void> {
   const namespace = uniqueNamespace();
   const worker = newBroker(namespace);
   const producer = newBroker(namespace);
   const redis = plainClient();
-  const other = worker.consume("other", { prefetch: 1, timeout: 10_000 }) as RedisConsumer;
-  const pending = other.next();
-  const finish = async () => {
-    try {
-      await producer.enqueueMany([new Message({ queueName: "other", actorName: "a", args: [] })]);
-      await pending;
-    } finally {
-      await other.close();
-      await worker.close();
-      await producer.close();
-      redis.disconnect();
-    }
-  };
+  const consumer = worker.consume(queueName, { prefetch: 4, timeout: 10_000 }) as RedisConsumer;
+  const pending = consumer.next();
   try {
-    await waitFor(async () => (await redis.zscore(`${namespace}:__waiting__.other`, worker.brokerId)) !== null, "the registration");
-  } catch (error) {
-    await finish();
-    throw error;
+    await waitFor(
+      async () =>
+        (await redis.zscore(`${namespace}:__waiting__.${queueName}`, worker.brokerId)) !== null,
+      "the registration",
+    );
+    const registerForQ = () =>
+      redis.zadd(`${namespace}:__waiting__.q`, Date.now(), worker.brokerId);
+    await body({ namespace, worker, producer, redis, consumer, pending, registerForQ });
+  } finally {
+    await consumer.close();
+    await pending.catch(() => undefined);
+    await worker.close();
+    await producer.close();
+    redis.disconnect();
   }
-  return { namespace, worker, producer, redis, finish };
 }
 
 describeWithRedis("RedisBroker hand-offs to idle consumers", () => {
   afterAll(() => deleteNamespaces(namespaces));
 
-  it("hands a message enqueued onto an empty queue straight to a waiting consumer, already in its ack set", async () => {
-    const namespace = uniqueNamespace();
-    const worker = newBroker(namespace);
-    const producer = newBroker(namespace);
-    const redis = plainClient();
-    const consumer = worker.consume("q", { prefetch: 4, timeout: 10_000 }) as RedisConsumer;
-    try {
+  it("hands a message enqueued onto an empty queue straight to a waiting consumer, already in its ack set", () =>
+    withIdleConsumer("q", async ({ namespace, worker, producer, redis, consumer, pending }) => {
       const waiting = `${namespace}:__waiting__.q`;
-      const pending = consumer.next();
-      await waitFor(async () => (await redis.zscore(waiting, worker.brokerId)) !== null, "the consumer's registration");
       const commands = recordCommands(worker);
-
       const [sent] = await producer.enqueueMany([message(1)]);
       const id = sent!.options.redisMessageId!;
       // Taken by the consumer without a fetch: the id went to its ack set, never onto the list.
@@ -96,27 +108,20 @@ describeWithRedis("RedisBroker hand-offs to idle consumers", () => {
       expect(await redis.zscore(waiting, worker.brokerId)).not.toBeNull();
       expect(await redis.hlen(`${namespace}:q.msgs`)).toBe(0);
       expect(await redis.exists(`${namespace}:__acks__.${worker.brokerId}.q`)).toBe(0);
-    } finally {
-      await consumer.close();
-      await worker.close();
-      await producer.close();
-      redis.disconnect();
-    }
-  });
+    }));
 
-  it("keeps FIFO: while messages wait on the list, an enqueue goes behind them", async () => {
-    const { namespace, worker, producer, redis, finish } = await listeningElsewhere();
-    try {
+  it("keeps FIFO: while messages wait on the list, an enqueue goes behind them", () =>
+    withIdleConsumer("other", async ({ namespace, worker, producer, redis, registerForQ }) => {
       // A listening broker registered for q, and a message already queued (a Python producer's).
-      await redis.zadd(`${namespace}:__waiting__.q`, Date.now(), worker.brokerId);
+      await registerForQ();
       await redis.rpush(`${namespace}:q`, "earlier");
       const [sent] = await producer.enqueueMany([message(2)]);
-      expect(await redis.lrange(`${namespace}:q`, 0, -1)).toEqual(["earlier", sent!.options.redisMessageId]);
+      expect(await redis.lrange(`${namespace}:q`, 0, -1)).toEqual([
+        "earlier",
+        sent!.options.redisMessageId,
+      ]);
       expect(await redis.zscore(`${namespace}:__waiting__.q`, worker.brokerId)).not.toBeNull();
-    } finally {
-      await finish();
-    }
-  });
+    }));
 
   it("drops registrations of brokers that no longer listen and queues the message as usual", async () => {
     const namespace = uniqueNamespace();
@@ -135,43 +140,35 @@ describeWithRedis("RedisBroker hand-offs to idle consumers", () => {
     }
   });
 
-  it("requeues a hand-off that reaches a broker with no consumer of that queue", async () => {
-    const { namespace, worker, producer, redis, finish } = await listeningElsewhere();
-    try {
-      await redis.zadd(`${namespace}:__waiting__.q`, Date.now(), worker.brokerId);
+  it("requeues a hand-off that reaches a broker with no consumer of that queue", () =>
+    withIdleConsumer("other", async ({ namespace, worker, producer, redis, registerForQ }) => {
+      await registerForQ();
       const [sent] = await producer.enqueueMany([message(4)]);
       const id = sent!.options.redisMessageId!;
-      await waitFor(async () => (await redis.lrange(`${namespace}:q`, 0, -1)).includes(id), "the message back on q");
+      await waitFor(
+        async () => (await redis.lrange(`${namespace}:q`, 0, -1)).includes(id),
+        "the message back on q",
+      );
       expect(await redis.sismember(`${namespace}:__acks__.${worker.brokerId}.q`, id)).toBe(0);
       expect(await redis.hexists(`${namespace}:q.msgs`, id)).toBe(1);
-    } finally {
-      await finish();
-    }
-  });
+    }));
 
-  it("returns hand-offs a closing consumer received and unregisters it", async () => {
-    const namespace = uniqueNamespace();
-    const worker = newBroker(namespace);
-    const producer = newBroker(namespace);
-    const redis = plainClient();
-    const consumer = worker.consume("q", { prefetch: 4, timeout: 10_000 }) as RedisConsumer;
-    try {
-      const waiting = `${namespace}:__waiting__.q`;
-      void consumer.next().catch(() => undefined);
-      await waitFor(async () => (await redis.zscore(waiting, worker.brokerId)) !== null, "the registration");
-      await redis.zadd(waiting, Date.now(), worker.brokerId);
-      // Handed off while the consumer closes: it comes back to the list, nothing stays held.
-      const sending = producer.enqueueMany([message(5)]);
-      await consumer.close();
-      const [sent] = await sending;
-      const id = sent!.options.redisMessageId!;
-      await waitFor(async () => (await redis.lrange(`${namespace}:q`, 0, -1)).includes(id), "the message back on q");
-      expect(await redis.sismember(`${namespace}:__acks__.${worker.brokerId}.q`, id)).toBe(0);
-      expect(await redis.zscore(waiting, worker.brokerId)).toBeNull();
-    } finally {
-      await worker.close();
-      await producer.close();
-      redis.disconnect();
-    }
-  });
+  it("returns hand-offs a closing consumer received and unregisters it", () =>
+    withIdleConsumer(
+      "q",
+      async ({ namespace, worker, producer, redis, consumer, registerForQ }) => {
+        await registerForQ();
+        // Handed off while the consumer closes: it comes back to the list, nothing stays held.
+        const sending = producer.enqueueMany([message(5)]);
+        await consumer.close();
+        const [sent] = await sending;
+        const id = sent!.options.redisMessageId!;
+        await waitFor(
+          async () => (await redis.lrange(`${namespace}:q`, 0, -1)).includes(id),
+          "the message back on q",
+        );
+        expect(await redis.sismember(`${namespace}:__acks__.${worker.brokerId}.q`, id)).toBe(0);
+        expect(await redis.zscore(`${namespace}:__waiting__.q`, worker.brokerId)).toBeNull();
+      },
+    ));
 });
