@@ -101,6 +101,24 @@ const errorCode = (error: unknown) => (error as { code?: unknown } | null)?.code
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
+ * Resolves when a channel's write buffer drains; rejects with ConnectionClosed if it closes first.
+ * Both listeners go away when either fires (a publisher that hits back-pressure often must not
+ * pile up `close` listeners on its long-lived channel).
+ */
+async function drained(channel: Channel): Promise<void> {
+  const abort = new AbortController();
+  const { signal } = abort;
+  try {
+    await Promise.race([
+      once(channel, "drain", { signal }),
+      once(channel, "close", { signal }).then(() => Promise.reject(new ConnectionClosed("the publishing channel closed"))),
+    ]);
+  } finally {
+    abort.abort();
+  }
+}
+
+/**
  * A broker on RabbitMQ with Python Dramatiq's topology: per queue `q`, a delay queue `q.DQ` and a
  * dead-letter queue `q.XQ`, declared lazily with Dramatiq's exact arguments so Python and Node
  * workers share them. Messages are persistent; `brokerPriority` becomes the AMQP priority.
@@ -297,7 +315,7 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
           ok = channel.publish("", item.queueName, item.body, properties);
         }
         sent++;
-        if (!ok) await Promise.race([once(channel, "drain"), once(channel, "close").then(() => Promise.reject(new ConnectionClosed("the publishing channel closed")))]);
+        if (!ok) await drained(channel);
       }
     } catch (error) {
       // What was handed to the channel before the failure counts as sent only without confirms.

@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from "@jest/globals";
-import { connect } from "amqplib";
+import { connect, type Channel } from "amqplib";
 import { ConnectionFailed, Message, brokerFromUrl, type MessageProxy } from "@dq/core";
 import { recordingLogger } from "@dq/test-suite";
 import { RabbitmqBroker } from "../src/index.js";
@@ -29,6 +29,28 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
     try {
       const channel = await connection.createChannel();
       expect((await channel.checkQueue(queueName)).messageCount).toBe(100);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it("leaves no listeners behind on its channel when publishing meets back-pressure", async () => {
+    const queueName = uniqueName("dqdrain");
+    cleanups.push(() => deleteQueues([queueName]));
+    const rabbit = broker();
+    rabbit.declareQueue(queueName);
+    // 20 MB in one call: the socket's buffer fills (and drains) many times.
+    const body = "x".repeat(1000);
+    await rabbit.enqueueMany(Array.from({ length: 20_000 }, (_, i) => new Message({ queueName, actorName: "x", args: [i, body] })));
+    const channel = await (rabbit as unknown as { publishChannel: Promise<Channel> }).publishChannel;
+    // The broker's own close and error listeners, and amqplib's close listener.
+    expect(channel.listenerCount("close")).toBeLessThanOrEqual(2);
+    expect(channel.listenerCount("error")).toBeLessThanOrEqual(1);
+    await rabbit.close();
+    const connection = await connect(AMQP_URL);
+    try {
+      const check = await connection.createChannel();
+      expect((await check.checkQueue(queueName)).messageCount).toBe(20_000);
     } finally {
       await connection.close();
     }
