@@ -77,6 +77,11 @@ export class RabbitmqConsumer extends Consumer {
     }
   }
 
+  /** A delivery already received, taken without waiting (see `Consumer.nextReady`). */
+  override nextReady(): MessageProxy | undefined {
+    return this.closed ? undefined : this.buffer.shift();
+  }
+
   private wait(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {

@@ -11,13 +11,14 @@ type WaitKind = "remote" | "local";
 /** The acks issued before the next `process.nextTick` callback, sent together (see `RedisConsumer.ack`). */
 interface AckBatch {
   ids: string[];
+  proxies: MessageProxy[];
   done: Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
 function ackBatch(): AckBatch {
-  const batch = { ids: [] as string[] } as AckBatch;
+  const batch = { ids: [] as string[], proxies: [] as MessageProxy[] } as AckBatch;
   batch.done = new Promise<void>((resolve, reject) => {
     batch.resolve = resolve;
     batch.reject = reject;
@@ -123,6 +124,13 @@ export class RedisConsumer extends Consumer {
         return { done: false, value: null };
       }
     }
+  }
+
+  /** A prefetched message, delivered without waiting (see `Consumer.nextReady`). */
+  override nextReady(): MessageProxy | undefined {
+    if (this.closed) return undefined;
+    const buffered = this.buffer.shift();
+    return buffered && this.deliver(buffered);
   }
 
   /** Counts `fetch` (asking for `count` messages) as in flight until it settles. */
@@ -235,18 +243,25 @@ export class RedisConsumer extends Consumer {
    * write of the same tick instead of waiting a loop turn.)
    * @throws ConnectionClosed / ConnectionFailed when Redis is lost (the worker retries)
    */
-  async ack(proxy: MessageProxy): Promise<void> {
+  ack(proxy: MessageProxy): Promise<void> {
     const id = this.idOf(proxy, "ack");
-    if (id === undefined) return;
+    if (id === undefined) return Promise.resolve();
     let batch = this.pendingAcks;
     if (!batch) {
       batch = this.pendingAcks = ackBatch();
       process.nextTick(() => this.flushAcks());
     }
     batch.ids.push(id);
-    await batch.done;
-    this.delivered.delete(proxy);
+    batch.proxies.push(proxy);
+    // Every ack of the batch shares its promise (no promise of its own per message).
+    return batch.done;
+  }
+
+  /** The batch's call succeeded: its messages are no longer held. */
+  private acked(batch: AckBatch): void {
+    for (const proxy of batch.proxies) this.delivered.delete(proxy);
     this.wake("local");
+    batch.resolve();
   }
 
   /**
@@ -273,11 +288,11 @@ export class RedisConsumer extends Consumer {
         },
         () => undefined,
       );
-      call.then(batch.resolve, batch.reject);
+      call.then(() => this.acked(batch), batch.reject);
       return;
     }
     const command = ids.length === 1 ? "ack" : "ack_many";
-    this.broker.dispatch(this.queueName, command, ids, { maintenance: false }).then(batch.resolve, batch.reject);
+    this.broker.dispatch(this.queueName, command, ids, { maintenance: false }).then(() => this.acked(batch), batch.reject);
   }
 
   /**

@@ -125,6 +125,33 @@ describeWithRedis("RedisBroker batched dispatch commands", () => {
     }
   });
 
+  it("nextReady hands out what a fetch buffered, in order, without another call", async () => {
+    const broker = newBroker();
+    const consumer = broker.consume("q", { prefetch: 4, timeout: 100 }) as RedisConsumer;
+    const commands: string[] = [];
+    const dispatch = broker.dispatchBuffers.bind(broker);
+    broker.dispatchBuffers = (queueName, command, args) => {
+      commands.push(command);
+      return dispatch(queueName, command, args);
+    };
+    try {
+      for (let index = 0; index < 3; index++) await broker.enqueueRaw("q", `{"n":${index}}`);
+      expect(consumer.nextReady()).toBeUndefined();
+      const first = await consumer.next();
+      if (first.done || !first.value) throw new Error("expected a delivery");
+      const proxies = [first.value, consumer.nextReady(), consumer.nextReady()];
+      expect(proxies.map((proxy) => String(proxy?.raw))).toEqual(['{"n":0}', '{"n":1}', '{"n":2}']);
+      expect(consumer.nextReady()).toBeUndefined();
+      expect(commands).toEqual(["fetch"]);
+      await Promise.all(proxies.map((proxy) => consumer.ack(proxy!)));
+      await expectAllAcked(broker, consumer);
+    } finally {
+      await consumer.close();
+      await broker.close();
+    }
+    expect(consumer.nextReady()).toBeUndefined();
+  });
+
   it("enqueue_many has exactly the effects of one Dramatiq enqueue per message", async () => {
     const scenario = async (batched: boolean) => {
       const broker = newBroker();

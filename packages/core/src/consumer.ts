@@ -138,6 +138,15 @@ export abstract class Consumer implements AsyncIterableIterator<MessageProxy | n
    */
   abstract next(): Promise<IteratorResult<MessageProxy | null, undefined>>;
 
+  /**
+   * A delivery that is ready now (already prefetched), taken as `next()` would, or `undefined`
+   * when getting one means waiting. The worker takes these before awaiting `next()`, which saves
+   * a few promises per message; brokers with a local buffer override it (default: `undefined`).
+   */
+  nextReady(): MessageProxy | undefined {
+    return undefined;
+  }
+
   /** Acknowledges a processed message: it leaves the broker. */
   abstract ack(message: MessageProxy): Promise<void>;
 

@@ -96,27 +96,18 @@ class ConsumerLoop {
         while (this.running) {
           if (this.worker.paused) await this.worker.whenResumed(stopped);
           if (!this.running) break;
-          const next = consumer.next();
-          // Not Promise.race with `stopped`: that would add a reaction to the never-settling
-          // `stopped` promise for every delivery (a leak and a per-message allocation).
-          const result = await new Promise<IteratorResult<MessageProxy | null> | undefined>((resolve, reject) => {
-            this.cancelNext = () => resolve(undefined);
-            next.then(resolve, reject);
-          });
-          this.cancelNext = undefined;
-          if (result === undefined) {
-            const owner = consumer;
-            this.pendingNext = next.then(
-              (late) => {
-                if (!late.done && late.value) this.stragglers.push({ proxy: late.value, consumer: owner });
-              },
-              () => undefined,
-            );
-            break;
+          // Prefetched messages are taken without a promise each; the buffer bounds this loop.
+          let proxy: MessageProxy | null | undefined = consumer.nextReady();
+          if (proxy === undefined) {
+            const result = await this.waitNext(consumer);
+            if (result === undefined || result.done) break;
+            proxy = result.value;
           }
-          if (result.done) break;
-          if (result.value) await this.worker.handleMessage(this, consumer, result.value);
-          await this.handleDelayed();
+          if (proxy) {
+            const handled = this.worker.handleMessage(this, consumer, proxy);
+            if (handled) await handled;
+          }
+          if (this.delayed.size > 0) await this.handleDelayed();
         }
       } catch (error) {
         if (!this.running) break;
@@ -135,6 +126,30 @@ class ConsumerLoop {
       }
     }
     await broker.emitBefore("consumerThreadShutdown", this.queueName);
+  }
+
+  /**
+   * Awaits the consumer's next delivery, or `undefined` when the loop is stopped first (the
+   * delivery, if one comes late, is kept in `stragglers` for the worker to return).
+   */
+  private async waitNext(consumer: Consumer): Promise<IteratorResult<MessageProxy | null> | undefined> {
+    const next = consumer.next();
+    // Not Promise.race with `stopped`: that would add a reaction to the never-settling
+    // `stopped` promise for every delivery (a leak and a per-message allocation).
+    const result = await new Promise<IteratorResult<MessageProxy | null> | undefined>((resolve, reject) => {
+      this.cancelNext = () => resolve(undefined);
+      next.then(resolve, reject);
+    });
+    this.cancelNext = undefined;
+    if (result === undefined) {
+      this.pendingNext = next.then(
+        (late) => {
+          if (!late.done && late.value) this.stragglers.push({ proxy: late.value, consumer });
+        },
+        () => undefined,
+      );
+    }
+    return result;
   }
 
   /** Holds a delayed message until its eta. */
@@ -213,6 +228,8 @@ export class Worker {
   private readonly loops = new Map<string, ConsumerLoop>();
   private readonly work = new Heap<WorkItem>((a, b) => a.priority < b.priority || (a.priority === b.priority && a.sequence < b.sequence));
   private readonly active = new Set<WorkItem>();
+  /** Messages that ran and whose ack or nack is under way. */
+  private settling = 0;
   private sequence = 0;
   private started = false;
   private stopping = false;
@@ -278,8 +295,11 @@ export class Worker {
     loop.start();
   }
 
-  /** @internal Routes one delivery: hold it if delayed, dead-letter it if unusable, else queue it. */
-  async handleMessage(loop: ConsumerLoop, consumer: Consumer, proxy: MessageProxy): Promise<void> {
+  /**
+   * @internal Routes one delivery: hold it if delayed, dead-letter it if unusable, else queue it.
+   * @returns a Promise only when there is something to wait for (most deliveries are queued at once)
+   */
+  handleMessage(loop: ConsumerLoop, consumer: Consumer, proxy: MessageProxy): void | Promise<void> {
     const options = proxy.options;
     if ("eta" in options) {
       if (options.eta === null || options.eta === undefined) {
@@ -294,9 +314,10 @@ export class Worker {
       return this.postProcess(proxy, consumer);
     }
     if (options.eta !== undefined) {
-      await this.broker.emitBefore("delayMessage", proxy);
-      loop.holdDelayed(proxy, consumer, options.eta);
-      return;
+      const eta = options.eta;
+      const before = this.broker.emitBefore("delayMessage", proxy);
+      if (!before) return loop.holdDelayed(proxy, consumer, eta);
+      return before.then(() => loop.holdDelayed(proxy, consumer, eta));
     }
     let actor: Actor;
     try {
@@ -321,17 +342,29 @@ export class Worker {
     }
   }
 
+  /**
+   * Runs one message, then acks or nacks it. The concurrency slot is freed as soon as the message
+   * has run, as Dramatiq's worker threads hand acks to their consumer thread: the next message
+   * starts while the ack travels (the prefetch window still bounds what is unacked).
+   */
   private async process(item: WorkItem): Promise<void> {
+    const { proxy, consumer } = item;
     try {
-      await executionStore.run({ message: item.proxy, current: null }, () => this.processMessage(item));
-      if (!this.abandoned.delete(item.proxy)) await this.postProcess(item.proxy, item.consumer);
+      await executionStore.run({ message: proxy, current: null }, () => this.processMessage(item));
     } catch (error) {
-      this.logger.error(`Unexpected failure while processing message ${item.proxy.messageId}.`, error);
-    } finally {
-      this.active.delete(item);
-      if (this.active.size === 0) this.notifyIdle();
-      this.pump();
+      this.logger.error(`Unexpected failure while processing message ${proxy.messageId}.`, error);
     }
+    this.active.delete(item);
+    this.pump();
+    if (!this.abandoned.delete(proxy)) {
+      this.settling++;
+      try {
+        await this.postProcess(proxy, consumer);
+      } finally {
+        this.settling--;
+      }
+    }
+    if (this.active.size === 0 && this.settling === 0) this.notifyIdle();
   }
 
   private async processMessage({ proxy, actor }: WorkItem): Promise<void> {
@@ -340,7 +373,11 @@ export class Worker {
     try {
       const before = broker.emitBefore("processMessage", proxy);
       if (before) await before;
-      if (!proxy.failed) result = await this.runActor(actor, proxy);
+      if (!proxy.failed) {
+        result = this.runActor(actor, proxy);
+        // Awaited only when the actor returned a Promise: an await costs promises under async hooks.
+        if (result instanceof Promise) result = await result;
+      }
     } catch (error) {
       if (SkipMessage.isInstance(error)) {
         this.logger.debug(`Skipped message ${proxy.messageId}.`);
@@ -453,7 +490,7 @@ export class Worker {
   async join(): Promise<void> {
     for (;;) {
       const held = [...this.loops.values()].some((loop) => loop.delayed.size > 0);
-      if (!held && this.active.size === 0 && this.work.size === 0) return;
+      if (!held && this.active.size === 0 && this.settling === 0 && this.work.size === 0) return;
       await sleep(10);
     }
   }
@@ -472,7 +509,7 @@ export class Worker {
     await broker.emitBefore("workerShutdown", this);
     for (const loop of this.loops.values()) loop.stop();
     this.resume();
-    if (this.active.size > 0) {
+    if (this.active.size > 0 || this.settling > 0) {
       const timer = new AbortController();
       await Promise.race([new Promise<void>((resolve) => this.idleWaiters.push(resolve)), sleep(timeout, timer.signal)]);
       timer.abort();

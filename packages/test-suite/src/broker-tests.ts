@@ -112,6 +112,37 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
       }
     });
 
+    it("nextReady and next together deliver each message once, in order, within the prefetch window", async () => {
+      const { broker, queueName } = await setup();
+      broker.declareQueue(queueName);
+      for (let i = 0; i < 6; i++) await broker.enqueue(new Message({ queueName, actorName: "noop", args: [i] }));
+      const consumer = broker.consume(queueName, { prefetch: 3, timeout: 100 });
+      // What a worker does: take what is ready, else wait for the next delivery.
+      const take = async (): Promise<MessageProxy> => {
+        for (let i = 0; i < 40; i++) {
+          const value = consumer.nextReady() ?? (await consumer.next()).value;
+          if (value) return value;
+        }
+        throw new Error("expected a delivery");
+      };
+      try {
+        const taken: MessageProxy[] = [];
+        for (let i = 0; i < 3; i++) taken.push(await take());
+        expect(consumer.nextReady()).toBeUndefined();
+        expect((await consumer.next()).value).toBeNull();
+        for (const proxy of taken) await consumer.ack(proxy);
+        for (let i = 0; i < 3; i++) {
+          const proxy = await take();
+          taken.push(proxy);
+          await consumer.ack(proxy);
+        }
+        expect(taken.map((proxy) => proxy.args[0])).toEqual([0, 1, 2, 3, 4, 5]);
+      } finally {
+        await consumer.close();
+      }
+      await broker.join(queueName, { timeout: 5000 });
+    });
+
     it("runs actors through a worker and join waits for them", async () => {
       const { broker, queueName } = await setup();
       const seen: number[] = [];
