@@ -38,6 +38,11 @@ export class RabbitmqConsumer extends Consumer {
   private failure: Error | undefined;
   private closed = false;
   private readonly deliveries = new WeakMap<MessageProxy, Delivery>();
+  /** Deliveries of the live channel not yet acked or nacked, by delivery tag (ascending). */
+  private readonly unsettled = new Map<number, ConsumeMessage>();
+  /** Tags acked since the last flush, and the promise their `ack` calls share. */
+  private acksDue = new Set<number>();
+  private acksFlushed: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(
     private readonly host: ConsumerHost,
@@ -116,11 +121,14 @@ export class RabbitmqConsumer extends Consumer {
       if (this.closed || this.channel !== channel) return;
       // Deliveries of a dead channel cannot be acked: the server redelivers them.
       this.buffer.length = 0;
+      this.unsettled.clear();
       this.failure ??= new ConnectionClosed(`the RabbitMQ channel of the consumer of ${JSON.stringify(this.queueName)} was closed`);
       this.wake();
     });
     this.channel = channel;
     this.channelOpen = true;
+    this.unsettled.clear();
+    this.acksDue.clear();
     try {
       await channel.prefetch(this.prefetch);
       const reply = await channel.consume(this.queueName, (message) => this.onMessage(channel, message), { noAck: false });
@@ -152,6 +160,7 @@ export class RabbitmqConsumer extends Consumer {
       proxy = MessageProxy.undecodable(this.queueName, message.content, decodeError);
     }
     this.deliveries.set(proxy, { channel, message });
+    this.unsettled.set(message.fields.deliveryTag, message);
     this.buffer.push(proxy);
     this.wake();
   }
@@ -175,6 +184,7 @@ export class RabbitmqConsumer extends Consumer {
     try {
       settle(delivery);
       this.deliveries.delete(proxy);
+      this.unsettled.delete(delivery.message.fields.deliveryTag);
       return true;
     } catch (error) {
       // The channel closed under us: the server redelivers the message.
@@ -183,9 +193,54 @@ export class RabbitmqConsumer extends Consumer {
     }
   }
 
-  /** basic.ack. */
-  async ack(proxy: MessageProxy): Promise<void> {
-    this.settle(proxy, "ack", ({ channel, message }) => channel.ack(message));
+  /**
+   * basic.ack. The acks of one tick go out together on `process.nextTick`: the longest run of the
+   * oldest unsettled deliveries as one `basic.ack` with `multiple`, the others one by one (one
+   * frame, and one socket write, instead of one per message). Resolves once they are written.
+   */
+  ack(proxy: MessageProxy): Promise<void> {
+    const delivery = this.liveDelivery(proxy, "ack");
+    if (!delivery) return Promise.resolve();
+    this.deliveries.delete(proxy);
+    this.acksDue.add(delivery.message.fields.deliveryTag);
+    if (!this.acksFlushed) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      this.acksFlushed = { promise, resolve };
+      process.nextTick(() => this.flushAcks());
+    }
+    return this.acksFlushed.promise;
+  }
+
+  private flushAcks(): void {
+    const flushed = this.acksFlushed;
+    const due = this.acksDue;
+    this.acksFlushed = undefined;
+    this.acksDue = new Set();
+    const channel = this.channel;
+    try {
+      // The channel closed since: the server redelivers these (and `start` cleared `unsettled`).
+      if (!channel || !this.channelOpen || due.size === 0) return;
+      // The oldest unsettled deliveries, while all are due, go as one multiple ack of the last.
+      let leading: ConsumeMessage | undefined;
+      let inLeadingRun = true;
+      for (const [tag, message] of this.unsettled) {
+        if (!due.delete(tag)) {
+          inLeadingRun = false;
+          continue;
+        }
+        this.unsettled.delete(tag);
+        if (inLeadingRun) leading = message;
+        else channel.ack(message);
+        if (due.size === 0) break;
+      }
+      if (leading) channel.ack(leading, true);
+    } catch (error) {
+      // The channel closed under us: the server redelivers the messages.
+      this.host.logger.warn(`Could not ack ${due.size} message(s) on ${this.queueName}: ${describe(error)}; RabbitMQ redelivers them.`);
+    } finally {
+      flushed?.resolve();
+    }
   }
 
   /** basic.nack without requeue: RabbitMQ dead-letters the message to `q.XQ`. */
@@ -224,6 +279,7 @@ export class RabbitmqConsumer extends Consumer {
   /** Stops consuming and closes the channel; unacked deliveries go back to the queue. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flushAcks();
     this.closed = true;
     this.buffer.length = 0;
     this.wake();

@@ -56,6 +56,36 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
     }
   });
 
+  it("acks one tick's messages together without covering one still running or nacked", async () => {
+    const queueName = uniqueName("dqacks");
+    cleanups.push(() => deleteQueues([queueName]));
+    const rabbit = broker();
+    rabbit.declareQueue(queueName);
+    await rabbit.enqueueMany(Array.from({ length: 6 }, (_, i) => new Message({ queueName, actorName: "a", args: [i] })));
+    const consumer = rabbit.consume(queueName, { prefetch: 6, timeout: 1000 });
+    const proxies: MessageProxy[] = [];
+    for (let i = 0; i < 50 && proxies.length < 6; i++) {
+      const proxy = consumer.nextReady() ?? (await consumer.next()).value;
+      if (proxy) proxies.push(proxy);
+    }
+    expect(proxies.map((proxy) => proxy.args[0])).toEqual([0, 1, 2, 3, 4, 5]);
+    await consumer.nack(proxies[4]!);
+    // Acked in one tick while #2 still runs: #0 and #1 as one multiple ack, #3 and #5 alone.
+    await Promise.all([0, 1, 3, 5].map((index) => consumer.ack(proxies[index]!)));
+    // Closing the channel returns what it holds unsettled: #2 alone.
+    await consumer.close();
+    const connection = await connect(AMQP_URL);
+    try {
+      const channel = await connection.createChannel();
+      expect((await channel.checkQueue(`${queueName}.XQ`)).messageCount).toBe(1);
+      const left = await channel.get(queueName, { noAck: true });
+      expect(left && JSON.parse(left.content.toString()).args).toEqual([2]);
+      expect(await channel.get(queueName, { noAck: true })).toBe(false);
+    } finally {
+      await connection.close();
+    }
+  });
+
   it("delivers by brokerPriority on a maxPriority queue, highest first", async () => {
     const queueName = uniqueName("dqprio");
     cleanups.push(() => deleteQueues([queueName]));
