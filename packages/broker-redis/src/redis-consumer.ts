@@ -239,8 +239,8 @@ export class RedisConsumer extends Consumer {
    * synchronous code and microtasks (concurrent messages finishing on the same Redis reply) are
    * flushed on `process.nextTick` as one dispatch call — `ack` for one id, `ack_many` for several,
    * with the same effects as one `ack` per id — and each caller resolves only once Redis has
-   * applied that call. (nextTick, not setImmediate: the call joins ioredis's auto-pipelined
-   * write of the same tick instead of waiting a loop turn.)
+   * applied that call. (nextTick, not setImmediate: the call joins the broker's write of the
+   * dispatch calls of the same tick instead of waiting a loop turn.)
    * @throws ConnectionClosed / ConnectionFailed when Redis is lost (the worker retries)
    */
   ack(proxy: MessageProxy): Promise<void> {

@@ -105,4 +105,23 @@ describeWithRedis("RedisBroker recovery", () => {
       redis.disconnect();
     }
   }, 60_000);
+
+  it("sends its script again when Redis has lost it (SCRIPT FLUSH), keeping the calls' order", async () => {
+    const namespace = uniqueNamespace();
+    namespaces.add(namespace);
+    const redis = plainClient();
+    const broker = new RedisBroker({ url: redisUrl, namespace, maintenanceChance: 0 });
+    try {
+      broker.declareQueue("q");
+      const first = await broker.enqueueRaw("q", "first");
+      await redis.script("FLUSH");
+      // Issued in one tick: each is refused (NOSCRIPT) and sent again with the script, in order.
+      const ids = await Promise.all(["a", "b", "c"].map((data) => broker.enqueueRaw("q", data)));
+      expect(await redis.lrange(`${namespace}:q`, 0, -1)).toEqual([first, ...ids]);
+      expect(await redis.hget(`${namespace}:q.msgs`, ids[2]!)).toBe("c");
+    } finally {
+      await broker.close();
+      redis.disconnect();
+    }
+  });
 });
