@@ -53,6 +53,17 @@ export async function deleteQueues(queueNames: Iterable<string>): Promise<void> 
   }
 }
 
+/** How many messages are ready on a queue, asked of the server with amqplib directly. */
+export async function readyCount(queueName: string): Promise<number> {
+  const connection = await connect(AMQP_URL);
+  try {
+    const channel = await connection.createChannel();
+    return (await channel.checkQueue(queueName)).messageCount;
+  } finally {
+    await connection.close();
+  }
+}
+
 const run = promisify(execFile);
 
 function rabbitmqctl(args: string[]): string {

@@ -35,6 +35,17 @@ async function expectAllAcked(broker: RedisBroker, consumer: RedisConsumer): Pro
   expect(state["NS:__acks__.BROKER.q"]).toBeUndefined();
 }
 
+/** The commands of the broker's `dispatchBuffers` calls (the consumer's fetches), as they are made. */
+function recordDispatches(broker: RedisBroker): string[] {
+  const commands: string[] = [];
+  const dispatch = broker.dispatchBuffers.bind(broker);
+  broker.dispatchBuffers = (queueName, command, args) => {
+    commands.push(command);
+    return dispatch(queueName, command, args);
+  };
+  return commands;
+}
+
 function newBroker(): RedisBroker {
   const namespace = uniqueNamespace();
   namespaces.add(namespace);
@@ -96,12 +107,7 @@ describeWithRedis("RedisBroker batched dispatch commands", () => {
   it("a consumer refills its prefetch window in the call that acks (one dispatch per batch)", async () => {
     const broker = newBroker();
     const consumer = broker.consume("q", { prefetch: 4, timeout: 100 }) as RedisConsumer;
-    const commands: string[] = [];
-    const dispatch = broker.dispatchBuffers.bind(broker);
-    broker.dispatchBuffers = (queueName, command, args) => {
-      commands.push(command);
-      return dispatch(queueName, command, args);
-    };
+    const commands = recordDispatches(broker);
     try {
       for (let index = 0; index < 12; index++) await broker.enqueueRaw("q", `{"n":${index}}`);
       const seen: string[] = [];
@@ -128,12 +134,7 @@ describeWithRedis("RedisBroker batched dispatch commands", () => {
   it("nextReady hands out what a fetch buffered, in order, without another call", async () => {
     const broker = newBroker();
     const consumer = broker.consume("q", { prefetch: 4, timeout: 100 }) as RedisConsumer;
-    const commands: string[] = [];
-    const dispatch = broker.dispatchBuffers.bind(broker);
-    broker.dispatchBuffers = (queueName, command, args) => {
-      commands.push(command);
-      return dispatch(queueName, command, args);
-    };
+    const commands = recordDispatches(broker);
     try {
       for (let index = 0; index < 3; index++) await broker.enqueueRaw("q", `{"n":${index}}`);
       expect(consumer.nextReady()).toBeUndefined();

@@ -39,6 +39,19 @@ class SlowAckBroker extends StubBroker {
   }
 }
 
+/** A SlowAckBroker and an actor on it that records the messages it ran. */
+function slowAcks() {
+  const broker = new SlowAckBroker();
+  const ran: number[] = [];
+  const work = actor(
+    function recordRun(x: number) {
+      ran.push(x);
+    },
+    { broker },
+  );
+  return { broker, ran, work };
+}
+
 const until = async (condition: () => boolean) => {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(condition()).toBe(true);
@@ -46,14 +59,7 @@ const until = async (condition: () => boolean) => {
 
 describe("Worker acks", () => {
   it("starts the next message while the previous one's ack is under way", async () => {
-    const broker = new SlowAckBroker();
-    const ran: number[] = [];
-    const work = actor(
-      function ackedLater(x: number) {
-        ran.push(x);
-      },
-      { broker },
-    );
+    const { broker, ran, work } = slowAcks();
     const worker = new Worker(broker, { concurrency: 1, queuePrefetch: 4, workerTimeout: 50 });
     await worker.start();
     try {
@@ -73,14 +79,7 @@ describe("Worker acks", () => {
   });
 
   it("stop waits for acks under way and returns nothing it already ran", async () => {
-    const broker = new SlowAckBroker();
-    const ran: number[] = [];
-    const work = actor(
-      function stoppedWhileAcking(x: number) {
-        ran.push(x);
-      },
-      { broker },
-    );
+    const { broker, ran, work } = slowAcks();
     const worker = new Worker(broker, { concurrency: 2, workerTimeout: 50 });
     await worker.start();
     await work.send(1);
