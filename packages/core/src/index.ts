@@ -6,7 +6,7 @@ export { actor, Actor } from "./actor.js";
 export { GenericActor } from "./generic-actor.js";
 export { Message } from "./message.js";
 export { group, pipeline, Group, Pipeline } from "./composition.js";
-export { JSONEncoder, V8Encoder, getEncoder, setEncoder, pythonJson } from "./encoder.js";
+export { JSONEncoder, V8Encoder, getEncoder, setEncoder, pythonJson, messageJson } from "./encoder.js";
 export { Broker } from "./broker.js";
 export { StubBroker } from "./stub-broker.js";
 export { getBroker, setBroker, registerBrokerScheme, getBrokerSchemes, brokerFromUrl } from "./global-broker.js";
@@ -29,6 +29,7 @@ export { getAbortSignal } from "./execution.js";
 export { computeBackoff, sleep, systemClock } from "./clock.js";
 export { createLogger, getLogger, setLoggerFactory } from "./logger.js";
 export { envInteger } from "./env.js";
+export { uuid4 } from "./uuid.js";
 export { toApiKey, toApiOptions, toWireKey, toWireOptions } from "./options.js";
 export { canonicalQueueName, deadLetterQueueName, delayQueueName, isDelayQueueName, validateQueueName } from "./queue-names.js";
 export {

@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { getEncoder, preview } from "./encoder.js";
+import { getEncoder, JSONEncoder, messageJson, preview } from "./encoder.js";
 import { DecodeError } from "./errors.js";
+import { uuid4 } from "./uuid.js";
 import { toApiOptions, toWireOptions, type MessageOptions } from "./options.js";
 import type { ResultBackend } from "./results/result-backend.js";
 import { pipeline, type Pipeline } from "./composition.js";
@@ -108,7 +108,7 @@ export class Message<R = unknown> {
     this.args = fields.args ?? [];
     this.kwargs = fields.kwargs ?? {};
     this.options = fields.options ?? {};
-    this.messageId = fields.messageId ?? randomUUID();
+    this.messageId = fields.messageId ?? uuid4();
     this.messageTimestamp = fields.messageTimestamp ?? Date.now();
   }
 
@@ -168,7 +168,10 @@ export class Message<R = unknown> {
 
   /** @returns the bytes of this message, from the global encoder */
   encode(): Buffer {
-    return getEncoder().encode(this.asDict());
+    const encoder = getEncoder();
+    // The default encoder's text is pure ASCII: latin1 writes the same bytes without a UTF-8 pass.
+    if (encoder.constructor === JSONEncoder) return Buffer.from(messageJson(this.asDict()), "latin1");
+    return encoder.encode(this.asDict());
   }
 
   /**

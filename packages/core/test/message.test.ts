@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { DecodeError, getEncoder, JSONEncoder, Message, pythonJson, setEncoder, V8Encoder } from "../src/index.js";
+import { DecodeError, getEncoder, JSONEncoder, Message, messageJson, pythonJson, setEncoder, uuid4, V8Encoder } from "../src/index.js";
 import { recordedBodies } from "./helpers.js";
 
 describe("Message on the wire", () => {
@@ -35,6 +35,35 @@ describe("Message on the wire", () => {
     const message = new Message({ queueName: "q", actorName: "a", args: ["naïve"] });
     expect(message.encode().toString()).toContain('"args":["na\\u00efve"]');
     expect(Message.decode(message.encode()).args).toEqual(["naïve"]);
+  });
+
+  it("messageJson writes the same text as pythonJson of the wire shape, for every kind of value", () => {
+    const messages = [
+      new Message({ queueName: "q", actorName: "a" }),
+      new Message({ queueName: "qé", actorName: "☃", args: [undefined, NaN, -0, 1e21, "a\"b\\c\n", new Date(0), [1, [2, { x: undefined }]]], kwargs: { k: "ü", n: null } }),
+      new Message({ queueName: "q", actorName: "a", args: [{ toJSON: (key: string) => `key:${key}` }], options: { maxRetries: 3, retries: undefined, custom: { deep: ["😀"] } } }),
+    ];
+    for (const message of messages) {
+      const data = message.asDict();
+      expect(messageJson(data)).toBe(pythonJson(data));
+      expect(message.encode().toString("latin1")).toBe(pythonJson(data));
+    }
+    // A toJSON on kwargs is told its key ("kwargs"), as in one walk of the whole object.
+    const keyed = new Message({ queueName: "q", actorName: "a", kwargs: { toJSON: (key: string) => ({ key }) } }).asDict();
+    expect(messageJson(keyed)).toContain('"kwargs":{"key":"kwargs"}');
+    // A shape other than asDict's (no message_id) takes pythonJson's own path.
+    const { message_id: _id, ...partial } = messages[0]!.asDict();
+    expect(messageJson(partial as never)).toBe(pythonJson(partial));
+    expect(() => messageJson(new Message({ queueName: "q", actorName: "a", args: [1n] }).asDict())).toThrow(TypeError);
+  });
+
+  it("uuid4 gives random version 4 UUIDs, as crypto.randomUUID does", () => {
+    const ids = Array.from({ length: 5000 }, () => uuid4());
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Every hex digit position varies (no slot left at its template value).
+    const positions = Array.from({ length: 36 }, (_, index) => new Set(ids.map((id) => id[index])).size);
+    expect(positions.filter((count) => count >= 16)).toHaveLength(30);
   });
 
   it("decodes Python's NaN and Infinity tokens", () => {
