@@ -14,8 +14,9 @@ import {
   envInteger,
   getEncoder,
   JSONEncoder,
-  pythonJson,
+  messageJson,
   sleep,
+  uuid4,
   type BrokerCapabilities,
   type BrokerOptions,
   type ConsumeOptions,
@@ -265,9 +266,15 @@ export class RedisBroker extends Broker {
    * socket write per batch, without ioredis auto-pipelining's wait for the next loop turn (about
    * 35 µs of a round trip's latency) or its pipeline and script wrappers per call.
    */
-  private sendDispatch(full: DispatchArgument[], replyEncoding: "utf8" | null): Promise<unknown> {
+  private sendDispatch(full: DispatchArgument[], replyEncoding: "utf8" | null, writeNow = false): Promise<unknown> {
     const evalsha = new Command("evalsha", [DISPATCH_SHA, 1, ...full], { replyEncoding });
-    if (this.outgoing.push(evalsha) === 1) process.nextTick(this.flushOutgoing);
+    // writeNow: written at once, after the calls waiting for the tick (call order is kept).
+    if (writeNow) {
+      this.outgoing.push(evalsha);
+      this.flushOutgoing();
+    } else if (this.outgoing.push(evalsha) === 1) {
+      process.nextTick(this.flushOutgoing);
+    }
     return evalsha.promise.catch((error: unknown) => {
       if (!isNoScript(error)) throw error;
       const evaluate = new Command("eval", [DISPATCH_SCRIPT, 1, ...full], { replyEncoding });
@@ -278,6 +285,7 @@ export class RedisBroker extends Broker {
 
   private readonly flushOutgoing = (): void => {
     const commands = this.outgoing;
+    if (commands.length === 0) return;
     this.outgoing = [];
     const stream = this.client.status === "ready" ? this.client.stream : undefined;
     stream?.cork();
@@ -302,7 +310,7 @@ export class RedisBroker extends Broker {
    * message already has one, else after the existing options (before an `eta` added by this enqueue).
    */
   protected override decorateMessage<R>(message: Message<R>): Message<R> {
-    const id = randomUUID();
+    const id = uuid4();
     const current = message.options;
     let options: MessageOptions;
     if ("redisMessageId" in current) {
@@ -325,21 +333,22 @@ export class RedisBroker extends Broker {
   }
 
   /**
-   * Enqueues the messages in one write (see sendDispatch): one `enqueue` call for a single
-   * message of a queue, else `enqueue_many` calls of up to ENQUEUE_BATCH messages (the effects of
-   * one `enqueue` per message, in order). The script publishes the wake-ups.
+   * Enqueues the messages: one `enqueue` call for a single message of a queue, else
+   * `enqueue_many` calls of up to ENQUEUE_BATCH messages (the effects of one `enqueue` per
+   * message, in order). The script publishes the wake-ups. Not atomic: when a message fails to
+   * encode, the chunks before it are already enqueued (as with one `enqueue` per message).
    * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
    */
   protected async publish(messages: readonly Message[]): Promise<void> {
     if (messages.length === 0) return;
-    // The default encoder's output is pure ASCII (pythonJson), so the string is the exact bytes;
+    // The default encoder's output is pure ASCII (messageJson), so the string is the exact bytes;
     // passed as a string, ioredis writes it without an intermediate Buffer and a second copy.
     const encoder = getEncoder();
     const asText = encoder.constructor === JSONEncoder;
     const encode = (message: Message): DispatchArgument => {
       const id = message.options.redisMessageId;
       if (typeof id !== "string") throw new InvalidOptionError(`message ${message.messageId} has no redisMessageId`);
-      return asText ? pythonJson(message.asDict()) : message.encode();
+      return asText ? messageJson(message.asDict()) : message.encode();
     };
     if (messages.length === 1) {
       const [message] = messages;
@@ -347,31 +356,40 @@ export class RedisBroker extends Broker {
       await this.dispatch(message!.queueName, "enqueue", [message!.options.redisMessageId!, data]);
       return;
     }
-    const byQueue = new Map<string, DispatchArgument[]>();
-    for (const message of messages) {
-      const data = encode(message);
-      let args = byQueue.get(message.queueName);
-      if (!args) byQueue.set(message.queueName, (args = []));
-      args.push(message.options.redisMessageId!, data);
-    }
     const unpack = await this.maxUnpackSize();
     const calls: Promise<unknown>[] = [];
-    for (const [queueName, args] of byQueue) {
-      for (let index = 0; index < args.length; index += 2 * ENQUEUE_BATCH) {
-        const chunk = args.slice(index, index + 2 * ENQUEUE_BATCH);
-        const count = chunk.length / 2;
-        // Maintenance as likely as with one call per message.
-        let maintenance = 0;
-        for (let roll = 0; roll < count && !maintenance; roll++) maintenance = this.rollMaintenance();
-        const command = count === 1 ? "enqueue" : "enqueue_many";
-        calls.push(
-          this.sendDispatch([this.namespace, command, this.clock.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, maintenance, unpack, ...chunk], "utf8"),
-        );
+    const send = (queueName: string, chunk: DispatchArgument[]) => {
+      const count = chunk.length / 2;
+      // Maintenance as likely as with one call per message.
+      let maintenance = 0;
+      for (let roll = 0; roll < count && !maintenance; roll++) maintenance = this.rollMaintenance();
+      const command = count === 1 ? "enqueue" : "enqueue_many";
+      const full = [this.namespace, command, this.clock.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, maintenance, unpack, ...chunk];
+      calls.push(this.sendDispatch(full, "utf8", true));
+    };
+    // Each full chunk is written as soon as it is encoded, so Redis runs it while the next one is
+    // encoded (the two took turns before: ~40 % of a bulk enqueue's time).
+    const chunks = new Map<string, DispatchArgument[]>();
+    let failed = false;
+    let failure: unknown;
+    try {
+      for (const message of messages) {
+        const data = encode(message);
+        let chunk = chunks.get(message.queueName);
+        if (!chunk) chunks.set(message.queueName, (chunk = []));
+        if (chunk.push(message.options.redisMessageId!, data) === 2 * ENQUEUE_BATCH) {
+          send(message.queueName, chunk);
+          chunks.set(message.queueName, []);
+        }
       }
+      for (const [queueName, chunk] of chunks) if (chunk.length > 0) send(queueName, chunk);
+    } catch (error) {
+      failed = true;
+      failure = error;
     }
-    // Issued in one tick: written together. Every call is awaited before
-    // an error is reported, so none is left unobserved.
+    // Every call sent is awaited before an error is reported, so none is left unobserved.
     const results = await Promise.allSettled(calls);
+    if (failed) throw failure;
     for (const result of results) if (result.status === "rejected") throw this.translate(result.reason);
   }
 
@@ -380,7 +398,7 @@ export class RedisBroker extends Broker {
    * @returns the redis message id used
    */
   async enqueueRaw(queueName: string, data: Buffer | string): Promise<string> {
-    const id = randomUUID();
+    const id = uuid4();
     await this.dispatch(queueName, "enqueue", [id, data]);
     return id;
   }

@@ -191,6 +191,32 @@ describeWithRedis("RedisBroker batched dispatch commands", () => {
     }
   });
 
+  it("enqueueMany writes each full chunk while the next is encoded, and reports a bad message after the chunks before it", async () => {
+    const broker = newBroker();
+    const redis = plainClient();
+    try {
+      // ENQUEUE_BATCH is 500: message 700 is encoded while the first chunk is already written.
+      let writtenBeforeLast = -1;
+      await broker.dispatch("q", "qsize"); // connected, so writes go to the socket
+      const stream = (broker as unknown as { client: { stream: { bytesWritten: number } } }).client.stream;
+      const start = stream.bytesWritten;
+      const probe = { toJSON: () => ((writtenBeforeLast = stream.bytesWritten - start), "probe") };
+      const messages = Array.from({ length: 800 }, (_, index) => new Message({ queueName: "q", actorName: "x", args: [index === 700 ? probe : index] }));
+      await broker.enqueueMany(messages);
+      expect(writtenBeforeLast).toBeGreaterThan(100_000);
+      expect(await redis.llen(`${broker.namespace}:q`)).toBe(800);
+
+      // A message that cannot be encoded (a BigInt) fails the call once the chunk before it is stored.
+      await broker.flush("q");
+      const bad = Array.from({ length: 600 }, (_, index) => new Message({ queueName: "q", actorName: "x", args: [index === 550 ? 1n : index] }));
+      await expect(broker.enqueueMany(bad)).rejects.toThrow(/BigInt/);
+      expect(await redis.llen(`${broker.namespace}:q`)).toBe(500);
+    } finally {
+      redis.disconnect();
+      await broker.close();
+    }
+  });
+
   it("acks every message of concurrent workers: nothing stays in .msgs or the ack set", async () => {
     const broker = newBroker();
     const consumer = broker.consume("q", { prefetch: 50, timeout: 100 }) as RedisConsumer;
