@@ -3,7 +3,7 @@ import { connect, type Channel } from "amqplib";
 import { ConnectionFailed, Message, brokerFromUrl, type MessageProxy } from "@dq/core";
 import { recordingLogger } from "@dq/test-suite";
 import { RabbitmqBroker } from "../src/index.js";
-import { AMQP_URL, deleteQueues, describeRabbit, readyCount, uniqueName } from "./helpers.js";
+import { AMQP_URL, closeConnectionsNamed, deleteQueues, describeRabbit, readyCount, uniqueName } from "./helpers.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -26,6 +26,25 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
     await rabbit.enqueueMany(Array.from({ length: 100 }, (_, i) => new Message({ queueName, actorName: "x", args: [i] })));
     await rabbit.close();
     expect(await readyCount(queueName)).toBe(100);
+  });
+
+  it("keeps sending one at a time, without confirms, after the server closes the publisher's connection", async () => {
+    const queueName = uniqueName("dqfast");
+    cleanups.push(() => deleteQueues([queueName]));
+    const logger = recordingLogger();
+    const rabbit = broker({ connectionName: queueName, logger });
+    rabbit.declareQueue(queueName);
+    const send = (i: number) => rabbit.enqueue(new Message({ queueName, actorName: "x", args: [i] }));
+    // The first send declares the queue and opens the channel; the next ones go straight out.
+    for (let i = 0; i < 20; i++) await send(i);
+    expect(await closeConnectionsNamed(queueName)).toBe(1);
+    // The client sees the close (its channel with it) before the next sends.
+    for (let i = 0; i < 100 && !logger.lines.some((line) => line.includes("Lost the RabbitMQ publisher connection")); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    for (let i = 20; i < 40; i++) await send(i);
+    await rabbit.close();
+    expect(await readyCount(queueName)).toBe(40);
   });
 
   it("leaves no listeners behind on its channel when publishing meets back-pressure", async () => {
