@@ -2,7 +2,7 @@
 // each stage of a job, the median time since the stage it is measured from and the median CPU
 // time of the process over that interval (when both events are in the same process).
 //
-//   node bench/trace/stages.mjs dq|bee-queue|dq-rabbitmq|floor [trace dir]
+//   node bench/trace/stages.mjs dq|bee-queue|dq-rabbitmq|floor [trace dir]   (floor: as dq)
 //
 // A job's window runs from the harness reading one completion signal to reading the next.
 import { readdirSync, readFileSync } from "node:fs";
@@ -10,13 +10,14 @@ import { join } from "node:path";
 
 // [label, process (P harness/producer, C worker child), kind, pattern, measured from (step index; default the previous)]
 const STAGES = {
+  // dq on Redis, and floor.mjs (LPUSH/BLPOP and SREM, or dq's script).
   dq: [
-    ["completion seen -> enqueue written", "P", "W", "evalsha"],
-    ["enqueue written -> hand-off at the worker", "C", "R", "__handoff__", 1],
-    ["-> ack written", "C", "W", "evalsha"],
-    ["-> ack reply", "C", "R", "^\\*"],
+    ["completion seen -> enqueue written", "P", "W", "evalsha|lpush"],
+    ["enqueue written -> message at the worker", "C", "R", "__handoff__|^\\*2", 1],
+    ["-> ack written", "C", "W", "evalsha|srem"],
+    ["-> ack reply", "C", "R", "^\\*|^:"],
     ["-> completion published", "C", "W", "publish"],
-    ["-> completion seen", "P", "R", "bench-don"],
+    ["-> completion seen", "P", "R", "message"],
   ],
   "bee-queue": [
     ["completion seen -> enqueue written", "P", "W", "evalsha"],
@@ -34,17 +35,9 @@ const STAGES = {
     ["-> completion published", "C", "W", "publish"],
     ["-> completion seen", "P", "R", "bench-don"],
   ],
-  floor: [
-    ["completion seen -> enqueue written", "P", "W", "evalsha|lpush"],
-    ["enqueue written -> message at the worker", "C", "R", "__handoff__|^\\*2", 1],
-    ["-> ack written", "C", "W", "evalsha|srem"],
-    ["-> ack reply", "C", "R", "^\\*|^:"],
-    ["-> completion published", "C", "W", "publish"],
-    ["-> completion seen", "P", "R", "message"],
-  ],
 };
 
-const steps = STAGES[process.argv[2] ?? "dq"];
+const steps = STAGES[process.argv[2] === "floor" ? "dq" : (process.argv[2] ?? "dq")];
 if (!steps) throw new Error(`unknown stage set ${process.argv[2]}; one of ${Object.keys(STAGES).join(", ")}`);
 const dir = process.argv[3] ?? process.env.DQ_TRACE_DIR ?? "/tmp";
 const events = [];
