@@ -306,6 +306,27 @@ describe("AgeLimit, TimeLimit, ShutdownNotifications", () => {
     expect(signal!.reason).toBeInstanceOf(TimeLimitExceeded);
   });
 
+  it("times a message out at its own deadline when the one before finished in time", async () => {
+    const h = await harness({ middleware: [new AgeLimit(), new TimeLimit(), new ShutdownNotifications(), new Callbacks(), new Retries({ maxRetries: 0 })] });
+    cleanups.push(h.stop);
+    const quick = actor(function quick() {}, { broker: h.broker, timeLimit: 100 });
+    const slow = actor(
+      async function slow() {
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+      },
+      { broker: h.broker, timeLimit: 400 },
+    );
+    // quick's deadline (100 ms) is still armed when slow starts: slow must not be cut off then.
+    await quick.send();
+    await h.broker.join("default");
+    const started = Date.now();
+    await slow.send();
+    await expect(h.broker.join("default")).rejects.toBeInstanceOf(TimeLimitExceeded);
+    const ran = Date.now() - started;
+    expect(ran).toBeGreaterThanOrEqual(390);
+    expect(ran).toBeLessThan(2500);
+  });
+
   it("interrupts actors with notifyShutdown on stop, and lets the others finish", async () => {
     const h = await harness({ middleware: fastDefaults({ maxRetries: 0 }) });
     const results: string[] = [];

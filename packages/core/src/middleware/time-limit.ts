@@ -9,7 +9,8 @@ import { optionOr } from "./option-lookup.js";
  * `TimeLimitExceeded` and the worker fails them at the deadline, even if the actor ignores the
  * signal. A failure like any other: retried by default. Actor and message option: `timeLimit`.
  *
- * One timer serves every running message, armed for the earliest deadline. Code that blocks the
+ * One timer serves every running message, armed for the earliest deadline (or an earlier one left
+ * from a finished message: it then re-arms for the rest). Code that blocks the
  * event loop cannot be interrupted in-process; the `dq` supervisor replaces such a process.
  */
 export class TimeLimit extends Middleware {
@@ -40,8 +41,9 @@ export class TimeLimit extends Middleware {
   }
 
   override afterProcessMessage(_broker: Broker, message: MessageProxy): void {
+    // The timer stays armed (it is unref'd): the next message reuses it unless it needs it sooner,
+    // instead of a timer created and cleared per message (~8 µs on an idle worker's path).
     this.deadlines.delete(message);
-    if (this.deadlines.size === 0) this.disarm();
   }
 
   override afterSkipMessage(broker: Broker, message: MessageProxy): void {
