@@ -50,7 +50,7 @@ export class RedisConsumer extends Consumer {
   /** When `timer` fires (Infinity when not armed). */
   private timerAt = Infinity;
   /** Fetches waiting for their reply. */
-  private readonly fetches = new Set<Promise<number>>();
+  private readonly fetches = new Set<Promise<unknown>>();
   /** Messages those fetches asked for. */
   private requested = 0;
   private readonly stopListening: () => void;
@@ -177,6 +177,13 @@ export class RedisConsumer extends Consumer {
 
   /** Buffers the messages of a `fetch` reply (id, data pairs); @returns how many. */
   private async takeFetched(reply: unknown): Promise<number> {
+    const { fetched, missing } = this.bufferFetched(reply);
+    await this.dropMissing(missing);
+    return fetched;
+  }
+
+  /** Buffers the messages of a `fetch` reply; @returns how many, and the ids that had no data. */
+  private bufferFetched(reply: unknown): { fetched: number; missing: string[] } {
     const pairs = reply as (Buffer | null)[];
     let fetched = 0;
     const missing: string[] = [];
@@ -190,14 +197,17 @@ export class RedisConsumer extends Consumer {
       this.buffer.push({ id, data });
       fetched++;
     }
+    return { fetched, missing };
+  }
+
+  /** Dramatiq skips ids without data too; dq also drops them from its ack set so they do not linger. */
+  private async dropMissing(missing: readonly string[]): Promise<void> {
     for (const id of missing) {
-      // Dramatiq skips such ids too; dq also drops them from its ack set so they do not linger.
       this.broker.logger.warn(
         `Skipping message ${id} on queue ${this.queueName}: its id has no data in ${this.broker.namespace}:${this.queueName}.msgs.`,
       );
       await this.broker.dispatch(this.queueName, "ack", [id], { maintenance: false });
     }
-    return fetched;
   }
 
   private deliver({ id, data }: Fetched): MessageProxy {
@@ -302,18 +312,33 @@ export class RedisConsumer extends Consumer {
     const room = this.prefetch - (this.delivered.size - ids.length) - this.buffer.length - this.requested;
     if (room > 0 && !this.closed && this.broker.reconnections === this.reconnectionsSeen) {
       const call = this.broker.dispatchBuffers(this.queueName, "ack_fetch", [room, this.registration(), ...ids]);
-      void this.track(
-        room,
-        call.then((reply) => this.takeFetched(reply)),
-      ).then(
-        (count) => {
+      // One reaction to the reply does it all (each promise costs under async hooks): the fetched
+      // messages are buffered, the room is no longer requested, then the acks resolve and wake
+      // the loop, which sees all of it at once.
+      this.requested += room;
+      const settled: Promise<void> = call.then(
+        (reply) => {
+          const { fetched, missing } = this.bufferFetched(reply);
+          this.requested -= room;
           // Nothing there: the call registered for hand-offs; the loop need not fetch again.
-          if (count === 0) this.drained = true;
-          this.wake("local");
+          if (fetched === 0) this.drained = true;
+          this.acked(batch);
+          if (missing.length === 0) {
+            this.fetches.delete(settled);
+            return;
+          }
+          // Redis away: the ids stay in the ack set, which recovery cleans up.
+          return this.dropMissing(missing)
+            .catch((error: unknown) => this.broker.logger.warn(`Could not drop ${missing.length} id(s) without data from the ack set of ${this.queueName}.`, error))
+            .finally(() => this.fetches.delete(settled));
         },
-        () => undefined,
+        (error: unknown) => {
+          this.requested -= room;
+          this.fetches.delete(settled);
+          batch.reject(error);
+        },
       );
-      call.then(() => this.acked(batch), batch.reject);
+      this.fetches.add(settled);
       return;
     }
     const command = ids.length === 1 ? "ack" : "ack_many";
