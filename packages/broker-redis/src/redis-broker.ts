@@ -354,23 +354,32 @@ export class RedisBroker extends Broker {
    * encode, the chunks before it are already enqueued (as with one `enqueue` per message).
    * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
    */
-  protected async publish(messages: readonly Message[]): Promise<void> {
-    if (messages.length === 0) return;
-    // The default encoder's output is pure ASCII (messageJson), so the string is the exact bytes;
-    // passed as a string, ioredis writes it without an intermediate Buffer and a second copy.
-    const encoder = getEncoder();
-    const asText = encoder.constructor === JSONEncoder;
-    const encode = (message: Message): DispatchArgument => {
-      const id = message.options.redisMessageId;
-      if (typeof id !== "string") throw new InvalidOptionError(`message ${message.messageId} has no redisMessageId`);
-      return asText ? messageJson(message.asDict()) : message.encode();
-    };
-    if (messages.length === 1) {
-      const [message] = messages;
-      const data = encode(message!);
-      await this.dispatch(message!.queueName, "enqueue", [message!.options.redisMessageId!, data]);
-      return;
+  protected publish(messages: readonly Message[]): Promise<void> {
+    try {
+      if (messages.length === 1) {
+        // One send: no async function and no await on its way to the write.
+        const message = messages[0]!;
+        const data = this.encodeForDispatch(message);
+        return this.dispatch(message.queueName, "enqueue", [message.options.redisMessageId!, data]) as Promise<void>;
+      }
+    } catch (error) {
+      return Promise.reject(error);
     }
+    return this.publishMany(messages);
+  }
+
+  /**
+   * A message's bytes for the dispatch script. The default encoder's output is pure ASCII
+   * (messageJson), so the string is the exact bytes; passed as a string, ioredis writes it without
+   * an intermediate Buffer and a second copy.
+   */
+  private encodeForDispatch(message: Message): DispatchArgument {
+    if (typeof message.options.redisMessageId !== "string") throw new InvalidOptionError(`message ${message.messageId} has no redisMessageId`);
+    return getEncoder().constructor === JSONEncoder ? messageJson(message.asDict()) : message.encode();
+  }
+
+  private async publishMany(messages: readonly Message[]): Promise<void> {
+    if (messages.length === 0) return;
     const unpack = await this.maxUnpackSize();
     const calls: Promise<unknown>[] = [];
     const send = (queueName: string, chunk: DispatchArgument[]) => {
@@ -389,7 +398,7 @@ export class RedisBroker extends Broker {
     let failure: unknown;
     try {
       for (const message of messages) {
-        const data = encode(message);
+        const data = this.encodeForDispatch(message);
         let chunk = chunks.get(message.queueName);
         if (!chunk) chunks.set(message.queueName, (chunk = []));
         if (chunk.push(message.options.redisMessageId!, data) === 2 * ENQUEUE_BATCH) {

@@ -237,14 +237,20 @@ export abstract class Broker {
    * @returns the enqueued copy, carrying broker-added options (`eta`, `redisMessageId`)
    * @throws QueueNotFound (stub) when the queue was never declared; ConnectionError when the server is unreachable
    */
-  async enqueue<R>(message: Message<R>, options: EnqueueOptions = {}): Promise<Message<R>> {
-    const [prepared] = this.prepareForEnqueue([message], options.delay);
-    const before = this.emitBefore("enqueue", prepared!, options.delay);
-    if (before) await before;
-    await this.publish([prepared!]);
-    const after = this.emitAfter("enqueue", prepared!, options.delay);
-    if (after) await after;
-    return prepared!;
+  enqueue<R>(message: Message<R>, options: EnqueueOptions = {}): Promise<Message<R>> {
+    // Every send's path: no async/await, whose extra promises cost under async hooks; a throw
+    // (a bad delay, a hook's control flow, an encoding error) still comes back as a rejection.
+    try {
+      const prepared = this.prepareForEnqueue([message], options.delay)[0]!;
+      const before = this.emitBefore("enqueue", prepared, options.delay);
+      const published = before ? before.then(() => this.publish([prepared])) : this.publish([prepared]);
+      return published.then(() => {
+        const after = this.emitAfter("enqueue", prepared, options.delay);
+        return after ? after.then(() => prepared) : prepared;
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
