@@ -295,7 +295,9 @@ export class RedisConsumer extends Consumer {
   /** The batch's call succeeded: its messages are no longer held. */
   private acked(batch: AckBatch): void {
     for (const proxy of batch.proxies) this.delivered.delete(proxy);
-    this.wake("local");
+    // The room matters to a loop waiting for it (a full window); one waiting for Redis already had
+    // room, and waking it would only send it back to wait.
+    if (this.waitingFor === "local") this.wake("local");
     batch.resolve();
   }
 
@@ -322,6 +324,7 @@ export class RedisConsumer extends Consumer {
           this.requested -= room;
           // Nothing there: the call registered for hand-offs; the loop need not fetch again.
           if (fetched === 0) this.drained = true;
+          else this.wake("local");
           this.acked(batch);
           if (missing.length === 0) {
             this.fetches.delete(settled);
