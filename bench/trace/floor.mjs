@@ -17,6 +17,7 @@ const call = (command) => [1, ns, command, Date.now(), "q", "floor", 60000, 6048
 
 if (process.argv[2] === "worker") {
   const [blocking, commands, publisher, subscriber] = [new Redis(), new Redis(), new Redis(), new Redis()];
+  subscriber.on("error", (error) => console.error(`worker subscriber: ${error.message}`));
   const sha = await commands.script("LOAD", DISPATCH_SCRIPT);
   const finish = async (id) => {
     if (mode === "lua") await commands.evalsha(sha, ...call("ack_fetch"), "16", "1", id);
@@ -51,7 +52,13 @@ if (process.argv[2] === "worker") {
   const enqueue = (id) => (mode === "blpop" ? producer.lpush(`${ns}:q`, id) : producer.evalsha(sha, ...call("enqueue"), id, body));
   const latencies = [];
   for (let i = -200; i < jobs; i++) {
-    const done = new Promise((resolve) => (arrived = resolve));
+    const done = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`job ${i} did not complete within 10 s (a lost hand-off?)`)), 10_000);
+      arrived = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
     const start = performance.now();
     await enqueue(String(i));
     await done;
