@@ -1,4 +1,4 @@
-import { computeBackoff, Consumer, DecodeError, Message, MessageProxy } from "@dq/core";
+import { computeBackoff, Consumer, Deadlines, DecodeError, Message, MessageProxy } from "@dq/core";
 import type { RedisBroker } from "./redis-broker.js";
 
 interface Fetched {
@@ -44,11 +44,8 @@ export class RedisConsumer extends Consumer {
   private localWake = false;
   private waitingFor: WaitKind | undefined;
   private resolveWait: (() => void) | undefined;
-  /** When the current wait ends without a wake-up (Infinity when not waiting). */
-  private waitUntil = Infinity;
-  private timer: NodeJS.Timeout | undefined;
-  /** When `timer` fires (Infinity when not armed). */
-  private timerAt = Infinity;
+  /** The wait's deadline: a wake-up ends most waits first, and the next one reuses the timer. */
+  private readonly deadline = new Deadlines<() => void>((end) => end());
   /** Fetches waiting for their reply. */
   private readonly fetches = new Set<Promise<unknown>>();
   /** Messages those fetches asked for. */
@@ -231,37 +228,17 @@ export class RedisConsumer extends Consumer {
   private wait(kind: WaitKind, ms: number): Promise<void> {
     if (this.closed || (kind === "remote" ? this.remoteWake : this.localWake)) return Promise.resolve();
     return new Promise((resolve) => {
-      this.waitingFor = kind;
-      this.waitUntil = Date.now() + ms;
-      this.resolveWait = () => {
+      const end = () => {
+        this.deadline.delete(end);
         this.waitingFor = undefined;
         this.resolveWait = undefined;
-        this.waitUntil = Infinity;
         resolve();
       };
-      if (this.timerAt > this.waitUntil) this.armTimer(ms);
+      this.waitingFor = kind;
+      this.resolveWait = end;
+      this.deadline.set(end, ms);
     });
   }
-
-  /**
-   * One timer serves the waits' deadlines and outlives a wait that a wake-up ends: the next wait
-   * reuses it when it fires no later than needed (and it re-arms for the rest when it fires early).
-   * A timer created and cleared per message cost ~8 µs of an idle worker's path to the ack.
-   */
-  private armTimer(ms: number): void {
-    clearTimeout(this.timer);
-    this.timerAt = Date.now() + ms;
-    this.timer = setTimeout(this.onTimer, ms);
-  }
-
-  private readonly onTimer = (): void => {
-    this.timer = undefined;
-    this.timerAt = Infinity;
-    if (!this.resolveWait) return;
-    const rest = this.waitUntil - Date.now();
-    if (rest > 0) this.armTimer(rest);
-    else this.resolveWait();
-  };
 
   private idOf(proxy: MessageProxy, what: string): string | undefined {
     const id = this.delivered.get(proxy);
@@ -380,8 +357,7 @@ export class RedisConsumer extends Consumer {
     if (this.closed) return;
     this.closed = true;
     this.resolveWait?.();
-    clearTimeout(this.timer);
-    this.timerAt = Infinity;
+    this.deadline.cancel();
     try {
       // No more hand-offs to this broker for this queue; those already published land in the
       // buffer (sync) and go back below with it.

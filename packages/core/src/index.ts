@@ -30,6 +30,7 @@ export { computeBackoff, sleep, systemClock } from "./clock.js";
 export { createLogger, getLogger, setLoggerFactory } from "./logger.js";
 export { envInteger } from "./env.js";
 export { uuid4 } from "./uuid.js";
+export { Deadlines } from "./deadlines.js";
 export { toApiKey, toApiOptions, toWireKey, toWireOptions } from "./options.js";
 export { canonicalQueueName, deadLetterQueueName, delayQueueName, isDelayQueueName, validateQueueName } from "./queue-names.js";
 export {
