@@ -18,6 +18,15 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
     return created;
   }
 
+  /** A fresh queue, deleted after the test, declared on a broker made with `options`. */
+  function brokerWithQueue(prefix: string, options: ConstructorParameters<typeof RabbitmqBroker>[0] = {}) {
+    const queueName = uniqueName(prefix);
+    cleanups.push(() => deleteQueues([queueName]));
+    const rabbit = broker(options);
+    rabbit.declareQueue(queueName);
+    return { rabbit, queueName };
+  }
+
   it("loses nothing published without confirms when closed right after", async () => {
     const queueName = uniqueName("dqclose");
     cleanups.push(() => deleteQueues([queueName]));
@@ -29,15 +38,13 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
   });
 
   it("keeps sending one at a time, without confirms, after the server closes the publisher's connection", async () => {
-    const queueName = uniqueName("dqfast");
-    cleanups.push(() => deleteQueues([queueName]));
     const logger = recordingLogger();
-    const rabbit = broker({ connectionName: queueName, logger });
-    rabbit.declareQueue(queueName);
+    const connectionName = uniqueName("dqfastconn");
+    const { rabbit, queueName } = brokerWithQueue("dqfast", { connectionName, logger });
     const send = (i: number) => rabbit.enqueue(new Message({ queueName, actorName: "x", args: [i] }));
     // The first send declares the queue and opens the channel; the next ones go straight out.
     for (let i = 0; i < 20; i++) await send(i);
-    expect(await closeConnectionsNamed(queueName)).toBe(1);
+    expect(await closeConnectionsNamed(connectionName)).toBe(1);
     // The client sees the close (its channel with it) before the next sends.
     for (let i = 0; i < 100 && !logger.lines.some((line) => line.includes("Lost the RabbitMQ publisher connection")); i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -48,10 +55,7 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
   });
 
   it("leaves no listeners behind on its channel when publishing meets back-pressure", async () => {
-    const queueName = uniqueName("dqdrain");
-    cleanups.push(() => deleteQueues([queueName]));
-    const rabbit = broker();
-    rabbit.declareQueue(queueName);
+    const { rabbit, queueName } = brokerWithQueue("dqdrain");
     // 20 MB in one call: the socket's buffer fills (and drains) many times.
     const body = "x".repeat(1000);
     await rabbit.enqueueMany(Array.from({ length: 20_000 }, (_, i) => new Message({ queueName, actorName: "x", args: [i, body] })));
@@ -64,10 +68,7 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
   });
 
   it("acks one tick's messages together without covering one still running or nacked", async () => {
-    const queueName = uniqueName("dqacks");
-    cleanups.push(() => deleteQueues([queueName]));
-    const rabbit = broker();
-    rabbit.declareQueue(queueName);
+    const { rabbit, queueName } = brokerWithQueue("dqacks");
     await rabbit.enqueueMany(Array.from({ length: 6 }, (_, i) => new Message({ queueName, actorName: "a", args: [i] })));
     const consumer = rabbit.consume(queueName, { prefetch: 6, timeout: 1000 });
     const proxies: MessageProxy[] = [];
@@ -94,10 +95,7 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
   });
 
   it("delivers by brokerPriority on a maxPriority queue, highest first", async () => {
-    const queueName = uniqueName("dqprio");
-    cleanups.push(() => deleteQueues([queueName]));
-    const rabbit = broker({ maxPriority: 10, confirmDelivery: true });
-    rabbit.declareQueue(queueName);
+    const { rabbit, queueName } = brokerWithQueue("dqprio", { maxPriority: 10, confirmDelivery: true });
     const priorities = [1, 5, undefined, 9, 3];
     for (const [index, brokerPriority] of priorities.entries()) {
       const options = brokerPriority === undefined ? {} : { brokerPriority };
@@ -119,20 +117,14 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
   });
 
   it("with confirmDelivery, enqueue resolves once the server has the messages", async () => {
-    const queueName = uniqueName("dqconfirm");
-    cleanups.push(() => deleteQueues([queueName]));
-    const rabbit = broker({ confirmDelivery: true });
-    rabbit.declareQueue(queueName);
+    const { rabbit, queueName } = brokerWithQueue("dqconfirm", { confirmDelivery: true });
     await rabbit.enqueueMany(Array.from({ length: 25 }, (_, i) => new Message({ queueName, actorName: "c", args: [i] })));
     await rabbit.enqueue(new Message({ queueName, actorName: "c", args: ["later"] }), { delay: 60_000 });
     expect(await rabbit.getQueueMessageCounts(queueName)).toEqual({ ready: 25, delayed: 1, dead: 0 });
   });
 
   it("with confirmDelivery, re-declares a queue deleted behind its back and delivers the returned message", async () => {
-    const queueName = uniqueName("dqreturn");
-    cleanups.push(() => deleteQueues([queueName]));
-    const rabbit = broker({ confirmDelivery: true });
-    rabbit.declareQueue(queueName);
+    const { rabbit, queueName } = brokerWithQueue("dqreturn", { confirmDelivery: true });
     await rabbit.enqueue(new Message({ queueName, actorName: "r", args: [1] }));
     await deleteQueues([queueName]);
     await rabbit.enqueue(new Message({ queueName, actorName: "r", args: [2] }));

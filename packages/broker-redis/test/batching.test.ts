@@ -46,6 +46,15 @@ function recordDispatches(broker: RedisBroker): string[] {
   return commands;
 }
 
+/** A consumer of q (prefetch 4) whose dispatch calls are recorded, and `count` raw messages `{"n":i}` on q. */
+async function recordedConsumer(count: number) {
+  const broker = newBroker();
+  const consumer = broker.consume("q", { prefetch: 4, timeout: 100 }) as RedisConsumer;
+  const commands = recordDispatches(broker);
+  for (let index = 0; index < count; index++) await broker.enqueueRaw("q", `{"n":${index}}`);
+  return { broker, consumer, commands };
+}
+
 function newBroker(): RedisBroker {
   const namespace = uniqueNamespace();
   namespaces.add(namespace);
@@ -105,11 +114,8 @@ describeWithRedis("RedisBroker batched dispatch commands", () => {
   });
 
   it("a consumer refills its prefetch window in the call that acks (one dispatch per batch)", async () => {
-    const broker = newBroker();
-    const consumer = broker.consume("q", { prefetch: 4, timeout: 100 }) as RedisConsumer;
-    const commands = recordDispatches(broker);
+    const { broker, consumer, commands } = await recordedConsumer(12);
     try {
-      for (let index = 0; index < 12; index++) await broker.enqueueRaw("q", `{"n":${index}}`);
       const seen: string[] = [];
       for (let round = 0; round < 3; round++) {
         const proxies = [];
@@ -132,11 +138,8 @@ describeWithRedis("RedisBroker batched dispatch commands", () => {
   });
 
   it("nextReady hands out what a fetch buffered, in order, without another call", async () => {
-    const broker = newBroker();
-    const consumer = broker.consume("q", { prefetch: 4, timeout: 100 }) as RedisConsumer;
-    const commands = recordDispatches(broker);
+    const { broker, consumer, commands } = await recordedConsumer(3);
     try {
-      for (let index = 0; index < 3; index++) await broker.enqueueRaw("q", `{"n":${index}}`);
       expect(consumer.nextReady()).toBeUndefined();
       const first = await consumer.next();
       if (first.done || !first.value) throw new Error("expected a delivery");
