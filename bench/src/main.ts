@@ -1,12 +1,13 @@
 /**
- * `pnpm bench`: dq, BullMQ and bee-queue (and dq on RabbitMQ) against the same local servers.
+ * `pnpm bench`: dq, BullMQ and bee-queue (and dq on RabbitMQ, and the floor of a bare client)
+ * against the same local servers.
  * Prints one table on stdout, progress on stderr, and writes the JSON results file.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs, USAGE, type BenchOptions, type SystemId } from "./args.js";
+import { parseArgs, USAGE, type BenchOptions, type CaseId, type SystemId } from "./args.js";
 import { drain, enqueueBulk, enqueueOneByOne, roundTrip, type Sample } from "./cases.js";
 import { redisVersion } from "./redis-util.js";
 import { median } from "./stats.js";
@@ -41,10 +42,11 @@ async function measure(driver: SystemDriver, options: BenchOptions, run: number)
     samples.push(...result);
     progress(`${driver.label} run ${run}: ${name}: ${result.map((s) => `${s.key}=${s.value.toFixed(s.key.includes("B3") && !s.key.includes("rss") ? 3 : 0)}`).join(" ")} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   };
-  if (options.cases.includes("B1")) await step("B1", () => enqueueOneByOne(driver, options));
-  if (options.cases.includes("B1b")) await step("B1b", () => enqueueBulk(driver, options));
-  if (options.cases.includes("B2")) for (const c of options.concurrency) await step(`B2 c${c}`, () => drain(driver, options, c));
-  if (options.cases.includes("B3")) await step("B3", () => roundTrip(driver, options));
+  const runs = (id: CaseId) => options.cases.includes(id) && (driver.cases?.includes(id) ?? true);
+  if (runs("B1")) await step("B1", () => enqueueOneByOne(driver, options));
+  if (runs("B1b")) await step("B1b", () => enqueueBulk(driver, options));
+  if (runs("B2")) for (const c of options.concurrency) await step(`B2 c${c}`, () => drain(driver, options, c));
+  if (runs("B3")) await step("B3", () => roundTrip(driver, options));
   return samples;
 }
 

@@ -55,11 +55,14 @@ const DQ_VARIANTS: { id: SystemId; suffix: string }[] = [
   { id: "dq", suffix: "" },
   { id: "dq-rabbitmq", suffix: " [dq on RabbitMQ]" },
   { id: "dq-rabbitmq-confirm", suffix: " [dq on RabbitMQ, confirms]" },
+  // Not dq: the bare client's floor, in the dq column so that its ratios read like dq's.
+  { id: "redis-floor", suffix: " [floor: bare ioredis list, no queue code]" },
 ];
 
 /**
  * One table: a row per metric with dq, BullMQ, bee-queue and the ratios dq/BullMQ and
- * dq/bee-queue; dq on RabbitMQ adds its own rows (in the dq column, against the same peers).
+ * dq/bee-queue; dq on RabbitMQ and the floor (redis-floor) add their own rows (in the dq column,
+ * against the same peers).
  */
 export function buildTable(results: Results, metrics: readonly Metric[]): Table {
   const columns = ["case", "unit", "dq", "BullMQ", "bee-queue", "dq/BullMQ", "dq/bee-queue"];
@@ -69,6 +72,8 @@ export function buildTable(results: Results, metrics: readonly Metric[]): Table 
     if (!dq && variant.id !== "dq") continue;
     for (const metric of metrics) {
       const mine = dq?.[metric.key]?.median;
+      // Another system's rows are those it measured (the floor takes part in B1 and B3 only).
+      if (variant.id !== "dq" && mine === undefined) continue;
       const bull = results.bullmq?.[metric.key]?.median;
       const bee = results["bee-queue"]?.[metric.key]?.median;
       rows.push([

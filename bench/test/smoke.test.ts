@@ -60,26 +60,35 @@ describeSmoke(`pnpm bench --smoke${problem ? ` (skipped: ${problem})` : ""}`, ()
     const report = JSON.parse(readFileSync(out, "utf8")) as Report;
     expect(report).toMatchObject({ version: 1, preliminary: true, options: { smoke: true, jobs: 200, runs: 1, cases: ["B1", "B1b", "B2", "B3"] } });
     expect(report.machine.redis).toMatch(/^\d+\.\d+/);
-    expect(report.options.systems).toEqual(expect.arrayContaining(["dq", "bullmq", "bee-queue"]));
+    expect(report.options.systems).toEqual(expect.arrayContaining(["dq", "bullmq", "bee-queue", "redis-floor"]));
 
     const keys = report.metrics.map((metric) => metric.key);
     expect(keys).toEqual(["B1", "B1b", "B2 c1", "B2 c8", "B2 c64", "B2 c1 rss", "B2 c8 rss", "B2 c64 rss", "B3 p50", "B3 p99", "B3 rss"]);
+    // The floor takes part in the round-trip cases only.
+    const keysOf = (system: string) => (system === "redis-floor" ? keys.filter((key) => key === "B1" || key.startsWith("B3")) : keys);
     for (const system of report.options.systems) {
-      for (const key of keys) {
+      for (const key of keysOf(system)) {
         const cell = report.results[system]?.[key];
         expect({ system, key, runs: cell?.runs.length }).toEqual({ system, key, runs: 1 });
         expect(Number.isFinite(cell!.median) && cell!.median > 0).toBe(true);
       }
       // p50 <= p99, and a worker process is bigger than nothing but not absurdly big.
       expect(report.results[system]!["B3 p50"]!.median).toBeLessThanOrEqual(report.results[system]!["B3 p99"]!.median);
-      expect(report.results[system]!["B2 c8 rss"]!.median).toBeGreaterThan(10);
-      expect(report.results[system]!["B2 c8 rss"]!.median).toBeLessThan(2048);
+      expect(report.results[system]!["B3 rss"]!.median).toBeGreaterThan(10);
+      expect(report.results[system]!["B3 rss"]!.median).toBeLessThan(2048);
     }
 
     const { columns, rows } = report.table;
     expect(columns).toEqual(["case", "unit", "dq", "BullMQ", "bee-queue", "dq/BullMQ", "dq/bee-queue"]);
-    const dqVariants = 1 + report.options.systems.filter((id) => id.startsWith("dq-rabbitmq")).length;
-    expect(rows).toHaveLength(keys.length * dqVariants);
+    // dq's rows, then those of each other system in the dq column (dq on RabbitMQ, the floor).
+    const others = report.options.systems.filter((id) => !["dq", "bullmq", "bee-queue"].includes(id));
+    expect(rows).toHaveLength(keys.length + others.reduce((sum, id) => sum + keysOf(id).length, 0));
+    expect(rows.filter((row) => row[0]!.endsWith("[floor: bare ioredis list, no queue code]")).map((row) => row[0])).toEqual([
+      "B1 enqueue, one at a time [floor: bare ioredis list, no queue code]",
+      "B3 round trip p50 [floor: bare ioredis list, no queue code]",
+      "B3 round trip p99 [floor: bare ioredis list, no queue code]",
+      "B3 worker peak RSS [floor: bare ioredis list, no queue code]",
+    ]);
     for (const row of rows) {
       expect(row).toHaveLength(columns.length);
       for (const value of row.slice(2, 5)) expect(value).toMatch(/^[\d,]+(\.\d+)?$/);

@@ -19,6 +19,14 @@ describe("buildTable", () => {
     expect(row).toEqual(["B3 round trip p50 [dq on RabbitMQ]", "ms", "2.00", "4.00", "–", "0.50×", "–"]);
   });
 
+  it("adds the bare-client floor as rows of its own, after dq's", () => {
+    const table = buildTable({ dq: { "B3 p50": cell(0.8) }, "redis-floor": { "B3 p50": cell(0.5) }, bullmq: { "B3 p50": cell(1.6) } }, metrics);
+    expect(table.rows.map((r) => r[0])).toContain("B3 round trip p50");
+    const row = table.rows.find((r) => r[0] === "B3 round trip p50 [floor: bare ioredis list, no queue code]");
+    expect(row).toEqual(["B3 round trip p50 [floor: bare ioredis list, no queue code]", "ms", "0.50", "1.60", "–", "0.31×", "–"]);
+    expect(table.rows.indexOf(row!)).toBeGreaterThan(table.rows.findIndex((r) => r[0] === "B3 round trip p50"));
+  });
+
   it("renders aligned Markdown", () => {
     const lines = renderTable(buildTable({}, metricsFor(["B1b"], []))).split("\n");
     expect(lines).toHaveLength(3);

@@ -9,6 +9,7 @@ const LOADERS: Record<SystemId, () => Promise<SystemDriver>> = {
   "bee-queue": async () => (await import("./bee-queue.js")).beeQueue,
   "dq-rabbitmq": async () => (await import("./dq-rabbitmq.js")).dqRabbitmq,
   "dq-rabbitmq-confirm": async () => (await import("./dq-rabbitmq.js")).dqRabbitmqConfirm,
+  "redis-floor": async () => (await import("./redis-floor.js")).redisFloor,
 };
 
 /** The driver of a system. */

@@ -1,4 +1,4 @@
-import type { SystemId } from "../args.js";
+import type { CaseId, SystemId } from "../args.js";
 
 /** Where one measurement keeps its data: a fresh prefix (Redis) or queue name (RabbitMQ). */
 export interface Scope {
@@ -29,6 +29,8 @@ export interface SystemDriver {
   readonly label: string;
   /** The server it needs. */
   readonly server: "redis" | "rabbitmq";
+  /** The cases it takes part in (default: all). */
+  readonly cases?: readonly CaseId[];
   createProducer(scope: Scope): Promise<Producer>;
   /**
    * Starts a worker of `concurrency` that runs a no-op handler and calls `onComplete(index)` once
