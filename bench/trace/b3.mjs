@@ -1,5 +1,5 @@
 // One B3 measurement of one system, as the bench runs it (build the bench first):
-//   node bench/trace/b3.mjs dq|bullmq|bee-queue|dq-rabbitmq [jobs]
+//   node bench/trace/b3.mjs dq|bullmq|bee-queue|dq-rabbitmq|redis-floor [jobs]
 // Under trace.cjs: rm -f /tmp/dq-trace-*; NODE_OPTIONS="--require ./bench/trace/trace.cjs" node bench/trace/b3.mjs dq
 import { roundTrip } from "../dist/cases.js";
 import { loadDriver } from "../dist/systems/index.js";

@@ -2,7 +2,7 @@
 // each stage of a job, the median time since the stage it is measured from and the median CPU
 // time of the process over that interval (when both events are in the same process).
 //
-//   node bench/trace/stages.mjs dq|bee-queue|dq-rabbitmq|floor [trace dir]   (floor: as dq)
+//   node bench/trace/stages.mjs dq|bee-queue|dq-rabbitmq|redis-floor|floor [trace dir]   (floor: as dq)
 //
 // A job's window runs from the harness reading one completion signal to reading the next.
 import { readdirSync, readFileSync } from "node:fs";
@@ -10,11 +10,11 @@ import { join } from "node:path";
 
 // [label, process (P harness/producer, C worker child), kind, pattern, measured from (step index; default the previous)]
 const STAGES = {
-  // dq on Redis, and floor.mjs (LPUSH/BLPOP and SREM, or dq's script).
+  // dq on Redis, and floor.mjs (dq's scripts with a bare client).
   dq: [
-    ["completion seen -> enqueue written", "P", "W", "evalsha|lpush"],
-    ["enqueue written -> message at the worker", "C", "R", "__handoff__|^\\*2", 1],
-    ["-> ack written", "C", "W", "evalsha|srem"],
+    ["completion seen -> enqueue written", "P", "W", "evalsha"],
+    ["enqueue written -> message at the worker", "C", "R", "__handoff__", 1],
+    ["-> ack written", "C", "W", "evalsha"],
     ["-> ack reply", "C", "R", "^\\*|^:"],
     ["-> completion published", "C", "W", "publish"],
     ["-> completion seen", "P", "R", "message"],
@@ -28,6 +28,15 @@ const STAGES = {
     ["-> MULTI reply", "C", "R", "QUEUED"],
     ["-> completion published", "C", "W", "publish"],
     ["-> completion seen", "P", "R", "bench-don"],
+  ],
+  // The bench's redis-floor system: LPUSH; BLMOVE to a processing list; LREM.
+  "redis-floor": [
+    ["completion seen -> LPUSH written", "P", "W", "lpush"],
+    ["LPUSH written -> BLMOVE reply at the worker", "C", "R", "^\\$", 1],
+    ["-> LREM written", "C", "W", "lrem"],
+    ["-> LREM reply", "C", "R", "^:"],
+    ["-> completion published", "C", "W", "publish"],
+    ["-> completion seen", "P", "R", "message"],
   ],
   "dq-rabbitmq": [
     ["completion seen -> basic.publish written", "P", "W", "dqbench_"],
