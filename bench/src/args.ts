@@ -1,5 +1,5 @@
 /** The systems the harness knows, by the name the `--systems` flag takes. */
-export const SYSTEMS = ["dq", "bullmq", "bee-queue", "dq-rabbitmq", "dq-rabbitmq-confirm", "redis-floor"] as const;
+export const SYSTEMS = ["dq", "bullmq", "bee-queue", "dq-rabbitmq", "dq-rabbitmq-confirm", "redis-floor", "rabbitmq-floor"] as const;
 export type SystemId = (typeof SYSTEMS)[number];
 
 /** The cases, by the name the `--cases` flag takes. */
@@ -34,9 +34,9 @@ export interface BenchOptions {
 export const USAGE = `Usage: pnpm bench [flags]
 
   --cases B1,B1b,B2,B3        cases to run (default: all)
-  --systems dq,bullmq,bee-queue,dq-rabbitmq,dq-rabbitmq-confirm,redis-floor
+  --systems dq,bullmq,bee-queue,dq-rabbitmq,dq-rabbitmq-confirm,redis-floor,rabbitmq-floor
                               systems to run (default: all whose server answers;
-                              redis-floor is a bare ioredis list queue, this machine's floor)
+                              the floors are bare ioredis / amqplib queues, no queue code)
   --jobs N                    jobs per B1/B1b/B2 measurement (default 20000)
   --batch N                   jobs per bulk call in B1b (default: --jobs, one call)
   --latency-jobs N            jobs measured one at a time in B3 (default 500)

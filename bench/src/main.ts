@@ -1,5 +1,5 @@
 /**
- * `pnpm bench`: dq, BullMQ and bee-queue (and dq on RabbitMQ, and the floor of a bare client)
+ * `pnpm bench`: dq, BullMQ and bee-queue (and dq on RabbitMQ, and the floors of bare clients)
  * against the same local servers.
  * Prints one table on stdout, progress on stderr, and writes the JSON results file.
  */
@@ -11,7 +11,7 @@ import { parseArgs, USAGE, type BenchOptions, type CaseId, type SystemId } from 
 import { drain, enqueueBulk, enqueueOneByOne, roundTrip, type Sample } from "./cases.js";
 import { redisVersion } from "./redis-util.js";
 import { median } from "./stats.js";
-import { rabbitmqReachable } from "./systems/dq-rabbitmq.js";
+import { rabbitmqReachable } from "./rabbitmq-util.js";
 import { loadDriver } from "./systems/index.js";
 import type { SystemDriver } from "./systems/system.js";
 import { buildTable, metricsFor, renderTable, type Results } from "./table.js";
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   }
   const started = new Date();
   const redis = await redisVersion(options.redisUrl);
-  const rabbitmq = options.systems.some((id) => id.startsWith("dq-rabbitmq")) ? await rabbitmqReachable(options.amqpUrl) : false;
+  const rabbitmq = options.systems.some((id) => id.includes("rabbitmq")) ? await rabbitmqReachable(options.amqpUrl) : false;
   const drivers = await reachableSystems(options, { redis, rabbitmq });
   if (drivers.length === 0) throw new Error("no system to benchmark: no server answers");
   progress(`cases ${options.cases.join(",")}; systems ${drivers.map((d) => d.id).join(",")}; jobs ${options.jobs}; runs ${options.runs}`);

@@ -55,13 +55,14 @@ const DQ_VARIANTS: { id: SystemId; suffix: string }[] = [
   { id: "dq", suffix: "" },
   { id: "dq-rabbitmq", suffix: " [dq on RabbitMQ]" },
   { id: "dq-rabbitmq-confirm", suffix: " [dq on RabbitMQ, confirms]" },
-  // Not dq: the bare client's floor, in the dq column so that its ratios read like dq's.
+  // Not dq: the bare clients' floors, in the dq column so that their ratios read like dq's.
   { id: "redis-floor", suffix: " [floor: bare ioredis list, no queue code]" },
+  { id: "rabbitmq-floor", suffix: " [floor: bare amqplib, no queue code]" },
 ];
 
 /**
  * One table: a row per metric with dq, BullMQ, bee-queue and the ratios dq/BullMQ and
- * dq/bee-queue; dq on RabbitMQ and the floor (redis-floor) add their own rows (in the dq column,
+ * dq/bee-queue; dq on RabbitMQ and the floors (redis-floor, rabbitmq-floor) add their own rows (in the dq column,
  * against the same peers).
  */
 export function buildTable(results: Results, metrics: readonly Metric[]): Table {
@@ -72,7 +73,7 @@ export function buildTable(results: Results, metrics: readonly Metric[]): Table 
     if (!dq && variant.id !== "dq") continue;
     for (const metric of metrics) {
       const mine = dq?.[metric.key]?.median;
-      // Another system's rows are those it measured (the floor takes part in B1 and B3 only).
+      // Another system's rows are those it measured (the floors take part in B1 and/or B3 only).
       if (variant.id !== "dq" && mine === undefined) continue;
       const bull = results.bullmq?.[metric.key]?.median;
       const bee = results["bee-queue"]?.[metric.key]?.median;

@@ -1,12 +1,7 @@
 import { RabbitmqBroker } from "@dq/broker-rabbitmq";
-import amqp from "amqplib";
+import { deleteQueues, queueOf } from "../rabbitmq-util.js";
 import { dqProducer, dqWorker } from "./dq-redis.js";
-import type { Scope, SystemDriver } from "./system.js";
-
-/** RabbitMQ has no key prefix: each scope gets its own queue (and `.DQ`, `.XQ`). */
-function queueOf(scope: Scope): string {
-  return scope.prefix.replace(/[^a-zA-Z0-9_]/g, "_");
-}
+import type { SystemDriver } from "./system.js";
 
 /**
  * dq with `@dq/broker-rabbitmq`: with the broker's defaults (no publisher confirms, as Dramatiq's
@@ -25,29 +20,11 @@ function dqOnRabbitmq(confirmDelivery: boolean): SystemDriver {
       return dqWorker(new RabbitmqBroker({ url: scope.amqpUrl }), queueOf(scope), concurrency, onComplete);
     },
     async cleanup(scope) {
-      const connection = await amqp.connect(scope.amqpUrl);
-      try {
-        const channel = await connection.createChannel();
-        const queue = queueOf(scope);
-        for (const name of [queue, `${queue}.DQ`, `${queue}.XQ`]) await channel.deleteQueue(name);
-        await channel.close();
-      } finally {
-        await connection.close();
-      }
+      const queue = queueOf(scope);
+      await deleteQueues(scope.amqpUrl, [queue, `${queue}.DQ`, `${queue}.XQ`]);
     },
   };
 }
 
 export const dqRabbitmq = dqOnRabbitmq(false);
 export const dqRabbitmqConfirm = dqOnRabbitmq(true);
-
-/** Whether RabbitMQ accepts a connection. */
-export async function rabbitmqReachable(url: string): Promise<boolean> {
-  try {
-    const connection = await amqp.connect(url, { timeout: 3000 });
-    await connection.close();
-    return true;
-  } catch {
-    return false;
-  }
-}

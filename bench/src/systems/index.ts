@@ -10,6 +10,7 @@ const LOADERS: Record<SystemId, () => Promise<SystemDriver>> = {
   "dq-rabbitmq": async () => (await import("./dq-rabbitmq.js")).dqRabbitmq,
   "dq-rabbitmq-confirm": async () => (await import("./dq-rabbitmq.js")).dqRabbitmqConfirm,
   "redis-floor": async () => (await import("./redis-floor.js")).redisFloor,
+  "rabbitmq-floor": async () => (await import("./rabbitmq-floor.js")).rabbitmqFloor,
 };
 
 /** The driver of a system. */
