@@ -9,16 +9,25 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 // [label, process (P harness/producer, C worker child), kind, pattern, measured from (step index; default the previous)]
+// Every system ends the same way: the worker publishes the harness's signal, which the harness reads.
+const signal = (seen) => [
+  ["-> completion published", "C", "W", "publish"],
+  ["-> completion seen", "P", "R", seen],
+];
+// A Redis system whose worker acks in one round trip: [name, pattern] of the enqueue, of the job
+// arriving at the worker, and of the ack, then the ack reply's pattern.
+const ackedRoundTrip = ({ enqueue: [enqueue, enqueueAt], arrival: [arrival, arrivalAt], ack: [ack, ackAt], reply }) => [
+  [`completion seen -> ${enqueue} written`, "P", "W", enqueueAt],
+  [`${enqueue} written -> ${arrival} at the worker`, "C", "R", arrivalAt, 1],
+  [`-> ${ack} written`, "C", "W", ackAt],
+  [`-> ${ack} reply`, "C", "R", reply],
+  ...signal("message"),
+];
 const STAGES = {
   // dq on Redis, and floor.mjs (dq's scripts with a bare client).
-  dq: [
-    ["completion seen -> enqueue written", "P", "W", "evalsha"],
-    ["enqueue written -> message at the worker", "C", "R", "__handoff__", 1],
-    ["-> ack written", "C", "W", "evalsha"],
-    ["-> ack reply", "C", "R", "^\\*|^:"],
-    ["-> completion published", "C", "W", "publish"],
-    ["-> completion seen", "P", "R", "message"],
-  ],
+  dq: ackedRoundTrip({ enqueue: ["enqueue", "evalsha"], arrival: ["message", "__handoff__"], ack: ["ack", "evalsha"], reply: "^\\*|^:" }),
+  // The bench's redis-floor system: LPUSH; BLMOVE to a processing list; LREM.
+  "redis-floor": ackedRoundTrip({ enqueue: ["LPUSH", "lpush"], arrival: ["BLMOVE reply", "^\\$"], ack: ["LREM", "lrem"], reply: "^:" }),
   "bee-queue": [
     ["completion seen -> enqueue written", "P", "W", "evalsha"],
     ["enqueue written -> BRPOPLPUSH reply at the worker", "C", "R", "^\\$", 1],
@@ -26,23 +35,12 @@ const STAGES = {
     ["-> HGET reply", "C", "R", "data"],
     ["-> MULTI written", "C", "W", "multi"],
     ["-> MULTI reply", "C", "R", "QUEUED"],
-    ["-> completion published", "C", "W", "publish"],
-    ["-> completion seen", "P", "R", "bench-don"],
-  ],
-  // The bench's redis-floor system: LPUSH; BLMOVE to a processing list; LREM.
-  "redis-floor": [
-    ["completion seen -> LPUSH written", "P", "W", "lpush"],
-    ["LPUSH written -> BLMOVE reply at the worker", "C", "R", "^\\$", 1],
-    ["-> LREM written", "C", "W", "lrem"],
-    ["-> LREM reply", "C", "R", "^:"],
-    ["-> completion published", "C", "W", "publish"],
-    ["-> completion seen", "P", "R", "message"],
+    ...signal("bench-don"),
   ],
   "dq-rabbitmq": [
     ["completion seen -> basic.publish written", "P", "W", "dqbench_"],
     ["publish written -> delivery at the worker", "C", "R", "amq\\.ctag", 1],
-    ["-> completion published", "C", "W", "publish"],
-    ["-> completion seen", "P", "R", "bench-don"],
+    ...signal("bench-don"),
   ],
 };
 
