@@ -1,5 +1,5 @@
 import { connect, type ChannelModel, type Options } from "amqplib";
-import { ConnectionFailed, computeBackoff, sleep, type Logger } from "@dq/core";
+import { ConnectionFailed, InvalidOptionError, sleep, type Logger } from "@dq/core";
 
 /** How an `AmqpLink` connects. */
 export interface AmqpLinkOptions {
@@ -7,15 +7,62 @@ export interface AmqpLinkOptions {
   urls: readonly string[];
   /** Socket options for amqplib (TLS, `clientProperties`, ...). */
   socketOptions: Record<string, unknown>;
-  /** Rounds over all URLs before giving up with `ConnectionFailed`. */
+  /** Rounds over all URLs before giving up with `ConnectionFailed` (may be `Infinity`). */
   connectionAttempts: number;
+  /** The backoff after the first failed round, in ms; it doubles each round. */
+  minRetryDelay: number;
   /** Upper bound of the backoff between rounds, in ms. */
   maxRetryDelay: number;
+  /** How long one `get()` may take in all (rounds and backoff together) before `ConnectionFailed`, in ms. */
+  connectionWait: number;
   /** Give up on one connection attempt after this many ms. */
   connectTimeout: number;
   logger: Logger;
   /** What this link is for, in log lines ("publisher", "consumer"). */
   role: string;
+  /** A source of numbers in [0, 1) for the jitter (tests); `Math.random` by default. */
+  random?: () => number;
+}
+
+/** How long and how often a link tries to connect. */
+export type LinkTimings = Pick<AmqpLinkOptions, "connectionAttempts" | "connectionWait" | "connectTimeout" | "minRetryDelay" | "maxRetryDelay">;
+
+/**
+ * The timing options with their defaults, checked.
+ * @throws InvalidOptionError naming the option and its value
+ */
+export function linkTimings(options: Partial<Record<keyof LinkTimings, unknown>>): LinkTimings {
+  const show = (value: unknown) => (typeof value === "string" ? JSON.stringify(value) : String(value));
+  const ms = (name: keyof LinkTimings, value: unknown): number => {
+    if (typeof value === "number" && Number.isFinite(value) && value > 0) return value;
+    throw new InvalidOptionError(`invalid ${name} ${show(value)}: expected a finite number of ms > 0`);
+  };
+  const attempts = options.connectionAttempts ?? Infinity;
+  if (attempts !== Infinity && !(Number.isInteger(attempts) && (attempts as number) >= 1)) {
+    throw new InvalidOptionError(`invalid connectionAttempts ${show(attempts)}: expected an integer >= 1 or Infinity`);
+  }
+  const maxRetryDelay = ms("maxRetryDelay", options.maxRetryDelay ?? 10_000);
+  // A lone `maxRetryDelay` below the default minimum lowers the minimum with it.
+  const minRetryDelay = ms("minRetryDelay", options.minRetryDelay ?? Math.min(100, maxRetryDelay));
+  if (minRetryDelay > maxRetryDelay) throw new InvalidOptionError(`invalid minRetryDelay ${minRetryDelay}: greater than maxRetryDelay ${maxRetryDelay}`);
+  return {
+    connectionAttempts: attempts as number,
+    connectionWait: ms("connectionWait", options.connectionWait ?? 30_000),
+    connectTimeout: ms("connectTimeout", options.connectTimeout ?? 10_000),
+    minRetryDelay,
+    maxRetryDelay,
+  };
+}
+
+/**
+ * The wait before reconnecting after `round` failed rounds (0 for the first): exponential with
+ * "equal jitter", a random point in the upper half of `min · 2^round` capped at `max`. The lower
+ * bound doubles each round, so the waits grow until the cap while a fleet of clients that lost the
+ * same server does not come back in lockstep.
+ */
+export function reconnectDelay(round: number, { min, max, random = Math.random }: { min: number; max: number; random?: () => number }): number {
+  const ceiling = Math.min(max, min * 2 ** Math.min(round, 52));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
 /** `amqp://user:***@host:port/vhost`: a URL safe to log. */
@@ -39,6 +86,8 @@ export class AmqpLink {
   private model: ChannelModel | undefined;
   private preferred = 0;
   private closing = false;
+  /** Aborted by `close()`: ends a backoff wait at once. */
+  private readonly closed = new AbortController();
   /** Increments on every new connection, so callers can tell a reconnect happened. */
   generation = 0;
 
@@ -54,7 +103,7 @@ export class AmqpLink {
    * @throws ConnectionFailed with the last error as `cause` when no URL accepted a connection
    */
   get(): Promise<ChannelModel> {
-    if (this.closing) return Promise.reject(new ConnectionFailed(`the ${this.options.role} connection is closed: the broker was closed`));
+    if (this.closing) return Promise.reject(this.closedError());
     if (this.model) return Promise.resolve(this.model);
     this.pending ??= this.open().finally(() => {
       this.pending = undefined;
@@ -63,17 +112,22 @@ export class AmqpLink {
   }
 
   private async open(): Promise<ChannelModel> {
-    const { urls, connectionAttempts, logger, role } = this.options;
+    const { urls, connectionAttempts, connectionWait, logger, role } = this.options;
+    const started = Date.now();
+    const deadline = started + connectionWait;
     let lastError: unknown;
-    for (let attempt = 0; attempt < connectionAttempts; attempt++) {
+    let rounds = 0;
+    while (rounds < connectionAttempts) {
       for (let i = 0; i < urls.length; i++) {
+        // The first URL of the first round is always tried; after that, only within the wait.
+        if ((rounds > 0 || i > 0) && Date.now() >= deadline) break;
         const index = (this.preferred + i) % urls.length;
         const url = urls[index]!;
         try {
-          const model = await this.connectOnce(url);
+          const model = await this.connectOnce(url, Math.max(1, Math.min(this.options.connectTimeout, deadline - Date.now())));
           if (this.closing) {
             await model.close().catch(() => undefined);
-            throw new ConnectionFailed(`the ${role} connection is closed: the broker was closed`);
+            throw this.closedError();
           }
           this.preferred = index;
           this.adopt(model, url);
@@ -84,22 +138,30 @@ export class AmqpLink {
           logger.warn(`Could not open the RabbitMQ ${role} connection to ${redactUrl(url)}: ${(error as Error).message}`);
         }
       }
-      if (attempt + 1 < connectionAttempts) {
-        const [delay] = computeBackoff(attempt, { factor: 100, maxBackoff: this.options.maxRetryDelay });
-        await sleep(delay);
-      }
+      rounds++;
+      const left = deadline - Date.now();
+      if (rounds >= connectionAttempts || left <= 0) break;
+      const delay = reconnectDelay(rounds - 1, { min: this.options.minRetryDelay, max: this.options.maxRetryDelay, random: this.options.random });
+      logger.warn(`RabbitMQ ${role} connection: round ${rounds} failed; reconnecting in ${delay} ms.`);
+      await sleep(Math.min(delay, left), this.closed.signal);
+      if (this.closing) throw this.closedError();
     }
     throw new ConnectionFailed(
-      `could not connect to RabbitMQ at ${urls.map(redactUrl).join(", ")} after ${connectionAttempts} attempt(s): ${(lastError as Error | undefined)?.message ?? "unknown error"}`,
+      `could not connect to RabbitMQ at ${urls.map(redactUrl).join(", ")} after ${rounds} round(s) in ${Date.now() - started} ms ` +
+        `(connectionAttempts ${connectionAttempts}, connectionWait ${connectionWait} ms): ${(lastError as Error | undefined)?.message ?? "unknown error"}`,
       { cause: lastError },
     );
   }
 
-  private async connectOnce(url: string): Promise<ChannelModel> {
-    const attempt = connect(url, { ...this.options.socketOptions, timeout: this.options.connectTimeout } as Options.Connect);
+  private closedError(): ConnectionFailed {
+    return new ConnectionFailed(`the ${this.options.role} connection is closed: the broker was closed`);
+  }
+
+  private async connectOnce(url: string, timeoutMs: number): Promise<ChannelModel> {
+    const attempt = connect(url, { ...this.options.socketOptions, timeout: timeoutMs } as Options.Connect);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.options.connectTimeout} ms`)), this.options.connectTimeout);
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
       return await Promise.race([attempt, timeout]);
@@ -131,6 +193,7 @@ export class AmqpLink {
   /** Closes the connection; `get()` fails afterwards. */
   async close(): Promise<void> {
     this.closing = true;
+    this.closed.abort();
     const pending = this.pending;
     if (pending) await pending.catch(() => undefined);
     const model = this.model;

@@ -23,3 +23,18 @@ export class QueueArgumentsMismatch extends BrokerError {
     this.expectedArguments = expectedArguments;
   }
 }
+
+/**
+ * The installed amqplib lacks an internal this package relies on to publish exactly Python
+ * Dramatiq's properties and to learn when a message reached the socket. Install the amqplib
+ * version range this package declares.
+ */
+export class AmqplibIncompatible extends BrokerError {
+  /** The missing internal, e.g. `Channel#sendMessage`. */
+  readonly missing: string;
+
+  constructor(missing: string) {
+    super(`the installed amqplib has no ${missing}: @dq/broker-rabbitmq needs amqplib ^2.3.1 (the range in its package.json)`);
+    this.missing = missing;
+  }
+}

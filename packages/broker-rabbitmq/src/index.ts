@@ -6,7 +6,7 @@ import "./register.js";
 
 export { RabbitmqBroker } from "./rabbitmq-broker.js";
 export { RabbitmqConsumer } from "./rabbitmq-consumer.js";
-export { QueueArgumentsMismatch } from "./errors.js";
+export { AmqplibIncompatible, QueueArgumentsMismatch } from "./errors.js";
 export { topology, deadMessageTtl } from "./topology.js";
 
 export type { RabbitmqBrokerOptions, QueueMessageCounts, DeadLetter } from "./rabbitmq-broker.js";

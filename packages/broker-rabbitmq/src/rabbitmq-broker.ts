@@ -1,9 +1,7 @@
-import { once } from "node:events";
-import type { Channel, ConfirmChannel, Options } from "amqplib";
+import type { Channel } from "amqplib";
 import {
   Broker,
   ConnectionClosed,
-  ConnectionError,
   DecodeError,
   InvalidOptionError,
   Message,
@@ -18,8 +16,9 @@ import {
   type Consumer,
   type JoinOptions,
 } from "@dq/core";
-import { AmqpLink } from "./amqp-link.js";
+import { AmqpLink, linkTimings } from "./amqp-link.js";
 import { QueueArgumentsMismatch } from "./errors.js";
+import { Publisher, type Outgoing } from "./publisher.js";
 import { RabbitmqConsumer, type ConsumerHost } from "./rabbitmq-consumer.js";
 import { topology } from "./topology.js";
 
@@ -38,11 +37,18 @@ export interface RabbitmqBrokerOptions extends BrokerOptions {
   heartbeat?: number;
   /** The `connection_name` client property prefix, shown by `rabbitmqctl list_connections` (default `dq pid <pid>`). */
   connectionName?: string;
-  /** Rounds over all URLs before an operation fails with `ConnectionFailed` (default 3). */
+  /**
+   * Rounds over all URLs before an operation fails with `ConnectionFailed` (default `Infinity`:
+   * `connectionWait` bounds the wait).
+   */
   connectionAttempts?: number;
-  /** Give up on one connection attempt after this many ms (default 10 000). */
+  /** How long an operation (a send, a consumer's start) waits for a connection, in ms, before `ConnectionFailed` (default 30 000). */
+  connectionWait?: number;
+  /** Give up on one connection attempt after this many ms (default 10 000; never beyond `connectionWait`). */
   connectTimeout?: number;
-  /** Upper bound of the backoff between connection rounds, in ms (default 2000). */
+  /** The backoff after the first failed round over the URLs, in ms; it doubles each round, with jitter (default 100). */
+  minRetryDelay?: number;
+  /** Upper bound of the backoff between connection rounds, in ms (default 10 000). */
   maxRetryDelay?: number;
   /** Extra socket options for amqplib (TLS certificates, `noDelay`, ...). */
   socketOptions?: Record<string, unknown>;
@@ -65,14 +71,6 @@ export interface DeadLetter {
   error: DecodeError | undefined;
 }
 
-/** One body to publish with its AMQP priority. */
-interface Outgoing {
-  queueName: string;
-  body: Buffer;
-  priority: number | undefined;
-}
-
-const MAX_PUBLISH_ATTEMPTS = 6;
 const DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672";
 
 function parseUrls(url: string | readonly string[] | undefined): string[] {
@@ -101,24 +99,6 @@ const errorCode = (error: unknown) => (error as { code?: unknown } | null)?.code
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
- * Resolves when a channel's write buffer drains; rejects with ConnectionClosed if it closes first.
- * Both listeners go away when either fires (a publisher that hits back-pressure often must not
- * pile up `close` listeners on its long-lived channel).
- */
-async function drained(channel: Channel): Promise<void> {
-  const abort = new AbortController();
-  const { signal } = abort;
-  try {
-    await Promise.race([
-      once(channel, "drain", { signal }),
-      once(channel, "close", { signal }).then(() => Promise.reject(new ConnectionClosed("the publishing channel closed"))),
-    ]);
-  } finally {
-    abort.abort();
-  }
-}
-
-/**
  * A broker on RabbitMQ with Python Dramatiq's topology: per queue `q`, a delay queue `q.DQ` and a
  * dead-letter queue `q.XQ`, declared lazily with Dramatiq's exact arguments so Python and Node
  * workers share them. Messages are persistent; `brokerPriority` becomes the AMQP priority.
@@ -134,9 +114,8 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
   readonly publisherLink: AmqpLink;
   /** @internal */
   readonly consumerLink: AmqpLink;
-  private publishChannel: Promise<Channel | ConfirmChannel> | undefined;
-  /** The publishing channel once open (cleared when it closes): `publishNow` needs no await. */
-  private openChannel: Channel | undefined;
+  /** @internal */
+  readonly publisher: Publisher;
   private readonly declared = new Map<string, Promise<void>>();
   /** Queues whose declaration went through (cleared with `declared`). */
   private readonly ready = new Set<string>();
@@ -144,7 +123,7 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
   private closed = false;
 
   /**
-   * @throws InvalidOptionError on an invalid URL, `maxPriority` or heartbeat
+   * @throws InvalidOptionError on an invalid URL, `maxPriority`, heartbeat or connection timing
    */
   constructor(options: RabbitmqBrokerOptions = {}) {
     super(options);
@@ -158,18 +137,28 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
     this.maxPriority = maxPriority;
     this.confirmDelivery = options.confirmDelivery ?? false;
     const connectionName = options.connectionName ?? `dq pid ${process.pid}`;
+    const timings = linkTimings(options);
     const link = (role: string) =>
       new AmqpLink({
         urls: this.urls,
         socketOptions: { ...options.socketOptions, clientProperties: { connection_name: `${connectionName} ${role}` } },
-        connectionAttempts: options.connectionAttempts ?? 3,
-        connectTimeout: options.connectTimeout ?? 10_000,
-        maxRetryDelay: options.maxRetryDelay ?? 2000,
+        ...timings,
         logger: this.logger,
         role,
       });
     this.publisherLink = link("publisher");
     this.consumerLink = link("consumer");
+    this.publisher = new Publisher(this);
+  }
+
+  /** @internal */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** @internal Whether `q`, `q.DQ` and `q.XQ` are known to be declared. */
+  isDeclared(queueName: string): boolean {
+    return this.ready.has(canonicalQueueName(queueName));
   }
 
   get capabilities(): BrokerCapabilities {
@@ -241,154 +230,13 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
     this.consumers.delete(consumer);
   }
 
-  private channelForPublishing(): Promise<Channel | ConfirmChannel> {
-    if (this.publishChannel) return this.publishChannel;
-    const pending: Promise<Channel | ConfirmChannel> = (async () => {
-      const model = await this.publisherLink.get();
-      const channel = this.confirmDelivery ? await model.createConfirmChannel() : await model.createChannel();
-      channel.on("error", (error: Error) => this.logger.warn(`RabbitMQ publishing channel failed: ${error.message}`));
-      channel.on("close", () => {
-        if (this.openChannel === channel) this.openChannel = undefined;
-        if (this.publishChannel === pending) this.publishChannel = undefined;
-      });
-      return channel;
-    })();
-    this.publishChannel = pending;
-    pending.then(
-      (channel) => {
-        if (this.publishChannel === pending && !this.confirmDelivery) this.openChannel = channel;
-      },
-      () => {
-        if (this.publishChannel === pending) this.publishChannel = undefined;
-      },
-    );
-    return pending;
-  }
-
   protected publish(messages: readonly Message[]): Promise<void> {
-    const outgoing = messages.map((message) => ({
+    const outgoing: Outgoing[] = messages.map((message) => ({
       queueName: message.queueName,
       body: message.encode(),
       priority: typeof message.options.brokerPriority === "number" ? message.options.brokerPriority : undefined,
     }));
-    return (outgoing.length === 1 && this.publishNow(outgoing[0]!)) || this.send(outgoing);
-  }
-
-  /**
-   * Publishes one message at once when nothing needs waiting for: no confirms, its queue declared
-   * and the channel open. The path of every one-at-a-time send, without the awaits of `send`
-   * (declaration, channel, listeners): ~10 µs less from `send()` to the socket.
-   * @returns undefined when the message must take the long way (then nothing was sent)
-   */
-  private publishNow(item: Outgoing): Promise<void> | undefined {
-    const channel = this.openChannel;
-    if (!channel || this.closed || !this.ready.has(canonicalQueueName(item.queueName))) return undefined;
-    let ok: boolean;
-    try {
-      ok = channel.publish("", item.queueName, item.body, this.publishProperties(item));
-    } catch {
-      // The channel closed under us before taking the message: `send` opens another.
-      return undefined;
-    }
-    if (ok) return Promise.resolve();
-    // Handed over: as in `send`, it counts as sent without confirms even if the channel closes now.
-    return drained(channel).catch((error: unknown) => this.logger.warn(`Publishing to RabbitMQ failed after 1 message(s): ${describe(error)}`));
-  }
-
-  private publishProperties(item: Outgoing): Options.Publish {
-    const properties: Options.Publish = { persistent: true, mandatory: this.confirmDelivery };
-    if (item.priority !== undefined) properties.priority = item.priority;
-    return properties;
-  }
-
-  /**
-   * Publishes bodies, declaring their queues first. Retries on a lost channel or connection,
-   * republishing only what was not yet sent (or, with `confirmDelivery`, not yet confirmed).
-   */
-  private async send(outgoing: Outgoing[]): Promise<void> {
-    if (this.closed) throw new ConnectionClosed("the RabbitMQ broker is closed");
-    let remaining = outgoing;
-    let lastError: unknown;
-    for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS && remaining.length > 0; attempt++) {
-      if (attempt > 0) await sleep(Math.min(100 * 2 ** attempt, 2000));
-      try {
-        for (const queueName of new Set(remaining.map((item) => canonicalQueueName(item.queueName)))) await this.ensureQueue(queueName);
-        const channel = await this.channelForPublishing();
-        remaining = await this.publishOn(channel, remaining);
-      } catch (error) {
-        if (!ConnectionClosed.isInstance(error) && (ConnectionError.isInstance(error) || QueueArgumentsMismatch.isInstance(error))) throw error;
-        lastError = error;
-        this.logger.warn(`Publishing to RabbitMQ failed (attempt ${attempt + 1} of ${MAX_PUBLISH_ATTEMPTS}): ${describe(error)}`);
-        this.publishChannel = undefined;
-        this.openChannel = undefined;
-      }
-    }
-    if (remaining.length > 0) {
-      throw new ConnectionClosed(`could not publish ${remaining.length} message(s) to RabbitMQ after ${MAX_PUBLISH_ATTEMPTS} attempts: ${describe(lastError)}`, {
-        cause: lastError,
-      });
-    }
-  }
-
-  /** @returns the items that still need publishing (unroutable ones, whose queue was deleted) */
-  private async publishOn(channel: Channel | ConfirmChannel, items: Outgoing[]): Promise<Outgoing[]> {
-    const returned: Outgoing[] = [];
-    const onReturn = (message: { fields: { routingKey: string }; content: Buffer }) => {
-      const item = items.find((candidate) => candidate.queueName === message.fields.routingKey && candidate.body.equals(message.content));
-      if (item && !returned.includes(item)) returned.push(item);
-    };
-    channel.on("return", onReturn);
-    const confirms: Promise<void>[] = [];
-    let sent = 0;
-    try {
-      for (const item of items) {
-        const properties = this.publishProperties(item);
-        let ok: boolean;
-        if (this.confirmDelivery) {
-          let settle!: (error: unknown) => void;
-          const confirm = new Promise<void>((resolve, reject) => {
-            settle = (error) => {
-              if (error) reject(new ConnectionClosed(`RabbitMQ did not confirm a message for ${JSON.stringify(item.queueName)}: ${describe(error)}`, { cause: error }));
-              else resolve();
-            };
-          });
-          // Observed by allSettled below; this keeps an early throw from leaving it unhandled.
-          confirm.catch(() => undefined);
-          confirms.push(confirm);
-          ok = (channel as ConfirmChannel).publish("", item.queueName, item.body, properties, settle);
-        } else {
-          ok = channel.publish("", item.queueName, item.body, properties);
-        }
-        sent++;
-        if (!ok) await drained(channel);
-      }
-    } catch (error) {
-      // What was handed to the channel before the failure counts as sent only without confirms.
-      if (this.confirmDelivery) throw this.wrap(error);
-      const unsent = items.slice(sent);
-      if (unsent.length === items.length) throw this.wrap(error);
-      this.logger.warn(`Publishing to RabbitMQ failed after ${sent} message(s): ${describe(error)}`);
-      return unsent;
-    } finally {
-      if (!this.confirmDelivery) channel.off("return", onReturn);
-    }
-    if (this.confirmDelivery) {
-      const results = await Promise.allSettled(confirms);
-      channel.off("return", onReturn);
-      const failed = items.filter((_, index) => results[index]!.status === "rejected");
-      if (failed.length > 0 && failed.length === items.length) throw (results[0] as PromiseRejectedResult).reason;
-      for (const item of returned) {
-        this.logger.warn(`RabbitMQ returned a message for ${JSON.stringify(item.queueName)} as unroutable; declaring the queue again.`);
-        this.forgetQueue(item.queueName);
-      }
-      return [...failed, ...returned.filter((item) => !failed.includes(item))];
-    }
-    return [];
-  }
-
-  private wrap(error: unknown): Error {
-    if (ConnectionError.isInstance(error) || QueueArgumentsMismatch.isInstance(error)) return error;
-    return new ConnectionClosed(`publishing to RabbitMQ failed: ${describe(error)}`, { cause: error });
+    return this.publisher.publish(outgoing);
   }
 
   /**
@@ -397,7 +245,7 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
    */
   async enqueueRaw(queueName: string, data: Buffer | string, properties: { priority?: number } = {}): Promise<void> {
     const body = Buffer.isBuffer(data) ? data : Buffer.from(data, "utf8");
-    await this.send([{ queueName, body, priority: properties.priority }]);
+    await this.publisher.send([{ queueName, body, priority: properties.priority }]);
   }
 
   /**
@@ -501,11 +349,7 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.consumers].map((consumer) => consumer.close()));
-    // amqplib writes connection.close ahead of channel frames still queued in its muxer, so
-    // closing the connection at once drops publishes that were handed over but not yet written.
-    // Closing the publishing channel first goes through the same queue, after them.
-    const publishing = await this.publishChannel?.catch(() => undefined);
-    await publishing?.close().catch(() => undefined);
+    await this.publisher.close();
     await Promise.all([this.publisherLink.close(), this.consumerLink.close()]);
   }
 }
