@@ -85,7 +85,8 @@ interface Batch {
 
 /**
  * Tells when the frames a channel has written so far are in the socket (handed to the kernel).
- * Sends of one tick share one batch: it closes after amqplib's muxer ran (the muxer moves frames
+ * Usually `flushNow()` has written them at once. Otherwise (the socket is full) the sends of one
+ * tick share one batch: it closes after amqplib's muxer ran (the muxer moves frames
  * on `setImmediate`), waits until the muxer has read as many frames from the channel's buffer as
  * had been written to it, and then resolves at once if the socket holds nothing unwritten, or on
  * the callback of an empty write queued behind those frames.
@@ -118,6 +119,24 @@ export class WriteBarrier {
     // After the muxer's own `drain` listener (registered first), which writes the next frames.
     socket.on("drain", this.onDrain);
     socket.on("close", this.onClose);
+  }
+
+  /**
+   * Moves the frames waiting in the channel's buffer to the socket now, as amqplib's muxer does on
+   * its next turn (reading the same buffer in order, so frames keep their order), unless the
+   * socket is full. A send then needs no turn of the event loop to reach the socket.
+   * @returns true when nothing is left unwritten: the channel's buffer is empty and the socket
+   *   handed every byte to the kernel
+   */
+  flushNow(): boolean {
+    const { buffer, socket } = this.wire;
+    if (this.failure || socket.destroyed) return false;
+    while (!socket.writableNeedDrain) {
+      const chunk: unknown = buffer.read();
+      if (chunk === null) break;
+      socket.write(chunk as Buffer);
+    }
+    return buffer.readableLength === 0 && buffer.writableLength === 0 && socket.writableLength === 0;
   }
 
   /**

@@ -2,6 +2,8 @@ import type { Channel, ConfirmChannel } from "amqplib";
 import { ConnectionClosed, type Logger } from "@dq/core";
 import { WriteBarrier, wireOf, type ChannelWire, type WireProperties } from "./amqp-wire.js";
 
+const WRITTEN = Promise.resolve();
+
 /** A message returned by RabbitMQ as unroutable (`mandatory` publishes with confirms). */
 export interface ReturnedMessage {
   fields: { routingKey: string };
@@ -59,7 +61,9 @@ export class PublishingChannel {
   publish(queueName: string, body: Buffer, priority: number | undefined, onConfirm?: (error: unknown) => void): boolean {
     const properties: WireProperties = { deliveryMode: 2 };
     if (priority !== undefined) properties.priority = priority;
-    return this.wire.publish(queueName, body, properties, this.confirms, onConfirm);
+    const ok = this.wire.publish(queueName, body, properties, this.confirms, onConfirm);
+    this.barrier.flushNow();
+    return ok;
   }
 
   /**
@@ -88,7 +92,7 @@ export class PublishingChannel {
    * @throws ConnectionClosed (rejects) when the channel or connection closes first
    */
   written(): Promise<void> {
-    return this.barrier.written();
+    return this.barrier.flushNow() ? WRITTEN : this.barrier.written();
   }
 
   /** Calls `watcher` with each returned message until the returned function is called. */
