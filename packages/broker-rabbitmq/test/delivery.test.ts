@@ -30,7 +30,7 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
   it("loses nothing published without confirms when closed right after", async () => {
     const queueName = uniqueName("dqclose");
     cleanups.push(() => deleteQueues([queueName]));
-    const rabbit = new RabbitmqBroker({ url: AMQP_URL, logger: recordingLogger() });
+    const rabbit = new RabbitmqBroker({ url: AMQP_URL, logger: recordingLogger(), confirmDelivery: false });
     rabbit.declareQueue(queueName);
     await rabbit.enqueueMany(Array.from({ length: 100 }, (_, i) => new Message({ queueName, actorName: "x", args: [i] })));
     await rabbit.close();
@@ -40,7 +40,7 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
   it("keeps sending one at a time, without confirms, after the server closes the publisher's connection", async () => {
     const logger = recordingLogger();
     const connectionName = uniqueName("dqfastconn");
-    const { rabbit, queueName } = brokerWithQueue("dqfast", { connectionName, logger });
+    const { rabbit, queueName } = brokerWithQueue("dqfast", { connectionName, logger, confirmDelivery: false });
     const send = (i: number) => rabbit.enqueue(new Message({ queueName, actorName: "x", args: [i] }));
     // The first send declares the queue and opens the channel; the next ones go straight out.
     for (let i = 0; i < 20; i++) await send(i);
@@ -55,7 +55,7 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
   });
 
   it("leaves no listeners behind on its channel when publishing meets back-pressure", async () => {
-    const { rabbit, queueName } = brokerWithQueue("dqdrain");
+    const { rabbit, queueName } = brokerWithQueue("dqdrain", { confirmDelivery: false });
     // 20 MB in one call: the socket's buffer fills (and drains) many times.
     const body = "x".repeat(1000);
     await rabbit.enqueueMany(Array.from({ length: 20_000 }, (_, i) => new Message({ queueName, actorName: "x", args: [i, body] })));
@@ -115,8 +115,9 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
     expect(order).toEqual([9, 5, 3, 1, null]);
   });
 
-  it("with confirmDelivery, enqueue resolves once the server has the messages", async () => {
-    const { rabbit, queueName } = brokerWithQueue("dqconfirm", { confirmDelivery: true });
+  it("confirms by default: enqueue resolves once the server has the messages", async () => {
+    const { rabbit, queueName } = brokerWithQueue("dqconfirm");
+    expect(rabbit.confirmDelivery).toBe(true);
     await rabbit.enqueueMany(Array.from({ length: 25 }, (_, i) => new Message({ queueName, actorName: "c", args: [i] })));
     await rabbit.enqueue(new Message({ queueName, actorName: "c", args: ["later"] }), { delay: 60_000 });
     expect(await rabbit.getQueueMessageCounts(queueName)).toEqual({ ready: 25, delayed: 1, dead: 0 });

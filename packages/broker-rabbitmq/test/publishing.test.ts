@@ -28,8 +28,8 @@ describeRabbit("RabbitmqBroker: publishing", () => {
     return { rabbit, queueName };
   }
 
-  it("resolves enqueueMany, delayed and concurrent sends only once their frames are in the socket", async () => {
-    const { rabbit, queueName } = brokerWithQueue("dqwritten");
+  it("without confirms, resolves enqueueMany, delayed and concurrent sends only once their frames are in the socket", async () => {
+    const { rabbit, queueName } = brokerWithQueue("dqwritten", { confirmDelivery: false });
     const task = actor((_index: number) => undefined, { broker: rabbit, queueName, actorName: "task" });
     await task.send(-1); // declares the queue and opens the channel
     await rabbit.enqueueMany(Array.from({ length: 500 }, (_, i) => task.message(i)));
