@@ -134,7 +134,7 @@ export class WriteBarrier {
     while (!socket.writableNeedDrain) {
       const chunk: unknown = buffer.read();
       if (chunk === null) break;
-      socket.write(chunk as Buffer);
+      socket.write(chunk);
     }
     return buffer.readableLength === 0 && buffer.writableLength === 0 && socket.writableLength === 0;
   }
