@@ -4,9 +4,9 @@ import { dqProducer, dqWorker } from "./dq-redis.js";
 import type { SystemDriver } from "./system.js";
 
 /**
- * dq with `@dq/broker-rabbitmq`: with the broker's defaults (no publisher confirms, as Dramatiq's
- * RabbitmqBroker), or with `confirmDelivery`, where an awaited enqueue means "stored by the
- * server" as it does on Redis.
+ * dq with `@dq/broker-rabbitmq`: without publisher confirms (`confirmDelivery: false`, Dramatiq's
+ * default: an awaited enqueue means "written to the socket"), or with them (dq's default: "stored
+ * by the server", as on Redis).
  */
 function dqOnRabbitmq(confirmDelivery: boolean): SystemDriver {
   return {
