@@ -1,4 +1,4 @@
-import type { Channel, ConsumeMessage } from "amqplib";
+import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import { ConnectionClosed, ConnectionError, Consumer, Deadlines, DecodeError, Message, MessageProxy, deadLetterQueueName, type Logger } from "@dq/core";
 import type { AmqpLink } from "./amqp-link.js";
 
@@ -38,6 +38,11 @@ export class RabbitmqConsumer extends Consumer {
   private readonly waiters = new Deadlines<() => void>((resolve) => resolve());
   private failure: Error | undefined;
   private closed = false;
+  /** True while `start` waits for the connection (which may take up to `connectionWait`). */
+  private connecting = false;
+  private resolveClosing: () => void = () => undefined;
+  /** Resolves when `close()` is called: a `next()` waiting for the connection returns then. */
+  private readonly closing = new Promise<void>((resolve) => (this.resolveClosing = resolve));
   private readonly deliveries = new WeakMap<MessageProxy, Delivery>();
   /** Deliveries of the live channel not yet acked or nacked, by delivery tag (ascending). */
   private readonly unsettled = new Map<number, ConsumeMessage>();
@@ -69,7 +74,8 @@ export class RabbitmqConsumer extends Consumer {
         this.starting = undefined;
         throw error;
       });
-      await this.starting;
+      // Not Promise.race per delivery: this runs once per start.
+      await Promise.race([this.starting, this.closing]);
     }
     const deadline = Date.now() + this.timeout;
     for (;;) {
@@ -98,8 +104,16 @@ export class RabbitmqConsumer extends Consumer {
 
   private async start(): Promise<void> {
     const { host } = this;
-    const model = await host.consumerLink.get();
-    await host.ensureQueue(this.canonicalName, host.consumerLink);
+    this.connecting = true;
+    let model: ChannelModel;
+    try {
+      model = await host.consumerLink.get();
+      await host.ensureQueue(this.canonicalName, host.consumerLink);
+    } finally {
+      this.connecting = false;
+    }
+    // Closed while waiting for the server: nothing to consume for.
+    if (this.closed) return;
     let channel: Channel;
     try {
       channel = await model.createChannel();
@@ -277,7 +291,11 @@ export class RabbitmqConsumer extends Consumer {
     this.buffer.length = 0;
     this.wake();
     this.waiters.cancel();
-    if (this.starting) await this.starting.catch(() => undefined);
+    this.resolveClosing();
+    // A start still waiting for the connection is not waited for (it stops once connected);
+    // one already opening its channel is, so the channel is closed below.
+    const starting = this.starting?.catch(() => undefined);
+    if (starting && !this.connecting) await starting;
     await this.closeChannel();
     this.host.consumerClosed(this);
   }

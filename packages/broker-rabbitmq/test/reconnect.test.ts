@@ -1,7 +1,7 @@
 import net from "node:net";
 import { once } from "node:events";
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { ConnectionFailed, InvalidOptionError, Message } from "@dq/core";
+import { ConnectionFailed, InvalidOptionError, Message, Worker, actor } from "@dq/core";
 import { recordingLogger } from "@dq/test-suite";
 import { RabbitmqBroker } from "../src/index.js";
 import { reconnectDelay } from "../src/amqp-link.js";
@@ -80,6 +80,24 @@ describeRabbit("RabbitmqBroker: reconnecting", () => {
       expect(delay).toBeLessThanOrEqual(640);
     }
     expect(logger.lines.filter((line) => line.includes("reconnecting in")).every((line) => line.startsWith("warn"))).toBe(true);
+  });
+
+  it("stops a worker at once while its consumers still wait for an unreachable server", async () => {
+    const port = await closedPort();
+    const logger = recordingLogger();
+    const rabbit = new RabbitmqBroker({ url: `amqp://guest:guest@127.0.0.1:${port}`, logger, connectionWait: 30_000 });
+    cleanups.unshift(() => rabbit.close());
+    const queueName = uniqueName("dqstopdown");
+    actor(() => undefined, { broker: rabbit, queueName, actorName: "noop" });
+    const worker = new Worker(rabbit, { concurrency: 2, workerTimeout: 100, logger });
+    await worker.start();
+    // Let the consumers start waiting for a connection (and the link back off a few times).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(loggedDelays(logger.lines).length).toBeGreaterThanOrEqual(1);
+    const started = Date.now();
+    await worker.stop({ timeout: 2000 });
+    await rabbit.close();
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it("holds a send through a short outage and delivers it once the server answers again", async () => {
