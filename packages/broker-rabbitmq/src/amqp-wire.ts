@@ -200,12 +200,19 @@ export class WriteBarrier {
     }
   }
 
-  /** Rejects every waiting batch, and later calls, with `error`; detaches from the socket. */
-  fail(error: Error): void {
+  /**
+   * Ends the barrier: later calls reject with `error`; the waiting batches reject with it too, or
+   * resolve when `delivered` (the channel closed at our request: the server answered `close-ok`
+   * after reading every frame before it). Detaches from the socket.
+   */
+  fail(error: Error, delivered = false): void {
     if (this.failure) return;
     this.failure = error;
     this.dispose();
-    for (const batch of [...this.waiting.splice(0), ...(this.open ? [this.open] : [])]) batch.reject(error);
+    for (const batch of [...this.waiting.splice(0), ...(this.open ? [this.open] : [])]) {
+      if (delivered) batch.resolve();
+      else batch.reject(error);
+    }
     this.open = undefined;
   }
 

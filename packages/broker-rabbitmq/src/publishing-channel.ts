@@ -19,6 +19,8 @@ export interface ReturnedMessage {
 export class PublishingChannel {
   /** Set once amqplib reports the channel closed. */
   closed = false;
+  /** Set by `close()`: the channel closes at our request, behind the frames already written. */
+  private closing = false;
   private readonly wire: ChannelWire;
   private readonly barrier: WriteBarrier;
   private drain: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } | undefined;
@@ -39,7 +41,8 @@ export class PublishingChannel {
     channel.on("close", () => {
       this.closed = true;
       const error = new ConnectionClosed("the publishing channel closed");
-      this.barrier.fail(error);
+      // Closed at our request, `close()` settles the barrier once it knows how the close went.
+      if (!this.closing) this.barrier.fail(error);
       this.drain?.reject(error);
       this.drain = undefined;
       onClose();
@@ -103,6 +106,12 @@ export class PublishingChannel {
 
   /** Closes the channel behind the frames already queued on it. */
   async close(): Promise<void> {
-    await this.channel.close().catch(() => undefined);
+    this.closing = true;
+    // `close-ok` comes after the server read every frame before `close`: what waits is delivered.
+    const delivered = await this.channel.close().then(
+      () => true,
+      () => false,
+    );
+    this.barrier.fail(new ConnectionClosed("the publishing channel closed"), delivered);
   }
 }
