@@ -52,6 +52,7 @@ interface DelayedItem {
 }
 
 const isError = (value: unknown): value is Error => value instanceof Error;
+const describe = (error: unknown): string => (isError(error) ? `${error.name}: ${error.message}` : String(error));
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new InvalidOptionError(`invalid ${name} ${String(value)}: expected an integer >= 1`);
@@ -469,11 +470,11 @@ export class Worker {
     const failures = settlement.failures;
     if (failures.length === 0) return this.postProcess(proxy, consumer);
     if (settlement.transient) {
-      this.logger.error(`Requeuing message ${proxy.messageId} (${proxy.actorName}): an enqueue its processing required failed.`, failures[0]);
+      this.logger.error(`Requeuing message ${proxy.messageId} (${proxy.actorName}): work its ack depends on failed: ${describe(failures[0])}`, failures[0]);
       return this.returnMessage(proxy, consumer);
     }
     const reason = failures.find((error) => !ConnectionError.isInstance(error));
-    this.logger.error(`Dead-lettering message ${proxy.messageId} (${proxy.actorName}): an enqueue its processing required failed for good.`, reason);
+    this.logger.error(`Dead-lettering message ${proxy.messageId} (${proxy.actorName}): work its ack depends on failed for good: ${describe(reason)}`, reason);
     proxy.fail();
     proxy.stuffException(reason);
     return this.postProcess(proxy, consumer);
