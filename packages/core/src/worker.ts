@@ -379,12 +379,14 @@ export class Worker {
     } catch (error) {
       this.logger.error(`Unexpected failure while processing message ${proxy.messageId}.`, error);
     }
+    // Work the actor left running in this context enqueues as anyone else from here on.
+    const settlement = context.settlement;
+    context.settlement = undefined;
     this.active.delete(item);
     this.pump();
     if (!this.abandoned.delete(proxy)) {
       this.settling++;
       try {
-        const settlement = context.settlement;
         if (settlement && !settlement.empty) await this.settle(proxy, consumer, settlement);
         else await this.postProcess(proxy, consumer);
       } finally {

@@ -165,7 +165,7 @@ describe("enqueues that a message's ack depends on", () => {
       },
       { broker, actorName: "first" },
     );
-    const second = actor((x: number) => void steps.push(`second ${x}`), { broker, actorName: "second" });
+    const second = actor((...args: number[]) => void steps.push(`second ${args.join(",")}`), { broker, actorName: "second" });
     await pipeline([first.message(1), second.message()], { broker }).run();
     broker.failures = 2;
     await broker.join("default", { timeout: 5000 });
