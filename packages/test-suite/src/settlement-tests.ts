@@ -26,6 +26,27 @@ class FirstSettlementFails extends Middleware {
  * a requeued message comes back and runs again; a permanent failure dead-letters it.
  */
 export function defineSettlementCases(context: SettlementCaseContext): void {
+  it("retries a timed-out message only once its invocation ended: one message never runs twice at once", async () => {
+    const { broker, queueName } = await context.setup(context.fastRetries());
+    const spans: { start: number; end: number }[] = [];
+    const stubborn = actor(
+      async function stubborn() {
+        const span = { start: Date.now(), end: Infinity };
+        spans.push(span);
+        // Ignores its abort signal.
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        span.end = Date.now();
+      },
+      { broker, queueName, timeLimit: 200, maxRetries: 1, minBackoff: 0 },
+    );
+    const worker = await context.startWorker(broker);
+    await stubborn.send();
+    await waitFor(() => spans.length === 2 && spans[1]!.end < Infinity, "both invocations", 15_000);
+    expect(spans[1]!.start).toBeGreaterThanOrEqual(spans[0]!.end);
+    await broker.join(queueName, { timeout: 5000, failFast: false } as never);
+    expect(worker.overdue).toBe(0);
+  });
+
   if (context.requeue) {
     it("requeues a message whose required work failed for want of a connection, and runs it again", async () => {
       const { broker, queueName, logger } = await context.setup([...context.fastRetries(), new FirstSettlementFails()]);
