@@ -247,10 +247,10 @@ export abstract class Broker {
     let enqueued: Promise<Message<R>>;
     try {
       const prepared = this.prepareForEnqueue([message], options.delay)[0]!;
-      const publish = () => this.publish([prepared]);
-      const send = settlement ? () => settlement.retrying(publish, `message ${prepared.messageId}`) : publish;
+      const send = settlement ? () => settlement.retrying(() => this.publish([prepared]), `message ${prepared.messageId}`) : undefined;
       const before = this.emitBefore("enqueue", prepared, options.delay);
-      const published = before ? before.then(send) : send();
+      // No closure on a plain send's path.
+      const published = send ? (before ? before.then(send) : send()) : before ? before.then(() => this.publish([prepared])) : this.publish([prepared]);
       enqueued = published.then(() => {
         const after = this.emitAfter("enqueue", prepared, options.delay);
         return after ? after.then(() => prepared) : prepared;
