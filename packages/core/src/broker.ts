@@ -10,6 +10,7 @@ import { canonicalQueueName, delayQueueName, validateQueueName } from "./queue-n
 import type { ResultBackend } from "./results/result-backend.js";
 import { defaultMiddleware } from "./middleware/defaults.js";
 import { Results } from "./results/results.js";
+import { currentSettlement, type Settlement } from "./settlement.js";
 
 /** What every broker constructor takes. */
 export interface BrokerOptions {
@@ -240,17 +241,25 @@ export abstract class Broker {
   enqueue<R>(message: Message<R>, options: EnqueueOptions = {}): Promise<Message<R>> {
     // Every send's path: no async/await, whose extra promises cost under async hooks; a throw
     // (a bad delay, a hook's control flow, an encoding error) still comes back as a rejection.
+    // From a message's after-process hooks (a retry, a pipeline step, a callback), that
+    // message's ack waits for this enqueue, and a lost connection is retried with backoff first.
+    const settlement = currentSettlement();
+    let enqueued: Promise<Message<R>>;
     try {
       const prepared = this.prepareForEnqueue([message], options.delay)[0]!;
+      const send = settlement ? () => settlement.retrying(() => this.publish([prepared]), `message ${prepared.messageId}`) : undefined;
       const before = this.emitBefore("enqueue", prepared, options.delay);
-      const published = before ? before.then(() => this.publish([prepared])) : this.publish([prepared]);
-      return published.then(() => {
+      // No closure on a plain send's path.
+      const published = send ? (before ? before.then(send) : send()) : before ? before.then(() => this.publish([prepared])) : this.publish([prepared]);
+      enqueued = published.then(() => {
         const after = this.emitAfter("enqueue", prepared, options.delay);
         return after ? after.then(() => prepared) : prepared;
       });
     } catch (error) {
-      return Promise.reject(error);
+      enqueued = Promise.reject(error);
     }
+    settlement?.hold(enqueued, true);
+    return enqueued;
   }
 
   /**
@@ -258,14 +267,22 @@ export abstract class Broker {
    * Hooks run for each message as with `enqueue`.
    * @returns the enqueued copies, in order
    */
-  async enqueueMany<R>(messages: readonly Message<R>[], options: EnqueueOptions = {}): Promise<Message<R>[]> {
+  enqueueMany<R>(messages: readonly Message<R>[], options: EnqueueOptions = {}): Promise<Message<R>[]> {
+    const settlement = currentSettlement();
+    const enqueued = this.enqueueAll(messages, options, settlement);
+    settlement?.hold(enqueued, true);
+    return enqueued;
+  }
+
+  private async enqueueAll<R>(messages: readonly Message<R>[], options: EnqueueOptions, settlement: Settlement | undefined): Promise<Message<R>[]> {
     const prepared = this.prepareForEnqueue(messages, options.delay);
     // Hooks run one message after the other as before; a tick is awaited only when a hook returned a Promise.
     for (const message of prepared) {
       const before = this.emitBefore("enqueue", message, options.delay);
       if (before) await before;
     }
-    await this.publish(prepared);
+    if (settlement) await settlement.retrying(() => this.publish(prepared), `${prepared.length} messages`);
+    else await this.publish(prepared);
     for (const message of prepared) {
       const after = this.emitAfter("enqueue", message, options.delay);
       if (after) await after;

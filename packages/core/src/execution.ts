@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { MessageProxy } from "./consumer.js";
+import type { Settlement } from "./settlement.js";
 
 /** What the worker keeps for each running message, visible to its actor through async context. */
 export interface ExecutionContext {
@@ -7,6 +8,8 @@ export interface ExecutionContext {
   readonly message: MessageProxy;
   /** The message as `CurrentMessage` exposes it (set by that middleware). */
   current: MessageProxy | null;
+  /** @internal What the message's ack waits for; set while its after-process hooks run. */
+  settlement?: Settlement | undefined;
 }
 
 /** The async context the worker runs each message (hooks and actor) in. */

@@ -4,13 +4,14 @@ import { sleep } from "./clock.js";
 import type { Consumer, MessageProxy } from "./consumer.js";
 import { envInteger } from "./env.js";
 import { ActorNotFound, ConnectionError, InvalidOptionError, RateLimitExceeded, Retry, SkipMessage } from "./errors.js";
-import { executionStore } from "./execution.js";
+import { executionStore, type ExecutionContext } from "./execution.js";
 import { Heap } from "./heap.js";
 import type { Logger } from "./logger.js";
 import { Message } from "./message.js";
 import { Middleware } from "./middleware/middleware.js";
 import { canonicalQueueName, isDelayQueueName } from "./queue-names.js";
 import type { Throws } from "./middleware/retries.js";
+import { Settlement, type EnqueueRetryOptions } from "./settlement.js";
 
 /** What `new Worker(broker, options)` takes. */
 export interface WorkerOptions {
@@ -26,6 +27,11 @@ export interface WorkerOptions {
   delayQueuePrefetch?: number;
   /** Wait before restarting a consumer that failed (default env `dramatiq_restart_delay` or 3000 ms). */
   restartDelay?: number;
+  /**
+   * How an enqueue that a message's ack depends on (a retry, a pipeline step, a callback, a group
+   * completion) is retried while the broker is unreachable, before the message is requeued.
+   */
+  enqueueRetry?: EnqueueRetryOptions;
   logger?: Logger;
 }
 
@@ -46,6 +52,7 @@ interface DelayedItem {
 }
 
 const isError = (value: unknown): value is Error => value instanceof Error;
+const describe = (error: unknown): string => (isError(error) ? `${error.name}: ${error.message}` : String(error));
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new InvalidOptionError(`invalid ${name} ${String(value)}: expected an integer >= 1`);
@@ -222,8 +229,10 @@ export class Worker {
   readonly queuePrefetch: number;
   readonly delayQueuePrefetch: number;
   readonly restartDelay: number;
+  readonly enqueueRetry: EnqueueRetryOptions;
   readonly logger: Logger;
   paused = false;
+  private overdueCount = 0;
 
   private readonly loops = new Map<string, ConsumerLoop>();
   private readonly work = new Heap<WorkItem>((a, b) => a.priority < b.priority || (a.priority === b.priority && a.sequence < b.sequence));
@@ -250,6 +259,11 @@ export class Worker {
       options.delayQueuePrefetch ?? envInteger("dramatiq_delay_queue_prefetch", Math.min(1000 * this.concurrency, 65535)),
     );
     this.restartDelay = options.restartDelay ?? envInteger("dramatiq_restart_delay", 3000);
+    this.enqueueRetry = { ...options.enqueueRetry };
+    for (const key of ["attempts", "minBackoff", "maxBackoff"] as const) {
+      const value = this.enqueueRetry[key];
+      if (value !== undefined) positiveInteger(`enqueueRetry.${key}`, value);
+    }
     this.logger = options.logger ?? broker.logger;
     this.declarations = new WorkerDeclarations(this);
   }
@@ -262,6 +276,16 @@ export class Worker {
   /** Messages running right now. */
   get activeCount(): number {
     return this.active.size;
+  }
+
+  /**
+   * Invocations still running after an interrupt (`TimeLimitExceeded`, `Shutdown`) failed their
+   * message: actors that ignore their signal. Each keeps its concurrency slot, and its message is
+   * neither retried nor acked until the invocation settles; `afterProcessMessage` runs only then.
+   * A supervisor recycles a process whose overdue invocations do not settle within a grace.
+   */
+  get overdue(): number {
+    return this.overdueCount;
   }
 
   /** Messages waiting in the in-memory work queue. */
@@ -349,17 +373,22 @@ export class Worker {
    */
   private async process(item: WorkItem): Promise<void> {
     const { proxy, consumer } = item;
+    const context: ExecutionContext = { message: proxy, current: null, settlement: undefined };
     try {
-      await executionStore.run({ message: proxy, current: null }, () => this.processMessage(item));
+      await executionStore.run(context, () => this.processMessage(item, context));
     } catch (error) {
       this.logger.error(`Unexpected failure while processing message ${proxy.messageId}.`, error);
     }
+    // Work the actor left running in this context enqueues as anyone else from here on.
+    const settlement = context.settlement;
+    context.settlement = undefined;
     this.active.delete(item);
     this.pump();
     if (!this.abandoned.delete(proxy)) {
       this.settling++;
       try {
-        await this.postProcess(proxy, consumer);
+        if (settlement && !settlement.empty) await this.settle(proxy, consumer, settlement);
+        else await this.postProcess(proxy, consumer);
       } finally {
         this.settling--;
       }
@@ -367,7 +396,7 @@ export class Worker {
     if (this.active.size === 0 && this.settling === 0) this.notifyIdle();
   }
 
-  private async processMessage({ proxy, actor }: WorkItem): Promise<void> {
+  private async processMessage({ proxy, actor }: WorkItem, context: ExecutionContext): Promise<void> {
     const broker = this.broker;
     let result: unknown;
     try {
@@ -379,6 +408,8 @@ export class Worker {
         if (result instanceof Promise) result = await result;
       }
     } catch (error) {
+      if (this.abandoned.has(proxy)) return this.forget(proxy);
+      context.settlement = new Settlement(proxy.messageId, this.logger, this.stopController.signal, this.enqueueRetry);
       if (SkipMessage.isInstance(error)) {
         this.logger.debug(`Skipped message ${proxy.messageId}.`);
         await broker.emitAfter("skipMessage", proxy);
@@ -390,27 +421,82 @@ export class Worker {
       if (after) await after;
       return;
     }
+    if (this.abandoned.has(proxy)) return this.forget(proxy);
+    context.settlement = new Settlement(proxy.messageId, this.logger, this.stopController.signal, this.enqueueRetry);
     const after = broker.emitAfter("processMessage", proxy, { result });
     if (after) await after;
   }
 
+  // `stop()` returned this message to the broker while it ran: its outcome is not this worker's
+  // any more (no retry, no next step), or it would run twice.
+  private forget(proxy: MessageProxy): void {
+    this.logger.warn(`Message ${proxy.messageId} (${proxy.actorName}) finished after the worker returned it to the broker; its outcome is dropped.`);
+  }
+
+  /**
+   * Invokes the actor. An async invocation that an interrupt (time limit, shutdown) cuts short
+   * fails with the interrupt, but only once it settled: its message is not retried while it still
+   * runs, so one message never runs twice at once (it is counted in `overdue` meanwhile).
+   */
   private runActor(actor: Actor, proxy: MessageProxy): unknown {
+    if (proxy.interruptedBy) throw proxy.interruptedBy;
     const value = actor.invoke(proxy.args, proxy.kwargs);
     if (!value || typeof (value as PromiseLike<unknown>).then !== "function") return value;
     return new Promise((resolve, reject) => {
-      if (proxy.interruptedBy) return reject(proxy.interruptedBy);
-      proxy.onInterrupt = reject;
+      let overdue = false;
+      proxy.onInterrupt = (reason) => {
+        overdue = true;
+        this.overdueCount++;
+        this.logger.warn(`Message ${proxy.messageId} (${proxy.actorName}) was interrupted (${reason.message}); it will fail once its invocation returns.`);
+      };
+      const settled = (outcome: () => void) => {
+        proxy.onInterrupt = undefined;
+        if (overdue) this.overdueCount--;
+        if (proxy.interruptedBy) reject(proxy.interruptedBy);
+        else outcome();
+      };
       (value as PromiseLike<unknown>).then(
-        (result) => {
-          proxy.onInterrupt = undefined;
-          resolve(result);
-        },
-        (error: unknown) => {
-          proxy.onInterrupt = undefined;
-          reject(error);
-        },
+        (result) => settled(() => resolve(result)),
+        (error: unknown) => settled(() => reject(error)),
       );
     });
+  }
+
+  /**
+   * Acks or nacks a message once the work its after-process hooks started is done; when an
+   * enqueue it required failed, requeues it (the broker was unreachable) or dead-letters it with
+   * the reason (a permanent failure, e.g. a message that cannot be encoded).
+   */
+  private async settle(proxy: MessageProxy, consumer: Consumer, settlement: Settlement): Promise<void> {
+    await settlement.done();
+    const failures = settlement.failures;
+    if (failures.length === 0) return this.postProcess(proxy, consumer);
+    if (settlement.transient) {
+      this.logger.error(`Requeuing message ${proxy.messageId} (${proxy.actorName}): work its ack depends on failed: ${describe(failures[0])}`, failures[0]);
+      return this.returnMessage(proxy, consumer);
+    }
+    const reason = failures.find((error) => !ConnectionError.isInstance(error));
+    this.logger.error(`Dead-lettering message ${proxy.messageId} (${proxy.actorName}): work its ack depends on failed for good: ${describe(reason)}`, reason);
+    proxy.fail();
+    proxy.stuffException(reason);
+    return this.postProcess(proxy, consumer);
+  }
+
+  /** Returns a message to its queue for redelivery, retrying while the broker is unreachable. */
+  private async returnMessage(proxy: MessageProxy, consumer: Consumer): Promise<void> {
+    for (;;) {
+      try {
+        return await consumer.requeue([proxy]);
+      } catch (error) {
+        if (ConnectionError.isInstance(error) && !this.stopController.signal.aborted) {
+          this.logger.error(`Could not requeue message ${proxy.messageId}; retrying in ${this.restartDelay} ms.`, error);
+          await sleep(this.restartDelay, this.stopController.signal);
+          continue;
+        }
+        this.logger.error(`Could not requeue message ${proxy.messageId}; the broker will redeliver it.`, error);
+        return;
+      }
+    }
   }
 
   private logFailure(actor: Actor, proxy: MessageProxy, error: unknown): void {

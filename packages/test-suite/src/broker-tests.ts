@@ -13,6 +13,7 @@ import {
   type ProcessOutcome,
 } from "@dq/core";
 import { recordingLogger, uniqueQueueName, waitFor } from "./helpers.js";
+import { defineSettlementCases } from "./settlement-tests.js";
 
 /** What a broker's conformance run may skip or needs to reach into. */
 export interface BrokerTestCapabilities {
@@ -349,5 +350,7 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
         await broker.join(queueName, { timeout: 5000 });
       });
     }
+
+    defineSettlementCases({ setup, startWorker, fastRetries, requeue: caps.requeue, deadLetterIds: caps.deadLetters ? caps.deadLetterIds?.bind(caps) : undefined });
   });
 }

@@ -3,6 +3,7 @@ import type { Broker } from "../broker.js";
 import { computeBackoff } from "../clock.js";
 import type { MessageProxy } from "../consumer.js";
 import { InvalidOptionError, Retry } from "../errors.js";
+import { holdAck } from "../settlement.js";
 import { Middleware, type ProcessOutcome } from "./middleware.js";
 import { findActor, optionExplicit, optionOr } from "./option-lookup.js";
 
@@ -36,7 +37,10 @@ function matchesThrows(throws: Throws, error: unknown): boolean {
 /**
  * Retries failed messages with exponential backoff (Dramatiq's algorithm and option keys), then
  * dead-letters them. Actor options: `maxRetries`, `minBackoff`, `maxBackoff`, `retryWhen`,
- * `throws`, `onRetryExhausted`.
+ * `throws`, `onRetryExhausted`. A failed message is acked only once its retry is enqueued: while
+ * the broker is unreachable the enqueue is retried with backoff (the worker's `enqueueRetry`),
+ * then the message is requeued; a retry that cannot be enqueued at all (an invalid backoff or
+ * delay, an argument that does not encode) dead-letters the message with that error.
  */
 export class Retries extends Middleware {
   readonly maxRetries: number | null;
@@ -64,7 +68,8 @@ export class Retries extends Middleware {
 
   override afterProcessMessage(broker: Broker, message: MessageProxy, { exception }: ProcessOutcome): void | Promise<void> {
     if (exception === undefined) return;
-    return this.retry(broker, message, exception);
+    // The message is acked only once its retry (or `onRetryExhausted` message) is enqueued.
+    return holdAck(this.retry(broker, message, exception));
   }
 
   private async retry(broker: Broker, message: MessageProxy, exception: unknown): Promise<void> {
