@@ -1,0 +1,52 @@
+// A producer child of the suite: sends its plan, spread over `durationMs`, retrying a send that
+// fails (same message, same id) until `retryForMs` passes; writes the ids of the sends that
+// resolved to `sentFile` synchronously and exits at once with process.exit(0), as a one-shot
+// producer (a script, a serverless function) does. A send counts as sent only once it resolved:
+// what `await send()` promises is what the suite holds the broker to.
+import { writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { buildBroker, declareActors } from "./actors.js";
+import type { ProducerChildConfig } from "./config.js";
+
+const config = JSON.parse(readFileSync(process.argv[2] ?? "", "utf8")) as ProducerChildConfig;
+
+async function main(): Promise<void> {
+  const broker = buildBroker(config.broker);
+  const { actors, ledger } = declareActors(broker, config);
+  ledger.disconnect();
+  const sent: string[] = [];
+  let failures = 0;
+  let given = 0;
+  const started = Date.now();
+  const step = config.plan.length > 0 ? config.durationMs / config.plan.length : 0;
+  for (const [index, planned] of config.plan.entries()) {
+    const due = started + index * step;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const message = actors[planned.actor].messageWithOptions({ args: [index] });
+    const giveUpAt = Date.now() + config.retryForMs;
+    for (;;) {
+      try {
+        await broker.enqueue(message, planned.delay ? { delay: planned.delay } : {});
+        sent.push(message.messageId);
+        break;
+      } catch {
+        failures++;
+        if (Date.now() >= giveUpAt) {
+          given++;
+          break;
+        }
+        await sleep(200);
+      }
+    }
+  }
+  writeFileSync(config.sentFile, `${sent.join("\n")}\n`);
+  process.send?.({ type: "done", sent: sent.length, failures, given });
+  // No close, no wait: whatever `await send()` resolved for must already be the broker's.
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`producer child failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
