@@ -41,7 +41,7 @@ function current(): { id: string; retries: number } {
  * (a Redis that is never restarted) before it returns, so that the test counts exactly what ran:
  * - `ok`: records the id (stores its result when the scenario has a result backend);
  * - `slow`: sleeps `slowMs`, then records the id;
- * - `fail`: records `id:retries` and throws (maxRetries 2, backoff 200–1000 ms);
+ * - `fail`: records `id:retries`, works `failMs`, and throws (maxRetries 2, backoff 200–1000 ms);
  * - `badRetry`: records `id:retries` and throws `new Retry({ delay: -1 })`;
  * - `poison`: records `id:retries`, then blocks the event loop forever (`while (true)`; time limit 1 s).
  */
@@ -50,6 +50,7 @@ export function declareActors(broker: Broker, config: ScenarioConfig): DeclaredA
   const keys = ledgerKeys(config.ledgerPrefix);
   const queueName = config.queue;
   const slowMs = config.slowMs ?? 20;
+  const failMs = config.failMs ?? 200;
   const common = { broker, queueName };
   const done = async () => {
     await ledger.rpush(keys.done, current().id);
@@ -76,6 +77,7 @@ export function declareActors(broker: Broker, config: ScenarioConfig): DeclaredA
     fail: actor(
       async (index: number) => {
         await attempt();
+        await sleep(failMs);
         throw new Error(`rel_fail ${index} fails on purpose`);
       },
       { ...common, actorName: "rel_fail", maxRetries: 2, minBackoff: 200, maxBackoff: 1000 },

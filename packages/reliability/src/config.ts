@@ -32,6 +32,8 @@ export interface ScenarioConfig {
   resultsUrl?: string;
   /** How long `slow` sleeps (ms, default 20). */
   slowMs?: number;
+  /** How long `fail` works before it throws (ms, default 200): an outage then finds attempts in flight. */
+  failMs?: number;
 }
 
 /** A worker child's setting (the JSON file named by argv[2]). */
@@ -55,6 +57,11 @@ export interface ProducerChildConfig extends ScenarioConfig {
   retryForMs: number;
   /** Where the ids of the sends that resolved go, one a line. */
   sentFile: string;
+  /**
+   * Close the broker before exiting. Off by default: a one-shot producer that exits right after
+   * `await send()` is what the restart rows hold the broker to; rows about something else close.
+   */
+  closeBeforeExit?: boolean;
 }
 
 /** Ledger keys under a scenario's prefix. */

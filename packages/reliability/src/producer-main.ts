@@ -40,9 +40,10 @@ async function main(): Promise<void> {
       }
     }
   }
+  if (config.closeBeforeExit) await broker.close();
   writeFileSync(config.sentFile, `${sent.join("\n")}\n`);
   process.send?.({ type: "done", sent: sent.length, failures, given });
-  // No close, no wait: whatever `await send()` resolved for must already be the broker's.
+  // Unless asked to close, no close and no wait: whatever `await send()` resolved for must already be the broker's.
   process.exit(0);
 }
 

@@ -7,7 +7,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PlannedSend } from "../src/config";
 import { PrivateRedis } from "../src/private-redis";
-import { available, gather, Ledger, scenario, scenarioDir, startProducer, startWorker, stopWorkers, waitSettled, writeRow } from "./support/harness";
+import { available, gather, Ledger, queueState, scenario, scenarioDir, startProducer, startWorker, stopWorkers, waitSettled, writeRow } from "./support/harness";
 
 const NAME = "redis_restart";
 let redis: PrivateRedis | undefined;
@@ -45,6 +45,7 @@ afterAll(async () => {
     return [...sent].every((id) => done.has(id));
   });
   const counts = await gather(ledger, config, run.sent);
+  const left = await queueState(config);
   const row = {
     scenario: "Redis restart x2 during production and consumption, 10 % delayed (1–4 s)",
     broker: "redis" as const,
@@ -56,7 +57,7 @@ afterAll(async () => {
     seconds: (Date.now() - started) / 1000,
     notes:
       `${plan.length} planned, producer exit ${run.code}, ${run.failures} failed send attempts retried, ${run.givenUp} given up; ` +
-      `restarts took ${restarts.join(", ")} ms; ${settled ? "settled" : "NOT settled within 45 s"}`,
+      `restarts took ${restarts.join(", ")} ms; ${settled ? "settled" : "NOT settled within 45 s"}; ${left}`,
   };
   writeRow(10, row);
   expect(run.code).toBe(0);

@@ -1,8 +1,7 @@
 // What every scenario of the suite uses: child processes (workers, producers, `dq`), the ledger,
 // dead letters, and writing the scenario's row. Children run the package's build (dist/).
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
@@ -98,11 +97,11 @@ export function startProducer(
   name: string,
   config: ScenarioConfig,
   plan: PlannedSend[],
-  options: { durationMs: number; retryForMs?: number; timeout?: number },
+  options: { durationMs: number; retryForMs?: number; timeout?: number; closeBeforeExit?: boolean },
 ): { child: ChildProcess; done: Promise<ProducerRun> } {
   const file = path.join(dir, `${name}.json`);
   const sentFile = path.join(dir, `${name}.sent`);
-  const full: ProducerChildConfig = { ...config, plan, durationMs: options.durationMs, retryForMs: options.retryForMs ?? 60_000, sentFile };
+  const full: ProducerChildConfig = { ...config, plan, durationMs: options.durationMs, retryForMs: options.retryForMs ?? 60_000, sentFile, closeBeforeExit: options.closeBeforeExit ?? false };
   writeFileSync(file, JSON.stringify(full));
   const child = spawnTracked(process.execPath, [requireDist("producer-main.js"), file], { ipc: true, env: childEnv(), logFile: path.join(dir, `${name}.log`) });
   let report = { failures: 0, given: 0 };
@@ -121,7 +120,8 @@ export function startProducer(
 export function startDq(dir: string, name: string, config: ScenarioConfig, args: readonly string[]): ChildProcess {
   const file = path.join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(config));
-  const bin = path.join(path.dirname(createRequire(path.join(PACKAGE_DIR, "package.json")).resolve("@dq/cli/package.json")), "dist", "bin.js");
+  // The workspace link (jest's module mapper would send a require.resolve of @dq/cli to its sources).
+  const bin = realpathSync(path.join(PACKAGE_DIR, "node_modules", "@dq", "cli", "dist", "bin.js"));
   return spawnTracked(process.execPath, [bin, `${requireDist("dq-module.js")}:broker`, "-Q", config.queue, ...args], {
     env: { ...childEnv(), DQ_REL_CONFIG: file, DQ_PROMETHEUS: "0" },
     logFile: path.join(dir, `${name}.log`),
@@ -129,10 +129,20 @@ export function startDq(dir: string, name: string, config: ScenarioConfig, args:
   });
 }
 
-/** Stops a `dq` run: SIGTERM to the supervisor, then its whole group after 30 s. */
+/**
+ * Stops a `dq` run: SIGTERM to the supervisor alone (it stops its workers), then SIGKILL to
+ * whatever is left of its process group after 30 s.
+ */
 export async function stopDq(child: ChildProcess): Promise<void> {
-  if (!exited(child)) await stopChild(child, "SIGTERM", 30_000, true);
-  else await stopChild(child, "SIGKILL", 1000, true);
+  if (!exited(child) && child.pid !== undefined) {
+    try {
+      process.kill(child.pid, "SIGTERM");
+    } catch {
+      // Gone already.
+    }
+    await waitExit(child, 30_000);
+  }
+  await stopChild(child, "SIGKILL", 1000, true);
 }
 
 /** Reads the ledger (the shared Redis, never restarted) of a scenario. */
@@ -182,6 +192,34 @@ export async function deadLetters(config: ScenarioConfig): Promise<{ ids: string
     return { ids: letters.flatMap((letter) => (letter.message ? [letter.message.messageId] : [])), undecodable: letters.filter((letter) => !letter.message).length };
   } finally {
     await broker.close();
+  }
+}
+
+/**
+ * What is still on the broker for the scenario's queue at the end, for the notes: tells messages
+ * that wait (unconsumed or stranded) from messages the broker never had.
+ */
+export async function queueState(config: ScenarioConfig): Promise<string> {
+  const { broker: brokerConfig, queue } = config;
+  try {
+    if (brokerConfig.kind === "redis") {
+      const broker = new RedisBroker({ url: brokerConfig.url, namespace: brokerConfig.namespace, maxRetriesPerRequest: 3 });
+      try {
+        const counts = await broker.getQueueMessageCounts(queue);
+        return `left on Redis: ${counts.ready} ready, ${counts.inFlight} fetched unacked, ${counts.delayed} delayed`;
+      } finally {
+        await broker.close();
+      }
+    }
+    const broker = new RabbitmqBroker({ url: brokerConfig.url });
+    try {
+      const counts = await broker.getQueueMessageCounts(queue);
+      return `left ready on RabbitMQ: ${counts.ready} in q, ${counts.delayed} in q.DQ`;
+    } finally {
+      await broker.close();
+    }
+  } catch (error) {
+    return `queue state unknown (${(error as Error).message})`;
   }
 }
 
