@@ -12,7 +12,8 @@ import type { ProducerChildConfig } from "./config.js";
 const config = JSON.parse(readFileSync(process.argv[2] ?? "", "utf8")) as ProducerChildConfig;
 
 async function main(): Promise<void> {
-  const broker = buildBroker(config.broker);
+  // With the result backend too: `ok` declares storeResults, which only Results knows.
+  const broker = buildBroker(config.broker, config.resultsUrl);
   const { actors, ledger } = declareActors(broker, config);
   ledger.disconnect();
   const sent: string[] = [];
