@@ -46,6 +46,8 @@ export interface PlannedSend {
   actor: ActorKind;
   /** Send with this delay (ms). */
   delay?: number;
+  /** Message options, passed as given (the suite sends invalid ones on purpose). */
+  options?: Record<string, unknown>;
 }
 
 /** A producer child's setting (the JSON file named by argv[2]). */

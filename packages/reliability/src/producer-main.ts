@@ -6,6 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { DecodeError, DramatiqError, InvalidArgumentsError, InvalidOptionError } from "@dq/core";
 import { buildBroker, declareActors } from "./actors.js";
 import type { ProducerChildConfig } from "./config.js";
 
@@ -19,19 +20,35 @@ async function main(): Promise<void> {
   const sent: string[] = [];
   let failures = 0;
   let given = 0;
+  let refused = 0;
   const started = Date.now();
   const step = config.plan.length > 0 ? config.durationMs / config.plan.length : 0;
   for (const [index, planned] of config.plan.entries()) {
     const due = started + index * step;
     if (due > Date.now()) await sleep(due - Date.now());
-    const message = actors[planned.actor].messageWithOptions({ args: [index] });
+    // Options as planned, unchecked: the suite sends invalid ones on purpose. One refused at once
+    // (a named error before anything is enqueued) is not sent, and not retried.
+    let message;
+    try {
+      message = actors[planned.actor].messageWithOptions({ ...(planned.options ?? {}), args: [index] });
+    } catch {
+      refused++;
+      continue;
+    }
     const giveUpAt = Date.now() + config.retryForMs;
     for (;;) {
       try {
         await broker.enqueue(message, planned.delay ? { delay: planned.delay } : {});
         sent.push(message.messageId);
         break;
-      } catch {
+      } catch (error) {
+        // A broker's error (connection lost, server still loading) is worth retrying; an invalid
+        // message (bad option or argument, something that does not encode) is refused for good.
+        const permanent = !DramatiqError.isInstance(error) || InvalidOptionError.isInstance(error) || InvalidArgumentsError.isInstance(error) || DecodeError.isInstance(error);
+        if (permanent) {
+          refused++;
+          break;
+        }
         failures++;
         if (Date.now() >= giveUpAt) {
           given++;
@@ -43,7 +60,7 @@ async function main(): Promise<void> {
   }
   if (config.closeBeforeExit) await broker.close();
   writeFileSync(config.sentFile, `${sent.join("\n")}\n`);
-  process.send?.({ type: "done", sent: sent.length, failures, given });
+  process.send?.({ type: "done", sent: sent.length, failures, given, refused });
   // Unless asked to close, no close and no wait: whatever `await send()` resolved for must already be the broker's.
   process.exit(0);
 }

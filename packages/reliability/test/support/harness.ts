@@ -86,6 +86,8 @@ export interface ProducerRun {
   failures: number;
   /** Sends given up after `retryForMs`. */
   givenUp: number;
+  /** Messages refused when built (invalid options), never sent. */
+  refused: number;
 }
 
 /**
@@ -104,14 +106,14 @@ export function startProducer(
   const full: ProducerChildConfig = { ...config, plan, durationMs: options.durationMs, retryForMs: options.retryForMs ?? 60_000, sentFile, closeBeforeExit: options.closeBeforeExit ?? false };
   writeFileSync(file, JSON.stringify(full));
   const child = spawnTracked(process.execPath, [requireDist("producer-main.js"), file], { ipc: true, env: childEnv(), logFile: path.join(dir, `${name}.log`) });
-  let report = { failures: 0, given: 0 };
-  child.on("message", (message: { type?: string; failures?: number; given?: number }) => {
-    if (message?.type === "done") report = { failures: message.failures ?? 0, given: message.given ?? 0 };
+  let report = { failures: 0, given: 0, refused: 0 };
+  child.on("message", (message: { type?: string; failures?: number; given?: number; refused?: number }) => {
+    if (message?.type === "done") report = { failures: message.failures ?? 0, given: message.given ?? 0, refused: message.refused ?? 0 };
   });
   const done = (async () => {
     if (!(await waitExit(child, options.timeout ?? 120_000))) await stopChild(child, "SIGKILL", 5000);
     const sent = existsSync(sentFile) ? readFileSync(sentFile, "utf8").split("\n").filter(Boolean) : [];
-    return { sent, code: child.exitCode, failures: report.failures, givenUp: report.given };
+    return { sent, code: child.exitCode, failures: report.failures, givenUp: report.given, refused: report.refused };
   })();
   return { child, done };
 }
