@@ -7,8 +7,8 @@ import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import amqp from "amqplib";
-import type { BrokerConfig, PlannedSend, ScenarioConfig } from "../src/config";
-import { cleanShared, deadLetters, gather, Ledger, queueState, RUN, scenario, scenarioDir, SHARED_AMQP_URL, SHARED_REDIS_URL, startProducer, startWorker, stopWorkers, waitSettled, writeRow } from "./support/harness";
+import type { BrokerConfig, PlannedSend, ScenarioConfig } from "../src/config.js";
+import { cleanShared, deadLetters, gather, Ledger, queueState, RUN, scenario, scenarioDir, SHARED_AMQP_URL, SHARED_REDIS_URL, startProducer, startWorker, stopWorkers, waitSettled, writeRow } from "./support/harness.js";
 
 const UNDECODABLE = [Buffer.from("\x00\x01not json at all"), Buffer.from('{"queue_name": 3, "actor_name": []}')];
 const workers: ChildProcess[] = [];

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { ChildProcess } from "node:child_process";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { PlannedSend } from "../src/config";
-import { PrivateRabbitmq } from "../src/private-rabbitmq";
-import { available, gather, Ledger, queueState, scenario, scenarioDir, startProducer, startWorker, stopWorkers, waitSettled, writeRow } from "./support/harness";
+import type { PlannedSend } from "../src/config.js";
+import { PrivateRabbitmq } from "../src/private-rabbitmq.js";
+import { available, gather, Ledger, queueState, scenario, scenarioDir, startProducer, startWorker, stopWorkers, waitSettled, writeRow } from "./support/harness.js";
 
 const RABBITMQ_SERVER = process.env.DQ_REL_RABBITMQ_SERVER ?? "/usr/lib/rabbitmq/bin/rabbitmq-server";
 const enabled = available(RABBITMQ_SERVER, "epmd");

@@ -8,9 +8,9 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Message, ResultMissing } from "@dq/core";
 import { RedisResultBackend } from "@dq/results-redis";
-import type { PlannedSend } from "../src/config";
-import { PrivateRedis } from "../src/private-redis";
-import { available, cleanShared, gather, Ledger, queueState, RUN, scenario, scenarioDir, SHARED_REDIS_URL, startProducer, startWorker, stopWorkers, waitSettled, writeRow } from "./support/harness";
+import type { PlannedSend } from "../src/config.js";
+import { PrivateRedis } from "../src/private-redis.js";
+import { available, cleanShared, gather, Ledger, queueState, RUN, scenario, scenarioDir, SHARED_REDIS_URL, startProducer, startWorker, stopWorkers, waitSettled, writeRow } from "./support/harness.js";
 
 const NAME = "results_outage";
 let results: PrivateRedis | undefined;

@@ -5,9 +5,9 @@ import { afterAll, expect, it } from "@jest/globals";
 import type { ChildProcess } from "node:child_process";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { PlannedSend } from "../src/config";
-import { PrivateRedis } from "../src/private-redis";
-import { available, deadLetters, gather, Ledger, queueState, scenario, scenarioDir, startProducer, startWorker, stopWorkers, waitSettled, writeRow } from "./support/harness";
+import type { PlannedSend } from "../src/config.js";
+import { PrivateRedis } from "../src/private-redis.js";
+import { available, deadLetters, gather, Ledger, queueState, scenario, scenarioDir, startProducer, startWorker, stopWorkers, waitSettled, writeRow } from "./support/harness.js";
 
 const NAME = "retry_outage";
 let redis: PrivateRedis | undefined;

@@ -5,9 +5,9 @@
 import { afterAll, describe, expect, it } from "@jest/globals";
 import type { ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { BrokerConfig, PlannedSend } from "../src/config";
-import { stopChild } from "../src/processes";
-import { cleanShared, gather, Ledger, queueState, RUN, scenario, scenarioDir, SHARED_AMQP_URL, SHARED_REDIS_URL, startProducer, startWorker, stopWorkers, waitSettled, writeRow } from "./support/harness";
+import type { BrokerConfig, PlannedSend } from "../src/config.js";
+import { stopChild } from "../src/processes.js";
+import { cleanShared, gather, Ledger, queueState, RUN, scenario, scenarioDir, SHARED_AMQP_URL, SHARED_REDIS_URL, startProducer, startWorker, stopWorkers, waitSettled, writeRow } from "./support/harness.js";
 
 const workers: ChildProcess[] = [];
 afterAll(() => stopWorkers(workers), 60_000);
@@ -24,10 +24,10 @@ async function sigkillRow(order: number, brokerName: "redis" | "rabbitmq", broke
     const plan: PlannedSend[] = Array.from({ length: 600 }, () => ({ actor: "slow" }));
     const producer = startProducer(dir, "producer", config, plan, { durationMs: 5000, closeBeforeExit: true });
     await sleep(Math.max(0, started + 2000 - Date.now()));
-    await stopChild(first[0]!, "SIGKILL", 5000);
+    await stopChild(first[0], "SIGKILL", 5000);
     workers.push(await startWorker(dir, "worker-3", config));
     await sleep(Math.max(0, started + 4000 - Date.now()));
-    await stopChild(first[1]!, "SIGKILL", 5000);
+    await stopChild(first[1], "SIGKILL", 5000);
     const run = await producer.done;
     const sent = new Set(run.sent);
     const settled = await waitSettled(45_000, async () => {

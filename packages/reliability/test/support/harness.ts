@@ -8,9 +8,9 @@ import { Redis } from "ioredis";
 import amqp from "amqplib";
 import { RabbitmqBroker } from "@dq/broker-rabbitmq";
 import { RedisBroker } from "@dq/broker-redis";
-import { ledgerKeys, type BrokerConfig, type PlannedSend, type ProducerChildConfig, type ScenarioConfig, type WorkerChildConfig } from "../../src/config";
-import { exited, spawnTracked, stopChild, waitExit } from "../../src/processes";
-import { count, type Counts, type Row, type Tally } from "../../src/table";
+import { ledgerKeys, type BrokerConfig, type PlannedSend, type ProducerChildConfig, type ScenarioConfig, type WorkerChildConfig } from "../../src/config.js";
+import { exited, spawnTracked, stopChild, waitExit } from "../../src/processes.js";
+import { count, type Counts, type Row, type Tally } from "../../src/table.js";
 
 export const PACKAGE_DIR = path.resolve(__dirname, "../..");
 const DIST = path.join(PACKAGE_DIR, "dist");

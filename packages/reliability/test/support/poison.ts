@@ -4,8 +4,8 @@
 // processed once. Issue 16 item 4.
 import { expect } from "@jest/globals";
 import type { ChildProcess } from "node:child_process";
-import type { BrokerConfig, PlannedSend } from "../../src/config";
-import { cleanShared, deadLetters, gather, Ledger, queueState, scenario, scenarioDir, startDq, startProducer, stopDq, waitSettled, writeRow } from "./harness";
+import type { BrokerConfig, PlannedSend } from "../../src/config.js";
+import { cleanShared, deadLetters, gather, Ledger, queueState, scenario, scenarioDir, startDq, startProducer, stopDq, waitSettled, writeRow } from "./harness.js";
 
 /** Runs the row; `cleanup` is called by the test file's afterAll. */
 export async function poisonRow(order: number, brokerName: "redis" | "rabbitmq", broker: (namespace: string) => BrokerConfig): Promise<void> {
