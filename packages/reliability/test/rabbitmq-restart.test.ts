@@ -53,6 +53,8 @@ async function restartRow(order: number, confirmDelivery: boolean): Promise<void
   const counts = await gather(ledger, config, run.sent);
   const left = await queueState(config);
   await stopWorkers(own);
+  // What the stopped workers handed back tells messages stranded on a live worker from messages the node never had.
+  const after = await queueState(config);
   writeRow(order, {
     scenario: `RabbitMQ node restart x2 during production and consumption, confirms ${confirmDelivery ? "on (confirmDelivery)" : "off"}`,
     broker: "rabbitmq",
@@ -64,7 +66,7 @@ async function restartRow(order: number, confirmDelivery: boolean): Promise<void
     seconds: (Date.now() - started) / 1000,
     notes:
       `${plan.length} planned, producer exit ${run.code}, ${run.failures} failed send attempts retried, ${run.givenUp} given up; ` +
-      `restarts took ${restarts.join(", ")} ms (node boots ${node!.bootTimes.join(", ")} ms); ${settled ? "settled" : "NOT settled within 45 s"}; ${left}`,
+      `restarts took ${restarts.join(", ")} ms (node boots ${node!.bootTimes.join(", ")} ms); ${settled ? "settled" : "NOT settled within 45 s"}; ${left}; after the workers stopped, ${after.replace(/^left /, "")}`,
   });
   expect(run.code).toBe(0);
   expect(counts.lostIds.slice(0, 10)).toEqual([]);

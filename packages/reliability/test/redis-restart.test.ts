@@ -46,6 +46,9 @@ afterAll(async () => {
   });
   const counts = await gather(ledger, config, run.sent);
   const left = await queueState(config);
+  await stopWorkers(workers);
+  // What the stopped workers handed back tells messages stranded on a live worker from messages Redis never had.
+  const after = await queueState(config);
   const row = {
     scenario: "Redis restart x2 during production and consumption, 10 % delayed (1–4 s)",
     broker: "redis" as const,
@@ -57,7 +60,7 @@ afterAll(async () => {
     seconds: (Date.now() - started) / 1000,
     notes:
       `${plan.length} planned, producer exit ${run.code}, ${run.failures} failed send attempts retried, ${run.givenUp} given up; ` +
-      `restarts took ${restarts.join(", ")} ms; ${settled ? "settled" : "NOT settled within 45 s"}; ${left}`,
+      `restarts took ${restarts.join(", ")} ms; ${settled ? "settled" : "NOT settled within 45 s"}; ${left}; after the workers stopped, ${after.replace(/^left /, "")}`,
   };
   writeRow(10, row);
   expect(run.code).toBe(0);
