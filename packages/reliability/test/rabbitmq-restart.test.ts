@@ -37,9 +37,11 @@ async function restartRow(order: number, confirmDelivery: boolean): Promise<void
   workers.push(...own);
   const plan: PlannedSend[] = Array.from({ length: 1000 }, () => ({ actor: "ok" }));
   const producer = startProducer(dir, "producer", config, plan, { durationMs: 15_000, retryForMs: 90_000, timeout: 150_000 });
+  // Disruptions are timed from the producer's start (booting the workers takes a while on a loaded machine).
+  const producing = Date.now();
   const restarts: number[] = [];
   for (const at of [3000, 10_000]) {
-    await sleep(Math.max(0, started + at - Date.now()));
+    await sleep(Math.max(0, producing + at - Date.now()));
     const begun = Date.now();
     await node!.restart(500);
     restarts.push(Date.now() - begun);

@@ -31,9 +31,11 @@ afterAll(async () => {
   // 10 % delayed by 1–4 s (a fixed pattern, so every run sends the same plan).
   const plan: PlannedSend[] = Array.from({ length: 1500 }, (_, index) => (index % 10 === 3 ? { actor: "ok", delay: 1000 + ((index * 37) % 3000) } : { actor: "ok" }));
   const producer = startProducer(dir, "producer", config, plan, { durationMs: 12_000 });
+  // Disruptions are timed from the producer's start (booting the workers takes a while on a loaded machine).
+  const producing = Date.now();
   const restarts: number[] = [];
   for (const at of [3000, 8000]) {
-    await sleep(Math.max(0, started + at - Date.now()));
+    await sleep(Math.max(0, producing + at - Date.now()));
     const begun = Date.now();
     await redis.restart(1000);
     restarts.push(Date.now() - begun);

@@ -50,7 +50,8 @@ async function storedResults(url: string, queueName: string, ids: readonly strin
     workers = await Promise.all([startWorker(dir, "worker-1", config), startWorker(dir, "worker-2", config)]);
     const plan: PlannedSend[] = Array.from({ length: 400 }, () => ({ actor: "ok" }));
     const producer = startProducer(dir, "producer", config, plan, { durationMs: 8000, closeBeforeExit: true });
-    await sleep(Math.max(0, started + 2000 - Date.now()));
+    const producing = Date.now();
+    await sleep(Math.max(0, producing + 2000 - Date.now()));
     const downAt = Date.now();
     await results.down();
     await sleep(5000);

@@ -29,7 +29,8 @@ afterAll(async () => {
   workers = await Promise.all([startWorker(dir, "worker-1", config), startWorker(dir, "worker-2", config)]);
   const plan: PlannedSend[] = Array.from({ length: 300 }, () => ({ actor: "fail" }));
   const producer = startProducer(dir, "producer", config, plan, { durationMs: 5000 });
-  await sleep(Math.max(0, started + 2000 - Date.now()));
+  // The outage starts once failing attempts are in full swing, so that some are in flight.
+  const busy = await waitSettled(30_000, async () => (await ledger!.attempts()).length >= 100, 50);
   await redis.down();
   await sleep(4000);
   await redis.up();
@@ -57,7 +58,7 @@ afterAll(async () => {
     lost: counts.lost,
     seconds: (Date.now() - started) / 1000,
     notes:
-      `${counts.attemptsList.length} attempts recorded, ${short} message(s) with fewer than 3 distinct attempts; ` +
+      `outage began ${busy ? "after 100 attempts" : "late (attempts slow to start)"}; ${counts.attemptsList.length} attempts recorded, ${short} message(s) with fewer than 3 distinct attempts; ` +
       `producer exit ${run.code}, ${run.failures} failed send attempts retried; ${settled ? "settled" : "NOT settled within 45 s"}; ${left}`,
   });
   expect(run.code).toBe(0);

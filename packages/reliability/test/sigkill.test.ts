@@ -23,10 +23,11 @@ async function sigkillRow(order: number, brokerName: "redis" | "rabbitmq", broke
     workers.push(...first);
     const plan: PlannedSend[] = Array.from({ length: 600 }, () => ({ actor: "slow" }));
     const producer = startProducer(dir, "producer", config, plan, { durationMs: 5000, closeBeforeExit: true });
-    await sleep(Math.max(0, started + 2000 - Date.now()));
+    const producing = Date.now();
+    await sleep(Math.max(0, producing + 2000 - Date.now()));
     await stopChild(first[0], "SIGKILL", 5000);
     workers.push(await startWorker(dir, "worker-3", config));
-    await sleep(Math.max(0, started + 4000 - Date.now()));
+    await sleep(Math.max(0, producing + 4000 - Date.now()));
     await stopChild(first[1], "SIGKILL", 5000);
     const run = await producer.done;
     const sent = new Set(run.sent);
