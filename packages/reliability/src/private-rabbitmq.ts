@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { amqpAnswers, freePort, waitUntil } from "./net-util.js";
-import { exited, spawnTracked, stopChild, waitExit } from "./processes.js";
+import { exited, registerTempDir, spawnTracked, stopChild, waitExit } from "./processes.js";
 
 const RABBITMQ_SERVER = process.env.DQ_REL_RABBITMQ_SERVER ?? "/usr/lib/rabbitmq/bin/rabbitmq-server";
 
@@ -58,7 +58,7 @@ export class PrivateRabbitmq {
 
   /** Starts epmd and a fresh node; waits until the node answers on its AMQP port. */
   static async start(options: { logFile?: string; bootTimeout?: number } = {}): Promise<PrivateRabbitmq> {
-    const dir = mkdtempSync(path.join(tmpdir(), "dqrel-rabbitmq-"));
+    const dir = registerTempDir(mkdtempSync(path.join(tmpdir(), "dqrel-rabbitmq-")));
     const nodeName = `dqrel-${process.pid}-${Math.random().toString(36).slice(2, 8)}@localhost`;
     const server = new PrivateRabbitmq(await freePort(), await freePort(), await freePort(), dir, nodeName, options.logFile ?? path.join(dir, "node.log"));
     writeFileSync(path.join(dir, "enabled_plugins"), "[].\n");

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort, redisAnswers, waitUntil } from "./net-util.js";
-import { exited, spawnTracked, stopChild } from "./processes.js";
+import { exited, registerTempDir, spawnTracked, stopChild } from "./processes.js";
 
 /** What `PrivateRedis.start` takes. */
 export interface PrivateRedisOptions {
@@ -40,7 +40,7 @@ export class PrivateRedis {
 
   /** Starts a new server and waits until it answers PING. */
   static async start(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
-    const server = new PrivateRedis(await freePort(), mkdtempSync(path.join(tmpdir(), "dqrel-redis-")), options);
+    const server = new PrivateRedis(await freePort(), registerTempDir(mkdtempSync(path.join(tmpdir(), "dqrel-redis-"))), options);
     await server.up();
     return server;
   }

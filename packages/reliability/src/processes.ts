@@ -4,7 +4,9 @@
  * on SIGINT/SIGTERM too, so that a failing or interrupted run leaves nothing behind.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { openSync, closeSync } from "node:fs";
+import { appendFileSync, closeSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
 interface Tracked {
   child: ChildProcess;
@@ -14,6 +16,67 @@ interface Tracked {
 
 const tracked = new Set<Tracked>();
 let hooked = false;
+let registry: string | undefined;
+
+// The reaper: a detached process that outlives this one if it dies without cleaning up (SIGKILL,
+// a test runner that exits without running exit handlers). It polls this process every 500 ms;
+// once it is gone, it SIGKILLs every registered PID (or process group) whose command name is still
+// the one registered (so a reused PID is left alone), removes the registry and exits. It also exits
+// when the registry is removed (a normal end).
+const REAPER = `
+const fs = require("node:fs");
+const [parent, file] = process.argv.slice(1);
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const comm = (pid) => { try { return fs.readFileSync("/proc/" + pid + "/comm", "utf8").trim(); } catch { return undefined; } };
+setInterval(() => {
+  if (!fs.existsSync(file)) process.exit(0);
+  if (alive(Number(parent))) return;
+  for (const line of fs.readFileSync(file, "utf8").split("\\n")) {
+    if (!line) continue;
+    const { pid, group, name, dir } = JSON.parse(line);
+    if (dir) {
+      if (dir.includes("/dqrel-")) fs.rmSync(dir, { recursive: true, force: true });
+      continue;
+    }
+    if (comm(pid) !== name && !group) continue;
+    try { process.kill(group ? -pid : pid, "SIGKILL"); } catch {}
+  }
+  fs.rmSync(file, { force: true });
+  process.exit(0);
+}, 500);
+`;
+
+function ensureReaper(): string {
+  if (!registry) {
+    registry = path.join(tmpdir(), `dqrel-reaper-${process.pid}-${Date.now()}.jsonl`);
+    appendFileSync(registry, "");
+    spawn(process.execPath, ["-e", REAPER, String(process.pid), registry], { detached: true, stdio: "ignore" }).unref();
+  }
+  return registry;
+}
+
+/** Has the reaper remove a temporary directory (named `dqrel-*`) if this process dies without cleaning up. */
+export function registerTempDir(dir: string): string {
+  appendFileSync(ensureReaper(), `${JSON.stringify({ dir })}\n`);
+  return dir;
+}
+
+/** Registers a child with the reaper (started on first use). */
+function register(child: ChildProcess, group: boolean): void {
+  if (child.pid === undefined) return;
+  const file = ensureReaper();
+  let name = "";
+  try {
+    name = readComm(child.pid);
+  } catch {
+    // Not on /proc (not Linux): the reaper then leaves this PID alone unless it leads a group.
+  }
+  appendFileSync(file, `${JSON.stringify({ pid: child.pid, group, name })}\n`);
+}
+
+function readComm(pid: number): string {
+  return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+}
 
 function signal(entry: Tracked, name: NodeJS.Signals): void {
   const pid = entry.child.pid;
@@ -32,6 +95,8 @@ export function killAll(): void {
     else if (entry.group) signal(entry, "SIGKILL");
   }
   tracked.clear();
+  if (registry) rmSync(registry, { force: true });
+  registry = undefined;
 }
 
 function hook(): void {
@@ -69,6 +134,7 @@ export function spawnTracked(
   if (fd !== undefined) closeSync(fd);
   const entry = { child, group };
   tracked.add(entry);
+  register(child, group);
   child.on("exit", () => {
     if (!group) tracked.delete(entry);
   });

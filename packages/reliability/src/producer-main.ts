@@ -17,6 +17,8 @@ async function main(): Promise<void> {
   const broker = buildBroker(config.broker, config.resultsUrl);
   const { actors, ledger } = declareActors(broker, config);
   ledger.disconnect();
+  // The suite went away (killed, interrupted): nothing to report to, so stop at once.
+  process.on("disconnect", () => process.exit(1));
   const sent: string[] = [];
   let failures = 0;
   let given = 0;

@@ -22,6 +22,8 @@ async function main(): Promise<void> {
     ledger.disconnect();
     process.exit(0);
   };
+  // The suite went away (killed, interrupted): nothing to report to, so stop at once.
+  process.on("disconnect", () => process.exit(1));
   process.on("SIGTERM", () => {
     stop().catch(() => process.exit(1));
   });
