@@ -128,10 +128,20 @@ export class RedisBroker extends Broker {
   private everReady: boolean;
   private connectionTrouble = false;
   private readonly consumers = new Set<RedisConsumer>();
+  /** Closed consumers whose deliveries are still being processed (acked later through them). */
+  private readonly retired = new Set<RedisConsumer>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** @internal Counts reconnections: consumers look for orphaned fetches after each. */
-  reconnections = 0;
+  /**
+   * Bumped whenever this broker's ack sets may hold ids that none of its consumers holds: a
+   * reconnection (a fetch or hand-off reply lost with the connection), a command that failed on
+   * the connection (it may still have run), deliveries the worker let go of without settling.
+   */
+  private ackEpoch = 0;
+  /** Per queue, the `ackEpoch` its ack set was last reconciled at. */
+  private readonly reconciled = new Map<string, number>();
+  /** Fetches started by this broker's consumers (a reconciliation retries when one started meanwhile). */
+  private fetchStarts = 0;
 
   /**
    * @throws InvalidOptionError on a negative timeout, TTL or chance
@@ -168,7 +178,7 @@ export class RedisBroker extends Broker {
     }
     this.everReady = this.client.status === "ready";
     this.client.on("ready", () => {
-      if (this.everReady) this.reconnections++;
+      if (this.everReady) this.markUnreconciled();
       this.everReady = true;
       if (this.connectionTrouble) this.logger.info(`Reconnected to ${this.where}.`);
       this.connectionTrouble = false;
@@ -190,7 +200,7 @@ export class RedisBroker extends Broker {
       {
         requeue: (queueName, id) => this.requeueIds(queueName, [id]),
         // A hand-off lost with the old connection sits in the ack set: consumers look for it.
-        reconnected: () => this.reconnections++,
+        reconnected: () => this.markUnreconciled(),
       },
     );
   }
@@ -221,6 +231,8 @@ export class RedisBroker extends Broker {
     if (DramatiqError.isInstance(error)) return error;
     const text = error instanceof Error ? error.message : String(error);
     if (error instanceof Error && error.name === "ReplyError") return new BrokerError(`Redis replied with an error: ${text}`, { cause: error });
+    // A command that timed out or was cut off may have run (a fetch's ids are then in an ack set).
+    this.markUnreconciled();
     return this.everReady
       ? new ConnectionClosed(`lost the connection to ${this.where}: ${text}`, { cause: error })
       : new ConnectionFailed(`could not connect to ${this.where}: ${text}`, { cause: error });
@@ -442,31 +454,62 @@ export class RedisBroker extends Broker {
     return consumer;
   }
 
+  /** @internal Some ack set may hold ids no consumer holds: every queue reconciles before its next fetch. */
+  markUnreconciled(): void {
+    this.ackEpoch++;
+  }
+
+  /** @internal Whether `queueName`'s ack set is to be reconciled (see `reconcile`). */
+  needsReconcile(queueName: string): boolean {
+    return (this.reconciled.get(queueName) ?? 0) !== this.ackEpoch;
+  }
+
+  /** @internal A consumer of this broker is starting a fetch. */
+  fetchStarted(): void {
+    this.fetchStarts++;
+  }
+
   /**
-   * @internal After a reconnection, a fetch whose reply was lost leaves ids in this broker's ack
-   * set that no consumer holds; while this broker keeps beating, maintenance would never return
-   * them. Requeues the ids of `queueName`'s ack set that none of this broker's consumers holds.
-   * @returns false when another consumer's fetch is in flight (try again later)
+   * @internal Reconciles `queueName`'s ack set with what this broker's consumers hold (live ones
+   * and closed ones whose deliveries are still being processed): after a reconnection a fetch
+   * whose reply was lost, a hand-off lost with the connection or a delivery the worker let go of
+   * (the delayed messages it held when its consumer failed) leaves ids there that nobody will
+   * ack; while this broker keeps beating, maintenance never returns them. Requeues those ids.
+   * @returns false when a fetch of the queue was in flight or started meanwhile (try again later)
+   * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
    */
-  async recoverOrphans(queueName: string, self: RedisConsumer): Promise<boolean> {
-    const peers = [...this.consumers].filter((consumer) => consumer.queueName === queueName);
-    if (peers.some((consumer) => consumer !== self && consumer.isFetching)) return false;
+  async reconcile(queueName: string): Promise<boolean> {
+    const epoch = this.ackEpoch;
+    const peers = () => [...this.consumers, ...this.retired].filter((consumer) => consumer.queueName === queueName);
+    if (peers().some((consumer) => consumer.isFetching)) return false;
+    const started = this.fetchStarts;
     const members = await this.command(() => this.client.smembers(`${this.namespace}:__acks__.${this.brokerId}.${queueName}`));
     // Hand-offs of ids already in the set were published before the read: receive them first.
     await this.wakeups.sync();
-    const held = new Set(peers.flatMap((consumer) => consumer.heldIds()));
+    const current = peers();
+    if (this.fetchStarts !== started || current.some((consumer) => consumer.isFetching)) return false;
+    const held = new Set(current.flatMap((consumer) => consumer.heldIds()));
     const orphans = members.filter((id) => !held.has(id));
     if (orphans.length) {
-      this.logger.warn(`Returning ${orphans.length} message(s) of ${queueName} whose fetch reply was lost with the connection.`);
+      this.logger.warn(`Returning ${orphans.length} message(s) of ${queueName} that this broker's ack set held for no consumer (after a lost connection).`);
+      // An id acked meanwhile is no longer in the set: the script's requeue skips it.
       await this.requeueIds(queueName, orphans);
     }
+    this.reconciled.set(queueName, epoch);
     return true;
   }
 
-  /** @internal */
+  /** @internal A consumer closed: it stays known while the worker still settles its deliveries. */
   forgetConsumer(consumer: RedisConsumer): void {
     this.consumers.delete(consumer);
-    if (this.consumers.size === 0) this.stopHeartbeat();
+    if (consumer.outstanding > 0) this.retired.add(consumer);
+    if (this.consumers.size === 0 && this.retired.size === 0) this.stopHeartbeat();
+  }
+
+  /** @internal A closed consumer settled its last delivery. */
+  retiredConsumerSettled(consumer: RedisConsumer): void {
+    if (!this.retired.delete(consumer)) return;
+    if (this.consumers.size === 0 && this.retired.size === 0) this.stopHeartbeat();
   }
 
   // Beats independently of fetches so that a worker busy with long messages (prefetch full, no
