@@ -43,6 +43,12 @@ export interface RedisBrokerOptions extends BrokerOptions, Omit<RedisOptions, "k
   deadMessageTtl?: number;
   /** Chance per million that a dispatch call also runs maintenance (default 1000, i.e. 0.1 %). */
   maintenanceChance?: number;
+  /**
+   * A command without a reply after this many ms fails with `ConnectionClosed` (default 5000; 0:
+   * none), so a paused or hung Redis makes `send()` reject instead of hanging; ioredis's
+   * `commandTimeout`. Not applied to a `client` passed in (set it there).
+   */
+  commandTimeout?: number;
 }
 
 /** Message counts of one queue, from `getQueueMessageCounts`. */
@@ -72,6 +78,8 @@ export interface DeadLetter {
 type DispatchArgument = string | number | Buffer;
 
 const MAINTENANCE_SCALE = 1_000_000;
+/** Default `commandTimeout` in ms. */
+export const DEFAULT_COMMAND_TIMEOUT = 5000;
 const DISPATCH_SHA = createHash("sha1").update(DISPATCH_SCRIPT).digest("hex");
 const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith("NOSCRIPT");
 const DQ_KEYS = ["url", "client", "namespace", "heartbeatTimeout", "deadMessageTtl", "maintenanceChance", "middleware", "logger", "clock"] as const;
@@ -152,6 +160,7 @@ export class RedisBroker extends Broker {
     this.heartbeatTimeout = nonNegative("heartbeatTimeout", options.heartbeatTimeout ?? 60_000);
     this.deadMessageTtl = nonNegative("deadMessageTtl", options.deadMessageTtl ?? 604_800_000);
     this.maintenanceChance = nonNegative("maintenanceChance", options.maintenanceChance ?? 1000);
+    if (options.commandTimeout !== undefined) nonNegative("commandTimeout", options.commandTimeout);
     this.where = describeUrl(options.url);
     const redisOptions: Record<string, unknown> = { ...options };
     for (const key of DQ_KEYS) delete redisOptions[key];
@@ -167,12 +176,15 @@ export class RedisBroker extends Broker {
         connectTimeout: 5000,
         enableOfflineQueue: true,
         retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+        commandTimeout: DEFAULT_COMMAND_TIMEOUT,
         connectionName,
         // The broker's other commands (heartbeats, counts) of one tick go out in one write; its
         // dispatch calls it batches itself (see sendDispatch).
         enableAutoPipelining: true,
       };
       const merged = { ...defaults, ...(redisOptions as RedisOptions) };
+      // 0: no timeout (ioredis would time every command out at once).
+      if (merged.commandTimeout === 0) delete merged.commandTimeout;
       this.client = options.url ? new Redis(options.url, merged) : new Redis(merged);
       this.ownsClient = true;
     }
@@ -230,6 +242,11 @@ export class RedisBroker extends Broker {
   private translate(error: unknown): Error {
     if (DramatiqError.isInstance(error)) return error;
     const text = error instanceof Error ? error.message : String(error);
+    if (text === "Command timed out") {
+      this.markUnreconciled();
+      const limit = this.client.options.commandTimeout;
+      return new ConnectionClosed(`${this.where} did not answer within ${limit} ms (commandTimeout): is the server paused or overloaded?`, { cause: error });
+    }
     if (error instanceof Error && error.name === "ReplyError") return new BrokerError(`Redis replied with an error: ${text}`, { cause: error });
     // A command that timed out or was cut off may have run (a fetch's ids are then in an ack set).
     this.markUnreconciled();
@@ -485,7 +502,7 @@ export class RedisBroker extends Broker {
     const started = this.fetchStarts;
     const members = await this.command(() => this.client.smembers(`${this.namespace}:__acks__.${this.brokerId}.${queueName}`));
     // Hand-offs of ids already in the set were published before the read: receive them first.
-    await this.wakeups.sync();
+    if (!(await this.wakeups.sync())) return false;
     const current = peers();
     if (this.fetchStarts !== started || current.some((consumer) => consumer.isFetching)) return false;
     const held = new Set(current.flatMap((consumer) => consumer.heldIds()));

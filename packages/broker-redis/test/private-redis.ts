@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Redis } from "ioredis";
 
 /** A free TCP port on 127.0.0.1 (the OS picks it). */
 export function freePort(): Promise<number> {
@@ -15,6 +14,26 @@ export function freePort(): Promise<number> {
       const port = typeof address === "object" && address ? address.port : 0;
       server.close(() => resolve(port));
     });
+  });
+}
+
+/** One PING on a fresh socket: the first reply line, or "" when the server does not answer. */
+function ping(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    let reply = "";
+    const done = (line: string) => {
+      socket.destroy();
+      resolve(line);
+    };
+    socket.setTimeout(2000, () => done(""));
+    socket.once("error", () => done(""));
+    socket.on("data", (chunk: Buffer) => {
+      reply += chunk.toString("latin1");
+      const end = reply.indexOf("\r\n");
+      if (end >= 0) done(reply.slice(0, end));
+    });
+    socket.write("PING\r\n");
   });
 }
 
@@ -53,16 +72,8 @@ export class PrivateRedis {
     this.process = child;
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const probe = new Redis({ port: this.port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      try {
-        await probe.connect();
-        // LOADING while the AOF is replayed: wait for a real reply.
-        if ((await probe.ping()) === "PONG") return;
-      } catch {
-        // not up yet
-      } finally {
-        probe.disconnect();
-      }
+      // LOADING while the AOF is replayed: wait for a real PONG.
+      if ((await ping(this.port)) === "+PONG") return;
       if (child.exitCode !== null) throw new Error(`redis-server on port ${this.port} exited with ${child.exitCode}`);
       if (Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not answer within 20 s`);
       await new Promise((resolve) => setTimeout(resolve, 50));
