@@ -78,6 +78,8 @@ export interface DeadLetter {
 type DispatchArgument = string | number | Buffer;
 
 const MAINTENANCE_SCALE = 1_000_000;
+/** How long a broker's `__consumed__` record outlives its last beat or fetch (as in the script). */
+const CONSUMED_TTL = 604_800_000;
 /** Default `commandTimeout` in ms. */
 export const DEFAULT_COMMAND_TIMEOUT = 5000;
 const DISPATCH_SHA = createHash("sha1").update(DISPATCH_SCRIPT).digest("hex");
@@ -534,8 +536,15 @@ export class RedisBroker extends Broker {
   private startHeartbeat(): void {
     if (this.heartbeatTimer || this.closed) return;
     const interval = Math.max(10, Math.min(15_000, Math.floor(this.heartbeatTimeout / 4)));
+    const record = `${this.namespace}:__consumed__.${this.brokerId}`;
     const beat = () => {
-      this.client.zadd(`${this.namespace}:__heartbeats__`, this.clock.now(), this.brokerId).then(
+      // The record of the queues it consumes comes with the entry (one MULTI): maintenance finds
+      // every ack set of this broker from it, should it die, and removes its entry.
+      const queues = [...new Set([...this.consumers, ...this.retired].map((consumer) => consumer.queueName))];
+      const transaction = this.client.multi();
+      if (queues.length) transaction.sadd(record, ...queues).pexpire(record, CONSUMED_TTL);
+      transaction.zadd(`${this.namespace}:__heartbeats__`, this.clock.now(), this.brokerId);
+      transaction.exec().then(
         () => undefined,
         (error: unknown) => this.logger.debug("Could not refresh the heartbeat.", error),
       );
