@@ -19,8 +19,9 @@
  * saving the wake-up and fetch round trips; Python's fetch never registers, so Python workers
  * only ever see messages on the list.
  * The one difference is the shape of `fetch`'s reply: dq's returns `[id1, data1, id2, data2, ...]`
- * (data is nil when the id has no entry in the `.msgs` hash) so the consumer can drop nil entries
- * from its ack set; the keys it touches are the same.
+ * (data is nil when the id has no entry in the `.msgs` hash, and an array of 256 KiB chunks when it
+ * is larger than that) so the consumer can drop nil entries from its ack set; the keys it touches
+ * are the same.
  */
 export const DISPATCH_SCRIPT = String.raw`
 local namespace = KEYS[1]
@@ -155,6 +156,21 @@ if do_maintenance then
   end
 end
 
+-- Message bytes larger than this are replied as an array of chunks of this size: ioredis's reply
+-- parser copies a bulk reply that spans socket reads into a module-wide pool three times its size,
+-- which it never frees (a worker kept ~3x its largest message); chunks bound that pool.
+local REPLY_CHUNK = 262144
+local function reply_data(data)
+  if not data or #data <= REPLY_CHUNK then
+    return data
+  end
+  local chunks = {}
+  for start = 1, #data, REPLY_CHUNK do
+    chunks[#chunks + 1] = string.sub(data, start, start + REPLY_CHUNK - 1)
+  end
+  return chunks
+end
+
 -- Moves up to count ids from the queue to this broker's ack set; replies id, data pairs.
 local function fetch(count)
   local wanted = math.min(count, max_unpack)
@@ -166,7 +182,7 @@ local function fetch(count)
     end
     redis.call("SADD", acks, message_id)
     reply[#reply + 1] = message_id
-    reply[#reply + 1] = redis.call("HGET", queue_messages, message_id)
+    reply[#reply + 1] = reply_data(redis.call("HGET", queue_messages, message_id))
   end
   if #reply > 0 then
     local record = consumed_key(broker_id)
@@ -202,7 +218,8 @@ local waiting = namespace .. ":__waiting__." .. queue_name
 -- as if its fetch had returned it. Only when the queue is empty (FIFO kept). Returns whether a
 -- consumer took it; registrations whose broker no longer listens are dropped on the way.
 local function hand_off(message_id, data)
-  if redis.call("LLEN", queue) > 0 then
+  -- A large message goes by the list (a fetch replies it in chunks, see reply_data).
+  if #data > REPLY_CHUNK or redis.call("LLEN", queue) > 0 then
     return false
   end
   while true do

@@ -179,12 +179,15 @@ export class RedisConsumer extends Consumer {
 
   /** Buffers the messages of a `fetch` reply; @returns how many, and the ids that had no data. */
   private bufferFetched(reply: unknown): { fetched: number; missing: string[] } {
-    const pairs = reply as (Buffer | null)[];
+    const pairs = reply as (Buffer | Buffer[] | null)[];
     let fetched = 0;
     const missing: string[] = [];
     for (let index = 0; index + 1 < pairs.length; index += 2) {
-      const id = pairs[index]!.toString("utf8");
-      const data = pairs[index + 1];
+      const id = (pairs[index] as Buffer).toString("utf8");
+      const reply = pairs[index + 1];
+      // A large message comes in chunks (see the script's reply_data): joined into a Buffer of
+      // its own, not a slice of the reply parser's pool.
+      const data = Array.isArray(reply) ? Buffer.concat(reply) : reply;
       if (!data) {
         missing.push(id);
         continue;
