@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, expect, it } from "@jest/globals";
 import { actor, ConnectionClosed, ConnectionError } from "@dq/core";
-import { recordingLogger } from "@dq/test-suite";
+import { PrivateRedis, recordingLogger } from "@dq/test-suite";
 import { DEFAULT_COMMAND_TIMEOUT, RedisBroker } from "../src/index.js";
 import { describeWithRedis, uniqueNamespace } from "./helpers.js";
-import { PrivateRedis } from "./private-redis.js";
 
 // Issue 17 item 6: a paused Redis (SIGSTOP: connections open, no replies) made send() hang forever.
 describeWithRedis("RedisBroker command timeout", () => {

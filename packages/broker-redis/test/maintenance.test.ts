@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
 import { actor } from "@dq/core";
-import { recordingLogger } from "@dq/test-suite";
+import { PrivateRedis, recordingLogger } from "@dq/test-suite";
 import { Redis } from "ioredis";
 import { RedisBroker } from "../src/index.js";
 import { describeWithRedis, uniqueNamespace } from "./helpers.js";
-import { PrivateRedis } from "./private-redis.js";
 
 /**
  * The dead-worker part of the maintenance in Python Dramatiq's `dispatch.lua`, reproduced here

@@ -1,10 +1,9 @@
 import { afterEach, beforeEach, expect, it } from "@jest/globals";
 import { actor, Worker } from "@dq/core";
-import { recordingLogger } from "@dq/test-suite";
+import { PrivateRedis, recordingLogger } from "@dq/test-suite";
 import { Redis } from "ioredis";
 import { RedisBroker } from "../src/index.js";
 import { describeWithRedis, uniqueNamespace, waitFor } from "./helpers.js";
-import { PrivateRedis } from "./private-redis.js";
 
 // Issue 16 item 3: a Redis restart while a live worker holds delayed and in-flight messages. The
 // worker's broker keeps beating, so heartbeat-based maintenance never returns what it holds: after

@@ -9,6 +9,7 @@ export { defineRateLimiterBackendTests } from "./rate-limiter-backend-tests.js";
 export { loadWireFixture, recordingLogger, restoreRedisRecording, uniqueQueueName, waitFor, withEta } from "./helpers.js";
 export type { RecordedRedisKey, RedisWriter } from "./helpers.js";
 export { addressFromServers, addressFromUrl, describeWithServer, serverReachable } from "./servers.js";
+export { freePort, PrivateRedis } from "./private-redis.js";
 export type { BrokerFactory, BrokerTestCapabilities } from "./broker-tests.js";
 export type { ResultBackendFactory, ResultBackendFactoryOptions, ResultBackendTestOptions } from "./result-backend-tests.js";
 export type { RateLimiterBackendFactory, RateLimiterBackendLike, RateLimiterBackendTestCapabilities } from "./rate-limiter-backend-tests.js";
