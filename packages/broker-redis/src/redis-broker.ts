@@ -25,6 +25,7 @@ import {
   type MessageOptions,
 } from "@dq/core";
 import { Command, Redis, type RedisOptions } from "ioredis";
+import { AckReconciler } from "./ack-reconciler.js";
 import { DISPATCH_SCRIPT, MAX_STACK_SCRIPT } from "./dispatch-script.js";
 import { RedisConsumer } from "./redis-consumer.js";
 import { WakeupHub } from "./wakeup-hub.js";
@@ -142,16 +143,14 @@ export class RedisBroker extends Broker {
   private readonly retired = new Set<RedisConsumer>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /**
-   * Bumped whenever this broker's ack sets may hold ids that none of its consumers holds: a
-   * reconnection (a fetch or hand-off reply lost with the connection), a command that failed on
-   * the connection (it may still have run), deliveries the worker let go of without settling.
-   */
-  private ackEpoch = 0;
-  /** Per queue, the `ackEpoch` its ack set was last reconciled at. */
-  private readonly reconciled = new Map<string, number>();
-  /** Fetches started by this broker's consumers (a reconciliation retries when one started meanwhile). */
-  private fetchStarts = 0;
+  /** @internal Reconciles the ack sets with what the consumers hold (see AckReconciler). */
+  readonly acks: AckReconciler = new AckReconciler({
+    logger: this.logger,
+    holders: (queueName) => [...this.consumers, ...this.retired].filter((consumer) => consumer.queueName === queueName),
+    readAckSet: (queueName) => this.command(() => this.client.smembers(`${this.namespace}:__acks__.${this.brokerId}.${queueName}`)),
+    syncHandOffs: () => this.wakeups.sync(),
+    requeue: (queueName, ids) => this.requeueIds(queueName, ids),
+  });
 
   /**
    * @throws InvalidOptionError on a negative timeout, TTL or chance
@@ -192,7 +191,7 @@ export class RedisBroker extends Broker {
     }
     this.everReady = this.client.status === "ready";
     this.client.on("ready", () => {
-      if (this.everReady) this.markUnreconciled();
+      if (this.everReady) this.acks.markUnreconciled();
       this.everReady = true;
       if (this.connectionTrouble) this.logger.info(`Reconnected to ${this.where}.`);
       this.connectionTrouble = false;
@@ -214,7 +213,7 @@ export class RedisBroker extends Broker {
       {
         requeue: (queueName, id) => this.requeueIds(queueName, [id]),
         // A hand-off lost with the old connection sits in the ack set: consumers look for it.
-        reconnected: () => this.markUnreconciled(),
+        reconnected: () => this.acks.markUnreconciled(),
       },
     );
   }
@@ -245,13 +244,13 @@ export class RedisBroker extends Broker {
     if (DramatiqError.isInstance(error)) return error;
     const text = error instanceof Error ? error.message : String(error);
     if (text === "Command timed out") {
-      this.markUnreconciled();
+      this.acks.markUnreconciled();
       const limit = this.client.options.commandTimeout;
       return new ConnectionClosed(`${this.where} did not answer within ${limit} ms (commandTimeout): is the server paused or overloaded?`, { cause: error });
     }
     if (error instanceof Error && error.name === "ReplyError") return new BrokerError(`Redis replied with an error: ${text}`, { cause: error });
     // A command that timed out or was cut off may have run (a fetch's ids are then in an ack set).
-    this.markUnreconciled();
+    this.acks.markUnreconciled();
     return this.everReady
       ? new ConnectionClosed(`lost the connection to ${this.where}: ${text}`, { cause: error })
       : new ConnectionFailed(`could not connect to ${this.where}: ${text}`, { cause: error });
@@ -471,51 +470,6 @@ export class RedisBroker extends Broker {
     this.consumers.add(consumer);
     this.startHeartbeat();
     return consumer;
-  }
-
-  /** @internal Some ack set may hold ids no consumer holds: every queue reconciles before its next fetch. */
-  markUnreconciled(): void {
-    this.ackEpoch++;
-  }
-
-  /** @internal Whether `queueName`'s ack set is to be reconciled (see `reconcile`). */
-  needsReconcile(queueName: string): boolean {
-    return (this.reconciled.get(queueName) ?? 0) !== this.ackEpoch;
-  }
-
-  /** @internal A consumer of this broker is starting a fetch. */
-  fetchStarted(): void {
-    this.fetchStarts++;
-  }
-
-  /**
-   * @internal Reconciles `queueName`'s ack set with what this broker's consumers hold (live ones
-   * and closed ones whose deliveries are still being processed): after a reconnection a fetch
-   * whose reply was lost, a hand-off lost with the connection or a delivery the worker let go of
-   * (the delayed messages it held when its consumer failed) leaves ids there that nobody will
-   * ack; while this broker keeps beating, maintenance never returns them. Requeues those ids.
-   * @returns false when a fetch of the queue was in flight or started meanwhile (try again later)
-   * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
-   */
-  async reconcile(queueName: string): Promise<boolean> {
-    const epoch = this.ackEpoch;
-    const peers = () => [...this.consumers, ...this.retired].filter((consumer) => consumer.queueName === queueName);
-    if (peers().some((consumer) => consumer.isFetching)) return false;
-    const started = this.fetchStarts;
-    const members = await this.command(() => this.client.smembers(`${this.namespace}:__acks__.${this.brokerId}.${queueName}`));
-    // Hand-offs of ids already in the set were published before the read: receive them first.
-    if (!(await this.wakeups.sync())) return false;
-    const current = peers();
-    if (this.fetchStarts !== started || current.some((consumer) => consumer.isFetching)) return false;
-    const held = new Set(current.flatMap((consumer) => consumer.heldIds()));
-    const orphans = members.filter((id) => !held.has(id));
-    if (orphans.length) {
-      this.logger.warn(`Returning ${orphans.length} message(s) of ${queueName} that this broker's ack set held for no consumer (after a lost connection).`);
-      // An id acked meanwhile is no longer in the set: the script's requeue skips it.
-      await this.requeueIds(queueName, orphans);
-    }
-    this.reconciled.set(queueName, epoch);
-    return true;
   }
 
   /** @internal A consumer closed: it stays known while the worker still settles its deliveries. */

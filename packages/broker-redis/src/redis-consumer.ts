@@ -100,7 +100,7 @@ export class RedisConsumer extends Consumer {
           if (this.requested === 0) this.remoteWake = false;
           // After a lost connection, first return what the ack set holds for nobody (when no
           // fetch is in flight; else the next fetch tries again).
-          if (this.broker.needsReconcile(this.queueName)) await this.broker.reconcile(this.queueName);
+          if (this.broker.acks.needsReconcile(this.queueName)) await this.broker.acks.reconcile(this.queueName);
           const count = await this.track(capacity, this.fetch(capacity));
           // Fewer than asked for: the queue was empty, so fetching again at once would find
           // nothing; wait for a wake-up (or the backoff) as after an empty fetch.
@@ -138,7 +138,7 @@ export class RedisConsumer extends Consumer {
 
   /** Counts `fetch` (asking for `count` messages) as in flight until it settles. */
   private track(count: number, fetch: Promise<number>): Promise<number> {
-    this.broker.fetchStarted();
+    this.broker.acks.fetchStarted();
     this.requested += count;
     const tracked: Promise<number> = fetch.finally(() => {
       this.requested -= count;
@@ -291,8 +291,8 @@ export class RedisConsumer extends Consumer {
     this.pendingAcks = undefined;
     const { ids } = batch;
     const room = this.prefetch - (this.delivered.size - ids.length) - this.buffer.length - this.requested;
-    if (room > 0 && !this.closed && !this.broker.needsReconcile(this.queueName)) {
-      this.broker.fetchStarted();
+    if (room > 0 && !this.closed && !this.broker.acks.needsReconcile(this.queueName)) {
+      this.broker.acks.fetchStarted();
       const call = this.broker.dispatchBuffers(this.queueName, "ack_fetch", [room, this.registration(), ...ids]);
       // One reaction to the reply does it all (each promise costs under async hooks): the fetched
       // messages are buffered, the room is no longer requested, then the acks resolve and wake
@@ -373,7 +373,7 @@ export class RedisConsumer extends Consumer {
     let released = false;
     for (const proxy of proxies) released = this.delivered.delete(proxy) || released;
     if (!released) return;
-    this.broker.markUnreconciled();
+    this.broker.acks.markUnreconciled();
     this.settledOne();
   }
 
@@ -402,7 +402,7 @@ export class RedisConsumer extends Consumer {
     try {
       await this.broker.requeueIds(this.queueName, ids);
     } catch (error) {
-      this.broker.markUnreconciled();
+      this.broker.acks.markUnreconciled();
       this.broker.logger.warn(
         `Could not return ${ids.length} prefetched message(s) of ${this.queueName}; they come back with the queue's next fetch once Redis is back (or when this broker's heartbeat expires).`,
         error,
