@@ -19,8 +19,9 @@
  * saving the wake-up and fetch round trips; Python's fetch never registers, so Python workers
  * only ever see messages on the list.
  * The one difference is the shape of `fetch`'s reply: dq's returns `[id1, data1, id2, data2, ...]`
- * (data is nil when the id has no entry in the `.msgs` hash) so the consumer can drop nil entries
- * from its ack set; the keys it touches are the same.
+ * (data is nil when the id has no entry in the `.msgs` hash, and an array of 256 KiB chunks when it
+ * is larger than that) so the consumer can drop nil entries from its ack set; the keys it touches
+ * are the same.
  */
 export const DISPATCH_SCRIPT = String.raw`
 local namespace = KEYS[1]
@@ -51,25 +52,97 @@ local acks = acks_prefix .. broker_id .. "." .. queue_name
 local dead = namespace .. ":" .. canonical_name(queue_name) .. ".XQ"
 local dead_messages = dead .. ".msgs"
 
--- Producers and consumers alike register as alive on every call.
-redis.call("ZADD", heartbeats, now, broker_id)
+-- Where a dq broker records the queues it consumes (the ack sets it may hold): maintenance finds a
+-- dead broker's ack sets there instead of with KEYS. Not matched by Dramatiq's KEYS pattern.
+local function consumed_key(id)
+  return namespace .. ":__consumed__." .. id
+end
+local CONSUMED_TTL = 604800000
+
+-- Consumers register as alive on every call; producers (enqueue, enqueue_many) and read-only or
+-- admin calls do not, so one-shot producers leave no heartbeat entry behind (Dramatiq's script
+-- registers every caller).
+if command ~= "enqueue" and command ~= "enqueue_many" and command ~= "qsize" and command ~= "purge" then
+  redis.call("ZADD", heartbeats, now, broker_id)
+end
+
+-- Puts a dead broker's unacked messages of one queue back on that queue.
+local function requeue_dead(dead_id, name)
+  local dead_acks = acks_prefix .. dead_id .. "." .. name
+  local list = namespace .. ":" .. name
+  local held = redis.call("SMEMBERS", dead_acks)
+  local pushed = 0
+  for _, message_id in ipairs(held) do
+    if redis.call("HEXISTS", list .. ".msgs", message_id) == 1 then
+      redis.call("RPUSH", list, message_id)
+      pushed = pushed + 1
+    end
+  end
+  if #held > 0 then
+    redis.call("DEL", dead_acks)
+  end
+  redis.call("ZREM", namespace .. ":__waiting__." .. name, dead_id)
+  if pushed > 0 then
+    redis.call("PUBLISH", namespace .. ":__wakeup__." .. name, "1")
+  end
+end
+
+-- Keys of the maintenance's SCAN pass (see below).
+local scan_state = namespace .. ":__maintenance__"
+local scan_seen = namespace .. ":__maintenance_seen__"
+local SCAN_COUNT = 500
 
 if do_maintenance then
-  -- Brokers that stopped beating: put their unacked messages of this queue back.
+  -- Brokers that stopped beating. A dq broker's record names every queue it consumed: all its ack
+  -- sets go back and its entry goes. Any other (a Python worker, a dq broker whose record expired):
+  -- this queue's ack set goes back, as in Dramatiq; its entry stays until the SCAN pass below
+  -- shows it holds no ack set (Dramatiq runs KEYS for each such broker on every call instead).
   local stale = redis.call("ZRANGEBYSCORE", heartbeats, "-inf", now - heartbeat_timeout)
   for _, stale_id in ipairs(stale) do
-    local stale_acks = acks_prefix .. stale_id .. "." .. queue_name
-    local held = redis.call("SMEMBERS", stale_acks)
-    for _, message_id in ipairs(held) do
-      if redis.call("HEXISTS", queue_messages, message_id) == 1 then
-        redis.call("RPUSH", queue, message_id)
+    requeue_dead(stale_id, queue_name)
+    local record = consumed_key(stale_id)
+    local queues = redis.call("SMEMBERS", record)
+    if #queues > 0 then
+      for _, name in ipairs(queues) do
+        if name ~= queue_name then
+          requeue_dead(stale_id, name)
+        end
       end
-    end
-    redis.call("DEL", stale_acks)
-    redis.call("ZREM", namespace .. ":__waiting__." .. queue_name, stale_id)
-    if #redis.call("KEYS", acks_prefix .. stale_id .. "*") == 0 then
+      redis.call("DEL", record)
       redis.call("ZREM", heartbeats, stale_id)
     end
+  end
+
+  -- A bounded SCAN step over the ack sets (SCAN_COUNT keys a call, resumed from a stored cursor):
+  -- the owners seen during a pass are collected, and when the pass completes, a stale entry that
+  -- was stale before the pass began and owns none of them is removed: it holds no ack set.
+  local state = redis.call("HMGET", scan_state, "cursor", "started")
+  local cursor = state[1] or "0"
+  local started = tonumber(state[2]) or now
+  if cursor == "0" and not state[2] then
+    redis.call("DEL", scan_seen)
+  end
+  local pattern = string.gsub(acks_prefix, "([%*%?%[%]\\])", "\\%1") .. "*"
+  local step = redis.call("SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT)
+  local prefix_length = #acks_prefix
+  for _, key in ipairs(step[2]) do
+    -- __acks__.<id>.<queue>: ids are uuids (no dot), queue names may hold dots.
+    local rest = string.sub(key, prefix_length + 1)
+    local dot = string.find(rest, ".", 1, true)
+    if dot then
+      redis.call("SADD", scan_seen, string.sub(rest, 1, dot - 1))
+    end
+  end
+  if step[1] == "0" then
+    local gone = redis.call("ZRANGEBYSCORE", heartbeats, "-inf", started - heartbeat_timeout)
+    for _, stale_id in ipairs(gone) do
+      if redis.call("SISMEMBER", scan_seen, stale_id) == 0 and redis.call("EXISTS", consumed_key(stale_id)) == 0 then
+        redis.call("ZREM", heartbeats, stale_id)
+      end
+    end
+    redis.call("DEL", scan_seen, scan_state)
+  else
+    redis.call("HSET", scan_state, "cursor", step[1], "started", started)
   end
 
   -- Dead letters older than the TTL go, in chunks that unpack can take.
@@ -83,6 +156,21 @@ if do_maintenance then
   end
 end
 
+-- Message bytes larger than this are replied as an array of chunks of this size: ioredis's reply
+-- parser copies a bulk reply that spans socket reads into a module-wide pool three times its size,
+-- which it never frees (a worker kept ~3x its largest message); chunks bound that pool.
+local REPLY_CHUNK = 262144
+local function reply_data(data)
+  if not data or #data <= REPLY_CHUNK then
+    return data
+  end
+  local chunks = {}
+  for start = 1, #data, REPLY_CHUNK do
+    chunks[#chunks + 1] = string.sub(data, start, start + REPLY_CHUNK - 1)
+  end
+  return chunks
+end
+
 -- Moves up to count ids from the queue to this broker's ack set; replies id, data pairs.
 local function fetch(count)
   local wanted = math.min(count, max_unpack)
@@ -94,7 +182,12 @@ local function fetch(count)
     end
     redis.call("SADD", acks, message_id)
     reply[#reply + 1] = message_id
-    reply[#reply + 1] = redis.call("HGET", queue_messages, message_id)
+    reply[#reply + 1] = reply_data(redis.call("HGET", queue_messages, message_id))
+  end
+  if #reply > 0 then
+    local record = consumed_key(broker_id)
+    redis.call("SADD", record, queue_name)
+    redis.call("PEXPIRE", record, CONSUMED_TTL)
   end
   return reply
 end
@@ -125,7 +218,8 @@ local waiting = namespace .. ":__waiting__." .. queue_name
 -- as if its fetch had returned it. Only when the queue is empty (FIFO kept). Returns whether a
 -- consumer took it; registrations whose broker no longer listens are dropped on the way.
 local function hand_off(message_id, data)
-  if redis.call("LLEN", queue) > 0 then
+  -- A large message goes by the list (a fetch replies it in chunks, see reply_data).
+  if #data > REPLY_CHUNK or redis.call("LLEN", queue) > 0 then
     return false
   end
   while true do
@@ -137,6 +231,8 @@ local function hand_off(message_id, data)
     local channel = namespace .. ":__handoff__." .. receiver
     if redis.call("PUBLISH", channel, queue_name .. "\n" .. message_id .. "\n" .. data) > 0 then
       redis.call("SADD", acks_prefix .. receiver .. "." .. queue_name, message_id)
+      redis.call("SADD", consumed_key(receiver), queue_name)
+      redis.call("PEXPIRE", consumed_key(receiver), CONSUMED_TTL)
       return true
     end
   end

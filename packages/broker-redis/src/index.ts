@@ -4,7 +4,7 @@
  */
 import "./register.js";
 
-export { RedisBroker } from "./redis-broker.js";
+export { DEFAULT_COMMAND_TIMEOUT, RedisBroker } from "./redis-broker.js";
 export { RedisConsumer } from "./redis-consumer.js";
 
 export type { RedisBrokerOptions, QueueMessageCounts, DeadLetter } from "./redis-broker.js";

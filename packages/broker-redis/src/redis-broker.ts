@@ -25,6 +25,7 @@ import {
   type MessageOptions,
 } from "@dq/core";
 import { Command, Redis, type RedisOptions } from "ioredis";
+import { AckReconciler } from "./ack-reconciler.js";
 import { DISPATCH_SCRIPT, MAX_STACK_SCRIPT } from "./dispatch-script.js";
 import { RedisConsumer } from "./redis-consumer.js";
 import { WakeupHub } from "./wakeup-hub.js";
@@ -43,6 +44,12 @@ export interface RedisBrokerOptions extends BrokerOptions, Omit<RedisOptions, "k
   deadMessageTtl?: number;
   /** Chance per million that a dispatch call also runs maintenance (default 1000, i.e. 0.1 %). */
   maintenanceChance?: number;
+  /**
+   * A command without a reply after this many ms fails with `ConnectionClosed` (default 5000; 0:
+   * none), so a paused or hung Redis makes `send()` reject instead of hanging; ioredis's
+   * `commandTimeout`. Not applied to a `client` passed in (set it there).
+   */
+  commandTimeout?: number;
 }
 
 /** Message counts of one queue, from `getQueueMessageCounts`. */
@@ -72,6 +79,10 @@ export interface DeadLetter {
 type DispatchArgument = string | number | Buffer;
 
 const MAINTENANCE_SCALE = 1_000_000;
+/** How long a broker's `__consumed__` record outlives its last beat or fetch (as in the script). */
+const CONSUMED_TTL = 604_800_000;
+/** Default `commandTimeout` in ms. */
+export const DEFAULT_COMMAND_TIMEOUT = 5000;
 const DISPATCH_SHA = createHash("sha1").update(DISPATCH_SCRIPT).digest("hex");
 const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith("NOSCRIPT");
 const DQ_KEYS = ["url", "client", "namespace", "heartbeatTimeout", "deadMessageTtl", "maintenanceChance", "middleware", "logger", "clock"] as const;
@@ -128,10 +139,18 @@ export class RedisBroker extends Broker {
   private everReady: boolean;
   private connectionTrouble = false;
   private readonly consumers = new Set<RedisConsumer>();
+  /** Closed consumers whose deliveries are still being processed (acked later through them). */
+  private readonly retired = new Set<RedisConsumer>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** @internal Counts reconnections: consumers look for orphaned fetches after each. */
-  reconnections = 0;
+  /** @internal Reconciles the ack sets with what the consumers hold (see AckReconciler). */
+  readonly acks: AckReconciler = new AckReconciler({
+    logger: this.logger,
+    holders: (queueName) => [...this.consumers, ...this.retired].filter((consumer) => consumer.queueName === queueName),
+    readAckSet: (queueName) => this.command(() => this.client.smembers(`${this.namespace}:__acks__.${this.brokerId}.${queueName}`)),
+    syncHandOffs: () => this.wakeups.sync(),
+    requeue: (queueName, ids) => this.requeueIds(queueName, ids),
+  });
 
   /**
    * @throws InvalidOptionError on a negative timeout, TTL or chance
@@ -142,6 +161,7 @@ export class RedisBroker extends Broker {
     this.heartbeatTimeout = nonNegative("heartbeatTimeout", options.heartbeatTimeout ?? 60_000);
     this.deadMessageTtl = nonNegative("deadMessageTtl", options.deadMessageTtl ?? 604_800_000);
     this.maintenanceChance = nonNegative("maintenanceChance", options.maintenanceChance ?? 1000);
+    if (options.commandTimeout !== undefined) nonNegative("commandTimeout", options.commandTimeout);
     this.where = describeUrl(options.url);
     const redisOptions: Record<string, unknown> = { ...options };
     for (const key of DQ_KEYS) delete redisOptions[key];
@@ -157,18 +177,21 @@ export class RedisBroker extends Broker {
         connectTimeout: 5000,
         enableOfflineQueue: true,
         retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+        commandTimeout: DEFAULT_COMMAND_TIMEOUT,
         connectionName,
         // The broker's other commands (heartbeats, counts) of one tick go out in one write; its
         // dispatch calls it batches itself (see sendDispatch).
         enableAutoPipelining: true,
       };
       const merged = { ...defaults, ...(redisOptions as RedisOptions) };
+      // 0: no timeout (ioredis would time every command out at once).
+      if (merged.commandTimeout === 0) delete merged.commandTimeout;
       this.client = options.url ? new Redis(options.url, merged) : new Redis(merged);
       this.ownsClient = true;
     }
     this.everReady = this.client.status === "ready";
     this.client.on("ready", () => {
-      if (this.everReady) this.reconnections++;
+      if (this.everReady) this.acks.markUnreconciled();
       this.everReady = true;
       if (this.connectionTrouble) this.logger.info(`Reconnected to ${this.where}.`);
       this.connectionTrouble = false;
@@ -190,7 +213,7 @@ export class RedisBroker extends Broker {
       {
         requeue: (queueName, id) => this.requeueIds(queueName, [id]),
         // A hand-off lost with the old connection sits in the ack set: consumers look for it.
-        reconnected: () => this.reconnections++,
+        reconnected: () => this.acks.markUnreconciled(),
       },
     );
   }
@@ -220,7 +243,14 @@ export class RedisBroker extends Broker {
   private translate(error: unknown): Error {
     if (DramatiqError.isInstance(error)) return error;
     const text = error instanceof Error ? error.message : String(error);
+    if (text === "Command timed out") {
+      this.acks.markUnreconciled();
+      const limit = this.client.options.commandTimeout;
+      return new ConnectionClosed(`${this.where} did not answer within ${limit} ms (commandTimeout): is the server paused or overloaded?`, { cause: error });
+    }
     if (error instanceof Error && error.name === "ReplyError") return new BrokerError(`Redis replied with an error: ${text}`, { cause: error });
+    // A command that timed out or was cut off may have run (a fetch's ids are then in an ack set).
+    this.acks.markUnreconciled();
     return this.everReady
       ? new ConnectionClosed(`lost the connection to ${this.where}: ${text}`, { cause: error })
       : new ConnectionFailed(`could not connect to ${this.where}: ${text}`, { cause: error });
@@ -442,31 +472,17 @@ export class RedisBroker extends Broker {
     return consumer;
   }
 
-  /**
-   * @internal After a reconnection, a fetch whose reply was lost leaves ids in this broker's ack
-   * set that no consumer holds; while this broker keeps beating, maintenance would never return
-   * them. Requeues the ids of `queueName`'s ack set that none of this broker's consumers holds.
-   * @returns false when another consumer's fetch is in flight (try again later)
-   */
-  async recoverOrphans(queueName: string, self: RedisConsumer): Promise<boolean> {
-    const peers = [...this.consumers].filter((consumer) => consumer.queueName === queueName);
-    if (peers.some((consumer) => consumer !== self && consumer.isFetching)) return false;
-    const members = await this.command(() => this.client.smembers(`${this.namespace}:__acks__.${this.brokerId}.${queueName}`));
-    // Hand-offs of ids already in the set were published before the read: receive them first.
-    await this.wakeups.sync();
-    const held = new Set(peers.flatMap((consumer) => consumer.heldIds()));
-    const orphans = members.filter((id) => !held.has(id));
-    if (orphans.length) {
-      this.logger.warn(`Returning ${orphans.length} message(s) of ${queueName} whose fetch reply was lost with the connection.`);
-      await this.requeueIds(queueName, orphans);
-    }
-    return true;
-  }
-
-  /** @internal */
+  /** @internal A consumer closed: it stays known while the worker still settles its deliveries. */
   forgetConsumer(consumer: RedisConsumer): void {
     this.consumers.delete(consumer);
-    if (this.consumers.size === 0) this.stopHeartbeat();
+    if (consumer.outstanding > 0) this.retired.add(consumer);
+    if (this.consumers.size === 0 && this.retired.size === 0) this.stopHeartbeat();
+  }
+
+  /** @internal A closed consumer settled its last delivery. */
+  retiredConsumerSettled(consumer: RedisConsumer): void {
+    if (!this.retired.delete(consumer)) return;
+    if (this.consumers.size === 0 && this.retired.size === 0) this.stopHeartbeat();
   }
 
   // Beats independently of fetches so that a worker busy with long messages (prefetch full, no
@@ -474,8 +490,15 @@ export class RedisBroker extends Broker {
   private startHeartbeat(): void {
     if (this.heartbeatTimer || this.closed) return;
     const interval = Math.max(10, Math.min(15_000, Math.floor(this.heartbeatTimeout / 4)));
+    const record = `${this.namespace}:__consumed__.${this.brokerId}`;
     const beat = () => {
-      this.client.zadd(`${this.namespace}:__heartbeats__`, this.clock.now(), this.brokerId).then(
+      // The record of the queues it consumes comes with the entry (one MULTI): maintenance finds
+      // every ack set of this broker from it, should it die, and removes its entry.
+      const queues = [...new Set([...this.consumers, ...this.retired].map((consumer) => consumer.queueName))];
+      const transaction = this.client.multi();
+      if (queues.length) transaction.sadd(record, ...queues).pexpire(record, CONSUMED_TTL);
+      transaction.zadd(`${this.namespace}:__heartbeats__`, this.clock.now(), this.brokerId);
+      transaction.exec().then(
         () => undefined,
         (error: unknown) => this.logger.debug("Could not refresh the heartbeat.", error),
       );

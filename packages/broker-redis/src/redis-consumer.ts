@@ -51,7 +51,6 @@ export class RedisConsumer extends Consumer {
   /** Messages those fetches asked for. */
   private requested = 0;
   private readonly stopListening: () => void;
-  private reconnectionsSeen: number;
   private pendingAcks: AckBatch | undefined;
 
   /** @internal Created by `RedisBroker.consume`. */
@@ -62,7 +61,6 @@ export class RedisConsumer extends Consumer {
     readonly timeout: number,
   ) {
     super();
-    this.reconnectionsSeen = broker.reconnections;
     this.stopListening = broker.wakeups.listen(
       queueName,
       () => this.wake("remote"),
@@ -100,6 +98,9 @@ export class RedisConsumer extends Consumer {
       if (capacity > 0) {
         if (!this.drained) {
           if (this.requested === 0) this.remoteWake = false;
+          // After a lost connection, first return what the ack set holds for nobody (when no
+          // fetch is in flight; else the next fetch tries again).
+          if (this.broker.acks.needsReconcile(this.queueName)) await this.broker.acks.reconcile(this.queueName);
           const count = await this.track(capacity, this.fetch(capacity));
           // Fewer than asked for: the queue was empty, so fetching again at once would find
           // nothing; wait for a wake-up (or the backoff) as after an empty fetch.
@@ -137,6 +138,7 @@ export class RedisConsumer extends Consumer {
 
   /** Counts `fetch` (asking for `count` messages) as in flight until it settles. */
   private track(count: number, fetch: Promise<number>): Promise<number> {
+    this.broker.acks.fetchStarted();
     this.requested += count;
     const tracked: Promise<number> = fetch.finally(() => {
       this.requested -= count;
@@ -147,10 +149,6 @@ export class RedisConsumer extends Consumer {
   }
 
   private async fetch(count: number): Promise<number> {
-    const reconnections = this.broker.reconnections;
-    if (reconnections !== this.reconnectionsSeen && (await this.broker.recoverOrphans(this.queueName, this))) {
-      this.reconnectionsSeen = reconnections;
-    }
     return this.takeFetched(await this.broker.dispatchBuffers(this.queueName, "fetch", [count, this.registration()]));
   }
 
@@ -181,12 +179,15 @@ export class RedisConsumer extends Consumer {
 
   /** Buffers the messages of a `fetch` reply; @returns how many, and the ids that had no data. */
   private bufferFetched(reply: unknown): { fetched: number; missing: string[] } {
-    const pairs = reply as (Buffer | null)[];
+    const pairs = reply as (Buffer | Buffer[] | null)[];
     let fetched = 0;
     const missing: string[] = [];
     for (let index = 0; index + 1 < pairs.length; index += 2) {
-      const id = pairs[index]!.toString("utf8");
-      const data = pairs[index + 1];
+      const id = (pairs[index] as Buffer).toString("utf8");
+      const reply = pairs[index + 1];
+      // A large message comes in chunks (see the script's reply_data): joined into a Buffer of
+      // its own, not a slice of the reply parser's pool.
+      const data = Array.isArray(reply) ? Buffer.concat(reply) : reply;
       if (!data) {
         missing.push(id);
         continue;
@@ -272,6 +273,7 @@ export class RedisConsumer extends Consumer {
   /** The batch's call succeeded: its messages are no longer held. */
   private acked(batch: AckBatch): void {
     for (const proxy of batch.proxies) this.delivered.delete(proxy);
+    this.settledOne();
     // The room matters to a loop waiting for it (a full window); one waiting for Redis already had
     // room, and waking it would only send it back to wait.
     if (this.waitingFor === "local") this.wake("local");
@@ -289,7 +291,8 @@ export class RedisConsumer extends Consumer {
     this.pendingAcks = undefined;
     const { ids } = batch;
     const room = this.prefetch - (this.delivered.size - ids.length) - this.buffer.length - this.requested;
-    if (room > 0 && !this.closed && this.broker.reconnections === this.reconnectionsSeen) {
+    if (room > 0 && !this.closed && !this.broker.acks.needsReconcile(this.queueName)) {
+      this.broker.acks.fetchStarted();
       const call = this.broker.dispatchBuffers(this.queueName, "ack_fetch", [room, this.registration(), ...ids]);
       // One reaction to the reply does it all (each promise costs under async hooks): the fetched
       // messages are buffered, the room is no longer requested, then the acks resolve and wake
@@ -334,6 +337,7 @@ export class RedisConsumer extends Consumer {
     if (id === undefined) return;
     await this.broker.dispatch(this.queueName, "nack", [id], { maintenance: false });
     this.delivered.delete(proxy);
+    this.settledOne();
     this.wake("local");
   }
 
@@ -347,9 +351,35 @@ export class RedisConsumer extends Consumer {
       const id = this.delivered.get(proxy);
       if (id !== undefined) ids.push(id);
     }
-    await this.broker.requeueIds(this.queueName, ids);
+    try {
+      await this.broker.requeueIds(this.queueName, ids);
+    } catch (error) {
+      // The worker lets go of them either way: the ack set is reconciled before the next fetch.
+      this.release(proxies);
+      throw error;
+    }
     for (const proxy of proxies) this.delivered.delete(proxy);
+    this.settledOne();
     this.wake("local");
+  }
+
+  /**
+   * The worker lets go of these deliveries without settling them (the delayed messages it held
+   * when this consumer failed with a ConnectionError). Their ids stay in this broker's ack set,
+   * which no heartbeat timeout empties while the broker lives: the queue's next fetch (on any of
+   * this broker's consumers) reconciles the set and returns them to the queue.
+   */
+  override release(proxies: readonly MessageProxy[]): void {
+    let released = false;
+    for (const proxy of proxies) released = this.delivered.delete(proxy) || released;
+    if (!released) return;
+    this.broker.acks.markUnreconciled();
+    this.settledOne();
+  }
+
+  /** A delivery was settled or let go of: a closed consumer with none left is forgotten. */
+  private settledOne(): void {
+    if (this.closed && this.delivered.size === 0) this.broker.retiredConsumerSettled(this);
   }
 
   /** Stops delivering; a pending `next()` resolves done and prefetched messages go back to Redis. */
@@ -372,8 +402,9 @@ export class RedisConsumer extends Consumer {
     try {
       await this.broker.requeueIds(this.queueName, ids);
     } catch (error) {
+      this.broker.acks.markUnreconciled();
       this.broker.logger.warn(
-        `Could not return ${ids.length} prefetched message(s) of ${this.queueName}; they come back once this broker's heartbeat expires.`,
+        `Could not return ${ids.length} prefetched message(s) of ${this.queueName}; they come back with the queue's next fetch once Redis is back (or when this broker's heartbeat expires).`,
         error,
       );
     } finally {

@@ -90,9 +90,14 @@ export class WakeupHub {
   /**
    * Resolves once every message published to this broker before the call has been received
    * (a PING on the subscriber connection, answered in order after them).
+   * @returns false when the PING failed (timed out): a hand-off may still be on its way
    */
-  async sync(): Promise<void> {
-    if (this.subscriber?.status === "ready") await this.subscriber.ping().catch(() => undefined);
+  async sync(): Promise<boolean> {
+    if (this.subscriber?.status !== "ready") return true;
+    return this.subscriber.ping().then(
+      () => true,
+      () => false,
+    );
   }
 
   private handOff(payload: Buffer): void {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { actor, defaultMiddleware, Retries, Worker } from "@dq/core";
-import { recordingLogger, redisServerAvailable, startPrivateRedis, type PrivateRedis } from "@dq/test-suite";
+import { recordingLogger, redisServerAvailable, APPEND_ONLY, PrivateRedis } from "@dq/test-suite";
 import { RedisBroker } from "../src/index.js";
 import { waitFor } from "./helpers.js";
 
@@ -11,10 +11,10 @@ const describeWithRedisServer = redisServerAvailable() ? describe : describe.ski
 describeWithRedisServer("a retry enqueued while Redis is down", () => {
   let redis: PrivateRedis;
   beforeAll(async () => {
-    redis = await startPrivateRedis({ appendonly: true });
+    redis = await PrivateRedis.start(APPEND_ONLY);
   });
   afterAll(async () => {
-    await redis?.stop();
+    await redis?.destroy();
   });
 
   it("requeues the failed message instead of acking it, and retries it once Redis is back", async () => {
@@ -41,7 +41,7 @@ describeWithRedisServer("a retry enqueued while Redis is down", () => {
       // Down long enough for the retry's enqueue to give up: the message must be requeued, not acked.
       await waitFor(() => logger.lines.some((line) => line.startsWith(`error Requeuing message ${message.messageId}`)), "the requeue", 15_000);
       expect(runs).toHaveLength(1);
-      await redis.restart();
+      await redis.start();
       // Back up: the requeued message runs again and, with maxRetries 2, is dead-lettered after
       // its retries (three more runs at least); nothing is lost on the way.
       await waitFor(() => runs.length >= 4, "the retries after Redis came back", 30_000);

@@ -156,6 +156,14 @@ export abstract class Consumer implements AsyncIterableIterator<MessageProxy | n
   /** Returns delivered but unprocessed messages to the queue (default: nothing to do). */
   async requeue(_messages: readonly MessageProxy[]): Promise<void> {}
 
+  /**
+   * The worker lets go of these deliveries without settling them, after this consumer failed with
+   * a `ConnectionError` (the delayed messages it held). Default: nothing to do, as the server
+   * redelivers what a lost connection held (RabbitMQ). A broker whose deliveries outlive the
+   * connection (Redis: the ids stay in the ack set) returns them to the queue once reconnected.
+   */
+  release(_messages: readonly MessageProxy[]): void {}
+
   /** Stops delivering; undelivered prefetched messages go back to the broker. */
   abstract close(): Promise<void>;
 

@@ -121,8 +121,8 @@ class ConsumerLoop {
         const restartDelay = this.worker.restartDelay;
         if (ConnectionError.isInstance(error)) {
           this.worker.logger.error(`Consumer of ${this.queueName} lost its connection; restarting in ${restartDelay} ms.`, error);
-          // The broker redelivers what this consumer held.
-          this.delayed.drain();
+          // The broker redelivers what this consumer held (Redis: once reconnected, see release).
+          for (const item of this.delayed.drain()) item.consumer.release([item.proxy]);
         } else {
           this.worker.logger.error(`Consumer of ${this.queueName} failed unexpectedly; restarting in ${restartDelay} ms.`, error);
           await this.returnDelayed(consumer);

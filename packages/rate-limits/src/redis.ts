@@ -76,6 +76,8 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
       lazyConnect: true,
       maxRetriesPerRequest: 1,
       connectTimeout: 5000,
+      // A paused or hung server fails the command instead of hanging it (`wait` opts out).
+      commandTimeout: 5000,
       disconnectTimeout: 200,
       retryStrategy: (attempt) => (this.closed || attempt > 3 ? null : Math.min(attempt * 200, 1000)),
       ...redisOptions,
@@ -121,7 +123,7 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
     if (timeout !== undefined && timeout <= 0) {
       return this.run(async (client) => (await client.lindex(key, -1)) === NOTIFY_MARKER);
     }
-    const connection = this.client.duplicate({ lazyConnect: true, maxRetriesPerRequest: null });
+    const connection = this.client.duplicate({ lazyConnect: true, maxRetriesPerRequest: null, commandTimeout: undefined });
     connection.on("error", () => undefined);
     this.blocking.add(connection);
     try {

@@ -66,6 +66,8 @@ export class RedisResultBackend extends ResultBackend {
         connectTimeout: this.connectTimeout,
         maxRetriesPerRequest: 1,
         enableOfflineQueue: false,
+        // A paused or hung server fails the command instead of hanging it (blocking reads opt out).
+        commandTimeout: 5000,
         ...redisOptions,
         lazyConnect: true,
       });

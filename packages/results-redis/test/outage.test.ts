@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { actor, Results, StubBroker, Worker, type Message } from "@dq/core";
-import { recordingLogger, redisServerAvailable, startPrivateRedis, waitFor, type PrivateRedis } from "@dq/test-suite";
+import { recordingLogger, redisServerAvailable, waitFor, APPEND_ONLY, PrivateRedis } from "@dq/test-suite";
 import { RedisResultBackend } from "../src/index.js";
 
 // Private redis-servers that these tests pause and kill: the shared server is never touched.
@@ -17,7 +17,7 @@ describeWithRedisServer("Results while the Redis result backend is away", () => 
 
   beforeEach(async () => {
     logger.lines.length = 0;
-    redis = await startPrivateRedis({ appendonly: true });
+    redis = await PrivateRedis.start(APPEND_ONLY);
     backend = new RedisResultBackend({ url: redis.url, namespace: "dqtest-outage", logger, connectTimeout: 500 });
   });
 
@@ -25,7 +25,7 @@ describeWithRedisServer("Results while the Redis result backend is away", () => 
     redis.resume();
     await worker?.stop({ timeout: 5000 });
     await backend.close();
-    await redis.stop();
+    await redis.destroy();
   }, 60_000);
 
   function start(results: Results) {
@@ -71,7 +71,7 @@ describeWithRedisServer("Results while the Redis result backend is away", () => 
     const sent: Message<number>[] = [];
     for (let i = 0; i < 10; i++) sent.push(await square.send(i));
     await broker.join("default", { timeout: 30_000 });
-    await redis.restart();
+    await redis.start();
     const after: Message<number>[] = [];
     for (let i = 10; i < 15; i++) after.push(await square.send(i));
     await broker.join("default", { timeout: 30_000 });

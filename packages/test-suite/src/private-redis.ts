@@ -1,117 +1,122 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-/**
- * A `redis-server` of a test's own, on a free loopback port, for tests that stop, kill or pause
- * their server (the shared one is never touched). With `appendonly`, what it held survives `kill()`
- * and `restart()` (`appendfsync always`).
- */
-export interface PrivateRedis {
-  readonly port: number;
-  readonly url: string;
-  /** The running server's process id (changes on restart). */
-  readonly pid: number | undefined;
-  /** SIGKILLs the server and waits for it to exit. */
-  kill(): Promise<void>;
-  /** Starts the server again on the same port and data directory; resolves once it answers. */
-  restart(): Promise<void>;
-  /** SIGSTOPs the server: connections stay open, nothing answers. */
-  pause(): void;
-  /** SIGCONTs a paused server. */
-  resume(): void;
-  /** Stops the server for good and deletes its data directory. */
-  stop(): Promise<void>;
-}
-
-/** Whether a `redis-server` binary is on the PATH. */
+/** Whether a `redis-server` binary is on the PATH (`scripts/services.sh` installs it). */
 export function redisServerAvailable(): boolean {
   return spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
 }
 
-function freePort(): Promise<number> {
+/** redis-server options that keep every acknowledged write across a kill or restart. */
+export const APPEND_ONLY = ["--appendonly", "yes", "--appendfsync", "always"] as const;
+
+/** A free TCP port on 127.0.0.1 (the OS picks it). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
     });
   });
 }
 
-function answers(port: number): Promise<boolean> {
+/** One PING on a fresh socket: the first reply line, or "" when the server does not answer. */
+function ping(port: number): Promise<string> {
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
-    socket.setTimeout(500, () => {
+    let reply = "";
+    const done = (line: string) => {
       socket.destroy();
-      resolve(false);
+      resolve(line);
+    };
+    socket.setTimeout(2000, () => done(""));
+    socket.once("error", () => done(""));
+    socket.on("data", (chunk: Buffer) => {
+      reply += chunk.toString("latin1");
+      const end = reply.indexOf("\r\n");
+      if (end >= 0) done(reply.slice(0, end));
     });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
+    socket.write("PING\r\n");
   });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
 /**
- * Starts a private `redis-server` (`--save ""`, loopback only, in a temporary directory).
- * @param options.appendonly - keep data across `kill()`/`restart()` (AOF with `appendfsync always`)
- * @throws Error when the server does not answer within 10 s
+ * A redis-server of the test's own (never the shared one), on a free port and in a temp dir, for
+ * tests that restart or pause the server. Stopped by PID; the dir is removed by `destroy()`.
  */
-export async function startPrivateRedis(options: { appendonly?: boolean } = {}): Promise<PrivateRedis> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(tmpdir(), "dq-private-redis-"));
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir, "--daemonize", "no"];
-  if (options.appendonly) args.push("--appendonly", "yes", "--appendfsync", "always");
-  let child: ChildProcess | undefined;
+export class PrivateRedis {
+  readonly dir = mkdtempSync(path.join(tmpdir(), "dq-private-redis-"));
+  private process: ChildProcess | undefined;
 
-  const launch = async () => {
-    child = spawn("redis-server", args, { stdio: "ignore" });
-    for (let i = 0; i < 200; i++) {
-      if (await answers(port)) return;
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: readonly string[],
+  ) {}
+
+  /** Starts a server; `extraArgs` are redis-server options (e.g. `--appendonly yes`). */
+  static async start(extraArgs: readonly string[] = []): Promise<PrivateRedis> {
+    const server = new PrivateRedis(await freePort(), extraArgs);
+    await server.start();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  /** Starts the server again (same port and dir) and waits until it answers PING. */
+  async start(): Promise<void> {
+    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--dir", this.dir, "--daemonize", "no", ...this.extraArgs];
+    const child = spawn("redis-server", args, { stdio: "ignore" });
+    this.process = child;
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      // LOADING while the AOF is replayed: wait for a real PONG.
+      if ((await ping(this.port)) === "+PONG") return;
+      if (child.exitCode !== null) throw new Error(`redis-server on port ${this.port} exited with ${child.exitCode}`);
+      if (Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not answer within 20 s`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    child.kill("SIGKILL");
-    throw new Error(`private redis-server on port ${port} did not answer within 10 s`);
-  };
-  await launch();
+  }
 
-  return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    get pid() {
-      return child?.pid;
-    },
-    async kill() {
-      if (!child) return;
-      child.kill("SIGCONT");
-      child.kill("SIGKILL");
-      await exited(child);
-    },
-    restart: launch,
-    pause() {
-      child?.kill("SIGSTOP");
-    },
-    resume() {
-      child?.kill("SIGCONT");
-    },
-    async stop() {
-      if (child) {
-        child.kill("SIGCONT");
-        child.kill("SIGKILL");
-        await exited(child);
-        child = undefined;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  /** Stops the server with `signal` (SIGTERM: a clean shutdown) and waits for its exit. */
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill(signal);
+    await exited;
+  }
+
+  /** SIGSTOP: the server keeps its connections but answers nothing. */
+  pause(): void {
+    this.process?.kill("SIGSTOP");
+  }
+
+  /** SIGCONT after `pause()`. */
+  resume(): void {
+    this.process?.kill("SIGCONT");
+  }
+
+  /** SIGKILLs the server (resuming it first if paused) and waits for its exit; `start()` brings it back. */
+  async kill(): Promise<void> {
+    this.resume();
+    await this.stop("SIGKILL");
+  }
+
+  /** Kills the server (resuming it first if paused) and removes its dir. */
+  async destroy(): Promise<void> {
+    this.resume();
+    await this.stop("SIGKILL");
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
