@@ -323,8 +323,10 @@ export class Worker {
     try {
       actor = this.broker.getActor(proxy.actorName);
       actor.validateArgs(proxy.args);
+      // Option values from another producer are checked as the actor's own were at declaration.
+      this.broker.validateOptions(proxy.options, `message ${proxy.messageId} (${proxy.actorName})`);
     } catch (error) {
-      const what = ActorNotFound.isInstance(error) ? "for an unknown actor" : "with invalid arguments";
+      const what = ActorNotFound.isInstance(error) ? "for an unknown actor" : InvalidOptionError.isInstance(error) ? "with an invalid option" : "with invalid arguments";
       this.logger.error(`Dead-lettering message ${proxy.messageId} ${what}: ${(error as Error).message}`);
       proxy.fail();
       proxy.stuffException(error);
