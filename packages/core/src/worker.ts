@@ -310,7 +310,7 @@ export class Worker {
       }
     }
     if (proxy.undecodable) {
-      this.logger.error(`Dead-lettering a message on ${loop.queueName} that does not decode.`, proxy.exception);
+      this.logger.error(`Dead-lettering a message on ${loop.queueName} that does not decode: ${(proxy.exception as Error).message}`, proxy.exception);
       return this.postProcess(proxy, consumer);
     }
     if (options.eta !== undefined) {
