@@ -382,6 +382,8 @@ export class Worker {
       }
     } catch (error) {
       if (SkipMessage.isInstance(error)) {
+        // As Dramatiq: a skip that failed the message (AgeLimit) is its error, for Results and dead letters.
+        if (proxy.failed) proxy.stuffException(error);
         this.logger.debug(`Skipped message ${proxy.messageId}.`);
         await broker.emitAfter("skipMessage", proxy);
         return;

@@ -26,7 +26,8 @@ export class AgeLimit extends Middleware {
     if (broker.clock.now() - message.messageTimestamp >= maxAge) {
       broker.logger.warn(`Message ${message.messageId} has exceeded its age limit.`);
       message.fail();
-      throw new SkipMessage(`message ${message.messageId} is older than ${maxAge} ms`);
+      // Dramatiq's text: the skip is the message's error, stored by Results as Python stores it.
+      throw new SkipMessage("Message age limit exceeded");
     }
   }
 }
