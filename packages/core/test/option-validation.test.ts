@@ -18,6 +18,11 @@ function thrown(fn: () => unknown): Error {
   throw new Error("expected a throw");
 }
 
+/** Options as a JavaScript caller may pass them, past the compile-time checks. */
+function loose(options: object): never {
+  return options as never;
+}
+
 /** Counts what reaches the broker's enqueue hooks. */
 class EnqueueCount extends Middleware {
   count = 0;
@@ -61,7 +66,7 @@ const BAD_VALUES: [string, unknown, string][] = [
 
 describe("option values at actor declaration", () => {
   it.each(BAD_VALUES)("rejects %s = %p with InvalidOptionError naming the option and the value", (option, value, shown) => {
-    const error = thrown(() => actor(function f() {}, { broker: brokerWithResults(), [option]: value }));
+    const error = thrown(() => actor(function f() {}, loose({ broker: brokerWithResults(), [option]: value })));
     expect(error).toBeInstanceOf(InvalidOptionError);
     expect(error.message).toContain(`actor f: invalid option ${option} = ${shown}: expected `);
     expect((error as InvalidOptionError).option).toBe(option);
@@ -81,12 +86,12 @@ describe("option values at actor declaration", () => {
 
   it("names a misspelt option and suggests the closest known one", () => {
     const broker = new StubBroker();
-    expect(thrown(() => actor(function f() {}, { broker, maxRetires: 3 })).message).toContain('unknown option "maxRetires" (did you mean maxRetries?)');
-    expect(thrown(() => actor(function f() {}, { broker, timelimit: 3 })).message).toContain("(did you mean timeLimit?)");
-    expect(thrown(() => actor(function f() {}, { broker, max_retries: 3 })).message).toContain('"max_retries" (did you mean maxRetries?)');
-    expect(thrown(() => actor(function f() {}, { broker, queue: "q" })).message).toContain('"queue" (did you mean queueName?)');
+    expect(thrown(() => actor(function f() {}, loose({ broker, maxRetires: 3 }))).message).toContain('unknown option "maxRetires" (did you mean maxRetries?)');
+    expect(thrown(() => actor(function f() {}, loose({ broker, timelimit: 3 }))).message).toContain("(did you mean timeLimit?)");
+    expect(thrown(() => actor(function f() {}, loose({ broker, max_retries: 3 }))).message).toContain('"max_retries" (did you mean maxRetries?)');
+    expect(thrown(() => actor(function f() {}, loose({ broker, queue: "q" }))).message).toContain('"queue" (did you mean queueName?)');
     // Nothing close: no suggestion, but the known names.
-    const far = thrown(() => actor(function f() {}, { broker, colour: "red" }));
+    const far = thrown(() => actor(function f() {}, loose({ broker, colour: "red" })));
     expect(far).toBeInstanceOf(InvalidOptionError);
     expect(far.message).not.toContain("did you mean");
     expect(far.message).toContain("Known options: ");
@@ -97,7 +102,7 @@ describe("message options in messageWithOptions and sendWithOptions", () => {
   it.each(BAD_VALUES.filter(([option]) => option !== "retryWhen" && option !== "throws"))("rejects %s = %p, naming it, and enqueues nothing", async (option, value, shown) => {
     const broker = brokerWithResults();
     const work = actor(function work() {}, { broker });
-    const error = (await work.sendWithOptions({ args: [], [option]: value } as never).catch((caught: unknown) => caught)) as Error;
+    const error = (await work.sendWithOptions(loose({ args: [], [option]: value })).catch((caught: unknown) => caught)) as Error;
     expect(error).toBeInstanceOf(InvalidOptionError);
     expect(error.message).toContain(`message of actor work: invalid option ${option} = ${shown}: expected `);
     expect(broker.enqueued.count).toBe(0);
@@ -105,22 +110,22 @@ describe("message options in messageWithOptions and sendWithOptions", () => {
 
   it("rejects a bad delay and brokerPriority, showing the value", async () => {
     const work = actor(function work() {}, { broker: new StubBroker() });
-    expect(thrown(() => work.messageWithOptions({ delay: "5s" } as never)).message).toContain('invalid option delay = "5s"');
+    expect(thrown(() => work.messageWithOptions(loose({ delay: "5s" }))).message).toContain('invalid option delay = "5s"');
     expect(thrown(() => work.messageWithOptions({ brokerPriority: 300 })).message).toContain("invalid option brokerPriority = 300: expected an integer from 0 to 255");
     await expect(work.sendWithOptions({ delay: -1 })).rejects.toThrow(/invalid delay -1/);
   });
 
   it("names a misspelt message option with the closest known one", async () => {
     const work = actor(function work() {}, { broker: new StubBroker() });
-    await expect(work.sendWithOptions({ args: [], dealy: 500 } as never)).rejects.toThrow(/unknown option "dealy" \(did you mean delay\?\)/);
-    expect(thrown(() => work.messageWithOptions({ pipe_ignore: true } as never)).message).toContain("(did you mean pipeIgnore?)");
+    await expect(work.sendWithOptions(loose({ args: [], dealy: 500 }))).rejects.toThrow(/unknown option "dealy" \(did you mean delay\?\)/);
+    expect(thrown(() => work.messageWithOptions(loose({ pipe_ignore: true }))).message).toContain("(did you mean pipeIgnore?)");
     // storeResults is known only when the Results middleware is installed, as at declaration.
     expect(thrown(() => work.messageWithOptions({ storeResults: true })).message).toContain('unknown option "storeResults"');
   });
 
   it("refuses actor-only options that a message cannot carry", () => {
     const work = actor(function work() {}, { broker: new StubBroker() });
-    const error = thrown(() => work.messageWithOptions({ retryWhen: () => true } as never));
+    const error = thrown(() => work.messageWithOptions(loose({ retryWhen: () => true })));
     expect(error).toBeInstanceOf(InvalidOptionError);
     expect(error.message).toContain("retryWhen is an actor option; a message cannot carry a function");
   });
@@ -179,11 +184,11 @@ describe("validators declared by a middleware", () => {
   it("checks the option at declaration, at send and on the wire", async () => {
     const h = await harness({ middleware: [new Tenancy()] });
     cleanups.push(h.stop);
-    expect(thrown(() => actor(function f() {}, { broker: h.broker, tenant: "acme" })).message).toBe('actor f: invalid option tenant = "acme": expected a tenant id like t-123');
+    expect(thrown(() => actor(function f() {}, loose({ broker: h.broker, tenant: "acme" }))).message).toBe('actor f: invalid option tenant = "acme": expected a tenant id like t-123');
     const ran: string[] = [];
-    const work = actor((x: string) => void ran.push(x), { broker: h.broker, actorName: "tenantWork", tenant: "t-1" });
-    await expect(work.sendWithOptions({ args: ["x"], tenant: 7 } as never)).rejects.toThrow("invalid option tenant = 7: expected a tenant id like t-123");
-    await work.sendWithOptions({ args: ["ok"], tenant: "t-2" } as never);
+    const work = actor((x: string) => void ran.push(x), loose({ broker: h.broker, actorName: "tenantWork", tenant: "t-1" }));
+    await expect(work.sendWithOptions(loose({ args: ["x"], tenant: 7 }))).rejects.toThrow("invalid option tenant = 7: expected a tenant id like t-123");
+    await work.sendWithOptions(loose({ args: ["ok"], tenant: "t-2" }));
     await h.broker.enqueue(new Message({ queueName: "default", actorName: "tenantWork", args: ["bad"], options: { tenant: "nope" } }));
     await h.broker.join("default", { failFast: false });
     expect(ran).toEqual(["ok"]);

@@ -9,9 +9,9 @@ afterEach(async () => {
 
 /** Keeps the raw bytes every store writes. */
 class RecordingBackend extends StubResultBackend {
-  readonly stored: string[] = [];
+  readonly writes: string[] = [];
   protected override async storeValue(key: string, data: Buffer, ttl: number): Promise<void> {
-    this.stored.push(data.toString("latin1"));
+    this.writes.push(data.toString("latin1"));
     await super.storeValue(key, data, ttl);
   }
 }
@@ -32,7 +32,7 @@ describe("an aged-out message with results", () => {
     expect(ran).toEqual([]);
     // json.dumps({"__t": "dramatiq.results.Result", "exn": {"type": "SkipMessage", "msg": "Message age limit exceeded"}},
     //   separators=(",", ":")), as Dramatiq's Results.after_nack stores the exception its worker stuffed.
-    expect(backend.stored).toEqual(['{"__t":"dramatiq.results.Result","exn":{"type":"SkipMessage","msg":"Message age limit exceeded"}}']);
+    expect(backend.writes).toEqual(['{"__t":"dramatiq.results.Result","exn":{"type":"SkipMessage","msg":"Message age limit exceeded"}}']);
     const error = await backend.getResult(message).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ResultFailure);
     expect((error as ResultFailure).origExcType).toBe("SkipMessage");
