@@ -171,3 +171,12 @@ export function unknownOptionsError(names: readonly string[], known: Iterable<st
     { option: names[0] },
   );
 }
+
+/**
+ * Checks one of core's options given to a middleware constructor (`new AgeLimit({ maxAge })`).
+ * @throws InvalidOptionError naming the middleware, the option, its value and what is expected
+ */
+export function checkCoreOption(where: string, option: string, value: unknown): void {
+  const validator = CORE_OPTION_VALIDATORS[option];
+  if (validator && value !== undefined) checkOptionValues({ [option]: value }, new Map([[option, validator]]), where);
+}

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { z } from "zod";
-import { actor, InvalidArgumentsError, InvalidOptionError, Message, Middleware, optionValidator, Results, StubBroker, StubResultBackend, type OptionValidator } from "../src/index.js";
+import { actor, AgeLimit, InvalidArgumentsError, InvalidOptionError, Message, Middleware, optionValidator, Results, ShutdownNotifications, StubBroker, StubResultBackend, TimeLimit, type OptionValidator } from "../src/index.js";
 import { harness } from "./helpers.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -168,6 +168,16 @@ describe("option values from the wire", () => {
     h.broker.enqueueRaw("wire", body);
     await h.broker.join("wire");
     expect(ran).toEqual([1]);
+  });
+});
+
+describe("core middleware constructors", () => {
+  it("reject option values they would misread, naming them", () => {
+    expect(() => new AgeLimit(loose({ maxAge: "1h" }))).toThrow('AgeLimit: invalid option maxAge = "1h": expected a number of ms >= 0');
+    expect(() => new TimeLimit(loose({ timeLimit: "abc" }))).toThrow('TimeLimit: invalid option timeLimit = "abc": expected a number of ms > 0, or Infinity for no limit');
+    expect(() => new TimeLimit({ interval: 0 })).toThrow("TimeLimit: invalid option interval = 0");
+    expect(() => new ShutdownNotifications(loose({ notifyShutdown: "yes" }))).toThrow('ShutdownNotifications: invalid option notifyShutdown = "yes": expected a boolean');
+    expect(new TimeLimit({ timeLimit: Infinity }).timeLimit).toBe(Infinity);
   });
 });
 
