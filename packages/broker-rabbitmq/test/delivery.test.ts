@@ -202,6 +202,35 @@ describeRabbit("RabbitmqBroker: bad input", () => {
     expect(logger.lines.some((line) => line.startsWith("warn Dead-lettered an undecodable delivery") && line.includes(`${queueName}.XQ`) && line.includes("could not decode JSON"))).toBe(true);
   });
 
+  it("dead-letters valid JSON holding invalid UTF-8 with the reason, instead of decoding it with U+FFFD", async () => {
+    const queueName = uniqueName("dqutf");
+    cleanups.push(() => deleteQueues([queueName]));
+    const logger = recordingLogger();
+    const rabbit = new RabbitmqBroker({ url: AMQP_URL, logger });
+    cleanups.unshift(() => rabbit.close());
+    rabbit.declareQueue(queueName);
+    await rabbit.getQueueMessageCounts(queueName);
+    const body = Buffer.concat([
+      Buffer.from(`{"queue_name":"${queueName}","actor_name":"utf8","args":["caf`),
+      Buffer.from([0xff]),
+      Buffer.from('"],"kwargs":{},"options":{},"message_id":"u-1","message_timestamp":1}'),
+    ]);
+    await rabbit.enqueueRaw(queueName, body);
+    const consumer = rabbit.consume(queueName, { prefetch: 1, timeout: 2000 });
+    try {
+      const proxy = (await consumer.next()).value as MessageProxy;
+      expect(proxy.undecodable).toBe(true);
+      await consumer.nack(proxy);
+    } finally {
+      await consumer.close();
+    }
+    const letters = await rabbit.getDeadLetters(queueName);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]!.raw.equals(body)).toBe(true);
+    expect(letters[0]!.error?.message).toContain("not valid UTF-8");
+    expect(logger.lines.some((line) => line.startsWith("warn Dead-lettered an undecodable delivery") && line.includes("not valid UTF-8"))).toBe(true);
+  });
+
   it("names the queue and arguments when an existing queue was declared differently", async () => {
     const queueName = uniqueName("dqmismatch");
     cleanups.push(() => deleteQueues([queueName]));

@@ -5,7 +5,8 @@ import { currentGlobalBroker } from "./global-registry.js";
 import { getLogger, type Logger } from "./logger.js";
 import { Message } from "./message.js";
 import type { RetryWhen, Throws } from "./middleware/retries.js";
-import type { MessageOptions } from "./options.js";
+import { ACTOR_ONLY_OPTIONS, showValue, unknownOptionsError } from "./option-validation.js";
+import { toApiKey, type MessageOptions } from "./options.js";
 import { validateQueueName } from "./queue-names.js";
 
 /** An actor given where an actor name is expected (`onSuccess: otherActor`). */
@@ -58,24 +59,34 @@ export interface MessageWithOptions<P extends unknown[]> extends Omit<MessageOpt
 const RESERVED = new Set(["actorName", "queueName", "priority", "broker", "schema", "logger"]);
 const ACTOR_REFS = ["onSuccess", "onFailure", "onRetryExhausted"] as const;
 
-function refName(value: unknown, key: string): unknown {
+function refName(value: unknown, key: string, where: string): unknown {
   if (value === undefined || value === null || typeof value === "string") return value;
   if (typeof value === "function" || typeof value === "object") {
     const name = (value as { actorName?: unknown }).actorName;
     if (typeof name === "string") return name;
   }
-  throw new InvalidOptionError(`option ${key} must be an actor or an actor name, got a value of type ${typeof value}`);
+  throw new InvalidOptionError(`${where}: invalid option ${key} = ${showValue(value)}: expected an actor or an actor name`, { option: key, value, expected: "an actor or an actor name" });
 }
 
-function normalizeRefs<T extends Record<string, unknown>>(options: T): T {
+function normalizeRefs<T extends Record<string, unknown>>(options: T, where: string): T {
   let out = options;
   for (const key of ACTOR_REFS) {
     if (key in options && typeof options[key] !== "string") {
       if (out === options) out = { ...options };
-      (out as Record<string, unknown>)[key] = refName(options[key], key);
+      (out as Record<string, unknown>)[key] = refName(options[key], key, where);
     }
   }
   return out;
+}
+
+/** `args` must be an array and `kwargs` a plain object (JavaScript callers can pass anything). */
+function checkArgsShape(args: unknown, kwargs: unknown, actorName: string): void {
+  if (!Array.isArray(args)) {
+    throw new InvalidArgumentsError(`message of actor ${actorName}: args must be an array of arguments, got ${showValue(args)}`);
+  }
+  if (kwargs === null || typeof kwargs !== "object" || Array.isArray(kwargs)) {
+    throw new InvalidArgumentsError(`message of actor ${actorName}: kwargs must be a plain object, got ${showValue(kwargs)}`);
+  }
 }
 
 /**
@@ -112,7 +123,9 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
     }
     const queueName = validateQueueName(options.queueName ?? "default");
     const priority = options.priority ?? 0;
-    if (!Number.isInteger(priority)) throw new InvalidOptionError(`invalid priority ${String(priority)} for actor ${actorName}: expected an integer`);
+    if (!Number.isSafeInteger(priority)) {
+      throw new InvalidOptionError(`actor ${actorName}: invalid option priority = ${showValue(priority)}: expected an integer`, { option: "priority", value: priority, expected: "an integer" });
+    }
     const broker = options.broker ?? currentGlobalBroker();
     const actorOptions: Record<string, unknown> = {};
     const unknown: string[] = [];
@@ -121,12 +134,9 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
       if (!broker.actorOptions.has(key)) unknown.push(key);
       actorOptions[key] = value;
     }
-    if (unknown.length) {
-      throw new InvalidOptionError(
-        `actor ${actorName}: unknown option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")}. ` +
-          `Did you forget to add a middleware to the broker? Known options: ${[...broker.actorOptions].sort().join(", ")}`,
-      );
-    }
+    if (unknown.length) throw unknownOptionsError(unknown, [...broker.actorOptions, ...RESERVED], `actor ${actorName}`, toApiKey);
+    const normalized = normalizeRefs(actorOptions, `actor ${actorName}`);
+    broker.validateOptions(normalized, `actor ${actorName}`);
     const callable = function (this: unknown, ...args: P) {
       return (fn as (...a: P) => R | Promise<R>).apply(this, args);
     } as Actor<P, R>;
@@ -135,7 +145,7 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
       actorName: { value: actorName, enumerable: true },
       queueName: { value: queueName, enumerable: true },
       priority: { value: priority, enumerable: true },
-      options: { value: Object.freeze(normalizeRefs(actorOptions)), enumerable: true },
+      options: { value: Object.freeze(normalized), enumerable: true },
       broker: { value: broker, enumerable: true },
       fn: { value: fn, enumerable: true },
       logger: { value: options.logger ?? getLogger(`dq.${actorName}`), enumerable: true },
@@ -165,14 +175,38 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
   /** @returns a message with these arguments and options, without sending it */
   messageWithOptions(options: MessageWithOptions<P> = {}): Message<R> {
     const { args = [] as unknown as P, kwargs = {}, ...rest } = options;
+    checkArgsShape(args, kwargs, this.actorName);
     this.validateArgs(args);
+    const messageOptions = normalizeRefs(rest as Record<string, unknown>, `message of actor ${this.actorName}`);
+    this.checkMessageOptions(messageOptions);
     return new Message<R>({
       queueName: this.queueName,
       actorName: this.actorName,
       args,
       kwargs,
-      options: normalizeRefs(rest as Record<string, unknown>),
+      options: messageOptions,
     });
+  }
+
+  /**
+   * Checks message options: each name must be known to the broker (`broker.messageOptions`) and
+   * each value valid (`broker.optionValidators`).
+   * @throws InvalidOptionError naming the option (and the closest known name for a typo)
+   */
+  private checkMessageOptions(options: Record<string, unknown>): void {
+    let unknown: string[] | undefined;
+    for (const key in options) {
+      if (options[key] === undefined) continue;
+      if (ACTOR_ONLY_OPTIONS.has(key)) {
+        throw new InvalidOptionError(`message of actor ${this.actorName}: ${key} is an actor option; a message cannot carry ${showValue(options[key])}`, {
+          option: key,
+          value: options[key],
+        });
+      }
+      if (!this.broker.messageOptions.has(key)) (unknown ??= []).push(key);
+    }
+    if (unknown) throw unknownOptionsError(unknown, this.broker.messageOptions, `message of actor ${this.actorName}`, toApiKey);
+    this.broker.validateOptions(options, `message of actor ${this.actorName}`);
   }
 
   /** Sends a message with these arguments. @returns the enqueued message */

@@ -9,6 +9,7 @@ import type { AfterSignal, BeforeSignal, HookName, HookRest, Middleware } from "
 import { canonicalQueueName, delayQueueName, validateQueueName } from "./queue-names.js";
 import type { ResultBackend } from "./results/result-backend.js";
 import { defaultMiddleware } from "./middleware/defaults.js";
+import { checkOptionValues, CORE_OPTION_VALIDATORS, MESSAGE_ONLY_OPTIONS, type OptionValidator } from "./option-validation.js";
 import { Results } from "./results/results.js";
 import { currentSettlement, type Settlement } from "./settlement.js";
 
@@ -81,6 +82,10 @@ export abstract class Broker {
   readonly middleware: Middleware[] = [];
   /** The union of every middleware's `actorOptions`. */
   readonly actorOptions = new Set<string>();
+  /** The options a message may carry: `actorOptions`, those the broker and composition set, and any with a validator. */
+  readonly messageOptions = new Set<string>(MESSAGE_ONLY_OPTIONS);
+  /** Option value validators: core's, and those every middleware declares (`optionValidators`). */
+  readonly optionValidators = new Map<string, OptionValidator>(Object.entries(CORE_OPTION_VALIDATORS));
   readonly logger: Logger;
   readonly clock: Clock;
   private hookCache = new Map<HookName, Middleware[]>();
@@ -110,11 +115,27 @@ export abstract class Broker {
     } else {
       this.middleware.push(middleware);
     }
-    for (const option of middleware.actorOptions) this.actorOptions.add(option);
+    for (const option of middleware.actorOptions) {
+      this.actorOptions.add(option);
+      this.messageOptions.add(option);
+    }
+    for (const [option, validator] of Object.entries(middleware.optionValidators)) {
+      this.optionValidators.set(option, validator);
+      this.messageOptions.add(option);
+    }
     this.hookCache.clear();
     for (const actor of this.actors.values()) this.callHook(middleware, "afterDeclareActor", [this, actor]);
     for (const queue of this.queues) this.callHook(middleware, "afterDeclareQueue", [this, queue]);
     for (const queue of this.delayQueues) this.callHook(middleware, "afterDeclareDelayQueue", [this, queue]);
+  }
+
+  /**
+   * Checks option values (camelCase keys) against `optionValidators`.
+   * @param where - who gives them, for the message (`actor send_email`, `message <id>`)
+   * @throws InvalidOptionError naming the option, showing its value and what is expected
+   */
+  validateOptions(options: Readonly<Record<string, unknown>>, where: string): void {
+    checkOptionValues(options, this.optionValidators, where);
   }
 
   /** Removes a middleware instance (no effect when it is not installed). */

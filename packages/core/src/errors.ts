@@ -119,8 +119,41 @@ export class TimeLimitExceeded extends Interrupt {}
 /** The worker is shutting down and the actor asked to be notified. */
 export class Shutdown extends Interrupt {}
 
-/** An option value (of an actor, a middleware or an adapter) is invalid. */
-export class InvalidOptionError extends DramatiqError {}
+/**
+ * An option (of an actor, a message, a middleware or an adapter) is invalid: a value of the wrong
+ * type or range, or a name no middleware declares. The message names the option, shows the value
+ * and says what is expected (for a misspelt name, the closest known one).
+ */
+export class InvalidOptionError extends DramatiqError {
+  /** The option's name, when the error is about one option. */
+  readonly option: string | undefined;
+  /** The value given, when the error is about a value. */
+  readonly value: unknown;
+  /** What a valid value is, in words. */
+  readonly expected: string | undefined;
+  constructor(message = "", options: { cause?: unknown; option?: string; value?: unknown; expected?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.option = options.option;
+    this.value = options.value;
+    this.expected = options.expected;
+  }
+}
+
+/**
+ * A value the encoder cannot write (for JSON: `undefined`, a function, a symbol, a cycle). `path`
+ * says where it is in the encoded data (`args[1]`, `kwargs.x.y`); nothing was sent.
+ */
+export class EncodeError extends DramatiqError {
+  /** Where the value is: `args[1]`, `kwargs.user.id`, `options.on_success`. */
+  readonly path: string;
+  /** The value that cannot be encoded. */
+  readonly value: unknown;
+  constructor(message: string, path: string, value: unknown, options?: { cause?: unknown }) {
+    super(message, options);
+    this.path = path;
+    this.value = value;
+  }
+}
 
 /** Actor arguments that do not match the actor's `schema`. */
 export class InvalidArgumentsError extends DramatiqError {}

@@ -26,10 +26,21 @@ function effectiveMeta(cls: object): GenericActorMeta {
 }
 
 /**
+ * The actor of a class reached through a static getter: `GenericActor` itself is no actor.
+ * @throws InvalidOptionError for `GenericActor` itself or an abstract class
+ */
+function declaredActor(cls: unknown): Actor {
+  if (cls === GenericActor) throw new InvalidOptionError("GenericActor itself is not an actor: read actorName and queueName on a subclass");
+  return GenericActor.declare(cls as GenericActorClass<GenericActor>) as unknown as Actor;
+}
+
+/**
  * Class-based actors, as Dramatiq's GenericActor:
  * `class Email extends GenericActor { static meta = { queueName: "emails" }; perform(to: string) {} }`,
  * then `Email.send("a@b.c")`. The actor is declared the first time the class is used (or by
  * `GenericActor.declare(Email)`; the `dq` command declares the classes a module exports).
+ * `Email.actorName`, `Email.queueName`, `Email.priority` and `Email.options` read the actor's,
+ * declaring it on first read, as Dramatiq's class attributes do.
  */
 export abstract class GenericActor {
   /** Actor options; `abstract: true` marks a base class. */
@@ -57,6 +68,26 @@ export abstract class GenericActor {
     const created = new Actor(perform, { actorName: cls.name, ...meta });
     declared.set(cls, created);
     return created as unknown as Actor<PerformArgs<T>, PerformResult<T>>;
+  }
+
+  /** The actor's name, as Dramatiq's `EmailActor.actor_name` (declares the actor if needed). */
+  static get actorName(): string {
+    return declaredActor(this).actorName;
+  }
+
+  /** The actor's queue, as Dramatiq's `EmailActor.queue_name` (declares the actor if needed). */
+  static get queueName(): string {
+    return declaredActor(this).queueName;
+  }
+
+  /** The actor's priority (declares the actor if needed). */
+  static get priority(): number {
+    return declaredActor(this).priority;
+  }
+
+  /** The actor's options (declares the actor if needed). */
+  static get options(): Readonly<Record<string, unknown>> {
+    return declaredActor(this).options;
   }
 
   /** Whether `value` is a concrete GenericActor subclass. */

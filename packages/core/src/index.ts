@@ -33,6 +33,7 @@ export { envInteger } from "./env.js";
 export { uuid4 } from "./uuid.js";
 export { Deadlines } from "./deadlines.js";
 export { toApiKey, toApiOptions, toWireKey, toWireOptions } from "./options.js";
+export { optionValidator } from "./option-validation.js";
 export { canonicalQueueName, deadLetterQueueName, delayQueueName, isDelayQueueName, validateQueueName } from "./queue-names.js";
 export {
   DramatiqError,
@@ -44,6 +45,7 @@ export {
   ConnectionClosed,
   ConnectionFailed,
   DecodeError,
+  EncodeError,
   RateLimitExceeded,
   Retry,
   ResultError,
@@ -63,6 +65,7 @@ export type { ActorOptions, MessageWithOptions, MiddlewareActorOptions } from ".
 export type { GenericActorMeta } from "./generic-actor.js";
 export type { MessageData, MessageFields, GetResultOptions } from "./message.js";
 export type { MessageOptions } from "./options.js";
+export type { OptionValidator } from "./option-validation.js";
 export type { CompositionResultOptions, GroupChild, GroupCompletionMiddleware } from "./composition.js";
 export type { Encoder } from "./encoder.js";
 export type { BrokerCapabilities, BrokerOptions, EnqueueOptions, JoinOptions } from "./broker.js";

@@ -334,7 +334,7 @@ export class Worker {
       }
     }
     if (proxy.undecodable) {
-      this.logger.error(`Dead-lettering a message on ${loop.queueName} that does not decode.`, proxy.exception);
+      this.logger.error(`Dead-lettering a message on ${loop.queueName} that does not decode: ${(proxy.exception as Error).message}`, proxy.exception);
       return this.postProcess(proxy, consumer);
     }
     if (options.eta !== undefined) {
@@ -347,8 +347,10 @@ export class Worker {
     try {
       actor = this.broker.getActor(proxy.actorName);
       actor.validateArgs(proxy.args);
+      // Option values from another producer are checked as the actor's own were at declaration.
+      this.broker.validateOptions(proxy.options, `message ${proxy.messageId} (${proxy.actorName})`);
     } catch (error) {
-      const what = ActorNotFound.isInstance(error) ? "for an unknown actor" : "with invalid arguments";
+      const what = ActorNotFound.isInstance(error) ? "for an unknown actor" : InvalidOptionError.isInstance(error) ? "with an invalid option" : "with invalid arguments";
       this.logger.error(`Dead-lettering message ${proxy.messageId} ${what}: ${(error as Error).message}`);
       proxy.fail();
       proxy.stuffException(error);
@@ -411,6 +413,8 @@ export class Worker {
       if (this.abandoned.has(proxy)) return this.forget(proxy);
       context.settlement = new Settlement(proxy.messageId, this.logger, this.stopController.signal, this.enqueueRetry);
       if (SkipMessage.isInstance(error)) {
+        // As Dramatiq: a skip that failed the message (AgeLimit) is its error, for Results and dead letters.
+        if (proxy.failed) proxy.stuffException(error);
         this.logger.debug(`Skipped message ${proxy.messageId}.`);
         await broker.emitAfter("skipMessage", proxy);
         return;

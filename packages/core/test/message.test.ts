@@ -40,8 +40,8 @@ describe("Message on the wire", () => {
   it("messageJson writes the same text as pythonJson of the wire shape, for every kind of value", () => {
     const messages = [
       new Message({ queueName: "q", actorName: "a" }),
-      new Message({ queueName: "qé", actorName: "☃", args: [undefined, NaN, -0, 1e21, "a\"b\\c\n", new Date(0), [1, [2, { x: undefined }]]], kwargs: { k: "ü", n: null } }),
-      new Message({ queueName: "q", actorName: "a", args: [{ toJSON: (key: string) => `key:${key}` }], options: { maxRetries: 3, retries: undefined, custom: { deep: ["😀"] } } }),
+      new Message({ queueName: "qé", actorName: "☃", args: [null, NaN, -0, 1e21, 1e-7, 2n ** 63n - 1n, "a\"b\\c\n", new Date(0), [1, [2, { x: Infinity }]]], kwargs: { k: "ü", n: null } }),
+      new Message({ queueName: "q", actorName: "a", args: [{ toJSON: (key: string) => `key:${key}` }], options: { maxRetries: 3, retries: undefined, custom: { deep: ["😀", -Infinity] } } }),
     ];
     for (const message of messages) {
       const data = message.asDict();
@@ -54,7 +54,7 @@ describe("Message on the wire", () => {
     // A shape other than asDict's (no message_id) takes pythonJson's own path.
     const { message_id: _id, ...partial } = messages[0]!.asDict();
     expect(messageJson(partial as never)).toBe(pythonJson(partial));
-    expect(() => messageJson(new Message({ queueName: "q", actorName: "a", args: [1n] }).asDict())).toThrow(TypeError);
+    expect(messageJson(new Message({ queueName: "q", actorName: "a", args: [1n] }).asDict())).toContain('"args":[1]');
   });
 
   it("uuid4 gives random version 4 UUIDs, as crypto.randomUUID does", () => {

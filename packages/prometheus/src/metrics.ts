@@ -14,7 +14,8 @@ export interface DramatiqMetrics {
   retries: Counter<Label>;
   rejects: Counter<Label>;
   inProgress: Gauge<Label>;
-  delayedInProgress: Gauge<Label>;
+  /** Per process, as Python's (a gauge in prometheus_client's default multiprocess mode): labelled with `pid` too. */
+  delayedInProgress: Gauge<Label | "pid">;
   duration: Histogram<Label>;
 }
 
@@ -25,8 +26,8 @@ export interface DramatiqMetrics {
 export function registerMetrics(registry: Registry): DramatiqMetrics {
   const registers = [registry];
   const counter = (name: string, help: string) => (registry.getSingleMetric(name) as Counter<Label> | undefined) ?? new Counter({ name, help, labelNames: LABELS, registers });
-  const gauge = (name: string, help: string) =>
-    (registry.getSingleMetric(name) as Gauge<Label> | undefined) ?? new Gauge({ name, help, labelNames: LABELS, registers, aggregator: "sum" });
+  const gauge = <L extends string = Label>(name: string, help: string, labelNames: readonly L[] = LABELS as unknown as readonly L[]) =>
+    (registry.getSingleMetric(name) as Gauge<L> | undefined) ?? new Gauge<L>({ name, help, labelNames, registers, aggregator: "sum" });
   const durationName = "dramatiq_message_duration_milliseconds";
   return {
     messages: counter("dramatiq_messages_total", "The total number of messages processed."),
@@ -34,7 +35,7 @@ export function registerMetrics(registry: Registry): DramatiqMetrics {
     retries: counter("dramatiq_message_retries_total", "The total number of retried messages."),
     rejects: counter("dramatiq_message_rejects_total", "The total number of dead-lettered messages."),
     inProgress: gauge("dramatiq_messages_inprogress", "The number of messages in progress."),
-    delayedInProgress: gauge("dramatiq_delayed_messages_inprogress", "The number of delayed messages in memory."),
+    delayedInProgress: gauge("dramatiq_delayed_messages_inprogress", "The number of delayed messages in memory.", [...LABELS, "pid"]),
     duration:
       (registry.getSingleMetric(durationName) as Histogram<Label> | undefined) ??
       new Histogram({ name: durationName, help: "The time spent processing messages.", labelNames: LABELS, buckets: DURATION_BUCKETS, registers }),

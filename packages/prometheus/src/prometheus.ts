@@ -1,6 +1,7 @@
 import type { Broker, ForkSpec, Logger, Message, MessageProxy, ProcessOutcome } from "@dq/core";
 import { canonicalQueueName, getLogger, Middleware } from "@dq/core";
 import { Registry } from "prom-client";
+import { pythonBucketBounds } from "./exposition-format.js";
 import { registerMetrics, type DramatiqMetrics } from "./metrics.js";
 import { startMetricsServer, type MetricsServer } from "./metrics-server.js";
 import { packageDirectoryUrl } from "./module-url.js";
@@ -44,7 +45,7 @@ export class Prometheus extends Middleware {
   private readonly flushInterval: number;
   private readonly logger: Logger;
   private readonly startTimes = new Map<string, number>();
-  private readonly delayed = new Map<string, ReturnType<typeof labelsOf>>();
+  private readonly delayed = new Map<string, ReturnType<typeof labelsOf> & { pid: string }>();
   private writer: SnapshotWriter | undefined;
 
   /** @throws InvalidOptionError when the port (option or `dramatiq_prom_port`) is not a port */
@@ -102,7 +103,8 @@ export class Prometheus extends Middleware {
   }
 
   override beforeDelayMessage(_broker: Broker, message: MessageProxy): void {
-    const labels = labelsOf(message);
+    // Python's delayed gauge is per process: prometheus_client labels its samples with the pid.
+    const labels = { ...labelsOf(message), pid: String(process.pid) };
     this.delayed.set(message.messageId, labels);
     this.metrics.delayedInProgress.inc(labels);
   }
@@ -134,7 +136,7 @@ export class Prometheus extends Middleware {
    */
   startServer(options: { host?: string; port?: number } = {}): Promise<MetricsServer> {
     return startMetricsServer(options.host ?? this.settings.httpHost, options.port ?? this.settings.httpPort, {
-      "/metrics": async () => ({ contentType: this.registry.contentType, body: await this.registry.metrics() }),
+      "/metrics": async () => ({ contentType: this.registry.contentType, body: pythonBucketBounds(await this.registry.metrics()) }),
     });
   }
 }

@@ -1,5 +1,6 @@
 import type { MetricsServer } from "./metrics-server.js";
 import { startMetricsServer } from "./metrics-server.js";
+import { pythonBucketBounds } from "./exposition-format.js";
 import { RunCollector } from "./multiprocess.js";
 
 /**
@@ -13,7 +14,7 @@ export async function startRunMetricsServer(options: { host: string; port: numbe
   return startMetricsServer(options.host, options.port, {
     "/metrics": async () => {
       const { registry } = await collector.collect();
-      return { contentType: registry.contentType, body: await registry.metrics() };
+      return { contentType: registry.contentType, body: pythonBucketBounds(await registry.metrics()) };
     },
     "/processes": async () => {
       const { processes } = await collector.collect();

@@ -80,13 +80,16 @@ describeWithRedis("dq -p 2 on Redis with @dq/prometheus", () => {
     expect(total(samples, "dramatiq_message_duration_milliseconds_count", labels)).toBe(110);
     expect(total(samples, "dramatiq_message_duration_milliseconds_bucket", { ...labels, le: "+Inf" })).toBe(110);
     // Every actor sleeps 15 ms: nothing lands in the 5 and 10 ms buckets.
-    expect(total(samples, "dramatiq_message_duration_milliseconds_bucket", { ...labels, le: "10" })).toBe(0);
+    expect(total(samples, "dramatiq_message_duration_milliseconds_bucket", { ...labels, le: "10.0" })).toBe(0);
     expect(total(samples, "dramatiq_message_duration_milliseconds_sum", labels)).toBeGreaterThanOrEqual(110 * 14);
     const buckets = samples.filter((sample) => sample.name === "dramatiq_message_duration_milliseconds_bucket").map((sample) => sample.labels.le);
-    expect(buckets).toEqual([...DURATION_BUCKETS.map(String), "+Inf"]);
-    // Every sample carries exactly Dramatiq's two labels (plus `le` on buckets).
+    // Bounds written as Python's prometheus_client writes them: le="5.0".
+    expect(buckets).toEqual([...DURATION_BUCKETS.map((bound) => `${bound}.0`), "+Inf"]);
+    // Every sample carries exactly Dramatiq's two labels (plus `le` on buckets, and `pid` on the
+    // per-process delayed gauge, as prometheus_client's multiprocess mode writes it).
     for (const sample of samples.filter((sample) => sample.name.startsWith("dramatiq_"))) {
-      expect(Object.keys(sample.labels).filter((key) => key !== "le").sort()).toEqual(["actor_name", "queue_name"]);
+      const expected = sample.name === "dramatiq_delayed_messages_inprogress" ? ["actor_name", "pid", "queue_name"] : ["actor_name", "queue_name"];
+      expect(Object.keys(sample.labels).filter((key) => key !== "le").sort()).toEqual(expected);
     }
     for (const [name, type] of [
       ["dramatiq_messages_total", "counter"],

@@ -1,4 +1,4 @@
-import { Message, Middleware, type Broker, type GroupCompletionMiddleware, type MessageProxy, type ProcessOutcome } from "@dq/core";
+import { Message, Middleware, optionValidator, type Broker, type GroupCompletionMiddleware, type MessageProxy, type OptionValidator, type ProcessOutcome } from "@dq/core";
 import { Barrier } from "./barrier.js";
 import type { RateLimiterBackend } from "./rate-limiter-backend.js";
 import { wholeNumber } from "./validation.js";
@@ -8,6 +8,14 @@ export interface GroupCallbacksOptions {
   /** How long a group's barrier lives, in ms (default 86 400 000: one day). */
   barrierTtl?: number;
 }
+
+const isMessageShape = (value: unknown) =>
+  typeof value === "object" && value !== null && typeof (value as { actor_name?: unknown }).actor_name === "string" && typeof (value as { queue_name?: unknown }).queue_name === "string";
+
+const GROUP_OPTION_VALIDATORS: Readonly<Record<string, OptionValidator>> = {
+  groupCompletionUuid: optionValidator("a group id (a non-empty string)", (value) => value === null || (typeof value === "string" && value.length > 0)),
+  groupCompletionCallbacks: optionValidator("a list of messages in wire shape", (value) => value === null || (Array.isArray(value) && value.every(isMessageShape))),
+};
 
 /**
  * Runs a group's completion callbacks once every child of the group has succeeded. `group.run()`
@@ -29,6 +37,15 @@ export class GroupCallbacks extends Middleware implements GroupCompletionMiddlew
     super();
     this.backend = backend;
     this.barrierTtl = wholeNumber("GroupCallbacks", "barrierTtl", options.barrierTtl ?? 86_400_000);
+  }
+
+  /**
+   * The message options this middleware reads, checked when a worker receives a message: a group
+   * id that is not a string, or callbacks that are not a list of messages, dead-letter the message
+   * with the reason instead of failing in the barrier after the actor ran.
+   */
+  override get optionValidators(): Readonly<Record<string, OptionValidator>> {
+    return GROUP_OPTION_VALIDATORS;
   }
 
   /** Creates the barrier of group `groupId` for `parties` children (called by `group.run()`). */

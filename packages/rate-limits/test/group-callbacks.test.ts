@@ -87,6 +87,27 @@ describe("GroupCallbacks on the stub backend", () => {
   });
 });
 
+describe("GroupCallbacks option values", () => {
+  it("dead-letters a message whose group options from the wire are malformed, with the reason", async () => {
+    const { broker, queueName, work, processed } = setup(new StubRateLimiterBackend());
+    await startWorkers(broker, 1);
+    for (const [id, options] of [
+      [1, { group_completion_uuid: 42, group_completion_callbacks: [] }],
+      [2, { group_completion_uuid: "g-1", group_completion_callbacks: "done" }],
+    ] as const) {
+      const body = JSON.stringify({ queue_name: queueName, actor_name: work.actorName, args: [id, false], kwargs: {}, options, message_id: `bad-${id}`, message_timestamp: Date.now() });
+      broker.enqueueRaw(queueName, body);
+    }
+    await broker.join(queueName, { timeout: 20_000, failFast: false });
+    expect(processed).toEqual([]);
+    const reasons = broker.deadLetters.map((letter) => (letter.exception as Error).message).sort();
+    expect(reasons).toEqual([
+      `message bad-1 (group_child): invalid option groupCompletionUuid = 42: expected a group id (a non-empty string)`,
+      `message bad-2 (group_child): invalid option groupCompletionCallbacks = "done": expected a list of messages in wire shape`,
+    ]);
+  });
+});
+
 describeWithServer("Redis", "GroupCallbacks on the Redis backend", () => {
   it("fires the completion callback exactly once after all 50 children, over two workers", async () => {
     const { processed, fired } = await runGroup(new RedisRateLimiterBackend({ url: REDIS_URL }));

@@ -1,6 +1,7 @@
 import type { Broker } from "../broker.js";
 import type { MessageProxy } from "../consumer.js";
 import { SkipMessage } from "../errors.js";
+import { checkCoreOption } from "../option-validation.js";
 import { Middleware } from "./middleware.js";
 import { optionOr } from "./option-lookup.js";
 
@@ -11,8 +12,10 @@ import { optionOr } from "./option-lookup.js";
 export class AgeLimit extends Middleware {
   readonly maxAge: number | undefined;
 
+  /** @throws InvalidOptionError for a `maxAge` that is not a number of ms >= 0 */
   constructor(options: { maxAge?: number } = {}) {
     super();
+    checkCoreOption("AgeLimit", "maxAge", options.maxAge);
     this.maxAge = options.maxAge;
   }
 
@@ -26,7 +29,8 @@ export class AgeLimit extends Middleware {
     if (broker.clock.now() - message.messageTimestamp >= maxAge) {
       broker.logger.warn(`Message ${message.messageId} has exceeded its age limit.`);
       message.fail();
-      throw new SkipMessage(`message ${message.messageId} is older than ${maxAge} ms`);
+      // Dramatiq's text: the skip is the message's error, stored by Results as Python stores it.
+      throw new SkipMessage("Message age limit exceeded");
     }
   }
 }

@@ -2,6 +2,7 @@ import type { Actor } from "../actor.js";
 import type { Broker } from "../broker.js";
 import type { MessageProxy } from "../consumer.js";
 import type { Message } from "../message.js";
+import type { OptionValidator } from "../option-validation.js";
 import type { Worker } from "../worker.js";
 
 /** A hook may do its work synchronously or return a Promise, which the bus awaits. */
@@ -73,6 +74,17 @@ export abstract class Middleware {
   /** The actor and message options this middleware reads. */
   get actorOptions(): ReadonlySet<string> {
     return new Set();
+  }
+
+  /**
+   * Validators of the option values this middleware reads, by camelCase option name (build them
+   * with `optionValidator(expected, zodSchemaOrPredicate)`). Each value is checked where it is
+   * given: at actor declaration, in `messageWithOptions`/`sendWithOptions`, and when a worker
+   * receives a message, which a bad value dead-letters with the reason. A name with a validator is
+   * a known message option even when it is not an actor option. Core's own options have theirs.
+   */
+  get optionValidators(): Readonly<Record<string, OptionValidator>> {
+    return {};
   }
 
   /** Functions the `dq` command runs as extra supervised processes. */

@@ -1,6 +1,7 @@
 import type { Broker } from "../broker.js";
 import type { MessageProxy } from "../consumer.js";
 import { Shutdown } from "../errors.js";
+import { checkCoreOption } from "../option-validation.js";
 import { Middleware } from "./middleware.js";
 import { findActor } from "./option-lookup.js";
 
@@ -13,8 +14,10 @@ export class ShutdownNotifications extends Middleware {
   readonly notifyShutdown: boolean;
   private readonly running = new Set<MessageProxy>();
 
+  /** @throws InvalidOptionError for a `notifyShutdown` that is not a boolean */
   constructor(options: { notifyShutdown?: boolean } = {}) {
     super();
+    checkCoreOption("ShutdownNotifications", "notifyShutdown", options.notifyShutdown);
     this.notifyShutdown = options.notifyShutdown ?? false;
   }
 

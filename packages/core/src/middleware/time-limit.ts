@@ -2,6 +2,7 @@ import type { Broker } from "../broker.js";
 import type { MessageProxy } from "../consumer.js";
 import { InvalidOptionError, TimeLimitExceeded } from "../errors.js";
 import { Deadlines } from "../deadlines.js";
+import { showValue } from "../option-validation.js";
 import { Middleware } from "./middleware.js";
 import { optionOr } from "./option-lookup.js";
 
@@ -25,7 +26,16 @@ export class TimeLimit extends Middleware {
     super();
     this.timeLimit = options.timeLimit ?? 600_000;
     this.interval = options.interval ?? 1000;
-    if (!(this.timeLimit > 0)) throw new InvalidOptionError(`invalid timeLimit ${String(options.timeLimit)}: a time limit is a number of ms > 0`);
+    if (typeof this.timeLimit !== "number" || !(this.timeLimit > 0)) {
+      throw new InvalidOptionError(`TimeLimit: invalid option timeLimit = ${showValue(options.timeLimit)}: expected a number of ms > 0, or Infinity for no limit`, {
+        option: "timeLimit",
+        value: options.timeLimit,
+        expected: "a number of ms > 0, or Infinity for no limit",
+      });
+    }
+    if (typeof this.interval !== "number" || !(this.interval > 0)) {
+      throw new InvalidOptionError(`TimeLimit: invalid option interval = ${showValue(options.interval)}: expected a number of ms > 0`, { option: "interval", value: options.interval, expected: "a number of ms > 0" });
+    }
   }
 
   override get actorOptions(): ReadonlySet<string> {
