@@ -71,7 +71,16 @@ export interface MiddlewareActorOptions extends MiddlewareMessageOptions {
  * What `actor(fn, options)` takes: exactly these keys (a misspelt one does not compile). At run
  * time every middleware option must also be declared by a middleware of the broker.
  */
-export interface ActorOptions<P extends unknown[] = unknown[]> extends MiddlewareActorOptions {
+export interface ActorOptions<P extends unknown[] = unknown[]> extends ActorDeclarationOptions {
+  /**
+   * A schema of the argument tuple (zod 3.24+, zod 4 or any Standard Schema), checked on send and
+   * again when a worker receives the message; `send` then takes the schema's input type.
+   */
+  schema?: ArgsSchema<P>;
+}
+
+/** The options of `actor(fn, options)` but `schema`. */
+export interface ActorDeclarationOptions extends MiddlewareActorOptions {
   /** The actor's name (default: the function's name). Must be unique on the broker. */
   actorName?: string;
   /** The queue (default `"default"`), matching `[a-zA-Z_][a-zA-Z0-9._-]*`. */
@@ -80,11 +89,6 @@ export interface ActorOptions<P extends unknown[] = unknown[]> extends Middlewar
   priority?: number;
   /** The broker to declare on (default: the global broker). */
   broker?: Broker;
-  /**
-   * A schema of the argument tuple (zod 3.24+, zod 4 or any Standard Schema), checked on send and
-   * again when a worker receives the message; `send` then takes the schema's input type.
-   */
-  schema?: ArgsSchema<P>;
   /** The actor's logger (default `dq.<actorName>`). */
   logger?: Logger;
 }
@@ -292,9 +296,14 @@ type ActorFunction<S> = S extends ArgsSchema ? (...args: SchemaOutput<S>) => unk
  * typed from it).
  * @example const add = actor(function add(x: number, y: number) { return x + y; });
  */
+export function actor<F extends (...args: never[]) => unknown>(fn: F): Actor<Parameters<F>, Awaited<ReturnType<F>>>;
 export function actor<F extends ActorFunction<S>, S extends ArgsSchema | undefined = undefined>(
   fn: F,
-  options?: ActorOptions<SchemaOutput<S>> & { schema?: S },
-): Actor<ActorArgs<F, S>, Awaited<ReturnType<F>>> {
-  return new Actor(fn, options) as unknown as Actor<ActorArgs<F, S>, Awaited<ReturnType<F>>>;
+  options: ActorDeclarationOptions & { schema?: S },
+): Actor<ActorArgs<F, S>, Awaited<ReturnType<F>>>;
+// Two signatures told apart by arity only, so an error in the options is reported on the option
+// itself (an optional parameter's type would be a union with undefined, and the compiler would
+// not say which option's type was expected).
+export function actor(fn: (...args: never[]) => unknown, options: ActorOptions = {}): Actor {
+  return new Actor(fn, options);
 }
