@@ -60,6 +60,7 @@ export {
 
 export type {
   ActorArgs,
+  ActorDeclarationOptions,
   ActorOptions,
   MessageBuilder,
   MessageOptionFields,

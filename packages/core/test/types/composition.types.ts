@@ -1,7 +1,7 @@
 // Type tests: pipeline steps built with message.partial are checked against the previous step;
 // pipeline and group results are typed.
 /* eslint-disable @typescript-eslint/no-unused-vars -- values declared to have their types checked */
-import { actor, group, pipeline, type Message, type Pipeline } from "../../src/index.js";
+import { actor, GenericActor, group, pipeline, type Message, type Pipeline } from "../../src/index.js";
 import { assertType, type Equal, type ResultOf } from "./expect.js";
 
 const fetchPrice = actor(async function fetch_price(symbol: string) {
@@ -87,3 +87,12 @@ assertType<Equal<ResultOf<typeof many>, number[]>>(true);
 group([fetchPrice.message("A"), applyDiscount.message.partial(10)]);
 // @ts-expect-error -- nor can a pipeline whose first step is partial
 group([tail]);
+
+// A class-based actor's steps: through its Actor.
+class Tax extends GenericActor {
+  perform(rate: number, amount: number): number {
+    return amount * (1 + rate);
+  }
+}
+const taxed = pipeline([fetchPrice.message("T"), Tax.actor().message.partial(0.2), formatPrice.message.partial("EUR")]);
+assertType<Equal<ResultOf<typeof taxed>, string>>(true);
