@@ -227,7 +227,8 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
     if (!this.schema) return args as P;
     const parsed = this.schema["~standard"].validate(args);
     if (parsed instanceof Promise) {
-      throw new InvalidArgumentsError(`invalid schema for actor ${this.actorName}: it validates asynchronously, and arguments are checked synchronously`);
+      parsed.catch(() => undefined);
+      throw new InvalidOptionError(`actor ${this.actorName}: option "schema" validates asynchronously, but arguments are checked synchronously (drop the async refinements)`);
     }
     if (!parsed.issues) return parsed.value as P;
     const problems = parsed.issues.map((issue) => `args${formatIssuePath(issue.path)}: ${issue.message}`).join("; ");
@@ -236,7 +237,8 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
 
   /** @returns a message with these arguments and options, without sending it */
   messageWithOptions(options: MessageWithOptions<P>): Message<R> {
-    const { args = [] as unknown as P, kwargs = {}, ...rest } = options as MessageOptionFields & { args?: P };
+    // `?? {}` for JavaScript callers that pass nothing.
+    const { args = [] as unknown as P, kwargs = {}, ...rest } = (options as (MessageOptionFields & { args?: P }) | undefined) ?? {};
     this.validateArgs(args);
     return new Message<R>({
       queueName: this.queueName,
@@ -254,7 +256,7 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
 
   /** Sends a message with these arguments and options; `delay` in ms. @returns the enqueued message */
   sendWithOptions(options: MessageWithOptions<P> & EnqueueOptions): Promise<Message<R>> {
-    const { delay, ...rest } = options;
+    const { delay, ...rest } = (options as (MessageWithOptions<P> & EnqueueOptions) | undefined) ?? {};
     try {
       return this.broker.enqueue(this.messageWithOptions(rest as MessageWithOptions<P>), { delay });
     } catch (error) {

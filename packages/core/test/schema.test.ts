@@ -33,6 +33,12 @@ describe("argument schemas", () => {
     }
   });
 
+  it("refuses a schema that validates asynchronously, naming the option", async () => {
+    const broker = new StubBroker();
+    const slow = actor((name: string) => name, { broker, actorName: "slow", schema: z4.tuple([z4.string().refine(async () => Promise.resolve(true))]) });
+    await expect(slow.send("x")).rejects.toThrow(/slow.*"schema" validates asynchronously/);
+  });
+
   it("rejects a schema that is not a Standard Schema (zod before 3.24), saying which zod is needed", () => {
     const broker = new StubBroker();
     const oldZod = { safeParse: (value: unknown) => ({ success: true, data: value }) } as unknown as ArgsSchema;
