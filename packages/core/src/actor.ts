@@ -1,37 +1,88 @@
-import type { ZodType } from "zod";
 import type { Broker, EnqueueOptions } from "./broker.js";
+import type { LeadingArgs, TrailingArg } from "./composition-types.js";
 import { InvalidArgumentsError, InvalidOptionError } from "./errors.js";
 import { currentGlobalBroker } from "./global-registry.js";
 import { getLogger, type Logger } from "./logger.js";
 import { Message } from "./message.js";
 import type { RetryWhen, Throws } from "./middleware/retries.js";
 import { ACTOR_ONLY_OPTIONS, showValue, unknownOptionsError } from "./option-validation.js";
-import { toApiKey, type MessageOptions } from "./options.js";
+import { toApiKey } from "./options.js";
 import { validateQueueName } from "./queue-names.js";
+import { formatIssuePath, isStandardSchema, type ArgsSchema, type SchemaInput } from "./standard-schema.js";
 
 /** An actor given where an actor name is expected (`onSuccess: otherActor`). */
 type ActorRef = string | { readonly actorName: string };
 
-/** The options of the middleware that ship with `@dq/core`, as actor options. */
-export interface MiddlewareActorOptions {
+/**
+ * The middleware options a message may carry (and an actor may set as its default): those of the
+ * middleware that ship with `@dq/core`. Option types are exact, so a misspelt option does not
+ * compile. A middleware package adds its own options by declaration merging:
+ * ```ts
+ * declare module "@dq/core" {
+ *   interface MiddlewareMessageOptions {
+ *     /** My middleware: ... *\/
+ *     myOption?: number;
+ *   }
+ * }
+ * ```
+ * (and lists them in its `actorOptions`, which the run-time check reads). Options that cannot
+ * travel in a message (functions) go in `MiddlewareActorOptions` instead.
+ */
+export interface MiddlewareMessageOptions {
+  /** Retries: how many times to retry a failure (`null`: forever); default 20. */
   maxRetries?: number | null;
+  /** Retries: the first backoff in ms; default 15 000. */
   minBackoff?: number;
+  /** Retries: the largest backoff in ms; default 604 800 000 (7 days). */
   maxBackoff?: number;
-  retryWhen?: RetryWhen;
-  throws?: Throws;
+  /** Retries: the actor sent `(messageData, { retries, max_retries })` when retries run out. */
   onRetryExhausted?: ActorRef;
+  /** Callbacks: the actor sent `(messageData, result)` on success. */
   onSuccess?: ActorRef;
+  /** Callbacks: the actor sent `(messageData, { type, message })` on failure. */
   onFailure?: ActorRef;
+  /** AgeLimit: drop a message older than this many ms. */
   maxAge?: number;
+  /** TimeLimit: fail a message running longer than this many ms; default 600 000. */
   timeLimit?: number;
+  /** ShutdownNotifications: interrupt the running message on worker shutdown. */
   notifyShutdown?: boolean;
+  /** Results: store the result (or failure) in the result backend. */
   storeResults?: boolean;
+  /** Results: how long a stored result is kept, in ms; default 600 000. */
   resultTtl?: number;
+  /** Pipelines: do not append the previous step's result to this message's arguments. */
   pipeIgnore?: boolean;
+  /** RabbitMQ: the AMQP priority of the message. */
+  brokerPriority?: number;
 }
 
-/** What `actor(fn, options)` takes. Any other key must be an option some middleware declares. */
-export interface ActorOptions<P extends unknown[] = unknown[]> extends MiddlewareActorOptions {
+/**
+ * Actor options of middleware: every message option, plus those that cannot travel in a message.
+ * A middleware package adds actor-only options by merging into this interface (see
+ * `MiddlewareMessageOptions`).
+ */
+export interface MiddlewareActorOptions extends MiddlewareMessageOptions {
+  /** Retries: `(retries, error) => boolean` decides whether to retry, replacing `maxRetries`. */
+  retryWhen?: RetryWhen;
+  /** Retries: errors that dead-letter at once, without retries. */
+  throws?: Throws;
+}
+
+/**
+ * What `actor(fn, options)` takes: exactly these keys (a misspelt one does not compile). At run
+ * time every middleware option must also be declared by a middleware of the broker.
+ */
+export interface ActorOptions<P extends unknown[] = unknown[]> extends ActorDeclarationOptions {
+  /**
+   * A schema of the argument tuple (zod 3.24+, zod 4 or any Standard Schema), checked on send and
+   * again when a worker receives the message; `send` then takes the schema's input type.
+   */
+  schema?: ArgsSchema<P>;
+}
+
+/** The options of `actor(fn, options)` but `schema`. */
+export interface ActorDeclarationOptions extends MiddlewareActorOptions {
   /** The actor's name (default: the function's name). Must be unique on the broker. */
   actorName?: string;
   /** The queue (default `"default"`), matching `[a-zA-Z_][a-zA-Z0-9._-]*`. */
@@ -40,20 +91,35 @@ export interface ActorOptions<P extends unknown[] = unknown[]> extends Middlewar
   priority?: number;
   /** The broker to declare on (default: the global broker). */
   broker?: Broker;
-  /** A zod schema of the argument tuple, checked on send and again when a worker receives it. */
-  schema?: ZodType<P>;
   /** The actor's logger (default `dq.<actorName>`). */
   logger?: Logger;
-  [option: string]: unknown;
 }
 
-/** Message options accepted by `messageWithOptions` / `sendWithOptions`. */
-export interface MessageWithOptions<P extends unknown[]> extends Omit<MessageOptions, "onSuccess" | "onFailure" | "onRetryExhausted"> {
-  args?: P;
+/** The fields of `messageWithOptions` / `sendWithOptions` besides `args`. */
+export interface MessageOptionFields extends MiddlewareMessageOptions {
+  /** Keyword arguments (for actors written in Python), passed as one trailing object. */
   kwargs?: Record<string, unknown>;
-  onSuccess?: ActorRef;
-  onFailure?: ActorRef;
-  onRetryExhausted?: ActorRef;
+  /** Delay in ms: `sendWithOptions` enqueues after it; a pipeline runs its first step after it. */
+  delay?: number;
+}
+
+/**
+ * Message options accepted by `messageWithOptions` / `sendWithOptions`: exact keys, and `args`
+ * required when the actor has required parameters.
+ */
+export type MessageWithOptions<P extends unknown[] = unknown[]> = ([] extends P ? { args?: P } : { args: P }) & MessageOptionFields;
+
+/** `actor.message`: builds a message; `.partial` builds a pipeline step missing its last argument. */
+export interface MessageBuilder<P extends unknown[], R> {
+  /** @returns a message for these arguments, without sending it */
+  (...args: P): Message<R>;
+  /**
+   * A pipeline step with its leading arguments only: the previous step's result becomes its last
+   * argument (as Dramatiq's pipelines append it). An ordinary `Message` at run time; the schema,
+   * if any, is checked when a worker receives it.
+   * @example pipeline([fetchPrice.message("WIDGET"), applyDiscount.message.partial(15)])
+   */
+  partial(...args: LeadingArgs<P>): Message<R, TrailingArg<P>>;
 }
 
 const RESERVED = new Set(["actorName", "queueName", "priority", "broker", "schema", "logger"]);
@@ -109,7 +175,9 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
   declare readonly broker: Broker;
   declare readonly fn: (...args: never[]) => unknown;
   declare readonly logger: Logger;
-  declare readonly schema: ZodType<P> | undefined;
+  declare readonly schema: ArgsSchema | undefined;
+  /** @returns a message for these arguments, without sending it; `.partial(...)` for a pipeline step */
+  declare readonly message: MessageBuilder<P, R>;
 
   /**
    * Use `actor(fn, options)`.
@@ -127,6 +195,12 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
       throw new InvalidOptionError(`actor ${actorName}: invalid option priority = ${showValue(priority)}: expected an integer`, { option: "priority", value: priority, expected: "an integer" });
     }
     const broker = options.broker ?? currentGlobalBroker();
+    if (options.schema !== undefined && !isStandardSchema(options.schema)) {
+      throw new InvalidOptionError(
+        `actor ${actorName}: option "schema" must be a Standard Schema (zod 3.24 or later, zod 4, valibot, arktype), ` +
+          `got ${typeof (options.schema as { safeParse?: unknown }).safeParse === "function" ? "a zod schema older than 3.24 (upgrade zod)" : `a value of type ${typeof options.schema}`}`,
+      );
+    }
     const actorOptions: Record<string, unknown> = {};
     const unknown: string[] = [];
     for (const [key, value] of Object.entries(options)) {
@@ -150,6 +224,7 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
       fn: { value: fn, enumerable: true },
       logger: { value: options.logger ?? getLogger(`dq.${actorName}`), enumerable: true },
       schema: { value: options.schema, enumerable: true },
+      message: { value: messageBuilder(callable) },
     });
     broker.declareActor(callable as unknown as Actor);
     return callable;
@@ -161,20 +236,20 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
    */
   validateArgs(args: readonly unknown[]): P {
     if (!this.schema) return args as P;
-    const parsed = this.schema.safeParse(args);
-    if (parsed.success) return parsed.data;
-    const problems = parsed.error.issues.map((issue) => `args${issue.path.map((p) => `[${JSON.stringify(p)}]`).join("")}: ${issue.message}`).join("; ");
-    throw new InvalidArgumentsError(`invalid arguments for actor ${this.actorName}: ${problems}`, { cause: parsed.error });
-  }
-
-  /** @returns a message for these arguments, without sending it */
-  message(...args: P): Message<R> {
-    return this.messageWithOptions({ args });
+    const parsed = this.schema["~standard"].validate(args);
+    if (parsed instanceof Promise) {
+      parsed.catch(() => undefined);
+      throw new InvalidOptionError(`actor ${this.actorName}: option "schema" validates asynchronously, but arguments are checked synchronously (drop the async refinements)`);
+    }
+    if (!parsed.issues) return parsed.value as P;
+    const problems = parsed.issues.map((issue) => `args${formatIssuePath(issue.path)}: ${issue.message}`).join("; ");
+    throw new InvalidArgumentsError(`invalid arguments for actor ${this.actorName}: ${problems}`, { cause: parsed.issues });
   }
 
   /** @returns a message with these arguments and options, without sending it */
-  messageWithOptions(options: MessageWithOptions<P> = {}): Message<R> {
-    const { args = [] as unknown as P, kwargs = {}, ...rest } = options;
+  messageWithOptions(options: MessageWithOptions<P>): Message<R> {
+    // `?? {}` for JavaScript callers that pass nothing.
+    const { args = [] as unknown as P, kwargs = {}, ...rest } = (options as (MessageOptionFields & { args?: P }) | undefined) ?? {};
     checkArgsShape(args, kwargs, this.actorName);
     this.validateArgs(args);
     const messageOptions = normalizeRefs(rest as Record<string, unknown>, `message of actor ${this.actorName}`);
@@ -215,8 +290,8 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
   }
 
   /** Sends a message with these arguments and options; `delay` in ms. @returns the enqueued message */
-  sendWithOptions(options: MessageWithOptions<P> & EnqueueOptions = {}): Promise<Message<R>> {
-    const { delay, ...rest } = options;
+  sendWithOptions(options: MessageWithOptions<P> & EnqueueOptions): Promise<Message<R>> {
+    const { delay, ...rest } = (options as (MessageWithOptions<P> & EnqueueOptions) | undefined) ?? {};
     try {
       return this.broker.enqueue(this.messageWithOptions(rest as MessageWithOptions<P>), { delay });
     } catch (error) {
@@ -236,15 +311,36 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
   }
 }
 
+function messageBuilder<P extends unknown[], R>(target: Actor<P, R>): MessageBuilder<P, R> {
+  const build = (...args: P): Message<R> => target.messageWithOptions({ args });
+  const partial = (...args: LeadingArgs<P>): Message<R, TrailingArg<P>> =>
+    new Message<R, TrailingArg<P>>({ queueName: target.queueName, actorName: target.actorName, args, kwargs: {}, options: {} });
+  return Object.assign(build, { partial });
+}
+
+/** The argument tuple of an actor: its schema's input type when it has one, else its function's. */
+export type ActorArgs<F extends (...args: never[]) => unknown, S> = S extends ArgsSchema ? SchemaInput<S> : Parameters<F>;
+
+/** The output of an argument schema (`unknown[]` without one). */
+type SchemaOutput<S> = S extends ArgsSchema<infer Output> ? Output : unknown[];
+
+/** The functions an actor with this schema may run: any, or those accepting the schema's output. */
+type ActorFunction<S> = S extends ArgsSchema ? (...args: SchemaOutput<S>) => unknown : (...args: never[]) => unknown;
+
 /**
- * Declares `fn` as an actor on the global broker (or `options.broker`).
+ * Declares `fn` as an actor on the global broker (or `options.broker`). With a `schema`, `send`
+ * takes the schema's input type and `fn` must accept its output (unannotated parameters are
+ * typed from it).
  * @example const add = actor(function add(x: number, y: number) { return x + y; });
  */
-export function actor<S extends ZodType<unknown[]>, R>(
-  fn: (...args: S["_output"] & unknown[]) => R,
-  options: ActorOptions<S["_output"] & unknown[]> & { schema: S },
-): Actor<S["_input"] & unknown[], Awaited<R>>;
-export function actor<P extends unknown[], R>(fn: (...args: P) => R, options?: ActorOptions<P>): Actor<P, Awaited<R>>;
-export function actor(fn: (...args: never[]) => unknown, options?: ActorOptions): Actor {
+export function actor<F extends (...args: never[]) => unknown>(fn: F): Actor<Parameters<F>, Awaited<ReturnType<F>>>;
+export function actor<F extends ActorFunction<S>, S extends ArgsSchema | undefined = undefined>(
+  fn: F,
+  options: ActorDeclarationOptions & { schema?: S },
+): Actor<ActorArgs<F, S>, Awaited<ReturnType<F>>>;
+// Two signatures told apart by arity only, so an error in the options is reported on the option
+// itself (an optional parameter's type would be a union with undefined, and the compiler would
+// not say which option's type was expected).
+export function actor(fn: (...args: never[]) => unknown, options: ActorOptions = {}): Actor {
   return new Actor(fn, options);
 }

@@ -2,6 +2,7 @@ import type { Broker } from "./broker.js";
 import { InvalidOptionError, ResultMissing, ResultTimeout } from "./errors.js";
 import { currentGlobalBroker } from "./global-registry.js";
 import type { Message, MessageData } from "./message.js";
+import type { GroupResults, PipelineMissing, PipelineResult, PipelineStep, PipelineSteps } from "./composition-types.js";
 import type { ResultBackend } from "./results/result-backend.js";
 import { uuid4 } from "./uuid.js";
 
@@ -41,18 +42,23 @@ function remaining(deadline: number, timeout: number): number {
 /**
  * Messages run one after the other, each result appended to the next message's arguments
  * (unless that message has `pipeIgnore`). Built by `pipeline([...])` or `message.pipe(next)`.
+ * `R` is the type of the last step's result; `Missing` (types only) the argument its first step
+ * leaves to a previous step when it was built with `message.partial` (`[]` when it is complete).
  */
-export class Pipeline<R = unknown> {
+export class Pipeline<R = unknown, Missing extends unknown[] = []> {
   readonly broker: Broker;
+  /** Carries the first step's missing argument only; never set (see `Message`). */
+  declare readonly __missing?: (...previousResult: Missing) => void;
   /** The steps, each carrying the rest of the pipeline in `options.pipeTarget`. */
   readonly messages: readonly Message[];
 
-  constructor(children: readonly (Message | Pipeline)[], options: { broker?: Broker } = {}) {
+  /** Use `pipeline([...])`, which checks the steps against each other. */
+  constructor(children: readonly PipelineStep[], options: { broker?: Broker } = {}) {
     this.broker = options.broker ?? currentGlobalBroker();
     const flat: Message[] = [];
     for (const child of children) {
       if (child instanceof Pipeline) flat.push(...child.messages.map((message) => withoutPipeTarget(message)));
-      else flat.push(child.copy());
+      else flat.push((child as Message).copy());
     }
     for (let i = flat.length - 2; i >= 0; i--) flat[i] = flat[i]!.copy({ options: { pipeTarget: flat[i + 1]!.asDict() } });
     this.messages = flat;
@@ -62,15 +68,18 @@ export class Pipeline<R = unknown> {
     return this.messages.length;
   }
 
-  /** The pipeline with `next` appended. */
-  pipe<N>(next: Message<N> | Pipeline<N>): Pipeline<N> {
-    return new Pipeline<N>([this, next], { broker: this.broker });
+  /**
+   * The pipeline with `next` appended: a message (complete, or built with `message.partial` to
+   * take this pipeline's result as its last argument) or another pipeline.
+   */
+  pipe<N>(next: Message<N, [previousResult: R]> | Pipeline<N, [previousResult: R]>): Pipeline<N, Missing> {
+    return new Pipeline<N, Missing>([this, next], { broker: this.broker });
   }
 
   /**
    * Enqueues the first step, after `delay` ms (or the first message's own `delay`, whichever is larger).
    */
-  async run(options: { delay?: number } = {}): Promise<this> {
+  async run(this: Pipeline<R>, options: { delay?: number } = {}): Promise<Pipeline<R>> {
     const first = this.messages[0];
     if (!first) return this;
     const delay = Math.max(options.delay ?? 0, first.options.delay ?? 0);
@@ -125,12 +134,13 @@ function withoutPipeTarget(message: Message): Message {
   return copy;
 }
 
-/** Children of a group. */
+/** Children of a group: complete messages (not `message.partial`), pipelines and groups. */
 export type GroupChild = Message | Pipeline | Group;
 
 /**
  * Messages (and pipelines, and groups) run in parallel. With `addCompletionCallback` and the
  * `GroupCallbacks` middleware installed, callbacks run once every child has succeeded.
+ * `R` is the tuple of the children's result types, in order.
  */
 export class Group<R extends unknown[] = unknown[]> {
   readonly broker: Broker;
@@ -183,7 +193,8 @@ export class Group<R extends unknown[] = unknown[]> {
     const messages = children.filter((child): child is Message => !(child instanceof Group) && !(child instanceof Pipeline));
     if (messages.length) await this.broker.enqueueMany(messages, { delay: options.delay });
     for (const child of children) {
-      if (child instanceof Group || child instanceof Pipeline) await child.run(options);
+      if (child instanceof Group) await child.run(options);
+      else if (child instanceof Pipeline) await child.run(options);
     }
     return this;
   }
@@ -238,12 +249,24 @@ async function childCompleted(broker: Broker, child: GroupChild): Promise<boolea
   }
 }
 
-/** Builds a pipeline: each step's result is appended to the next step's arguments. */
-export function pipeline<R = unknown>(children: readonly (Message | Pipeline)[], options: { broker?: Broker } = {}): Pipeline<R> {
-  return new Pipeline<R>(children, options);
+/**
+ * Builds a pipeline: each step's result is appended to the next step's arguments. A step built
+ * with `actor.message.partial(...leading)` must take the previous step's result as its missing
+ * last argument (checked at compile time); `getResult()` has the last step's result type.
+ * @example pipeline([fetchPrice.message("WIDGET"), applyDiscount.message.partial(15)])
+ */
+export function pipeline<const S extends readonly PipelineStep[]>(
+  children: PipelineSteps<S>,
+  options: { broker?: Broker } = {},
+): Pipeline<PipelineResult<S>, PipelineMissing<S>> {
+  return new Pipeline<PipelineResult<S>, PipelineMissing<S>>(children, options);
 }
 
-/** Builds a group: children run in parallel. */
-export function group<R extends unknown[] = unknown[]>(children: readonly GroupChild[], options: { broker?: Broker } = {}): Group<R> {
-  return new Group<R>(children, options);
+/**
+ * Builds a group: children run in parallel. `getResults()` is typed as the tuple of the
+ * children's result types (an array for an array of messages).
+ */
+export function group<const C extends readonly GroupChild[]>(children: C, options: { broker?: Broker } = {}): Group<GroupResults<C>> {
+  return new Group<GroupResults<C>>(children, options);
 }
+

@@ -61,12 +61,36 @@ export {
   InvalidArgumentsError,
 } from "./errors.js";
 
-export type { ActorOptions, MessageWithOptions, MiddlewareActorOptions } from "./actor.js";
+export type {
+  ActorArgs,
+  ActorDeclarationOptions,
+  ActorOptions,
+  MessageBuilder,
+  MessageOptionFields,
+  MessageWithOptions,
+  MiddlewareActorOptions,
+  MiddlewareMessageOptions,
+} from "./actor.js";
+export type { ArgsSchema, SchemaInput, StandardSchemaV1 } from "./standard-schema.js";
 export type { GenericActorMeta } from "./generic-actor.js";
 export type { MessageData, MessageFields, GetResultOptions } from "./message.js";
 export type { MessageOptions } from "./options.js";
 export type { OptionValidator } from "./option-validation.js";
 export type { CompositionResultOptions, GroupChild, GroupCompletionMiddleware } from "./composition.js";
+export type {
+  AnyMessage,
+  AnyPipeline,
+  GroupChildResult,
+  GroupResults,
+  LeadingArgs,
+  PipelineMissing,
+  PipelineResult,
+  PipelineStep,
+  PipelineSteps,
+  StepMissing,
+  StepResult,
+  TrailingArg,
+} from "./composition-types.js";
 export type { Encoder } from "./encoder.js";
 export type { BrokerCapabilities, BrokerOptions, EnqueueOptions, JoinOptions } from "./broker.js";
 export type { StubBrokerOptions } from "./stub-broker.js";

@@ -4,7 +4,7 @@ import { DecodeError } from "./errors.js";
 import { uuid4 } from "./uuid.js";
 import { toApiOptions, toWireOptions, type MessageOptions } from "./options.js";
 import type { ResultBackend } from "./results/result-backend.js";
-import { pipeline, type Pipeline } from "./composition.js";
+import { Pipeline } from "./composition.js";
 import { resolveResultBackend } from "./results/resolve.js";
 
 /** A message exactly as it travels: Dramatiq's seven snake_case keys, in this order. */
@@ -90,8 +90,10 @@ export interface GetResultOptions {
 /**
  * A message: which actor to run, with which arguments and options. Immutable but for `options`,
  * which middleware update in place (as Dramatiq does). `R` is the type of the actor's result.
+ * `Missing` is, for a pipeline step built with `actor.message.partial(...)`, the trailing argument
+ * the previous step's result supplies (`[]` for a complete message); it exists in types only.
  */
-export class Message<R = unknown> {
+export class Message<R = unknown, Missing extends unknown[] = []> {
   readonly queueName: string;
   readonly actorName: string;
   readonly args: readonly unknown[];
@@ -101,6 +103,11 @@ export class Message<R = unknown> {
   readonly messageTimestamp: number;
   /** Carries the result type only; never set. */
   declare readonly __result?: R;
+  /**
+   * Carries the missing trailing argument only; never set. A function type, so that a step whose
+   * missing argument accepts the previous result (wider) fits where that result is offered.
+   */
+  declare readonly __missing?: (...previousResult: Missing) => void;
 
   constructor(fields: MessageFields) {
     this.queueName = fields.queueName;
@@ -185,8 +192,8 @@ export class Message<R = unknown> {
   /**
    * @returns a copy with `changes` applied; `options` are merged shallowly (`{...old, ...new}`)
    */
-  copy(changes: Partial<MessageFields> = {}): Message<R> {
-    return new Message<R>({
+  copy(changes: Partial<MessageFields> = {}): Message<R, Missing> {
+    return new Message<R, Missing>({
       queueName: changes.queueName ?? this.queueName,
       actorName: changes.actorName ?? this.actorName,
       args: changes.args ?? this.args,
@@ -197,9 +204,12 @@ export class Message<R = unknown> {
     });
   }
 
-  /** Python's `message | next`: a pipeline of this message followed by `next`. */
-  pipe<N>(next: Message<N> | Pipeline<N>): Pipeline<N> {
-    return pipeline<N>([this, next]);
+  /**
+   * Python's `message | next`: a pipeline of this message followed by `next` (a complete message,
+   * one built with `message.partial` whose missing argument takes this message's result, or a pipeline).
+   */
+  pipe<N>(next: Message<N, [previousResult: R]> | Pipeline<N, [previousResult: R]>): Pipeline<N, Missing> {
+    return new Pipeline<N, Missing>([this, next]);
   }
 
   /**

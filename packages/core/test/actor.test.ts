@@ -58,6 +58,7 @@ describe("actor()", () => {
 
   it("rejects an option no middleware declares, naming it", () => {
     const broker = new StubBroker();
+    // @ts-expect-error -- a misspelt option does not compile; JavaScript callers meet the run-time check
     expect(() => actor(function f() {}, { broker, maxRetriez: 3 })).toThrow(/"maxRetriez".*Did you forget to add a middleware/);
     expect(() => actor(function g() {}, { broker, storeResults: true })).toThrow(/"storeResults"/);
     expect(actor(function h() {}, { broker, maxRetries: 3, timeLimit: 10, maxAge: 5, onSuccess: "x" }).options).toEqual({

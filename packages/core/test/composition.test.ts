@@ -29,11 +29,6 @@ class RecordingBackend extends StubResultBackend {
   }
 }
 
-/** A pipeline step that receives the previous result as its last argument (so fewer args than the actor takes). */
-function step(target: { queueName: string; actorName: string }, ...args: unknown[]): Message {
-  return new Message({ queueName: target.queueName, actorName: target.actorName, args });
-}
-
 const cleanups: (() => Promise<unknown>)[] = [];
 
 afterEach(async () => {
@@ -100,7 +95,7 @@ async function setup() {
 describe("pipelines", () => {
   it("runs three actors in order, each result appended to the next step's arguments", async () => {
     const { broker, add, double, calls } = await setup();
-    const steps = pipeline<number>([add.message(1, 2), step(add, 10), step(double)], { broker });
+    const steps = pipeline([add.message(1, 2), add.message.partial(10), double.message.partial()], { broker });
     expect(steps.length).toBe(3);
     await steps.run();
     expect(await steps.getResult({ block: true, timeout: TIMEOUT })).toBe(26);
@@ -116,7 +111,7 @@ describe("pipelines", () => {
 
   it("stops at a failing step: its failure is stored, later steps never run", async () => {
     const { broker, add, double, explode, calls, join } = await setup();
-    const steps = pipeline([add.message(1, 2), step(explode), step(double)], { broker });
+    const steps = pipeline([add.message(1, 2), explode.message.partial(), double.message.partial()], { broker });
     await steps.run();
     const error = await rejection(steps.messages[1]!.getResult({ block: true, timeout: TIMEOUT }));
     expect(ResultFailure.isInstance(error)).toBe(true);
@@ -137,8 +132,8 @@ describe("pipelines", () => {
 
   it("flattens nested pipelines", async () => {
     const { broker, add, double } = await setup();
-    const inner = pipeline([add.message(1, 1), step(double)], { broker });
-    const steps = pipeline<number>([inner, pipeline([step(double), step(add, 1)], { broker })], { broker });
+    const inner = pipeline([add.message(1, 1), double.message.partial()], { broker });
+    const steps = pipeline([inner, pipeline([double.message.partial(), add.message.partial(1)], { broker })], { broker });
     expect(steps.length).toBe(4);
     await steps.run();
     expect(await steps.getResults({ block: true, timeout: TIMEOUT })).toEqual([2, 4, 8, 9]);
@@ -146,15 +141,26 @@ describe("pipelines", () => {
 
   it("builds pipelines with message.pipe(next)", async () => {
     const { add, double } = await setup();
-    const steps = add.message(2, 3).pipe(step(double)).pipe(step(add, 100));
+    const steps = add.message(2, 3).pipe(double.message.partial()).pipe(add.message.partial(100));
     expect(steps.length).toBe(3);
     await steps.run();
     expect(await steps.getResult({ block: true, timeout: TIMEOUT })).toBe(110);
   });
 
+  it("builds a step with message.partial: an ordinary message, the wire unchanged", async () => {
+    const { broker, add, double, queueName } = await setup();
+    const partial = add.message.partial(10);
+    expect(partial).toBeInstanceOf(Message);
+    const expected = new Message({ queueName, actorName: "add", args: [10], messageId: partial.messageId, messageTimestamp: partial.messageTimestamp });
+    expect(partial.encode().toString()).toBe(expected.encode().toString());
+    const steps = pipeline([double.message(2), partial], { broker });
+    expect(steps.messages[0]!.asDict().options.pipe_target).toEqual(expected.asDict());
+    expect(double.message.partial().args).toEqual([]);
+  });
+
   it("delays the first step with run({ delay })", async () => {
     const { broker, add, double } = await setup();
-    const steps = pipeline<number>([add.message(4, 4), step(double)], { broker });
+    const steps = pipeline([add.message(4, 4), double.message.partial()], { broker });
     const started = Date.now();
     await steps.run({ delay: 300 });
     expect(ResultMissing.isInstance(await rejection(steps.messages[0]!.getResult()))).toBe(true);
@@ -166,7 +172,7 @@ describe("pipelines", () => {
 describe("groups", () => {
   it("returns the results of 100 messages in order", async () => {
     const { broker, add, join } = await setup();
-    const jobs = group<number[]>(
+    const jobs = group(
       Array.from({ length: 100 }, (_, i) => add.message(i, i)),
       { broker },
     );
@@ -191,7 +197,7 @@ describe("groups", () => {
 
   it("waits for every child with wait(), nested groups and pipelines included", async () => {
     const { broker, add, double } = await setup();
-    const jobs = group([add.message(1, 2), group([double.message(4), double.message(5)], { broker }), pipeline([add.message(1, 1), step(double)], { broker })], { broker });
+    const jobs = group([add.message(1, 2), group([double.message(4), double.message(5)], { broker }), pipeline([add.message(1, 1), double.message.partial()], { broker })], { broker });
     await jobs.run();
     await jobs.wait({ timeout: TIMEOUT });
     expect(await jobs.completed).toBe(true);

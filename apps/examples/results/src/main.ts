@@ -1,16 +1,13 @@
 // dq results: a pipeline and a group, their results stored in Redis by RedisResultBackend (in the
 // same keys and format as Python Dramatiq's RedisBackend). Messages travel on the in-memory
 // StubBroker here; with @dq/broker-redis they would travel on Redis too.
-import { actor, defaultMiddleware, group, Message, pipeline, ResultFailure, Results, setBroker, StubBroker, Worker } from "@dq/core";
+import { actor, defaultMiddleware, group, pipeline, ResultFailure, Results, setBroker, StubBroker, Worker } from "@dq/core";
 import { RedisResultBackend } from "@dq/results-redis";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const backend = new RedisResultBackend({ url, namespace: "dq-example-results" });
 const broker = new StubBroker({ middleware: [...defaultMiddleware(), new Results({ backend, storeResults: true, resultTtl: 60_000 })] });
 setBroker(broker);
-
-/** A pipeline step given fewer arguments than its actor takes: the previous result completes them. */
-const step = (target: { queueName: string; actorName: string }, ...args: unknown[]) => new Message({ queueName: target.queueName, actorName: target.actorName, args });
 
 const started = Date.now();
 const stamp = () => `+${String(Date.now() - started).padStart(5)} ms`;
@@ -56,11 +53,14 @@ await worker.start();
 console.log(`dq results example: results in Redis at ${url} (namespace dq-example-results)`);
 
 try {
-  // A pipeline: each step's result is appended to the next step's arguments.
-  const price = pipeline<string>([
+  // A pipeline: each step's result is appended to the next step's arguments. A step built with
+  // message.partial(...) takes its leading arguments only; the previous result is its last one
+  // (checked at compile time: price is Pipeline<string>, and a step whose last parameter did not
+  // accept the previous step's result would not compile).
+  const price = pipeline([
     fetchPrice.message("WIDGET"),
-    step(applyDiscount, 15),
-    step(formatPrice, "EUR"),
+    applyDiscount.message.partial(15),
+    formatPrice.message.partial("EUR"),
   ]);
   await price.run();
   console.log(`${stamp()}  pipeline of ${price.length} steps sent; waiting for its result in Redis`);
