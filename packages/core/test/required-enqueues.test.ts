@@ -3,6 +3,7 @@ import {
   actor,
   ConnectionClosed,
   defaultMiddleware,
+  DecodeError,
   InvalidOptionError,
   Message,
   Middleware,
@@ -153,8 +154,11 @@ describe("enqueues that a message's ack depends on", () => {
     const raw = JSON.stringify({ ...data, args: [] }).replace('"args":[]', `"args":[${"[".repeat(depth)}${"]".repeat(depth)}]`);
     broker.enqueueRaw("default", raw);
     await broker.join("default", { timeout: 5000, failFast: false });
+    // Dead-lettered with the reason, never acked: the decoder's walk for unsafe integers already
+    // refuses such a payload on receipt (DecodeError); without it, the retry's encode does (RangeError).
     expect(broker.deadLetters).toHaveLength(1);
-    expect(broker.deadLetters[0]!.exception).toBeInstanceOf(RangeError);
+    const reason = broker.deadLetters[0]!.exception;
+    expect(reason instanceof DecodeError || reason instanceof RangeError).toBe(true);
   });
 
   it("requeues a pipeline step whose next step cannot be enqueued, and runs the next step later", async () => {
