@@ -9,29 +9,11 @@ import { ModuleLoadError, resolveModule } from "./modules.js";
 import { guardPipes } from "./pipes.js";
 import { metricsAddress } from "./prometheus.js";
 import { acquirePidFile, PidFileError, releasePidFile } from "./pid-file.js";
-import { DEFAULT_TIMINGS, Supervisor, type SupervisorTimings } from "./supervisor.js";
+import { Supervisor, timingsFromEnv } from "./supervisor.js";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
   return pkg.version;
-}
-
-/**
- * The supervisor's timings: the defaults, with any field overridden by `DQ_SUPERVISOR_TIMINGS`
- * (JSON, e.g. `{"stuckGrace":1000}`; for tests and experiments).
- */
-function timings(): SupervisorTimings {
-  const raw = process.env.DQ_SUPERVISOR_TIMINGS;
-  if (!raw) return DEFAULT_TIMINGS;
-  const given = JSON.parse(raw) as Partial<Record<keyof SupervisorTimings, unknown>>;
-  const result = { ...DEFAULT_TIMINGS };
-  for (const key of Object.keys(DEFAULT_TIMINGS) as (keyof SupervisorTimings)[]) {
-    const value = given[key];
-    if (value === undefined) continue;
-    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new UsageError(`DQ_SUPERVISOR_TIMINGS: ${key} must be a number of ms (got ${JSON.stringify(value)})`);
-    result[key] = value;
-  }
-  return result;
 }
 
 function fail(code: number, message: string, usage = false): number {
@@ -58,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
   let metrics;
   try {
     metrics = metricsAddress(options.metrics);
-    timings();
+    timingsFromEnv();
   } catch (error) {
     return fail(2, (error as Error).message);
   }
@@ -85,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
       worker: fileURLToPath(new URL("./worker-process.js", import.meta.url)),
       fork: fileURLToPath(new URL("./fork-process.js", import.meta.url)),
     };
-    return await new Supervisor(options, modules, entries, sink, logger, timings(), metrics).run();
+    return await new Supervisor(options, modules, entries, sink, logger, timingsFromEnv(), metrics).run();
   } finally {
     if (options.pidFile) releasePidFile(options.pidFile);
     sink.close();

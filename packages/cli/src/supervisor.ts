@@ -4,68 +4,11 @@ import type { CliOptions } from "./args.js";
 import { isWorkerReport, type ForkConfig, type MetricsAddress, type ModuleSpec, type RunningMessage, type SupervisorCommand, type WorkerConfig, type WorkerReport } from "./ipc.js";
 import { KillCounts, pastDeadline } from "./kill-counts.js";
 import type { LogSink } from "./log-sink.js";
+import { DEFAULT_TIMINGS, newSlot, sendCommand, type Slot, type SupervisorTimings } from "./slot.js";
 import { SourceWatcher } from "./watch.js";
 
-/** Timings of the supervisor; the defaults suit production, tests may shorten them. */
-export interface SupervisorTimings {
-  /** How often workers send a heartbeat (ms). */
-  heartbeatInterval: number;
-  /** How long past a running message's time limit a silent worker is left before it is killed (ms). */
-  blockedMargin: number;
-  /** First restart delay of a crashed process; doubles while it keeps crashing (ms). */
-  restartDelay: number;
-  /** Cap of the restart delay (ms). */
-  maxRestartDelay: number;
-  /** A process that ran this long before dying restarts without backoff (ms). */
-  stableAfter: number;
-  /** Extra time a stopping worker gets beyond `--worker-shutdown-timeout` before SIGKILL (ms). */
-  shutdownGrace: number;
-  /**
-   * How long a stopping worker may take, after its shutdown timeout, to return its messages and
-   * close the broker before it exits anyway (ms); below `shutdownGrace`.
-   */
-  closeTimeout: number;
-  /**
-   * How long past its time limit a message may keep running while the worker still sends
-   * heartbeats (an invocation that ignores its AbortSignal) before the process is recycled (ms).
-   */
-  stuckGrace: number;
-}
+export { DEFAULT_TIMINGS, timingsFromEnv, type SupervisorTimings } from "./slot.js";
 
-export const DEFAULT_TIMINGS: SupervisorTimings = {
-  heartbeatInterval: 500,
-  blockedMargin: 2000,
-  restartDelay: 500,
-  maxRestartDelay: 30_000,
-  stableAfter: 30_000,
-  shutdownGrace: 5000,
-  closeTimeout: 3000,
-  stuckGrace: 10_000,
-};
-
-type Kind = "worker" | "fork";
-
-/** One supervised slot: a worker or fork process and its restart history. */
-interface Slot {
-  kind: Kind;
-  index: number;
-  fork?: ForkSpec;
-  child?: ChildProcess;
-  startedAt: number;
-  booted: boolean;
-  lastBeat: number;
-  deadline: number | null;
-  /** The running messages of its last heartbeat. */
-  messages: RunningMessage[];
-  /** Stopped on purpose (HUP reload): start again at once. */
-  reloading: boolean;
-  /** SIGKILLed by the supervisor for a blocked event loop. */
-  killedBlocked: boolean;
-  /** Being replaced because a message stays running past its time limit. */
-  recycling: boolean;
-  failures: number;
-  restartTimer?: NodeJS.Timeout;
-}
 
 type State = "booting" | "running" | "stopping";
 
@@ -115,16 +58,12 @@ export class Supervisor {
         `with concurrency ${this.options.concurrency}${this.options.queues ? ` on queues ${this.options.queues.join(", ")}` : ""}.`,
     );
     for (let index = 0; index < this.options.processes; index++) {
-      const slot = this.newSlot("worker", index);
+      const slot = newSlot("worker", index);
       this.workers.push(slot);
       this.start(slot);
     }
     this.monitor = setInterval(() => this.checkHeartbeats(), Math.max(50, Math.floor(this.timings.heartbeatInterval / 2)));
     return this.done;
-  }
-
-  private newSlot(kind: Kind, index: number, spec?: ForkSpec): Slot {
-    return { kind, index, fork: spec, startedAt: 0, booted: false, lastBeat: 0, deadline: null, messages: [], reloading: false, killedBlocked: false, recycling: false, failures: 0 };
   }
 
   private label(slot: Slot): string {
@@ -199,7 +138,7 @@ export class Supervisor {
     this.state = "running";
     this.logger.info(`All ${this.workers.length} worker process${this.workers.length === 1 ? "" : "es"} booted.`);
     for (const [index, spec] of (this.forkSpecs ?? []).entries()) {
-      const slot = this.newSlot("fork", index, spec);
+      const slot = newSlot("fork", index, spec);
       this.forks.push(slot);
       this.logger.info(`Starting fork process ${index}: ${spec.exportName} from ${spec.module}.`);
       this.start(slot);
@@ -373,17 +312,6 @@ export class Supervisor {
       slot.reloading = true;
       this.stopChild(slot.child);
     }
-  }
-}
-
-/** Sends a command over a child's IPC channel. @returns false when the channel is gone */
-function sendCommand(child: ChildProcess | undefined, command: SupervisorCommand): boolean {
-  if (!child?.connected) return false;
-  try {
-    child.send(command, (error) => error && undefined);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -102,6 +102,49 @@ describeWithRedis("poison messages on Redis", () => {
   });
 });
 
+describeWithRedis("processes replaced under a message on Redis", () => {
+  it("counts a crash against every running message: a message that crashes its process is dead-lettered after 3", async () => {
+    redis = new TestRedis();
+    const dq = new DqProcess([`${fixture("redis-jobs.ts")}:broker`, "-p", "1", "-t", "2"], {
+      env: { DQ_TEST_NAMESPACE: redis.namespace, DQ_SUPERVISOR_TIMINGS: TIMINGS },
+    });
+    await dq.waitFor(/All 1 worker process booted/);
+    const crash = new Message({ queueName: "cli_crash", actorName: "crash", args: [] });
+    redis.broker.declareQueue("cli_crash");
+    await redis.broker.enqueue(crash);
+    await redis.until(async () => (await redis!.broker.getQueueMessageCounts("cli_crash")).deadLettered === 1, "the crashing message dead-lettered", 90_000);
+    expect(dq.count(/died with signal SIGKILL; restarting it/)).toBe(3);
+    expect(dq.output).toContain(`died with signal SIGKILL: counting it against message ${crash.messageId} (3 of 3)`);
+    expect(dq.output).toMatch(new RegExp(`Dead-lettering message ${crash.messageId} \\(crash\\): PoisonMessage`));
+    dq.kill("SIGTERM");
+    expect((await dq.exited).code).toBe(0);
+  });
+
+  // NEEDS THE CORE CHANGE of issue 16 item 5 (a timed-out invocation that ignores its AbortSignal
+  // keeps its message running until it settles): with the core this branch started from, the
+  // message fails at its deadline and no process is recycled, so the test is marked `failing`.
+  // Once that change is merged, turn `it.failing` into `it` (it passes with an interrupted
+  // invocation kept running; checked by simulating the change in worker.ts).
+  it.failing("recycles a process whose timed-out async invocation never settles, returning the message; dead-letters it after 3", async () => {
+    redis = new TestRedis();
+    const dq = new DqProcess([`${fixture("redis-jobs.ts")}:broker`, "-p", "1", "-t", "2", "--worker-shutdown-timeout", "5000"], {
+      env: { DQ_TEST_NAMESPACE: redis.namespace, DQ_SUPERVISOR_TIMINGS: JSON.stringify({ heartbeatInterval: 200, stuckGrace: 1000, restartDelay: 100 }) },
+    });
+    await dq.waitFor(/All 1 worker process booted/);
+    const stuck = new Message({ queueName: "cli_stuck", actorName: "stuck", args: [] });
+    redis.broker.declareQueue("cli_stuck");
+    await redis.broker.enqueue(stuck);
+    await dq.waitFor(new RegExp(`still runs message ${stuck.messageId} more than 1000 ms past its time limit: recycling the process`), 15_000);
+    await dq.waitFor(/Worker process 0 \(PID \d+\) recycled \(exited with code 0\); starting its replacement\./);
+    expect(dq.output).toMatch(/Worker process 0 stopped \(returned 1 message to the broker\)/);
+    await redis.until(async () => (await redis!.broker.getQueueMessageCounts("cli_stuck")).deadLettered === 1, "the stuck message dead-lettered", 90_000);
+    expect(dq.count(/recycling the process/)).toBe(3);
+    expect(dq.output).toMatch(new RegExp(`Dead-lettering message ${stuck.messageId} \\(stuck\\): PoisonMessage: its processing killed its worker process 3 times`));
+    dq.kill("SIGTERM");
+    expect((await dq.exited).code).toBe(0);
+  });
+});
+
 describeWithServer("poison messages on RabbitMQ", addressFromUrl(amqpUrl, 5672), () => {
   it("dead-letters a while(true) message after 3 kills; its 20 neighbours are processed", async () => {
     const namespace = `dq_cli_poison_${randomBytes(4).toString("hex")}`;
