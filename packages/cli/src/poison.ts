@@ -8,6 +8,9 @@ export class PoisonMessage extends Error {
 /** How long a suspect waits for the ack of a neighbour that finished running before starting anyway (ms). */
 const ACK_WAIT = 10_000;
 
+/** How long a suspect waits after its neighbours' acks, for the client to flush them (ms). */
+const FLUSH_PAUSE = 50;
+
 /**
  * Keeps a message that killed worker processes from killing more, in a worker process. The
  * supervisor counts, per message id, the processes that a message's processing killed (a blocked
@@ -72,7 +75,12 @@ export class PoisonGuard extends Middleware {
         `Message ${message.messageId} (${message.actorName}) killed a worker process ${kills} time${kills === 1 ? "" : "s"}: ` +
           `running it alone once the ${this.inFlight.size} running message${this.inFlight.size === 1 ? "" : "s"} settled.`,
       );
-      while (this.unsettled()) await this.changed(100);
+      if (this.inFlight.size > 0) {
+        while (this.unsettled()) await this.changed(100);
+        // An ack "done" may still sit in the client's write buffer (amqplib flushes on a later
+        // tick): give it time to reach the socket before a loop that may block starts.
+        await new Promise((resolve) => setTimeout(resolve, FLUSH_PAUSE));
+      }
     }
     this.inFlight.set(message, null);
   }

@@ -72,6 +72,7 @@ describeWithRedis("dq shutdown on Redis", () => {
     }
     expect(dq.output).not.toMatch(/crashed|EPIPE|failed to stop/);
     expect(took).toBeLessThan(5000 + 3000 + 5000);
+    process.stdout.write(`supervisor SIGKILLed: workers gone ${took} ms later (shutdown timeout 5000 ms)\n`);
     await expectAccounted(redis, 32);
     expect((await redis.done()).length).toBeGreaterThan(0);
   });
@@ -102,6 +103,7 @@ describeWithRedis("dq shutdown on Redis", () => {
     dq.kill("SIGTERM");
     expect((await dq.exited).code).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
+    process.stdout.write(`never-ending message: dq exited ${Date.now() - started} ms after TERM (timeout 2000 ms)\n`);
     expect(dq.output).toContain("Worker process 0 stopped (returned 1 message to the broker).");
     expect(await redis.broker.getQueueMessageCounts("cli_forever")).toEqual({ ready: 1, inFlight: 0, delayed: 0, deadLettered: 0 });
     expect(await redis.unacked()).toBe(0);
@@ -122,6 +124,7 @@ describeWithRedis("dq shutdown on Redis", () => {
     // The 2000 ms timeout, then at most 3000 ms to return messages and close: exit 1, as the worker
     // could not return its message (Redis still holds it in the ack set, for recovery).
     expect(took).toBeLessThan(10_000);
+    process.stdout.write(`broker paused at TERM: dq exited ${took} ms after TERM (timeout 2000 ms)\n`);
     expect(code).toBe(1);
     expect(dq.output).toMatch(/could not return its messages and close the broker within 3000 ms after the 2000 ms shutdown timeout/);
     privateRedis.signal("SIGCONT");
