@@ -16,6 +16,10 @@ export interface CliOptions {
   logFile: string | undefined;
   watch: string | undefined;
   workerShutdownTimeout: number;
+  /** `--metrics [host:]port`: serve Prometheus metrics there; undefined when the flag is absent. */
+  metrics: { host?: string; port?: number } | undefined;
+  /** `--max-kills N`: dead-letter a message whose processing killed its worker process N times. */
+  maxKills: number;
   skipLogging: boolean;
   verbose: number;
   help: boolean;
@@ -44,6 +48,8 @@ Options:
       --watch DIR                 reload the workers when a source file under DIR changes
       --worker-shutdown-timeout MS
                                   how long a stopping worker waits for running messages (default 600000)
+      --metrics [HOST:]PORT       serve Prometheus metrics (needs @dq/prometheus; default host 127.0.0.1)
+      --max-kills N               dead-letter a message that killed its worker process N times (default 3)
       --skip-logging              leave logging configuration (DQ_LOG_LEVEL, logger factory) to your modules
   -v, --verbose                   debug logging
   -h, --help                      show this help
@@ -104,6 +110,11 @@ const schema = z.object({
   "log-file": z.string().min(1, { message: "--log-file expects a file name" }).optional(),
   watch: z.string().min(1, { message: "--watch expects a directory" }).optional(),
   "worker-shutdown-timeout": integer("--worker-shutdown-timeout", 0, 2_147_483_647).optional(),
+  metrics: z
+    .string()
+    .regex(/^(?:(\[[0-9a-fA-F:.]+\]|[^:]+):)?\d{1,5}$/, { message: "--metrics expects [host:]port" })
+    .optional(),
+  "max-kills": integer("--max-kills", 1, 1000).optional(),
   "skip-logging": z.boolean().optional(),
   verbose: z.array(z.boolean()).optional(),
   help: z.boolean().optional(),
@@ -155,6 +166,8 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     logFile: values["log-file"],
     watch: values.watch,
     workerShutdownTimeout: values["worker-shutdown-timeout"] ?? 600_000,
+    metrics: values.metrics === undefined ? undefined : parseMetrics(values.metrics),
+    maxKills: values["max-kills"] ?? 3,
     skipLogging: values["skip-logging"] ?? false,
     verbose: values.verbose?.length ?? 0,
     help: values.help ?? false,
@@ -162,6 +175,15 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   };
   if (!options.help && !options.version && options.modules.length === 0) throw new UsageError("expected at least one module");
   return options;
+}
+
+/** Splits `[host:]port` (`[::1]:9191` for IPv6). @throws UsageError when the port is out of range */
+function parseMetrics(value: string): { host?: string; port?: number } {
+  const colon = value.lastIndexOf(":");
+  const port = Number(value.slice(colon + 1));
+  if (port > 65535) throw new UsageError(`--metrics: port must be between 0 and 65535 (got ${JSON.stringify(value)})`);
+  if (colon < 0) return { port };
+  return { host: value.slice(0, colon).replace(/^\[(.*)\]$/, "$1"), port };
 }
 
 function parse(args: string[]) {
@@ -179,6 +201,8 @@ function parse(args: string[]) {
       "log-file": { type: "string" },
       watch: { type: "string" },
       "worker-shutdown-timeout": { type: "string" },
+      metrics: { type: "string" },
+      "max-kills": { type: "string" },
       "skip-logging": { type: "boolean" },
       verbose: { type: "boolean", short: "v", multiple: true },
       help: { type: "boolean", short: "h" },

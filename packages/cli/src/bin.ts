@@ -6,8 +6,10 @@ import { createLogger } from "@dq/core";
 import { parseCliArgs, USAGE, UsageError, type CliOptions } from "./args.js";
 import { createLogSink } from "./log-sink.js";
 import { ModuleLoadError, resolveModule } from "./modules.js";
+import { guardPipes } from "./pipes.js";
+import { metricsAddress } from "./prometheus.js";
 import { acquirePidFile, PidFileError, releasePidFile } from "./pid-file.js";
-import { Supervisor } from "./supervisor.js";
+import { Supervisor, timingsFromEnv } from "./supervisor.js";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
@@ -35,6 +37,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
+  let metrics;
+  try {
+    metrics = metricsAddress(options.metrics);
+    timingsFromEnv();
+  } catch (error) {
+    return fail(2, (error as Error).message);
+  }
   let modules;
   try {
     modules = options.modules.map((given) => resolveModule(given, options.paths));
@@ -58,13 +67,14 @@ async function main(argv: string[]): Promise<number> {
       worker: fileURLToPath(new URL("./worker-process.js", import.meta.url)),
       fork: fileURLToPath(new URL("./fork-process.js", import.meta.url)),
     };
-    return await new Supervisor(options, modules, entries, sink, logger).run();
+    return await new Supervisor(options, modules, entries, sink, logger, timingsFromEnv(), metrics).run();
   } finally {
     if (options.pidFile) releasePidFile(options.pidFile);
     sink.close();
   }
 }
 
+guardPipes();
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {

@@ -1,18 +1,22 @@
 // The entry of a fork process: runs one function a middleware listed in `forks` (e.g. the
-// Prometheus exposition server) under the supervisor. TERM/HUP stop it (exit 0), a second kills (1).
+// Prometheus exposition server) under the supervisor. TERM/HUP or the supervisor's stop command
+// stop it (exit 0); a second signal kills it (1).
 import { pathToFileURL } from "node:url";
 import { getLogger } from "@dq/core";
-import type { ForkConfig } from "./ipc.js";
+import { isSupervisorCommand, type ForkConfig } from "./ipc.js";
 import { installLogging } from "./logging.js";
+import { guardPipes } from "./pipes.js";
 
+guardPipes();
 const config = JSON.parse(process.argv[2] ?? "{}") as ForkConfig;
 if (!config.skipLogging) installLogging();
 const logger = getLogger(`dq.ForkProcess(${config.index})`);
 let running: unknown;
 let stopping = false;
+let signals = 0;
 
 async function stop(): Promise<void> {
-  if (stopping) process.exit(1);
+  if (stopping) return;
   stopping = true;
   // A fork function may return something with close() (a server): close it before leaving.
   const close = (running as { close?: () => unknown } | undefined)?.close;
@@ -21,11 +25,15 @@ async function stop(): Promise<void> {
   process.exit(0);
 }
 
-const onSignal = () => void stop().catch(() => process.exit(1));
+const onStop = () => void stop().catch(() => process.exit(1));
+const onSignal = () => (++signals > 1 ? process.exit(1) : onStop());
 process.on("SIGINT", () => undefined);
 process.on("SIGTERM", onSignal);
 process.on("SIGHUP", onSignal);
-process.on("disconnect", onSignal);
+process.on("disconnect", onStop);
+process.on("message", (message) => {
+  if (isSupervisorCommand(message) && message.type === "stop") onStop();
+});
 
 async function main(): Promise<void> {
   const { module, exportName } = config.fork;

@@ -1,10 +1,12 @@
 import { Middleware, optionOr, TimeLimit, type Broker, type MessageProxy } from "@dq/core";
-import type { WorkerReport } from "./ipc.js";
+import type { RunningMessage, WorkerReport } from "./ipc.js";
 
 /**
  * Tracks the time-limit deadline of every running message, so that the supervisor can tell a
  * blocked event loop (no heartbeat past the deadline) from a busy one. A message that starts
  * reports at once: if it blocks the loop right away, the supervisor already knows its deadline.
+ * Heartbeats name the running messages, so that the supervisor can tell which one killed or stuck
+ * a process.
  */
 export class Heartbeat extends Middleware {
   private readonly deadlines = new Map<MessageProxy, number>();
@@ -42,7 +44,11 @@ export class Heartbeat extends Middleware {
   /** The heartbeat to send now. */
   beat(): WorkerReport {
     let deadline = Infinity;
-    for (const value of this.deadlines.values()) deadline = Math.min(deadline, value);
-    return { type: "heartbeat", deadline: Number.isFinite(deadline) ? deadline : null, running: this.deadlines.size };
+    const messages: RunningMessage[] = [];
+    for (const [message, value] of this.deadlines) {
+      deadline = Math.min(deadline, value);
+      messages.push({ id: message.messageId, deadline: Number.isFinite(value) ? value : null });
+    }
+    return { type: "heartbeat", deadline: Number.isFinite(deadline) ? deadline : null, running: this.deadlines.size, messages };
   }
 }

@@ -1,55 +1,14 @@
 import { fork, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
 import type { ForkSpec, Logger } from "@dq/core";
 import type { CliOptions } from "./args.js";
-import { isWorkerReport, type ForkConfig, type ModuleSpec, type WorkerConfig, type WorkerReport } from "./ipc.js";
+import { isWorkerReport, type ForkConfig, type MetricsAddress, type ModuleSpec, type RunningMessage, type SupervisorCommand, type WorkerConfig, type WorkerReport } from "./ipc.js";
+import { KillCounts, pastDeadline } from "./kill-counts.js";
 import type { LogSink } from "./log-sink.js";
+import { DEFAULT_TIMINGS, newSlot, sendCommand, type Slot, type SupervisorTimings } from "./slot.js";
 import { SourceWatcher } from "./watch.js";
 
-/** Timings of the supervisor; the defaults suit production, tests may shorten them. */
-export interface SupervisorTimings {
-  /** How often workers send a heartbeat (ms). */
-  heartbeatInterval: number;
-  /** How long past a running message's time limit a silent worker is left before it is killed (ms). */
-  blockedMargin: number;
-  /** First restart delay of a crashed process; doubles while it keeps crashing (ms). */
-  restartDelay: number;
-  /** Cap of the restart delay (ms). */
-  maxRestartDelay: number;
-  /** A process that ran this long before dying restarts without backoff (ms). */
-  stableAfter: number;
-  /** Extra time a stopping worker gets beyond `--worker-shutdown-timeout` before SIGKILL (ms). */
-  shutdownGrace: number;
-}
+export { DEFAULT_TIMINGS, timingsFromEnv, type SupervisorTimings } from "./slot.js";
 
-export const DEFAULT_TIMINGS: SupervisorTimings = {
-  heartbeatInterval: 500,
-  blockedMargin: 2000,
-  restartDelay: 500,
-  maxRestartDelay: 30_000,
-  stableAfter: 30_000,
-  shutdownGrace: 5000,
-};
-
-type Kind = "worker" | "fork";
-
-/** One supervised slot: a worker or fork process and its restart history. */
-interface Slot {
-  kind: Kind;
-  index: number;
-  fork?: ForkSpec;
-  child?: ChildProcess;
-  startedAt: number;
-  booted: boolean;
-  lastBeat: number;
-  deadline: number | null;
-  /** Stopped on purpose (HUP reload): start again at once. */
-  reloading: boolean;
-  /** SIGKILLed by the supervisor for a blocked event loop. */
-  killedBlocked: boolean;
-  failures: number;
-  restartTimer?: NodeJS.Timeout;
-}
 
 type State = "booting" | "running" | "stopping";
 
@@ -71,6 +30,7 @@ export class Supervisor {
   private hardStop: NodeJS.Timeout | undefined;
   private watcher: SourceWatcher | undefined;
   private signals = 0;
+  private readonly kills = new KillCounts();
 
   /**
    * @param options - the parsed command line
@@ -84,6 +44,7 @@ export class Supervisor {
     private readonly sink: LogSink,
     private readonly logger: Logger,
     private readonly timings: SupervisorTimings = DEFAULT_TIMINGS,
+    private readonly metrics: MetricsAddress | undefined = undefined,
   ) {}
 
   /** Runs until stopped. @returns the exit code */
@@ -97,16 +58,12 @@ export class Supervisor {
         `with concurrency ${this.options.concurrency}${this.options.queues ? ` on queues ${this.options.queues.join(", ")}` : ""}.`,
     );
     for (let index = 0; index < this.options.processes; index++) {
-      const slot = this.newSlot("worker", index);
+      const slot = newSlot("worker", index);
       this.workers.push(slot);
       this.start(slot);
     }
     this.monitor = setInterval(() => this.checkHeartbeats(), Math.max(50, Math.floor(this.timings.heartbeatInterval / 2)));
     return this.done;
-  }
-
-  private newSlot(kind: Kind, index: number, spec?: ForkSpec): Slot {
-    return { kind, index, fork: spec, startedAt: 0, booted: false, lastBeat: 0, deadline: null, reloading: false, killedBlocked: false, failures: 0 };
   }
 
   private label(slot: Slot): string {
@@ -118,8 +75,10 @@ export class Supervisor {
     slot.startedAt = Date.now();
     slot.booted = false;
     slot.deadline = null;
+    slot.messages = [];
     slot.reloading = false;
     slot.killedBlocked = false;
+    slot.recycling = false;
     const config: WorkerConfig | ForkConfig =
       slot.kind === "worker"
         ? {
@@ -129,17 +88,21 @@ export class Supervisor {
             concurrency: this.options.concurrency,
             shutdownTimeout: this.options.workerShutdownTimeout,
             heartbeatInterval: this.timings.heartbeatInterval,
+            closeTimeout: this.timings.closeTimeout,
             skipLogging: this.options.skipLogging,
+            metrics: this.metrics,
+            maxKills: this.options.maxKills,
+            kills: this.kills.toRecord(),
           }
         : { index: slot.index, fork: slot.fork!, skipLogging: this.options.skipLogging };
+    // Children write their output and logs straight to the command's stdout and stderr (or the log
+    // file), not through pipes to this process: they outlive it long enough to drain if it dies.
     const child = fork(slot.kind === "worker" ? this.entries.worker : this.entries.fork, [JSON.stringify(config)], {
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      stdio: ["ignore", "inherit", this.sink.fd ?? "inherit", "ipc"],
       // Identifies the run to every child, e.g. @dq/prometheus's per-run metrics directory.
       env: { ...process.env, DQ_SUPERVISOR_PID: String(process.pid) },
     });
     slot.child = child;
-    child.stdout?.pipe(process.stdout, { end: false });
-    if (child.stderr) createInterface({ input: child.stderr, crlfDelay: Infinity }).on("line", (line) => this.sink.write(`${line}\n`));
     child.on("message", (message) => {
       if (isWorkerReport(message)) this.onReport(slot, child, message);
     });
@@ -153,6 +116,7 @@ export class Supervisor {
       case "heartbeat":
         slot.lastBeat = Date.now();
         slot.deadline = report.deadline;
+        slot.messages = Array.isArray(report.messages) ? report.messages : [];
         return;
       case "booted":
         slot.booted = true;
@@ -174,7 +138,7 @@ export class Supervisor {
     this.state = "running";
     this.logger.info(`All ${this.workers.length} worker process${this.workers.length === 1 ? "" : "es"} booted.`);
     for (const [index, spec] of (this.forkSpecs ?? []).entries()) {
-      const slot = this.newSlot("fork", index, spec);
+      const slot = newSlot("fork", index, spec);
       this.forks.push(slot);
       this.logger.info(`Starting fork process ${index}: ${spec.exportName} from ${spec.module}.`);
       this.start(slot);
@@ -192,7 +156,12 @@ export class Supervisor {
     const pid = child.pid ?? "?";
     if (this.state === "stopping") {
       this.logger.debug(`${slot.kind === "worker" ? "Worker" : "Fork"} process ${slot.index} (PID ${pid}) exited with ${how}.`);
-      if (code !== 0 && this.exitCode === 0 && this.signals < 2 && slot.kind === "worker") this.logger.warn(`Worker process ${slot.index} (PID ${pid}) exited with ${how} while stopping.`);
+      // The exit code says whether the stop was graceful: a process that did not drain makes it 1
+      // (a worker killed for a blocked event loop was replaced on purpose and logged as such).
+      if (code !== 0 && !slot.killedBlocked && this.exitCode === 0) {
+        this.logger.warn(`${slot.kind === "worker" ? "Worker" : "Fork"} process ${slot.index} (PID ${pid}) exited with ${how} while stopping.`);
+        this.exitCode = 1;
+      }
       this.checkAllStopped();
       return;
     }
@@ -204,9 +173,13 @@ export class Supervisor {
       return;
     }
     if (slot.reloading) {
+      if (slot.recycling) this.logger.info(`${slot.kind === "worker" ? "Worker" : "Fork"} process ${slot.index} (PID ${pid}) recycled (exited with ${how}); starting its replacement.`);
+      clearTimeout(slot.restartTimer);
       this.start(slot);
       return;
     }
+    // A process that died on its own while running messages: each of them may be the cause.
+    if (slot.kind === "worker" && !slot.killedBlocked && slot.messages.length > 0) this.countKills(slot.messages, `${this.label(slot)} died with ${how}`);
     if (slot.kind === "fork" && code === 0) {
       this.logger.info(`Fork process ${slot.index} (PID ${pid}) finished.`);
       return;
@@ -227,15 +200,58 @@ export class Supervisor {
     for (const slot of this.workers) {
       const child = slot.child;
       if (!child || !slot.booted || slot.killedBlocked || slot.deadline === null) continue;
-      if (now - slot.lastBeat < 3 * this.timings.heartbeatInterval) continue;
+      if (now - slot.lastBeat < 3 * this.timings.heartbeatInterval) {
+        this.checkStuck(slot, child, now);
+        continue;
+      }
       if (now < slot.deadline + this.timings.blockedMargin) continue;
       slot.killedBlocked = true;
       this.logger.error(
         `${this.label(slot)} has not answered for ${now - slot.lastBeat} ms, past the time limit of its running message by ${now - slot.deadline} ms: ` +
           `its event loop is blocked. Killing it; the broker redelivers its messages.`,
       );
+      // Counted (and told to the other workers) before the kill: RabbitMQ redelivers at once.
+      const culprits = pastDeadline(slot.messages, now);
+      this.countKills(culprits.length ? culprits : slot.messages, `${this.label(slot)} blocked its event loop`);
       child.kill("SIGKILL");
     }
+  }
+
+  /**
+   * Recycles a worker that still answers but holds a message past its time limit plus
+   * `stuckGrace` (an invocation that ignores its AbortSignal): it stops gracefully, returning the
+   * message to the broker, and a fresh process takes its place.
+   */
+  private checkStuck(slot: Slot, child: ChildProcess, now: number): void {
+    if (slot.recycling || slot.reloading || this.state !== "running") return;
+    const stuck = pastDeadline(slot.messages, now, this.timings.stuckGrace);
+    if (stuck.length === 0) return;
+    const timeout = Math.min(this.options.workerShutdownTimeout, this.timings.stuckGrace);
+    this.logger.error(
+      `${this.label(slot)} still runs message${stuck.length === 1 ? "" : "s"} ${stuck.map((message) => message.id).join(", ")} ` +
+        `more than ${this.timings.stuckGrace} ms past ${stuck.length === 1 ? "its" : "their"} time limit: recycling the process (the message goes back to the queue).`,
+    );
+    slot.recycling = true;
+    slot.reloading = true;
+    this.countKills(stuck, `${this.label(slot)} recycled`);
+    this.stopChild(child, timeout);
+    slot.restartTimer = setTimeout(() => {
+      if (slot.child === child) child.kill("SIGKILL");
+    }, timeout + this.timings.shutdownGrace);
+  }
+
+  /** Counts a kill against each message and tells every worker process the new counts. */
+  private countKills(messages: readonly RunningMessage[], why: string): void {
+    if (messages.length === 0) return;
+    const counted = this.kills.add(messages.map((message) => message.id));
+    this.logger.warn(`${why}: counting it against message${counted.length === 1 ? "" : "s"} ${counted.map(({ id, count }) => `${id} (${count} of ${this.options.maxKills})`).join(", ")}.`);
+    const command: SupervisorCommand = { type: "kills", counts: this.kills.toRecord() };
+    for (const slot of this.workers) sendCommand(slot.child, command);
+  }
+
+  /** Asks a process to stop gracefully over IPC (not a signal: see `SupervisorCommand`), or with TERM when its channel is gone. */
+  private stopChild(child: ChildProcess, timeout?: number): void {
+    if (!sendCommand(child, { type: "stop", timeout })) child.kill("SIGTERM");
   }
 
   private onStopSignal(signal: NodeJS.Signals): void {
@@ -256,7 +272,7 @@ export class Supervisor {
     this.watcher?.close();
     for (const slot of [...this.workers, ...this.forks]) {
       clearTimeout(slot.restartTimer);
-      slot.child?.kill("SIGTERM");
+      if (slot.child) this.stopChild(slot.child);
     }
     this.hardStop = setTimeout(() => {
       this.logger.error(`Worker processes still running ${this.options.workerShutdownTimeout + this.timings.shutdownGrace} ms after TERM: killing them.`);
@@ -294,7 +310,7 @@ export class Supervisor {
     for (const slot of [...this.workers, ...this.forks]) {
       if (!slot.child) continue;
       slot.reloading = true;
-      slot.child.kill("SIGTERM");
+      this.stopChild(slot.child);
     }
   }
 }

@@ -1,57 +1,88 @@
 // The entry of one worker process, forked by the supervisor: imports the user's modules, starts a
-// Worker, reports boot and heartbeats over IPC, and stops gracefully on TERM/HUP.
+// Worker, reports boot and heartbeats over IPC, and stops gracefully on TERM/HUP, on the
+// supervisor's stop command, or when the supervisor is gone.
 import { ConnectionError, getBroker, getLogger, Worker, type Broker } from "@dq/core";
-import type { WorkerConfig, WorkerReport } from "./ipc.js";
+import { isSupervisorCommand, type WorkerConfig, type WorkerReport } from "./ipc.js";
 import { Heartbeat } from "./heartbeat.js";
 import { loadBrokerAdapter } from "./adapters.js";
 import { installLogging } from "./logging.js";
 import { loadModules, ModuleLoadError } from "./modules.js";
+import { guardPipes, sendToSupervisor } from "./pipes.js";
+import { PoisonGuard } from "./poison.js";
 import { probeBroker } from "./probe.js";
-import { addDefaultPrometheus } from "./prometheus.js";
+import { addPrometheus } from "./prometheus.js";
 
+guardPipes();
 const config = JSON.parse(process.argv[2] ?? "{}") as WorkerConfig;
 const name = `dq.WorkerProcess(${config.index})`;
 if (!config.skipLogging) installLogging();
 const logger = getLogger(name);
+const poison = new PoisonGuard(config.maxKills, config.kills ?? {}, getLogger(`${name}.PoisonGuard`));
 
 function report(message: WorkerReport): void {
-  if (process.connected) process.send?.(message);
+  sendToSupervisor(message);
 }
 
 let worker: Worker | undefined;
 let broker: Broker | undefined;
 let stopping = false;
+let signals = 0;
 let heartbeatTimer: NodeJS.Timeout | undefined;
 
-async function shutdown(): Promise<void> {
-  if (stopping) {
-    logger.warn(`Worker process ${config.index} killed by a second signal.`);
-    process.exit(1);
-  }
+/**
+ * Stops the worker within `timeout` ms for running messages plus `closeTimeout` ms to return what
+ * it holds and close the broker: an unreachable broker does not stretch the stop beyond that (the
+ * broker then redelivers what was not returned: Redis from the ack sets, RabbitMQ on disconnect).
+ */
+async function shutdown(why: string, timeout = config.shutdownTimeout): Promise<void> {
+  if (stopping) return;
   stopping = true;
-  logger.info(`Worker process ${config.index} is shutting down...`);
+  logger.info(`Worker process ${config.index} is shutting down (${why})...`);
+  const bound = setTimeout(() => {
+    logger.error(
+      `Worker process ${config.index} could not return its messages and close the broker within ${config.closeTimeout} ms after the ` +
+        `${timeout} ms shutdown timeout; exiting (the broker redelivers what it still holds).`,
+    );
+    process.exit(1);
+  }, timeout + config.closeTimeout);
   let requeued = 0;
-  if (worker) ({ requeued } = await worker.stop({ timeout: config.shutdownTimeout }));
+  if (worker) ({ requeued } = await worker.stop({ timeout }));
   await broker?.close();
+  clearTimeout(bound);
   clearInterval(heartbeatTimer);
   logger.info(`Worker process ${config.index} stopped${requeued ? ` (returned ${requeued} message${requeued === 1 ? "" : "s"} to the broker)` : ""}.`);
-  process.disconnect?.();
+  if (process.connected) process.disconnect?.();
   process.exit(0);
 }
 
-function onStopSignal(): void {
-  shutdown().catch((error: unknown) => {
+function stop(why: string, timeout?: number): void {
+  shutdown(why, timeout).catch((error: unknown) => {
     logger.error(`Worker process ${config.index} failed to stop cleanly.`, error);
     process.exit(1);
   });
 }
 
-// Ctrl-C reaches every process of the group; the supervisor decides and forwards TERM.
+function onStopSignal(signal: NodeJS.Signals): void {
+  if (++signals > 1) {
+    logger.warn(`Worker process ${config.index} killed by a second signal (${signal}).`);
+    process.exit(1);
+  }
+  stop(signal);
+}
+
+// Ctrl-C reaches every process of the group; the supervisor decides and sends the stop command.
 process.on("SIGINT", () => undefined);
 process.on("SIGTERM", onStopSignal);
 process.on("SIGHUP", onStopSignal);
-// The supervisor went away: stop rather than run unsupervised.
-process.on("disconnect", onStopSignal);
+// The supervisor's stop is not a signal: with a TERM sent to the whole group, the process gets
+// both, and they make one graceful stop.
+process.on("message", (message) => {
+  if (!isSupervisorCommand(message)) return;
+  if (message.type === "stop") stop(message.timeout === undefined ? "asked by the supervisor" : "recycled by the supervisor", message.timeout);
+  else poison.update(message.counts);
+});
+// The supervisor went away: drain and stop rather than run unsupervised.
+process.on("disconnect", () => stop("the supervisor is gone"));
 process.on("uncaughtException", (error) => {
   logger.error(`Worker process ${config.index} crashed with an uncaught exception.`, error);
   process.exit(1);
@@ -66,7 +97,7 @@ async function boot(): Promise<void> {
     await loadBrokerAdapter(config.modules);
     await loadModules(config.modules);
     broker = getBroker();
-    await addDefaultPrometheus(broker, config.modules);
+    await addPrometheus(broker, config.modules, config.metrics, config.index === 0 ? logger : undefined);
     await broker.emitAfter("processBoot");
   } catch (error) {
     const message = error instanceof ModuleLoadError ? error.message : `could not load the modules: ${(error as Error)?.stack ?? String(error)}`;
@@ -83,7 +114,9 @@ async function boot(): Promise<void> {
     report({ type: "boot-error", code: 3, message });
     process.exit(3);
   }
+  if (stopping) return;
   const heartbeat = new Heartbeat(broker, () => report(heartbeat.beat()));
+  poison.install(broker);
   broker.addMiddleware(heartbeat);
   worker = new Worker(broker, { queues: config.queues, concurrency: config.concurrency, logger: getLogger(`${name}.Worker`) });
   await worker.start();

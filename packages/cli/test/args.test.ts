@@ -15,6 +15,8 @@ describe("parseCliArgs", () => {
       logFile: undefined,
       watch: undefined,
       workerShutdownTimeout: 600_000,
+      metrics: undefined,
+      maxKills: 3,
       skipLogging: false,
       verbose: 0,
       help: false,
@@ -35,6 +37,16 @@ describe("parseCliArgs", () => {
   it("takes --threads as --concurrency and the file options", () => {
     const options = parseCliArgs(["a.ts", "-t", "16", "--pid-file", "dq.pid", "--log-file", "dq.log", "--watch", "src", "--skip-logging", "--worker-shutdown-timeout", "0"]);
     expect(options).toMatchObject({ concurrency: 16, pidFile: "dq.pid", logFile: "dq.log", watch: "src", skipLogging: true, workerShutdownTimeout: 0 });
+  });
+
+  it("reads --metrics [host:]port and --max-kills, naming a bad value", () => {
+    expect(parseCliArgs(["a.ts", "--metrics", "9300"]).metrics).toEqual({ port: 9300 });
+    expect(parseCliArgs(["a.ts", "--metrics", "0.0.0.0:9300"]).metrics).toEqual({ host: "0.0.0.0", port: 9300 });
+    expect(parseCliArgs(["a.ts", "--metrics", "[::1]:9300"]).metrics).toEqual({ host: "::1", port: 9300 });
+    expect(parseCliArgs(["a.ts", "--max-kills", "5"]).maxKills).toBe(5);
+    expect(() => parseCliArgs(["a.ts", "--metrics", "host:"])).toThrow(/--metrics expects \[host:\]port \(got "host:"\)/);
+    expect(() => parseCliArgs(["a.ts", "--metrics", "70000"])).toThrow(/--metrics: port must be between 0 and 65535 \(got "70000"\)/);
+    expect(() => parseCliArgs(["a.ts", "--max-kills", "0"])).toThrow(/--max-kills must be between 1 and 1000 \(got "0"\)/);
   });
 
   it("rejects a variadic flag with no value, naming it", () => {

@@ -97,8 +97,8 @@ describeWithRedis("dq on Redis", () => {
     await redis.until(async () => (await redis!.done()).length === 20, "the 20 other jobs done");
     expect(await redis.done()).toEqual(range(20));
     dq.kill("SIGTERM");
-    // The block message keeps coming back (it is redelivered, not failed); a worker stuck in it is
-    // killed by the watchdog during the stop too.
+    // The block message comes back until it has killed 3 processes (then it is dead-lettered, see
+    // poison.test.ts); a worker stuck in it is killed by the watchdog during the stop too.
     expect((await dq.exited).code).toBe(0);
   });
 

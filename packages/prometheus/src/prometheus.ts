@@ -10,7 +10,7 @@ import { resolveSettings, type ServerSettings } from "./settings.js";
 
 /** What `Prometheus` takes; every field is optional. */
 export interface PrometheusOptions {
-  /** Host of the exposition server (default env `dramatiq_prom_host`, else `0.0.0.0`). */
+  /** Host of the exposition server (default env `dramatiq_prom_host`, else `127.0.0.1`; Dramatiq binds `0.0.0.0`). */
   httpHost?: string;
   /** Port of the exposition server (default env `dramatiq_prom_port`, else 9191; 0 picks one). */
   httpPort?: number;

@@ -4,7 +4,7 @@ import { InvalidOptionError } from "@dq/core";
 
 /** Where the exposition server listens and where worker processes leave their metrics. */
 export interface ServerSettings {
-  /** Host the exposition server binds (env `dramatiq_prom_host`, default `0.0.0.0`). */
+  /** Host the exposition server binds (env `dramatiq_prom_host`, default `127.0.0.1`; Dramatiq binds `0.0.0.0`). */
   httpHost: string;
   /** Port of the exposition server (env `dramatiq_prom_port`, default 9191). */
   httpPort: number;
@@ -37,7 +37,7 @@ export function parsePort(value: unknown, source: string): number {
 export function resolveSettings(options: { httpHost?: string; httpPort?: number; dbDirectory?: string } = {}): ServerSettings {
   const env = process.env;
   return {
-    httpHost: options.httpHost ?? (env.dramatiq_prom_host || "0.0.0.0"),
+    httpHost: options.httpHost ?? (env.dramatiq_prom_host || "127.0.0.1"),
     httpPort: options.httpPort !== undefined ? parsePort(options.httpPort, "httpPort") : env.dramatiq_prom_port ? parsePort(env.dramatiq_prom_port, "dramatiq_prom_port") : 9191,
     dbDirectory: path.resolve(options.dbDirectory ?? (env.dramatiq_prom_db || defaultDbDirectory())),
   };

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, jest } from "@jest/globals";
 import { RedisBroker } from "@dq/broker-redis";
 import { Message } from "@dq/core";
 import { DURATION_BUCKETS } from "../src/metrics.js";
-import { DqProcess, fixture, freePort, get, killAll, listen, parseExposition, total, until } from "./helpers/dq.js";
+import { DqProcess, fixture, freePort, get, killAll, listen, listeningSockets, parseExposition, total, until } from "./helpers/dq.js";
 
 jest.setTimeout(120_000);
 
@@ -49,7 +49,7 @@ describeWithRedis("dq -p 2 on Redis with @dq/prometheus", () => {
     const dq = new DqProcess([fixture("prom-actors.ts"), "-p", "2", "-t", "2"], {
       DQ_BROKER_URL: redisUrl,
       PROM_TEST_QUEUE: queue,
-      dramatiq_prom_host: "127.0.0.1",
+      DQ_PROMETHEUS: "1",
       dramatiq_prom_port: String(port),
       dramatiq_prom_db: db,
     });
@@ -122,28 +122,56 @@ describeWithRedis("dq -p 2 on Redis with @dq/prometheus", () => {
   });
 });
 
+/** The pids of the run: the dq process and every process that logged a line. */
+const pidsOf = (dq: DqProcess) => [dq.child.pid!, ...[...dq.output.matchAll(/\[PID (\d+)\]/g)].map((match) => Number(match[1]))];
+
 describe("dq with @dq/prometheus, no broker URL", () => {
-  it("logs a clear error naming the port when the exposition port is in use", async () => {
+  it("warns once, naming the port, when the exposition port is in use; the run goes on without metrics", async () => {
     held = await listen(0);
     const port = (held.address() as { port: number }).port;
-    const dq = new DqProcess([fixture("prom-actors.ts"), "-p", "1"], { dramatiq_prom_host: "127.0.0.1", dramatiq_prom_port: String(port) });
+    const dq = new DqProcess([fixture("prom-actors.ts"), "-p", "1", "--metrics", String(port)], {});
     directories.push(path.join(tmpdir(), `dq-prometheus-${dq.child.pid}`));
     await dq.waitFor(/All 1 worker process booted/);
-    await dq.waitFor(new RegExp(`cannot serve Prometheus metrics on 127\\.0\\.0\\.1:${port}: port ${port} is already in use`));
-    // The fork process fails and the supervisor says so (then restarts it with backoff).
-    await dq.waitFor(/Fork process 0 \(PID \d+\) died with code 1; restarting it/);
+    await dq.waitFor(new RegExp(`\\[WARN\\] cannot serve Prometheus metrics on 127\\.0\\.0\\.1:${port}: port ${port} is already in use.*This run serves no metrics\\.`));
+    // The fork process finishes (exit 0) and is not restarted: no second warning, no error.
+    await dq.waitFor(/Fork process 0 \(PID \d+\) finished\./);
     // The worker writes to the run's default directory, named after the dq process's pid.
     await until(async () => existsSync(path.join(tmpdir(), `dq-prometheus-${dq.child.pid}`)), "the default run directory");
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     dq.child.kill("SIGTERM");
     expect((await dq.exited).code).toBe(0);
+    expect([...dq.output.matchAll(/cannot serve Prometheus metrics/g)]).toHaveLength(1);
+    expect(dq.output).not.toMatch(/\[ERROR\]|\[CRITICAL\]|restarting it/);
+    expect(dq.output.match(/Starting fork process/g)).toHaveLength(1);
   });
 
-  it("leaves Prometheus out when DQ_PROMETHEUS=0", async () => {
+  it("serves metrics only when asked, and only on 127.0.0.1 unless told otherwise", async () => {
+    // Not asked: no Prometheus middleware, no fork, no listening socket in any process of the run.
+    const quiet = new DqProcess([fixture("prom-actors.ts"), "-p", "1"], {});
+    await quiet.waitFor(/All 1 worker process booted/);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(listeningSockets(pidsOf(quiet))).toEqual([]);
+    quiet.child.kill("SIGTERM");
+    expect((await quiet.exited).code).toBe(0);
+    expect(quiet.output).not.toMatch(/Fork process|Prometheus/);
+
+    // --metrics PORT: the exposition server on 127.0.0.1 only.
     const port = await freePort();
-    const dq = new DqProcess([fixture("prom-actors.ts"), "-p", "1"], { dramatiq_prom_host: "127.0.0.1", dramatiq_prom_port: String(port), DQ_PROMETHEUS: "0" });
-    await dq.waitFor(/All 1 worker process booted/);
+    const dq = new DqProcess([fixture("prom-actors.ts"), "-p", "2", "--metrics", String(port)], {});
+    directories.push(path.join(tmpdir(), `dq-prometheus-${dq.child.pid}`));
+    await dq.waitFor(new RegExp(`Serving the run's Prometheus metrics on http://127\\.0\\.0\\.1:${port}/metrics`));
+    expect(listeningSockets(pidsOf(dq))).toEqual([`127.0.0.1:${port}`]);
+    expect((await get(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
     dq.child.kill("SIGTERM");
     expect((await dq.exited).code).toBe(0);
-    expect(dq.output).not.toMatch(/Fork process|Prometheus/);
+
+    // DQ_METRICS_PORT works the same way.
+    const envPort = await freePort();
+    const viaEnv = new DqProcess([fixture("prom-actors.ts"), "-p", "1"], { DQ_METRICS_PORT: String(envPort) });
+    directories.push(path.join(tmpdir(), `dq-prometheus-${viaEnv.child.pid}`));
+    await viaEnv.waitFor(new RegExp(`Serving the run's Prometheus metrics on http://127\\.0\\.0\\.1:${envPort}/metrics`));
+    expect(listeningSockets(pidsOf(viaEnv))).toEqual([`127.0.0.1:${envPort}`]);
+    viaEnv.child.kill("SIGTERM");
+    expect((await viaEnv.exited).code).toBe(0);
   });
 });

@@ -131,11 +131,11 @@ describe("settings", () => {
     delete process.env.dramatiq_prom_port;
     delete process.env.dramatiq_prom_db;
     process.env.DQ_SUPERVISOR_PID = "4242";
-    expect(new Prometheus().settings).toEqual({ httpHost: "0.0.0.0", httpPort: 9191, dbDirectory: expect.stringMatching(/dq-prometheus-4242$/) });
-    process.env.dramatiq_prom_host = "127.0.0.1";
+    expect(new Prometheus().settings).toEqual({ httpHost: "127.0.0.1", httpPort: 9191, dbDirectory: expect.stringMatching(/dq-prometheus-4242$/) });
+    process.env.dramatiq_prom_host = "0.0.0.0";
     process.env.dramatiq_prom_port = "9300";
     process.env.dramatiq_prom_db = "/tmp/some-run";
-    expect(new Prometheus().settings).toEqual({ httpHost: "127.0.0.1", httpPort: 9300, dbDirectory: path.resolve("/tmp/some-run") });
+    expect(new Prometheus().settings).toEqual({ httpHost: "0.0.0.0", httpPort: 9300, dbDirectory: path.resolve("/tmp/some-run") });
     expect(new Prometheus({ httpHost: "::1", httpPort: 9400, dbDirectory: "/tmp/other" }).settings).toEqual({ httpHost: "::1", httpPort: 9400, dbDirectory: path.resolve("/tmp/other") });
   });
 

@@ -14,11 +14,11 @@ export class DqProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private listeners: (() => void)[] = [];
 
-  constructor(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}) {
+  constructor(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string; detached?: boolean } = {}) {
     // DQ_PROMETHEUS=0: @dq/prometheus is resolvable here through pnpm's NODE_PATH, and its
     // exposition fork (port 9191) is not what these tests are about.
     const env: Record<string, string | undefined> = { ...process.env, DQ_LOG_LEVEL: "info", DQ_BROKER_URL: undefined, DQ_PROMETHEUS: "0", ...options.env };
-    this.child = spawn(process.execPath, [binPath, ...args], { cwd: options.cwd ?? packageDir, env, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(process.execPath, [binPath, ...args], { cwd: options.cwd ?? packageDir, env, stdio: ["ignore", "pipe", "pipe"], detached: options.detached });
     this.child.stdout!.on("data", (chunk: Buffer) => {
       this.stdout += chunk.toString();
       this.notify();

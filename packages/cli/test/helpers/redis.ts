@@ -14,7 +14,12 @@ export function describeWithRedis(name: string, body: () => void): void {
 /** A test's own namespace on the shared Redis, with a client to send jobs and read results. */
 export class TestRedis {
   readonly namespace = `dq-cli-test-${randomBytes(4).toString("hex")}`;
-  readonly broker = new RedisBroker({ url: redisUrl, namespace: this.namespace });
+  readonly broker: RedisBroker;
+
+  /** @param url - the Redis to use (default: the shared one) */
+  constructor(readonly url = redisUrl) {
+    this.broker = new RedisBroker({ url, namespace: this.namespace });
+  }
 
   key(name: string): string {
     return `${this.namespace}:test:${name}`;
@@ -29,6 +34,14 @@ export class TestRedis {
   async send(queueName: string, actorName: string, args: unknown[] = []): Promise<void> {
     this.broker.declareQueue(queueName);
     await this.broker.enqueue(new Message({ queueName, actorName, args }));
+  }
+
+  /** How many message ids the namespace's ack sets (`<ns>:__acks__.*`) hold. */
+  async unacked(): Promise<number> {
+    const keys = await this.broker.client.keys(`${this.namespace}:__acks__.*`);
+    let total = 0;
+    for (const key of keys) total += await this.broker.client.scard(key);
+    return total;
   }
 
   async done(): Promise<number[]> {

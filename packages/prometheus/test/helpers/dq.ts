@@ -1,5 +1,6 @@
 // Spawns the real built `dq` command (packages/cli/dist/bin.js) and watches its output.
 import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import path from "node:path";
 
@@ -143,4 +144,49 @@ export async function until(test: () => Promise<boolean>, what: string, timeout 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/**
+ * The TCP sockets in LISTEN state that the processes `pids` hold, from /proc (the socket inodes
+ * of their file descriptors matched against /proc/net/tcp and tcp6), as `address:port`.
+ */
+export function listeningSockets(pids: readonly number[]): string[] {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (match) inodes.add(match[1]!);
+      } catch {
+        // Closed meanwhile.
+      }
+    }
+  }
+  const sockets: string[] = [];
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of readFileSync(file, "utf8").split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10 || fields[3] !== "0A" || !inodes.has(fields[9]!)) continue;
+      const [hex, port] = fields[1]!.split(":");
+      sockets.push(`${decodeAddress(hex!)}:${parseInt(port!, 16)}`);
+    }
+  }
+  return sockets;
+}
+
+/** A /proc/net/tcp address (little-endian words) as text: 127.0.0.1, 0.0.0.0, :: or an IPv6 in hex words. */
+function decodeAddress(hex: string): string {
+  const words = hex.match(/.{8}/g)!.map((word) => word.match(/../g)!.reverse().join(""));
+  if (words.length === 1) return words[0]!.match(/../g)!.map((byte) => parseInt(byte, 16)).join(".");
+  const joined = words.join("").toLowerCase();
+  if (/^0+$/.test(joined)) return "::";
+  if (joined === "00000000000000000000000000000001") return "::1";
+  if (joined.startsWith("00000000000000000000ffff")) return decodeAddress(hex.slice(24));
+  return joined.match(/.{4}/g)!.join(":");
 }
