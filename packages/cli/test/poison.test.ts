@@ -120,12 +120,9 @@ describeWithRedis("processes replaced under a message on Redis", () => {
     expect((await dq.exited).code).toBe(0);
   });
 
-  // NEEDS THE CORE CHANGE of issue 16 item 5 (a timed-out invocation that ignores its AbortSignal
-  // keeps its message running until it settles): with the core this branch started from, the
-  // message fails at its deadline and no process is recycled, so the test is marked `failing`.
-  // Once that change is merged, turn `it.failing` into `it` (it passes with an interrupted
-  // invocation kept running; checked by simulating the change in worker.ts).
-  it.failing("recycles a process whose timed-out async invocation never settles, returning the message; dead-letters it after 3", async () => {
+  // Relies on core keeping a timed-out invocation that ignores its AbortSignal running (its
+  // afterProcessMessage fires only when it settles), so the heartbeat shows it past its deadline.
+  it("recycles a process whose timed-out async invocation never settles, returning the message; dead-letters it after 3", async () => {
     redis = new TestRedis();
     const dq = new DqProcess([`${fixture("redis-jobs.ts")}:broker`, "-p", "1", "-t", "2", "--worker-shutdown-timeout", "5000"], {
       env: { DQ_TEST_NAMESPACE: redis.namespace, DQ_SUPERVISOR_TIMINGS: JSON.stringify({ heartbeatInterval: 200, stuckGrace: 1000, restartDelay: 100 }) },
