@@ -25,13 +25,17 @@ import {
   type MessageOptions,
 } from "@dq/core";
 import { Command, Redis, type RedisOptions } from "ioredis";
+import { classifyConnectionError, describeConnectionProblem, endpointOf, waitUntilReady, type Endpoint } from "./connection-errors.js";
 import { DISPATCH_SCRIPT, MAX_STACK_SCRIPT } from "./dispatch-script.js";
 import { RedisConsumer } from "./redis-consumer.js";
 import { WakeupHub } from "./wakeup-hub.js";
 
 /** What `new RedisBroker(options)` takes: dq's options, then any ioredis option. */
 export interface RedisBrokerOptions extends BrokerOptions, Omit<RedisOptions, "keyPrefix"> {
-  /** `redis://[user:pass@]host:port/db` or `rediss://...`; ioredis defaults when omitted. */
+  /**
+   * `redis://[user:pass@]host:port/db` or `rediss://...`; ioredis defaults when omitted. A
+   * `namespace` query parameter (`redis://host:6379/0?namespace=app`) sets `namespace`.
+   */
   url?: string;
   /** An ioredis client to use instead of creating one (the broker then does not close it). */
   client?: Redis;
@@ -94,6 +98,22 @@ function nonNegative(name: string, value: number): number {
   return value;
 }
 
+/** The URL without its `namespace` query parameter, and that parameter. */
+function splitNamespace(url: string | undefined): { url: string | undefined; namespace: string | undefined } {
+  if (!url) return { url, namespace: undefined };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { url, namespace: undefined };
+  }
+  const namespace = parsed.searchParams.get("namespace") ?? undefined;
+  if (namespace === undefined) return { url, namespace };
+  if (!/^[\w.:-]+$/.test(namespace)) throw new InvalidOptionError(`invalid namespace ${JSON.stringify(namespace)} in the Redis URL: expected letters, digits, "_", ".", ":" or "-"`);
+  parsed.searchParams.delete("namespace");
+  return { url: parsed.toString(), namespace };
+}
+
 /** Hides the password of a Redis URL for messages. */
 function describeUrl(url: string | undefined): string {
   if (!url) return "Redis";
@@ -125,6 +145,12 @@ export class RedisBroker extends Broker {
   readonly wakeups: WakeupHub;
   private readonly ownsClient: boolean;
   private readonly where: string;
+  private readonly endpoint: Endpoint;
+  private readonly connectTimeout: number;
+  /** The wait for the first `ready`, shared by the commands issued before it. */
+  private readyWait: Promise<void> | undefined;
+  /** The last connection-level error, to say why a command failed before Redis was reached. */
+  private lastConnectionError: unknown;
   private everReady: boolean;
   private connectionTrouble = false;
   private readonly consumers = new Set<RedisConsumer>();
@@ -138,11 +164,14 @@ export class RedisBroker extends Broker {
    */
   constructor(options: RedisBrokerOptions = {}) {
     super(options);
-    this.namespace = options.namespace ?? "dramatiq";
+    const fromUrl = splitNamespace(options.url);
+    this.namespace = options.namespace ?? fromUrl.namespace ?? "dramatiq";
     this.heartbeatTimeout = nonNegative("heartbeatTimeout", options.heartbeatTimeout ?? 60_000);
     this.deadMessageTtl = nonNegative("deadMessageTtl", options.deadMessageTtl ?? 604_800_000);
     this.maintenanceChance = nonNegative("maintenanceChance", options.maintenanceChance ?? 1000);
     this.where = describeUrl(options.url);
+    this.endpoint = endpointOf(options.url, options);
+    this.connectTimeout = options.connectTimeout ?? 5000;
     const redisOptions: Record<string, unknown> = { ...options };
     for (const key of DQ_KEYS) delete redisOptions[key];
     const connectionName = `dq:${this.namespace}:${this.brokerId}`;
@@ -163,13 +192,14 @@ export class RedisBroker extends Broker {
         enableAutoPipelining: true,
       };
       const merged = { ...defaults, ...(redisOptions as RedisOptions) };
-      this.client = options.url ? new Redis(options.url, merged) : new Redis(merged);
+      this.client = fromUrl.url ? new Redis(fromUrl.url, merged) : new Redis(merged);
       this.ownsClient = true;
     }
     this.everReady = this.client.status === "ready";
     this.client.on("ready", () => {
       if (this.everReady) this.reconnections++;
       this.everReady = true;
+      this.lastConnectionError = undefined;
       if (this.connectionTrouble) this.logger.info(`Reconnected to ${this.where}.`);
       this.connectionTrouble = false;
     });
@@ -179,6 +209,7 @@ export class RedisBroker extends Broker {
       this.connectionTrouble = true;
     });
     this.client.on("error", (error: unknown) => {
+      this.lastConnectionError = error;
       if (!this.connectionTrouble) this.logger.warn(`Redis connection error (${this.where}); reconnecting.`, error);
       this.connectionTrouble = true;
     });
@@ -216,18 +247,40 @@ export class RedisBroker extends Broker {
     return maxUnpackSize;
   }
 
-  /** Turns an ioredis failure into dq's errors: server replies → BrokerError, the rest → ConnectionError. */
+  /**
+   * Turns an ioredis failure into dq's errors: server replies → BrokerError (a refused
+   * authentication → ConnectionFailed), the rest → ConnectionError, saying whether the connection
+   * was refused, the host unreachable or the authentication failed when that is known.
+   */
   private translate(error: unknown): Error {
     if (DramatiqError.isInstance(error)) return error;
     const text = error instanceof Error ? error.message : String(error);
+    const problem = classifyConnectionError(error) ?? (this.everReady ? undefined : classifyConnectionError(this.lastConnectionError));
+    if (problem) {
+      const detail = classifyConnectionError(error) ? text : (this.lastConnectionError as Error).message;
+      return new ConnectionFailed(describeConnectionProblem(problem, this.endpoint, detail, this.connectTimeout), { cause: error });
+    }
     if (error instanceof Error && error.name === "ReplyError") return new BrokerError(`Redis replied with an error: ${text}`, { cause: error });
     return this.everReady
       ? new ConnectionClosed(`lost the connection to ${this.where}: ${text}`, { cause: error })
       : new ConnectionFailed(`could not connect to ${this.where}: ${text}`, { cause: error });
   }
 
+  /**
+   * Resolves once Redis has answered for the first time; rejects with the reason (refused,
+   * unreachable, authentication failed, timed out) when it does not within `connectTimeout`.
+   */
+  private firstReady(): Promise<void> {
+    this.readyWait ??= waitUntilReady(this.client, this.endpoint, this.connectTimeout, this.lastConnectionError).catch((error: unknown) => {
+      this.readyWait = undefined;
+      throw error;
+    });
+    return this.readyWait;
+  }
+
   private async command<T>(run: () => Promise<T>): Promise<T> {
     if (this.closed) throw new ConnectionClosed(`the RedisBroker on ${this.where} is closed`);
+    if (!this.everReady) await this.firstReady();
     try {
       return await run();
     } catch (error) {
@@ -265,6 +318,7 @@ export class RedisBroker extends Broker {
    */
   private runDispatch(queueName: string, command: string, args: readonly DispatchArgument[], maintenance: boolean, replyEncoding: "utf8" | null): Promise<unknown> {
     if (this.closed) return Promise.reject(new ConnectionClosed(`the RedisBroker on ${this.where} is closed`));
+    if (!this.everReady) return this.firstReady().then(() => this.runDispatch(queueName, command, args, maintenance, replyEncoding));
     const unpack = knownUnpackSize;
     if (unpack === undefined) return this.maxUnpackSize().then(() => this.runDispatch(queueName, command, args, maintenance, replyEncoding));
     return this.sendDispatch(this.dispatchArguments(queueName, command, args, maintenance, unpack), replyEncoding);
