@@ -19,6 +19,8 @@ export interface WorkerConfig {
   shutdownTimeout: number;
   heartbeatInterval: number;
   skipLogging: boolean;
+  /** `--in-memory`: run on the in-memory broker `getBroker()` makes when none is configured. */
+  inMemory?: boolean;
 }
 
 /** What a fork process is told (its argv[2], JSON). */

@@ -130,6 +130,7 @@ export class Supervisor {
             shutdownTimeout: this.options.workerShutdownTimeout,
             heartbeatInterval: this.timings.heartbeatInterval,
             skipLogging: this.options.skipLogging,
+            inMemory: this.options.inMemory,
           }
         : { index: slot.index, fork: slot.fork!, skipLogging: this.options.skipLogging };
     const child = fork(slot.kind === "worker" ? this.entries.worker : this.entries.fork, [JSON.stringify(config)], {

@@ -1,9 +1,10 @@
 // The entry of one worker process, forked by the supervisor: imports the user's modules, starts a
 // Worker, reports boot and heartbeats over IPC, and stops gracefully on TERM/HUP.
-import { ConnectionError, getBroker, getLogger, Worker, type Broker } from "@dq/core";
+import { ConnectionError, getBroker, getLogger, InvalidOptionError, isImplicitBroker, Worker, type Broker } from "@dq/core";
 import type { WorkerConfig, WorkerReport } from "./ipc.js";
 import { Heartbeat } from "./heartbeat.js";
 import { loadBrokerAdapter } from "./adapters.js";
+import { NO_BROKER_MESSAGE, unusedQueues, unusedQueuesWarning } from "./checks.js";
 import { installLogging } from "./logging.js";
 import { loadModules, ModuleLoadError } from "./modules.js";
 import { probeBroker } from "./probe.js";
@@ -66,10 +67,12 @@ async function boot(): Promise<void> {
     await loadBrokerAdapter(config.modules);
     await loadModules(config.modules);
     broker = getBroker();
+    if (isImplicitBroker() && !config.inMemory) throw new InvalidOptionError(NO_BROKER_MESSAGE);
     await addDefaultPrometheus(broker, config.modules);
     await broker.emitAfter("processBoot");
   } catch (error) {
-    const message = error instanceof ModuleLoadError ? error.message : `could not load the modules: ${(error as Error)?.stack ?? String(error)}`;
+    const message =
+      error instanceof ModuleLoadError || InvalidOptionError.isInstance(error) ? error.message : `could not load the modules: ${(error as Error)?.stack ?? String(error)}`;
     logger.error(message);
     report({ type: "boot-error", code: 2, message });
     process.exit(2);
@@ -78,7 +81,7 @@ async function boot(): Promise<void> {
     await probeBroker(broker, config.queues);
   } catch (error) {
     if (!ConnectionError.isInstance(error)) throw error;
-    const message = `broker ${broker.constructor.name} is unreachable: ${(error as Error).message}`;
+    const message = `broker ${broker.constructor.name}: ${(error as Error).message}`;
     logger.error(message);
     report({ type: "boot-error", code: 3, message });
     process.exit(3);
@@ -93,6 +96,8 @@ async function boot(): Promise<void> {
     `Worker process ${config.index} booted: ${broker.constructor.name}, concurrency ${config.concurrency}, ` +
       `queues ${queues.join(", ") || "(none declared yet)"}, actors ${broker.getDeclaredActors().join(", ") || "(none)"}.`,
   );
+  const unused = unusedQueues(config.queues, broker.getDeclaredQueues());
+  if (unused.length > 0 && config.index === 0) logger.warn(unusedQueuesWarning(unused, broker.getDeclaredQueues()));
   const forks = broker.middleware.flatMap((middleware) => middleware.forks);
   report({ type: "booted", forks: [...forks], queues });
   report(heartbeat.beat());
