@@ -75,3 +75,19 @@ wait "$dq_pid" || code=$?
 dq_pid=""
 grep -q 'All processes stopped.$' "$work/dq.log" || { cat "$work/dq.log"; log "ERROR: dq did not stop gracefully on Ctrl-C (exit $code)"; exit 1; }
 log "OK: 8 of 8 jobs processed by 2 worker processes (jobs ran in $pids of them); Ctrl-C stopped dq gracefully (exit $code)"
+
+# The examples' READMEs: each documented command must finish and exit on its own (bounded).
+cd "$work/dq" 2>/dev/null || cd "$DQ_README_CHECKOUT"
+for readme_file in apps/examples/*/README.md; do
+  while IFS= read -r line; do
+    log "\$ $line"
+    start=$(date +%s)
+    if ! timeout 90 bash -c "$line" >"$work/example.log" 2>&1; then
+      tail -30 "$work/example.log"
+      log "ERROR: '$line' ($readme_file) did not finish and exit 0 within 90 s"
+      exit 1
+    fi
+    log "finished in $(($(date +%s) - start)) s"
+  done < <(grep -E '^([A-Z_]+=[^ ]+ )?bash scripts/pnpm.sh --filter @dq/example-[a-z-]+ start( +#.*)?$' "$readme_file" | sed 's/ *#.*$//')
+done
+log "OK: every example command finished and exited"
