@@ -29,3 +29,27 @@ export function unusedQueuesWarning(unused: readonly string[], declared: readonl
     `Declared queues: ${declared.join(", ") || "(none)"}.`
   );
 }
+
+/** What a booting worker process is doing, for `bootProgress`'s lines. */
+export interface BootProgress {
+  /** Names the current step, e.g. `importing src/actors.ts`. */
+  stage(name: string): void;
+  /** Stops the progress lines (booted, or failed). */
+  done(): void;
+}
+
+/**
+ * Logs a line every `every` ms while a worker process boots (a TypeScript module compiled on the
+ * fly, a slow import, a broker that takes its time): `Worker process 0 still booting after 10 s:
+ * importing src/actors.ts...`.
+ */
+export function bootProgress(log: (line: string) => void, index: number, every = 5000): BootProgress {
+  const started = Date.now();
+  let current = "starting";
+  const timer = setInterval(() => log(`Worker process ${index} still booting after ${Math.round((Date.now() - started) / 1000)} s: ${current}...`), every);
+  timer.unref();
+  return {
+    stage: (name) => void (current = name),
+    done: () => clearInterval(timer),
+  };
+}

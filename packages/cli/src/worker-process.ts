@@ -4,7 +4,7 @@ import { ConnectionError, getBroker, getLogger, InvalidOptionError, isImplicitBr
 import type { WorkerConfig, WorkerReport } from "./ipc.js";
 import { Heartbeat } from "./heartbeat.js";
 import { loadBrokerAdapter } from "./adapters.js";
-import { NO_BROKER_MESSAGE, unusedQueues, unusedQueuesWarning } from "./checks.js";
+import { bootProgress, NO_BROKER_MESSAGE, unusedQueues, unusedQueuesWarning } from "./checks.js";
 import { installLogging } from "./logging.js";
 import { loadModules, ModuleLoadError } from "./modules.js";
 import { probeBroker } from "./probe.js";
@@ -63,8 +63,11 @@ process.on("unhandledRejection", (error) => {
 });
 
 async function boot(): Promise<void> {
+  const progress = bootProgress((line) => logger.info(line), config.index);
   try {
+    progress.stage("importing the broker adapter");
     await loadBrokerAdapter(config.modules);
+    progress.stage(`importing ${config.modules.map((spec) => spec.given).join(", ")}`);
     await loadModules(config.modules);
     broker = getBroker();
     if (isImplicitBroker() && !config.inMemory) throw new InvalidOptionError(NO_BROKER_MESSAGE);
@@ -78,6 +81,7 @@ async function boot(): Promise<void> {
     process.exit(2);
   }
   try {
+    progress.stage(`connecting to the broker (${broker.constructor.name})`);
     await probeBroker(broker, config.queues);
   } catch (error) {
     if (!ConnectionError.isInstance(error)) throw error;
@@ -86,6 +90,7 @@ async function boot(): Promise<void> {
     report({ type: "boot-error", code: 3, message });
     process.exit(3);
   }
+  progress.done();
   const heartbeat = new Heartbeat(broker, () => report(heartbeat.beat()));
   broker.addMiddleware(heartbeat);
   worker = new Worker(broker, { queues: config.queues, concurrency: config.concurrency, logger: getLogger(`${name}.Worker`) });

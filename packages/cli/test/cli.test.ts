@@ -71,6 +71,14 @@ describe("dq arguments", () => {
     expect((await dq.exited).code).toBe(0);
   });
 
+  it("says what a slow boot is doing", async () => {
+    const dq = new DqProcess([fixture("slow-import.mjs"), "-p", "1"]);
+    await dq.waitFor(/Worker process 0 still booting after 5 s: importing .*slow-import\.mjs\.\.\./);
+    await dq.waitFor(/Worker process 0 booted/);
+    dq.kill("SIGTERM");
+    expect((await dq.exited).code).toBe(0);
+  });
+
   it("exits 2 when a module does not exist", async () => {
     const result = await runDq(["test/fixtures/no-such-module.ts", "-p", "1"]);
     expect(result.code).toBe(2);
