@@ -46,6 +46,11 @@ else
   git clone -q "$root" "$work/dq"
   cd "$work/dq"
 fi
+# The clone builds through this checkout's turbo cache (same commit, same task hashes): the
+# README's commands run unchanged and the install is fresh, but CI does not compile every package
+# a second time. A hash that differs (uncommitted changes) simply builds.
+cache="$(cd "$(git -C "$root" rev-parse --git-common-dir)/.." && pwd)/.turbo/cache"
+[ -d "$cache" ] && export TURBO_CACHE_DIR="$cache"
 log "\$ $quickstart"
 start=$(date +%s)
 eval "$quickstart" >"$work/quickstart.log" 2>&1 || { tail -50 "$work/quickstart.log"; log "ERROR: the quickstart failed"; exit 1; }
