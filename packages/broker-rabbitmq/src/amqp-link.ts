@@ -1,5 +1,6 @@
 import { connect, type ChannelModel, type Options } from "amqplib";
 import { ConnectionFailed, computeBackoff, sleep, type Logger } from "@dq/core";
+import { describeAmqpFailure } from "./connection-errors.js";
 
 /** How an `AmqpLink` connects. */
 export interface AmqpLinkOptions {
@@ -65,6 +66,7 @@ export class AmqpLink {
   private async open(): Promise<ChannelModel> {
     const { urls, connectionAttempts, logger, role } = this.options;
     let lastError: unknown;
+    let lastUrl = urls[this.preferred % urls.length]!;
     for (let attempt = 0; attempt < connectionAttempts; attempt++) {
       for (let i = 0; i < urls.length; i++) {
         const index = (this.preferred + i) % urls.length;
@@ -81,6 +83,7 @@ export class AmqpLink {
         } catch (error) {
           if (ConnectionFailed.isInstance(error)) throw error;
           lastError = error;
+          lastUrl = url;
           logger.warn(`Could not open the RabbitMQ ${role} connection to ${redactUrl(url)}: ${(error as Error).message}`);
         }
       }
@@ -89,10 +92,8 @@ export class AmqpLink {
         await sleep(delay);
       }
     }
-    throw new ConnectionFailed(
-      `could not connect to RabbitMQ at ${urls.map(redactUrl).join(", ")} after ${connectionAttempts} attempt(s): ${(lastError as Error | undefined)?.message ?? "unknown error"}`,
-      { cause: lastError },
-    );
+    const others = urls.length > 1 ? ` (tried ${urls.map(redactUrl).join(", ")})` : "";
+    throw new ConnectionFailed(`${describeAmqpFailure(lastError, lastUrl, redactUrl(lastUrl), connectionAttempts)}${others}`, { cause: lastError });
   }
 
   private async connectOnce(url: string): Promise<ChannelModel> {
