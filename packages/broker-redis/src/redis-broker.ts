@@ -27,6 +27,7 @@ import {
 import { Command, Redis, type RedisOptions } from "ioredis";
 import { classifyConnectionError, describeConnectionProblem, endpointOf, waitUntilReady, type Endpoint } from "./connection-errors.js";
 import { DISPATCH_SCRIPT, MAX_STACK_SCRIPT } from "./dispatch-script.js";
+import { splitNamespace } from "./url.js";
 import { RedisConsumer } from "./redis-consumer.js";
 import { WakeupHub } from "./wakeup-hub.js";
 
@@ -96,22 +97,6 @@ function lastKey(object: object): string | undefined {
 function nonNegative(name: string, value: number): number {
   if (!Number.isFinite(value) || value < 0) throw new InvalidOptionError(`invalid ${name} ${String(value)}: expected a number >= 0`);
   return value;
-}
-
-/** The URL without its `namespace` query parameter, and that parameter. */
-function splitNamespace(url: string | undefined): { url: string | undefined; namespace: string | undefined } {
-  if (!url) return { url, namespace: undefined };
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return { url, namespace: undefined };
-  }
-  const namespace = parsed.searchParams.get("namespace") ?? undefined;
-  if (namespace === undefined) return { url, namespace };
-  if (!/^[\w.:-]+$/.test(namespace)) throw new InvalidOptionError(`invalid namespace ${JSON.stringify(namespace)} in the Redis URL: expected letters, digits, "_", ".", ":" or "-"`);
-  parsed.searchParams.delete("namespace");
-  return { url: parsed.toString(), namespace };
 }
 
 /** Hides the password of a Redis URL for messages. */
