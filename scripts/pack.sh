@@ -12,13 +12,17 @@ cd "$root"
 echo "==> building packages"
 bash scripts/pnpm.sh build --output-logs=hash-only
 rm -f "$out"/dq-*.tgz
+filters=()
+dirs=()
 for dir in packages/*/; do
   if [ "$(node -p "Boolean(require('./${dir}package.json').private)")" = true ]; then continue; fi
-  name=$(node -p "require('./${dir}package.json').name")
-  # Each tarball carries the repository's LICENSE (the packages declare LGPL-3.0-or-later).
-  cp LICENSE COPYING "$dir"
-  (cd "$dir" && bash "$root/scripts/pnpm.sh" pack --pack-destination "$out" >/dev/null)
-  rm -f "$dir/LICENSE" "$dir/COPYING"
-  echo "==> packed $name"
+  filters+=(--filter "$(node -p "require('./${dir}package.json').name")")
+  dirs+=("$dir")
 done
+# Each tarball carries the repository's LICENSE and COPYING (the packages declare
+# LGPL-3.0-or-later, which supplements the GPL v3): copied in for the packing only.
+trap 'for dir in "${dirs[@]}"; do rm -f "$dir/LICENSE" "$dir/COPYING"; done' EXIT
+for dir in "${dirs[@]}"; do cp LICENSE COPYING "$dir"; done
+echo "==> packing ${#dirs[@]} packages"
+bash scripts/pnpm.sh "${filters[@]}" exec pnpm pack --pack-destination "$out" >/dev/null
 ls "$out"/dq-*.tgz
