@@ -69,8 +69,8 @@ Environment (DQ_* names; Dramatiq's dramatiq_* names are read as aliases):
   DQ_LUA_MAX_STACK                Redis: override the probed Lua stack size (alias dramatiq_lua_max_stack)
 
 Signals: INT/TERM stop gracefully (a second one kills the workers), HUP reloads the workers.
-Exit codes: 0 stopped gracefully, 1 killed, 2 bad module or argument, 3 broker unreachable at
-start, 4 pid file held by a running process.`;
+Exit codes: 0 stopped gracefully, 1 killed, 2 bad module or argument or no broker configured,
+3 broker unreachable at start, 4 pid file held by a running process.`;
 
 // Flags that take several values: `-Q a b c` as in Dramatiq (argparse nargs="*").
 const VARIADIC = new Map([
