@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "==> installing dependencies (pnpm $(node -p "require('./package.json').packageManager"))"
 bash scripts/pnpm.sh install --frozen-lockfile
-echo "==> building packages"
-bash scripts/pnpm.sh build --output-logs=errors-only
+echo "==> building packages (one line per package as it starts; a first build takes about a minute)"
+bash scripts/pnpm.sh build --output-logs=hash-only
 echo "==> running apps/examples/quickstart"
 bash scripts/pnpm.sh --filter @dq/example-quickstart start

@@ -1,5 +1,6 @@
 import { connect, type ChannelModel, type Options } from "amqplib";
 import { ConnectionFailed, InvalidOptionError, sleep, type Logger } from "@dq/core";
+import { describeAmqpFailure } from "./connection-errors.js";
 
 /** How an `AmqpLink` connects. */
 export interface AmqpLinkOptions {
@@ -117,6 +118,7 @@ export class AmqpLink {
     const deadline = started + connectionWait;
     let lastError: unknown;
     let rounds = 0;
+    let lastUrl = urls[this.preferred % urls.length]!;
     while (rounds < connectionAttempts) {
       for (let i = 0; i < urls.length; i++) {
         // The first URL of the first round is always tried; after that, only within the wait.
@@ -135,6 +137,7 @@ export class AmqpLink {
         } catch (error) {
           if (ConnectionFailed.isInstance(error)) throw error;
           lastError = error;
+          lastUrl = url;
           logger.warn(`Could not open the RabbitMQ ${role} connection to ${redactUrl(url)}: ${(error as Error).message}`);
         }
       }
@@ -146,9 +149,10 @@ export class AmqpLink {
       await sleep(Math.min(delay, left), this.closed.signal);
       if (this.closing) throw this.closedError();
     }
+    const others = urls.length > 1 ? ` (tried ${urls.map(redactUrl).join(", ")})` : "";
     throw new ConnectionFailed(
-      `could not connect to RabbitMQ at ${urls.map(redactUrl).join(", ")} after ${rounds} round(s) in ${Date.now() - started} ms ` +
-        `(connectionAttempts ${connectionAttempts}, connectionWait ${connectionWait} ms): ${(lastError as Error | undefined)?.message ?? "unknown error"}`,
+      `${describeAmqpFailure(lastError, lastUrl, redactUrl(lastUrl), rounds)}${others} ` +
+        `(${rounds} round(s) in ${Date.now() - started} ms; connectionAttempts ${connectionAttempts}, connectionWait ${connectionWait} ms)`,
       { cause: lastError },
     );
   }

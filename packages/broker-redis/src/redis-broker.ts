@@ -26,13 +26,18 @@ import {
 } from "@dq/core";
 import { Command, Redis, type RedisOptions } from "ioredis";
 import { AckReconciler } from "./ack-reconciler.js";
+import { classifyConnectionError, describeConnectionProblem, endpointOf, waitUntilReady, type Endpoint } from "./connection-errors.js";
 import { DISPATCH_SCRIPT, MAX_STACK_SCRIPT } from "./dispatch-script.js";
+import { splitNamespace } from "./url.js";
 import { RedisConsumer } from "./redis-consumer.js";
 import { WakeupHub } from "./wakeup-hub.js";
 
 /** What `new RedisBroker(options)` takes: dq's options, then any ioredis option. */
 export interface RedisBrokerOptions extends BrokerOptions, Omit<RedisOptions, "keyPrefix"> {
-  /** `redis://[user:pass@]host:port/db` or `rediss://...`; ioredis defaults when omitted. */
+  /**
+   * `redis://[user:pass@]host:port/db` or `rediss://...`; ioredis defaults when omitted. A
+   * `namespace` query parameter (`redis://host:6379/0?namespace=app`) sets `namespace`.
+   */
   url?: string;
   /** An ioredis client to use instead of creating one (the broker then does not close it). */
   client?: Redis;
@@ -136,6 +141,12 @@ export class RedisBroker extends Broker {
   readonly wakeups: WakeupHub;
   private readonly ownsClient: boolean;
   private readonly where: string;
+  private readonly endpoint: Endpoint;
+  private readonly connectTimeout: number;
+  /** The wait for the first `ready`, shared by the commands issued before it. */
+  private readyWait: Promise<void> | undefined;
+  /** The last connection-level error, to say why a command failed before Redis was reached. */
+  private lastConnectionError: unknown;
   private everReady: boolean;
   private connectionTrouble = false;
   private readonly consumers = new Set<RedisConsumer>();
@@ -157,12 +168,15 @@ export class RedisBroker extends Broker {
    */
   constructor(options: RedisBrokerOptions = {}) {
     super(options);
-    this.namespace = options.namespace ?? "dramatiq";
+    const fromUrl = splitNamespace(options.url);
+    this.namespace = options.namespace ?? fromUrl.namespace ?? "dramatiq";
     this.heartbeatTimeout = nonNegative("heartbeatTimeout", options.heartbeatTimeout ?? 60_000);
     this.deadMessageTtl = nonNegative("deadMessageTtl", options.deadMessageTtl ?? 604_800_000);
     this.maintenanceChance = nonNegative("maintenanceChance", options.maintenanceChance ?? 1000);
     if (options.commandTimeout !== undefined) nonNegative("commandTimeout", options.commandTimeout);
     this.where = describeUrl(options.url);
+    this.endpoint = endpointOf(options.url, options);
+    this.connectTimeout = options.connectTimeout ?? 5000;
     const redisOptions: Record<string, unknown> = { ...options };
     for (const key of DQ_KEYS) delete redisOptions[key];
     const connectionName = `dq:${this.namespace}:${this.brokerId}`;
@@ -186,13 +200,14 @@ export class RedisBroker extends Broker {
       const merged = { ...defaults, ...(redisOptions as RedisOptions) };
       // 0: no timeout (ioredis would time every command out at once).
       if (merged.commandTimeout === 0) delete merged.commandTimeout;
-      this.client = options.url ? new Redis(options.url, merged) : new Redis(merged);
+      this.client = fromUrl.url ? new Redis(fromUrl.url, merged) : new Redis(merged);
       this.ownsClient = true;
     }
     this.everReady = this.client.status === "ready";
     this.client.on("ready", () => {
       if (this.everReady) this.acks.markUnreconciled();
       this.everReady = true;
+      this.lastConnectionError = undefined;
       if (this.connectionTrouble) this.logger.info(`Reconnected to ${this.where}.`);
       this.connectionTrouble = false;
     });
@@ -202,6 +217,7 @@ export class RedisBroker extends Broker {
       this.connectionTrouble = true;
     });
     this.client.on("error", (error: unknown) => {
+      this.lastConnectionError = error;
       if (!this.connectionTrouble) this.logger.warn(`Redis connection error (${this.where}); reconnecting.`, error);
       this.connectionTrouble = true;
     });
@@ -239,7 +255,11 @@ export class RedisBroker extends Broker {
     return maxUnpackSize;
   }
 
-  /** Turns an ioredis failure into dq's errors: server replies → BrokerError, the rest → ConnectionError. */
+  /**
+   * Turns an ioredis failure into dq's errors: server replies → BrokerError (a refused
+   * authentication → ConnectionFailed), the rest → ConnectionError, saying whether the connection
+   * was refused, the host unreachable or the authentication failed when that is known.
+   */
   private translate(error: unknown): Error {
     if (DramatiqError.isInstance(error)) return error;
     const text = error instanceof Error ? error.message : String(error);
@@ -247,6 +267,12 @@ export class RedisBroker extends Broker {
       this.acks.markUnreconciled();
       const limit = this.client.options.commandTimeout;
       return new ConnectionClosed(`${this.where} did not answer within ${limit} ms (commandTimeout): is the server paused or overloaded?`, { cause: error });
+    }
+    const problem = classifyConnectionError(error) ?? (this.everReady ? undefined : classifyConnectionError(this.lastConnectionError));
+    if (problem) {
+      this.acks.markUnreconciled();
+      const detail = classifyConnectionError(error) ? text : (this.lastConnectionError as Error).message;
+      return new ConnectionFailed(describeConnectionProblem(problem, this.endpoint, detail, this.connectTimeout), { cause: error });
     }
     if (error instanceof Error && error.name === "ReplyError") return new BrokerError(`Redis replied with an error: ${text}`, { cause: error });
     // A command that timed out or was cut off may have run (a fetch's ids are then in an ack set).
@@ -256,8 +282,21 @@ export class RedisBroker extends Broker {
       : new ConnectionFailed(`could not connect to ${this.where}: ${text}`, { cause: error });
   }
 
+  /**
+   * Resolves once Redis has answered for the first time; rejects with the reason (refused,
+   * unreachable, authentication failed, timed out) when it does not within `connectTimeout`.
+   */
+  private firstReady(): Promise<void> {
+    this.readyWait ??= waitUntilReady(this.client, this.endpoint, this.connectTimeout, this.lastConnectionError).catch((error: unknown) => {
+      this.readyWait = undefined;
+      throw error;
+    });
+    return this.readyWait;
+  }
+
   private async command<T>(run: () => Promise<T>): Promise<T> {
     if (this.closed) throw new ConnectionClosed(`the RedisBroker on ${this.where} is closed`);
+    if (!this.everReady) await this.firstReady();
     try {
       return await run();
     } catch (error) {
@@ -295,6 +334,7 @@ export class RedisBroker extends Broker {
    */
   private runDispatch(queueName: string, command: string, args: readonly DispatchArgument[], maintenance: boolean, replyEncoding: "utf8" | null): Promise<unknown> {
     if (this.closed) return Promise.reject(new ConnectionClosed(`the RedisBroker on ${this.where} is closed`));
+    if (!this.everReady) return this.firstReady().then(() => this.runDispatch(queueName, command, args, maintenance, replyEncoding));
     const unpack = knownUnpackSize;
     if (unpack === undefined) return this.maxUnpackSize().then(() => this.runDispatch(queueName, command, args, maintenance, replyEncoding));
     return this.sendDispatch(this.dispatchArguments(queueName, command, args, maintenance, unpack), replyEncoding);

@@ -21,6 +21,8 @@ export interface CliOptions {
   /** `--max-kills N`: dead-letter a message whose processing killed its worker process N times. */
   maxKills: number;
   skipLogging: boolean;
+  /** Run without a configured broker: each worker process on its own in-memory StubBroker. */
+  inMemory: boolean;
   verbose: number;
   help: boolean;
   version: boolean;
@@ -51,13 +53,32 @@ Options:
       --metrics [HOST:]PORT       serve Prometheus metrics (needs @dq/prometheus; default host 127.0.0.1)
       --max-kills N               dead-letter a message that killed its worker process N times (default 3)
       --skip-logging              leave logging configuration (DQ_LOG_LEVEL, logger factory) to your modules
+      --in-memory                 allow running with no broker configured: each worker process gets its own
+                                  in-memory StubBroker (messages never leave it; for trying things out)
   -v, --verbose                   debug logging
   -h, --help                      show this help
       --version                   print the version
 
+Environment (DQ_* names; Dramatiq's dramatiq_* names are read as aliases):
+  DQ_BROKER_URL                   the broker, e.g. redis://127.0.0.1:6379/0?namespace=app or
+                                  amqp://guest:guest@127.0.0.1:5672 (its adapter package is imported)
+  DQ_LOG_LEVEL                    debug, info (default), warn, error or silent
+  DQ_METRICS_PORT                 serve metrics on 127.0.0.1:PORT (as --metrics PORT)
+  DQ_PROMETHEUS                   1/true/yes/on: serve metrics on DQ_PROM_HOST:DQ_PROM_PORT (off by default)
+  DQ_PROM_HOST, DQ_PROM_PORT, DQ_PROM_DB
+                                  its exposition server (default 127.0.0.1:9191) and metrics directory
+                                  (aliases dramatiq_prom_host, dramatiq_prom_port, dramatiq_prom_db)
+  DQ_QUEUE_PREFETCH               unacked messages per queue consumer (alias dramatiq_queue_prefetch)
+  DQ_DELAY_QUEUE_PREFETCH         same for delay queues (alias dramatiq_delay_queue_prefetch)
+  DQ_WORKER_TIMEOUT               idle wake-up of consumers in ms (alias dramatiq_worker_timeout)
+  DQ_RESTART_DELAY                wait before restarting a failed consumer in ms (alias dramatiq_restart_delay)
+  DQ_DEAD_MESSAGE_TTL             RabbitMQ: how long dead letters are kept in ms (alias dramatiq_dead_message_ttl)
+  DQ_LUA_MAX_STACK                Redis: override the probed Lua stack size (alias dramatiq_lua_max_stack)
+  DQ_SUPERVISOR_TIMINGS           JSON overriding the supervisor's timings in ms (for tests)
+
 Signals: INT/TERM stop gracefully (a second one kills the workers), HUP reloads the workers.
-Exit codes: 0 stopped gracefully, 1 killed, 2 bad module or argument, 3 broker unreachable at
-start, 4 pid file held by a running process.`;
+Exit codes: 0 stopped gracefully, 1 killed, 2 bad module or argument or no broker configured,
+3 broker unreachable at start, 4 pid file held by a running process.`;
 
 // Flags that take several values: `-Q a b c` as in Dramatiq (argparse nargs="*").
 const VARIADIC = new Map([
@@ -116,6 +137,7 @@ const schema = z.object({
     .optional(),
   "max-kills": integer("--max-kills", 1, 1000).optional(),
   "skip-logging": z.boolean().optional(),
+  "in-memory": z.boolean().optional(),
   verbose: z.array(z.boolean()).optional(),
   help: z.boolean().optional(),
   version: z.boolean().optional(),
@@ -136,6 +158,11 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     const first = (error as Error).message.split("\n")[0]!.replace(/\.$/, "");
     const ambiguous = /^Option '(.+?)' argument is ambiguous/.exec(first);
     if (ambiguous) throw new UsageError(`option '${ambiguous[1]!}' expects a value (a value starting with "-" needs the form --flag=value)`);
+    const unknown = /^Unknown option '(.+?)'/.exec(first);
+    if (unknown) {
+      const suggestion = didYouMean(unknown[1]!);
+      throw new UsageError(`unknown option '${unknown[1]!}'${suggestion ? `; did you mean ${suggestion}?` : ""}`);
+    }
     throw new UsageError(first.replace(/^Unknown option/, "unknown option").replace(/^Option/, "option"));
   }
   const result = schema.safeParse(parsed.values);
@@ -169,6 +196,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     metrics: values.metrics === undefined ? undefined : parseMetrics(values.metrics),
     maxKills: values["max-kills"] ?? 3,
     skipLogging: values["skip-logging"] ?? false,
+    inMemory: values["in-memory"] ?? false,
     verbose: values.verbose?.length ?? 0,
     help: values.help ?? false,
     version: values.version ?? false,
@@ -204,9 +232,33 @@ function parse(args: string[]) {
       metrics: { type: "string" },
       "max-kills": { type: "string" },
       "skip-logging": { type: "boolean" },
+      "in-memory": { type: "boolean" },
       verbose: { type: "boolean", short: "v", multiple: true },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },
     },
   });
+}
+
+/** Edit distance between two flags (insertions, deletions, substitutions). */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** The known long flag closest to a misspelt one (`--thread` → `--threads`), if any is close. */
+export function didYouMean(given: string): string | undefined {
+  const flag = given.split("=")[0]!;
+  const name = flag.replace(/^-+/, "");
+  let best: { flag: string; distance: number } | undefined;
+  for (const known of Object.keys(schema.shape)) {
+    const d = distance(name, known);
+    if (!best || d < best.distance) best = { flag: `--${known}`, distance: d };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(name.length / 3)) ? best.flag : undefined;
 }

@@ -27,6 +27,8 @@ export interface WorkerConfig {
   maxKills: number;
   /** Kill counts known when the process starts: message id → count. */
   kills: Record<string, number>;
+  /** `--in-memory`: run on the in-memory broker `getBroker()` makes when none is configured. */
+  inMemory?: boolean;
 }
 
 /** What a fork process is told (its argv[2], JSON). */

@@ -93,6 +93,7 @@ export class Supervisor {
             metrics: this.metrics,
             maxKills: this.options.maxKills,
             kills: this.kills.toRecord(),
+            inMemory: this.options.inMemory,
           }
         : { index: slot.index, fork: slot.fork!, skipLogging: this.options.skipLogging };
     // Children write their output and logs straight to the command's stdout and stderr (or the log

@@ -1,10 +1,11 @@
 // The entry of one worker process, forked by the supervisor: imports the user's modules, starts a
 // Worker, reports boot and heartbeats over IPC, and stops gracefully on TERM/HUP, on the
 // supervisor's stop command, or when the supervisor is gone.
-import { ConnectionError, getBroker, getLogger, Worker, type Broker } from "@dq/core";
+import { ConnectionError, getBroker, getLogger, InvalidOptionError, isImplicitBroker, Worker, type Broker } from "@dq/core";
 import { isSupervisorCommand, type WorkerConfig, type WorkerReport } from "./ipc.js";
 import { Heartbeat } from "./heartbeat.js";
 import { loadBrokerAdapter } from "./adapters.js";
+import { bootProgress, NO_BROKER_MESSAGE, unusedQueues, unusedQueuesWarning } from "./checks.js";
 import { installLogging } from "./logging.js";
 import { loadModules, ModuleLoadError } from "./modules.js";
 import { guardPipes, sendToSupervisor } from "./pipes.js";
@@ -93,27 +94,34 @@ process.on("unhandledRejection", (error) => {
 });
 
 async function boot(): Promise<void> {
+  const progress = bootProgress((line) => logger.info(line), config.index);
   try {
+    progress.stage("importing the broker adapter");
     await loadBrokerAdapter(config.modules);
+    progress.stage(`importing ${config.modules.map((spec) => spec.given).join(", ")}`);
     await loadModules(config.modules);
     broker = getBroker();
+    if (isImplicitBroker() && !config.inMemory) throw new InvalidOptionError(NO_BROKER_MESSAGE);
     await addPrometheus(broker, config.modules, config.metrics, config.index === 0 ? logger : undefined);
     await broker.emitAfter("processBoot");
   } catch (error) {
-    const message = error instanceof ModuleLoadError ? error.message : `could not load the modules: ${(error as Error)?.stack ?? String(error)}`;
+    const message =
+      error instanceof ModuleLoadError || InvalidOptionError.isInstance(error) ? error.message : `could not load the modules: ${(error as Error)?.stack ?? String(error)}`;
     logger.error(message);
     report({ type: "boot-error", code: 2, message });
     process.exit(2);
   }
   try {
+    progress.stage(`connecting to the broker (${broker.constructor.name})`);
     await probeBroker(broker, config.queues);
   } catch (error) {
     if (!ConnectionError.isInstance(error)) throw error;
-    const message = `broker ${broker.constructor.name} is unreachable: ${(error as Error).message}`;
+    const message = `broker ${broker.constructor.name}: ${(error as Error).message}`;
     logger.error(message);
     report({ type: "boot-error", code: 3, message });
     process.exit(3);
   }
+  progress.done();
   if (stopping) return;
   const heartbeat = new Heartbeat(broker, () => report(heartbeat.beat()));
   poison.install(broker);
@@ -126,6 +134,8 @@ async function boot(): Promise<void> {
     `Worker process ${config.index} booted: ${broker.constructor.name}, concurrency ${config.concurrency}, ` +
       `queues ${queues.join(", ") || "(none declared yet)"}, actors ${broker.getDeclaredActors().join(", ") || "(none)"}.`,
   );
+  const unused = unusedQueues(config.queues, broker.getDeclaredQueues());
+  if (unused.length > 0 && config.index === 0) logger.warn(unusedQueuesWarning(unused, broker.getDeclaredQueues()));
   const forks = broker.middleware.flatMap((middleware) => middleware.forks);
   report({ type: "booted", forks: [...forks], queues });
   report(heartbeat.beat());

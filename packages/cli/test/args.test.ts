@@ -1,7 +1,7 @@
 // Argument parsing without spawning: defaults, variadic flags and aliases.
 import { availableParallelism } from "node:os";
 import { describe, expect, it } from "@jest/globals";
-import { parseCliArgs, UsageError } from "../src/args.js";
+import { didYouMean, parseCliArgs, USAGE, UsageError } from "../src/args.js";
 
 describe("parseCliArgs", () => {
   it("applies Dramatiq's defaults", () => {
@@ -18,6 +18,7 @@ describe("parseCliArgs", () => {
       metrics: undefined,
       maxKills: 3,
       skipLogging: false,
+      inMemory: false,
       verbose: 0,
       help: false,
       version: false,
@@ -52,5 +53,26 @@ describe("parseCliArgs", () => {
   it("rejects a variadic flag with no value, naming it", () => {
     expect(() => parseCliArgs(["a.ts", "-Q"])).toThrow(new UsageError("option -Q expects at least one value"));
     expect(() => parseCliArgs(["a.ts", "--path", "--verbose"])).toThrow(new UsageError("option --path expects at least one value"));
+  });
+
+  it("suggests the closest flag for a misspelt one, naming what was given", () => {
+    expect(() => parseCliArgs(["tasks.ts", "--thread", "4"])).toThrow("unknown option '--thread'; did you mean --threads?");
+    expect(() => parseCliArgs(["tasks.ts", "--proceses=2"])).toThrow("unknown option '--proceses'; did you mean --processes?");
+    expect(() => parseCliArgs(["tasks.ts", "--in-memroy"])).toThrow("unknown option '--in-memroy'; did you mean --in-memory?");
+    expect(() => parseCliArgs(["tasks.ts", "--frobnicate"])).toThrow(/^unknown option '--frobnicate'$/);
+    expect(didYouMean("--queue")).toBe("--queues");
+  });
+
+  it("reads --in-memory", () => {
+    expect(parseCliArgs(["tasks.ts", "--in-memory"]).inMemory).toBe(true);
+  });
+
+  it("lists every environment variable the command reads in --help, DQ_* names with dramatiq_* aliases", () => {
+    for (const name of ["DQ_BROKER_URL", "DQ_LOG_LEVEL", "DQ_PROMETHEUS", "DQ_PROM_HOST", "DQ_PROM_PORT", "DQ_PROM_DB", "DQ_QUEUE_PREFETCH", "DQ_DELAY_QUEUE_PREFETCH", "DQ_WORKER_TIMEOUT", "DQ_RESTART_DELAY", "DQ_DEAD_MESSAGE_TTL", "DQ_LUA_MAX_STACK"]) {
+      expect(USAGE).toContain(name);
+    }
+    for (const alias of ["dramatiq_queue_prefetch", "dramatiq_delay_queue_prefetch", "dramatiq_worker_timeout", "dramatiq_restart_delay", "dramatiq_dead_message_ttl", "dramatiq_lua_max_stack", "dramatiq_prom_port"]) {
+      expect(USAGE).toContain(alias);
+    }
   });
 });

@@ -24,6 +24,7 @@ describe("dq arguments", () => {
 
   it.each([
     [["--bogus", fixture("plain.mjs")], /unknown option '--bogus'/],
+    [["--thread", "4", fixture("plain.mjs")], /unknown option '--thread'; did you mean --threads\?/],
     [["-p", "zero", fixture("plain.mjs")], /--processes expects a whole number \(got "zero"\)/],
     [["-p", "0", fixture("plain.mjs")], /--processes must be between 1 and 1024 \(got "0"\)/],
     [["-t", "-3", fixture("plain.mjs")], /option '-t' expects a value/],
@@ -38,6 +39,44 @@ describe("dq arguments", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).toContain("dq --help");
+  });
+
+  it("exits 2 with DQ_BROKER_URL's advice when nothing configures a broker, unless --in-memory", async () => {
+    const result = await runDq([fixture("plain.mjs"), "-p", "1"], { inMemory: false });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no broker configured: DQ_BROKER_URL is not set.*--in-memory/);
+    expect(result.stderr).toMatch(/failed to boot; stopping \(exit code 2\)/);
+    // A module naming its broker needs neither.
+    const named = new DqProcess([`${fixture("brokers.mjs")}:broker`, fixture("plain.mjs"), "-p", "1"], { inMemory: false });
+    await named.waitFor(/booted/);
+    named.kill("SIGTERM");
+    expect((await named.exited).code).toBe(0);
+  });
+
+  it("exits 2 naming a misspelt DQ_BROKER_URL scheme and listing the known ones", async () => {
+    const result = await runDq([fixture("plain.mjs"), "-p", "1"], { env: { DQ_BROKER_URL: "reddis://:pw@127.0.0.1:6379" } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown broker URL scheme "reddis" in "reddis://:***@127.0.0.1:6379"; known schemes: amqp, amqps, redis, rediss');
+    expect(result.stderr).not.toContain(":pw@");
+    expect(result.stderr).not.toMatch(/could not load the modules/);
+  });
+
+  it("warns when -Q names a queue that no loaded actor uses", async () => {
+    const dq = new DqProcess([fixture("plain.mjs"), "-p", "1", "-Q", "fixture_esm", "nope"]);
+    await dq.waitFor(/booted/);
+    await dq.waitFor(/no loaded actor uses/);
+    expect(dq.stderr).toContain('-Q names a queue that no loaded actor uses: "nope"');
+    expect(dq.stderr).toContain("Declared queues: fixture_esm");
+    dq.kill("SIGTERM");
+    expect((await dq.exited).code).toBe(0);
+  });
+
+  it("says what a slow boot is doing", async () => {
+    const dq = new DqProcess([fixture("slow-import.mjs"), "-p", "1"]);
+    await dq.waitFor(/Worker process 0 still booting after 5 s: importing .*slow-import\.mjs\.\.\./);
+    await dq.waitFor(/Worker process 0 booted/);
+    dq.kill("SIGTERM");
+    expect((await dq.exited).code).toBe(0);
   });
 
   it("exits 2 when a module does not exist", async () => {

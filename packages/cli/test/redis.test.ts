@@ -1,11 +1,14 @@
 // The dq command on Redis, shared by every worker process: jobs spread over processes, nothing is
 // lost on TERM, SIGKILL or a blocked event loop, HUP runs new code, and an unreachable broker
 // exits 3. Completions are recorded in Redis (a set of job ids per test namespace).
+import { execFile } from "node:child_process";
 import { createServer } from "node:net";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { afterEach, expect, it, jest } from "@jest/globals";
-import { DqProcess, fixture, killAll, runDq } from "./helpers/dq-process.js";
+import { DqProcess, fixture, killAll, packageDir, runDq } from "./helpers/dq-process.js";
 import { describeWithRedis, redisUrl, TestRedis } from "./helpers/redis.js";
 
 jest.setTimeout(120_000);
@@ -146,7 +149,29 @@ describeWithRedis("dq on Redis", () => {
     const port = await closedPort();
     const result = await runDq([fixture("plain.mjs"), "-p", "1"], { env: { DQ_BROKER_URL: `redis://127.0.0.1:${port}` } });
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(new RegExp(`broker RedisBroker is unreachable: could not connect to .*${port}`));
+    expect(result.stderr).toMatch(new RegExp(`broker RedisBroker: connection refused by 127\\.0\\.0\\.1:${port}\\b`));
     expect(result.stderr).toMatch(/failed to boot; stopping \(exit code 3\)/);
+  });
+
+  it("a producer uses DQ_BROKER_URL (with ?namespace=) through getBrokerAsync() without importing the adapter", async () => {
+    redis = new TestRedis();
+    tmpDir = mkdtempSync(path.join(packageDir, "test", ".producer-"));
+    const core = pathToFileURL(path.join(packageDir, "..", "core", "dist", "index.js")).href;
+    // Only @dq/core is imported; @dq/broker-redis is resolved from this package's dependencies.
+    writeFileSync(
+      path.join(tmpDir, "send.mjs"),
+      `import { getBrokerAsync, Message } from ${JSON.stringify(core)};
+const broker = await getBrokerAsync();
+broker.declareQueue("producer_q");
+await broker.enqueue(new Message({ queueName: "producer_q", actorName: "noop", args: [1] }));
+console.log(broker.constructor.name, broker.namespace);
+await broker.close();
+`,
+    );
+    const url = new URL(redisUrl);
+    url.searchParams.set("namespace", redis.namespace);
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(tmpDir, "send.mjs")], { cwd: packageDir, env: { ...process.env, DQ_BROKER_URL: url.toString() } });
+    expect(stdout.trim()).toBe(`RedisBroker ${redis.namespace}`);
+    expect(await redis.broker.client.llen(`${redis.namespace}:producer_q`)).toBe(1);
   });
 });

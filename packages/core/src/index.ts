@@ -9,7 +9,18 @@ export { group, pipeline, Group, Pipeline } from "./composition.js";
 export { JSONEncoder, V8Encoder, getEncoder, setEncoder, pythonJson, messageJson } from "./encoder.js";
 export { Broker } from "./broker.js";
 export { StubBroker } from "./stub-broker.js";
-export { getBroker, setBroker, registerBrokerScheme, getBrokerSchemes, brokerFromUrl } from "./global-broker.js";
+export {
+  getBroker,
+  getBrokerAsync,
+  setBroker,
+  isImplicitBroker,
+  registerBrokerScheme,
+  getBrokerSchemes,
+  brokerFromUrl,
+  brokerFromUrlAsync,
+  importBrokerAdapter,
+} from "./global-broker.js";
+export { BROKER_ADAPTERS, maskUrl } from "./broker-url.js";
 export { Consumer, MessageProxy } from "./consumer.js";
 export { Worker } from "./worker.js";
 export { Middleware } from "./middleware/middleware.js";
@@ -29,7 +40,7 @@ export { getAbortSignal } from "./execution.js";
 export { holdAck } from "./settlement.js";
 export { computeBackoff, sleep, systemClock } from "./clock.js";
 export { createLogger, getLogger, setLoggerFactory } from "./logger.js";
-export { envInteger } from "./env.js";
+export { envInteger, envSetting, dqEnvName } from "./env.js";
 export { uuid4 } from "./uuid.js";
 export { Deadlines } from "./deadlines.js";
 export { toApiKey, toApiOptions, toWireKey, toWireOptions } from "./options.js";

@@ -1,3 +1,9 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "@jest/globals";
 import {
   ActorNotFound,
@@ -7,7 +13,11 @@ import {
   ConnectionFailed,
   DecodeError,
   DramatiqError,
+  dqEnvName,
+  envInteger,
   getBroker,
+  getBrokerAsync,
+  isImplicitBroker,
   getBrokerSchemes,
   Interrupt,
   InvalidOptionError,
@@ -76,14 +86,19 @@ describe("getBroker / setBroker", () => {
     else process.env.DQ_BROKER_URL = saved;
   });
 
-  it("falls back to an in-memory StubBroker, saying so once", () => {
+  it("falls back to an in-memory StubBroker, warning once and naming DQ_BROKER_URL", () => {
     delete process.env.DQ_BROKER_URL;
     const logger = recordingLogger();
     setLoggerFactory(() => logger);
     const broker = getBroker();
     expect(broker).toBeInstanceOf(StubBroker);
     expect(getBroker()).toBe(broker);
-    expect(logger.lines.filter((line) => line.includes("in-memory StubBroker"))).toHaveLength(1);
+    const warnings = logger.lines.filter((line) => line.includes("in-memory StubBroker"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^warn .*set DQ_BROKER_URL/);
+    expect(isImplicitBroker()).toBe(true);
+    setBroker(new StubBroker());
+    expect(isImplicitBroker()).toBe(false);
   });
 
   it("builds the broker for DQ_BROKER_URL through the scheme registry", () => {
@@ -94,12 +109,44 @@ describe("getBroker / setBroker", () => {
     expect(getBrokerSchemes()).toContain("dqtest");
   });
 
-  it("names an unregistered scheme and the adapters to import", () => {
-    process.env.DQ_BROKER_URL = "nosuch://127.0.0.1";
+  it("names an unknown scheme and lists the known ones", async () => {
+    process.env.DQ_BROKER_URL = "reddis://:secret@127.0.0.1:6379";
     expect(() => getBroker()).toThrow(InvalidOptionError);
-    expect(() => getBroker()).toThrow(/"nosuch".*@dq\/broker-redis/);
+    expect(() => getBroker()).toThrow(/^unknown broker URL scheme "reddis" in "reddis:\/\/:\*\*\*@127.0.0.1:6379"; known schemes: amqp, amqps, (dqtest, )?redis, rediss$/);
+    await expect(getBrokerAsync()).rejects.toThrow(/unknown broker URL scheme "reddis".*known schemes: amqp, amqps, (dqtest, )?redis, rediss/);
     process.env.DQ_BROKER_URL = "::not a url::";
-    expect(() => getBroker()).toThrow(/invalid broker URL/);
+    expect(() => getBroker()).toThrow('invalid broker URL "::not a url::"');
+  });
+
+  it("names the adapter a known scheme needs, and getBrokerAsync names the package to install", async () => {
+    process.env.DQ_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672";
+    expect(() => getBroker()).toThrow(/"amqp:\/\/guest:\*\*\*@127.0.0.1:5672" needs @dq\/broker-rabbitmq.*getBrokerAsync/);
+    // A producer outside the workspace, where no adapter is installed: @dq/core's build, run by node.
+    const dir = mkdtempSync(path.join(tmpdir(), "dq-no-adapter-"));
+    try {
+      const core = pathToFileURL(path.resolve(__dirname, "../dist/index.js")).href;
+      writeFileSync(path.join(dir, "send.mjs"), `import { getBrokerAsync } from ${JSON.stringify(core)};\nawait getBrokerAsync().then((b) => console.log("got", b.constructor.name), (error) => { console.log(error.message); });\n`);
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, ["send.mjs"], { cwd: dir, env: { ...process.env, NODE_PATH: "", DQ_BROKER_URL: "amqp://guest:guest@127.0.0.1:5672" } });
+      expect(stdout + stderr).toMatch(/^broker URL scheme "amqp" needs the package @dq\/broker-rabbitmq, which is not installed .*install it with `npm install @dq\/broker-rabbitmq`/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reads the DQ_* name of a setting, with Dramatiq's dramatiq_* name as an alias", () => {
+    const keep = { ...process.env };
+    try {
+      delete process.env.DQ_QUEUE_PREFETCH;
+      process.env.dramatiq_queue_prefetch = "7";
+      expect(envInteger("dramatiq_queue_prefetch", 1)).toBe(7);
+      process.env.DQ_QUEUE_PREFETCH = "9";
+      expect(envInteger("dramatiq_queue_prefetch", 1)).toBe(9);
+      process.env.DQ_QUEUE_PREFETCH = "lots";
+      expect(() => envInteger("dramatiq_queue_prefetch", 1)).toThrow('environment variable DQ_QUEUE_PREFETCH="lots" is not a non-negative integer');
+      expect(dqEnvName("dramatiq_worker_timeout")).toBe("DQ_WORKER_TIMEOUT");
+    } finally {
+      process.env = keep;
+    }
   });
 
   it("uses the broker set with setBroker", () => {

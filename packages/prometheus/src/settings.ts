@@ -1,14 +1,14 @@
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { InvalidOptionError } from "@dq/core";
+import { envSetting, InvalidOptionError } from "@dq/core";
 
 /** Where the exposition server listens and where worker processes leave their metrics. */
 export interface ServerSettings {
-  /** Host the exposition server binds (env `dramatiq_prom_host`, default `127.0.0.1`; Dramatiq binds `0.0.0.0`). */
+  /** Host the exposition server binds (env `DQ_PROM_HOST` or `dramatiq_prom_host`, default `127.0.0.1`; Dramatiq binds `0.0.0.0`). */
   httpHost: string;
-  /** Port of the exposition server (env `dramatiq_prom_port`, default 9191). */
+  /** Port of the exposition server (env `DQ_PROM_PORT` or `dramatiq_prom_port`, default 9191). */
   httpPort: number;
-  /** The per-run directory of the worker processes' metric files (env `dramatiq_prom_db`). */
+  /** The per-run directory of the worker processes' metric files (env `DQ_PROM_DB` or `dramatiq_prom_db`). */
   dbDirectory: string;
 }
 
@@ -35,10 +35,11 @@ export function parsePort(value: unknown, source: string): number {
  * then the defaults.
  */
 export function resolveSettings(options: { httpHost?: string; httpPort?: number; dbDirectory?: string } = {}): ServerSettings {
-  const env = process.env;
+  // DQ_PROM_HOST / DQ_PROM_PORT / DQ_PROM_DB, with Dramatiq's dramatiq_prom_* names as aliases.
+  const port = envSetting("dramatiq_prom_port");
   return {
-    httpHost: options.httpHost ?? (env.dramatiq_prom_host || "127.0.0.1"),
-    httpPort: options.httpPort !== undefined ? parsePort(options.httpPort, "httpPort") : env.dramatiq_prom_port ? parsePort(env.dramatiq_prom_port, "dramatiq_prom_port") : 9191,
-    dbDirectory: path.resolve(options.dbDirectory ?? (env.dramatiq_prom_db || defaultDbDirectory())),
+    httpHost: options.httpHost ?? (envSetting("dramatiq_prom_host")?.value || "127.0.0.1"),
+    httpPort: options.httpPort !== undefined ? parsePort(options.httpPort, "httpPort") : port ? parsePort(port.value, port.name) : 9191,
+    dbDirectory: path.resolve(options.dbDirectory ?? (envSetting("dramatiq_prom_db")?.value || defaultDbDirectory())),
   };
 }

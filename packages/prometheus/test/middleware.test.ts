@@ -120,7 +120,7 @@ describe("Prometheus.startServer (one process, by hand)", () => {
 describe("settings", () => {
   const saved = { ...process.env };
   afterEach(() => {
-    for (const key of ["dramatiq_prom_host", "dramatiq_prom_port", "dramatiq_prom_db", "DQ_SUPERVISOR_PID"]) {
+    for (const key of ["dramatiq_prom_host", "dramatiq_prom_port", "dramatiq_prom_db", "DQ_PROM_HOST", "DQ_PROM_PORT", "DQ_PROM_DB", "DQ_SUPERVISOR_PID"]) {
       if (saved[key] === undefined) delete process.env[key];
       else process.env[key] = saved[key];
     }
@@ -143,6 +143,16 @@ describe("settings", () => {
     process.env.dramatiq_prom_port = "http";
     expect(() => new Prometheus()).toThrow(InvalidOptionError);
     expect(() => new Prometheus({ httpPort: 70000 })).toThrow(/httpPort=70000 is not a TCP port/);
+  });
+
+  it("reads DQ_PROM_* first, with dramatiq_prom_* as aliases, and names the variable of a bad port", () => {
+    process.env.dramatiq_prom_host = "127.0.0.1";
+    process.env.dramatiq_prom_port = "9300";
+    process.env.DQ_PROM_PORT = "9310";
+    process.env.DQ_PROM_DB = "/tmp/dq-run";
+    expect(new Prometheus().settings).toEqual({ httpHost: "127.0.0.1", httpPort: 9310, dbDirectory: path.resolve("/tmp/dq-run") });
+    process.env.DQ_PROM_PORT = "metrics";
+    expect(() => new Prometheus()).toThrow('DQ_PROM_PORT="metrics" is not a TCP port');
   });
 
   it("names the exposition entry in forks, with the settings in its query", () => {

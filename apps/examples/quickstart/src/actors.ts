@@ -1,5 +1,5 @@
 // The quickstart's actors as a pure actor module, for the `dq` command:
-//   DQ_BROKER_URL=redis://127.0.0.1:6379 npx dq src/actors.ts -p 2
+//   DQ_BROKER_URL=redis://127.0.0.1:6379 node_modules/.bin/dq src/actors.ts -p 2
 // declares them on the global broker (built from DQ_BROKER_URL); `send.ts` enqueues jobs for them.
 import { actor } from "@dq/core";
 

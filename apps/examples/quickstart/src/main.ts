@@ -1,17 +1,11 @@
 // The dq quickstart: declare typed actors, start a worker, send jobs, watch them run.
 // In-memory by default; `DQ_BROKER_URL=redis://127.0.0.1:6379` runs the same code on Redis.
-import { actor, getBroker, Retries, Worker, type Broker } from "@dq/core";
+import { actor, getBrokerAsync, Retries, setBroker, StubBroker, Worker } from "@dq/core";
 
-async function loadBroker(): Promise<Broker> {
-  const url = process.env.DQ_BROKER_URL ?? "";
-  // Importing an adapter registers its URL scheme with getBroker().
-  const adapters: Record<string, string> = { redis: "@dq/broker-redis", rediss: "@dq/broker-redis", amqp: "@dq/broker-rabbitmq", amqps: "@dq/broker-rabbitmq" };
-  const adapter = adapters[url.split(":")[0] ?? ""];
-  if (adapter) await import(adapter);
-  return getBroker();
-}
-
-const broker = await loadBroker();
+// DQ_BROKER_URL's broker (getBrokerAsync imports its adapter), else an in-memory one: this demo
+// runs its worker in this very process, so an in-memory broker is enough here.
+if (!process.env.DQ_BROKER_URL) setBroker(new StubBroker());
+const broker = await getBrokerAsync();
 // Retry quickly in the demo (Dramatiq's default backoff starts at 15 s).
 broker.middleware.splice(broker.middleware.findIndex((m) => m instanceof Retries), 1);
 broker.addMiddleware(new Retries({ minBackoff: 100, maxBackoff: 500 }));

@@ -6,6 +6,15 @@ export const packageDir = path.resolve(__dirname, "../..");
 export const binPath = path.join(packageDir, "dist", "bin.js");
 export const fixture = (name: string) => path.join(packageDir, "test", "fixtures", name);
 
+/** How a test runs `dq`. */
+export interface DqOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Spawn in a process group of its own (for `kill -TERM -<pgid>`). */
+  detached?: boolean;
+  inMemory?: boolean;
+}
+
 /** A running `dq` process with its captured output. */
 export class DqProcess {
   readonly child: ChildProcess;
@@ -14,7 +23,12 @@ export class DqProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private listeners: (() => void)[] = [];
 
-  constructor(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string; detached?: boolean } = {}) {
+  /**
+   * @param options.inMemory - pass `--in-memory` (default: when no DQ_BROKER_URL is given), as the
+   * fixtures that run on each worker's own in-memory broker need
+   */
+  constructor(args: string[], options: DqOptions = {}) {
+    if (options.inMemory ?? !options.env?.DQ_BROKER_URL) args = [...args, "--in-memory"];
     // DQ_PROMETHEUS=0: @dq/prometheus is resolvable here through pnpm's NODE_PATH, and its
     // exposition fork (port 9191) is not what these tests are about.
     const env: Record<string, string | undefined> = { ...process.env, DQ_LOG_LEVEL: "info", DQ_BROKER_URL: undefined, DQ_PROMETHEUS: "0", ...options.env };
@@ -109,7 +123,7 @@ export async function killAll(): Promise<void> {
 }
 
 /** Runs `dq` to completion. */
-export async function runDq(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}) {
+export async function runDq(args: string[], options: DqOptions = {}) {
   const dq = new DqProcess(args, options);
   const { code, signal } = await dq.exited;
   return { code, signal, stdout: dq.stdout, stderr: dq.stderr };

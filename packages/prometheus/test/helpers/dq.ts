@@ -17,6 +17,8 @@ export class DqProcess {
   private listeners: (() => void)[] = [];
 
   constructor(args: string[], env: Record<string, string | undefined>) {
+    // Without DQ_BROKER_URL each worker runs on its own in-memory broker, which dq refuses unless told.
+    if (!env.DQ_BROKER_URL) args = [...args, "--in-memory"];
     const fullEnv: Record<string, string | undefined> = { ...process.env, DQ_LOG_LEVEL: "info", DQ_BROKER_URL: undefined, DQ_PROMETHEUS: undefined, ...env };
     this.child = spawn(process.execPath, [binPath, ...args], { cwd: path.resolve(__dirname, "../.."), env: fullEnv, stdio: ["ignore", "pipe", "pipe"] });
     const onData = (chunk: Buffer) => {
