@@ -43,7 +43,7 @@ async function storedResults(url: string, queueName: string, ids: readonly strin
 (available("redis-server") ? it : it.skip)("the result backend down for 5 s loses no result", async () => {
   const started = Date.now();
   const dir = scenarioDir(NAME);
-  results = await PrivateRedis.start({ persistent: false, logFile: path.join(dir, "results-redis.log") });
+  results = await PrivateRedis.start({ logFile: path.join(dir, "results-redis.log") });
   const config = scenario(NAME, { kind: "redis", url: SHARED_REDIS_URL, namespace: `${RUN}-results` }, { resultsUrl: results.url });
   const ledger = new Ledger(config);
   try {

@@ -77,6 +77,8 @@ export class RedisResultBackend extends ResultBackend {
   }
 
   /** `host:port` of the server, for error messages. */
+  private readonly readyWaits = new WeakMap<Redis, Promise<void>>();
+
   private get address(): string {
     const { host, port, path } = this.client.options;
     return path ?? `${host ?? "?"}:${port ?? "?"}`;
@@ -87,12 +89,25 @@ export class RedisResultBackend extends ResultBackend {
     connection.on("error", (error: Error) => this.logger.debug(`Redis result backend connection error (${this.address}): ${error.message}`));
   }
 
-  /** Waits until `connection` is ready, connecting a lazy one; a ConnectionFailed after `connectTimeout`. */
+  /**
+   * Waits until `connection` is ready, connecting a lazy one; a ConnectionFailed after
+   * `connectTimeout`. Commands issued while it is not ready share one wait (one pair of listeners,
+   * however many commands an outage holds back).
+   */
   private async ready(connection: Redis): Promise<void> {
     if (connection.status === "ready") return;
     if (this.closed) throw new ConnectionFailed(`the Redis result backend (${this.address}) is closed`);
     if (connection.status === "end") throw new ConnectionFailed(`the connection to Redis at ${this.address} is closed`);
-    await new Promise<void>((resolve, reject) => {
+    let wait = this.readyWaits.get(connection);
+    if (!wait) {
+      wait = this.waitReady(connection).finally(() => this.readyWaits.delete(connection));
+      this.readyWaits.set(connection, wait);
+    }
+    await wait;
+  }
+
+  private waitReady(connection: Redis): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const done = (error?: Error) => {
         clearTimeout(timer);
         connection.off("ready", onReady);

@@ -89,4 +89,27 @@ describeWithRedisServer("Results while the Redis result backend is away", () => 
     await waitFor(async () => (await Promise.all(after.map((message) => backend.getResult(message)))).length === 5, "results after the return");
     expect(await Promise.all(after.map((message) => backend.getResult(message)))).toEqual([100, 121, 144, 169, 196]);
   }, 90_000);
+
+  it("holds back any number of stores while disconnected without piling up listeners", async () => {
+    await backend.storeResult(square50(0), 0, 60_000);
+    // Jest's sandboxed `process` does not see MaxListenersExceededWarning: watch the listeners.
+    const client = (backend as unknown as { client: import("ioredis").Redis }).client;
+    let most = 0;
+    client.on("newListener", (event: string | symbol) => {
+      if (event === "ready") most = Math.max(most, client.listenerCount("ready") + 1);
+    });
+    await redis.kill();
+    await sleep(300); // the client notices the closed connection and starts reconnecting
+    const stores = await Promise.all(Array.from({ length: 50 }, (_, i) => backend.storeResult(square50(i), i, 60_000).then(() => "stored", () => "refused")));
+    expect(stores).toContain("refused");
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(2);
+    await redis.start();
+  }, 60_000);
 });
+
+/** A message of a throwaway actor, to store a result for. */
+function square50(i: number): Message<number> {
+  const broker = new StubBroker();
+  return actor((x: number) => x * x, { broker, actorName: "square50" }).message(i);
+}
