@@ -2,7 +2,7 @@
 // with npm from the tarballs of scripts/pack.sh. The broker comes from DQ_BROKER_URL through
 // getBrokerAsync(), which imports @dq/broker-redis itself; a pipeline and a group run on Redis,
 // with their results stored in Redis. Exits 0 when every result is right.
-import { actor, getBrokerAsync, group, Message, pipeline, Results, Worker, type Actor } from "@dq/core";
+import { actor, getBrokerAsync, group, pipeline, Results, Worker } from "@dq/core";
 import { RedisResultBackend } from "@dq/results-redis";
 
 const url = process.env.DQ_BROKER_URL;
@@ -20,20 +20,18 @@ const double = actor(function double(x: number): number {
   return 2 * x;
 });
 
-/** A pipeline step whose only argument is the previous step's result. */
-const next = (target: Actor<[number], number>) => new Message({ queueName: target.queueName, actorName: target.actorName, args: [] });
-
 const worker = new Worker(broker, { concurrency: 4 });
 await worker.start();
 let failed = false;
 try {
-  const chain = pipeline<number>([add.message(1, 2), next(double), next(double)]);
+  // `message.partial()`: a step whose last argument is the previous step's result (type-checked).
+  const chain = pipeline([add.message(1, 2), double.message.partial(), double.message.partial()]);
   await chain.run();
   const result = await chain.getResult({ block: true, timeout: 20_000 });
   console.log(`pipeline add(1, 2) | double | double = ${result}`);
   if (result !== 12) failed = true;
 
-  const sums = group<number[]>([add.message(1, 1), add.message(2, 2), add.message(3, 3)]);
+  const sums = group([add.message(1, 1), add.message(2, 2), add.message(3, 3)]);
   await sums.run();
   await sums.wait({ timeout: 20_000 });
   const results = await sums.getResults();

@@ -11,5 +11,7 @@ export async function checks(): Promise<Broker> {
   await add.send("1", 2);
   // @ts-expect-error: add takes two arguments
   await add.send(1);
+  // @ts-expect-error: a misspelt option (maxRetries) does not compile
+  await add.sendWithOptions({ args: [1, 2], maxRetires: 3 });
   return getBrokerAsync();
 }
