@@ -1,7 +1,7 @@
 import { BrokerError, ConnectionClosed, ConnectionFailed, DramatiqError, type Logger } from "@dq/core";
 import { Redis, type RedisOptions } from "ioredis";
-import { classifyConnectionError, describeConnectionProblem, endpointOf, waitUntilReady, type Endpoint } from "./connection-errors.js";
-import { DEFAULT_COMMAND_TIMEOUT, DQ_KEYS, type RedisBrokerOptions } from "./options.js";
+import { cappedRetry, classifyConnectionError, closeClient, describeConnectionProblem, endpointOf, failFastOptions, waitUntilReady, type Endpoint } from "@dq/redis-connection";
+import { DQ_KEYS, type RedisBrokerOptions } from "./options.js";
 
 /** Hides the password of a Redis URL for messages. */
 function describeUrl(url: string | undefined): string {
@@ -63,17 +63,14 @@ export class RedisConnection {
     } else {
       // Fail commands instead of queueing them forever while Redis is away: producers get a
       // ConnectionError, consumers are restarted by the worker, ioredis keeps reconnecting.
-      const defaults: RedisOptions = {
-        maxRetriesPerRequest: 1,
-        connectTimeout: 5000,
+      const defaults = failFastOptions({
         enableOfflineQueue: true,
-        retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-        commandTimeout: DEFAULT_COMMAND_TIMEOUT,
+        retryStrategy: cappedRetry(100, 2000),
         connectionName: this.connectionName,
         // The broker's other commands (heartbeats, counts) of one tick go out in one write; its
         // dispatch calls it batches itself (see DispatchClient.send).
         enableAutoPipelining: true,
-      };
+      });
       const merged = { ...defaults, ...(redisOptions as RedisOptions) };
       // 0: no timeout (ioredis would time every command out at once).
       if (merged.commandTimeout === 0) delete merged.commandTimeout;
@@ -165,9 +162,6 @@ export class RedisConnection {
 
   /** Closes the client when the broker created it. */
   async close(): Promise<void> {
-    if (!this.ownsClient) return;
-    // QUIT lets pending replies arrive; a client that is not connected just stops reconnecting.
-    if (this.client.status === "ready") await this.client.quit().catch(() => this.client.disconnect());
-    else this.client.disconnect();
+    if (this.ownsClient) await closeClient(this.client);
   }
 }

@@ -27,8 +27,8 @@ export interface RedisBrokerOptions extends BrokerOptions, Omit<RedisOptions, "k
   commandTimeout?: number;
 }
 
-/** Default `commandTimeout` in ms. */
-export const DEFAULT_COMMAND_TIMEOUT = 5000;
+/** Default `commandTimeout` in ms (the policy shared by dq's Redis adapters). */
+export { DEFAULT_COMMAND_TIMEOUT } from "@dq/redis-connection";
 
 /** The options dq reads itself: the rest goes to ioredis. */
 export const DQ_KEYS = ["url", "client", "namespace", "heartbeatTimeout", "deadMessageTtl", "maintenanceChance", "middleware", "logger", "clock"] as const;

@@ -1,7 +1,6 @@
 import { computeBackoff, Consumer, Deadlines, type MessageProxy } from "@dq/core";
-import { AckBatcher, type AckBatch } from "./ack-batch.js";
 import type { RedisConsumerHost } from "./consumer-host.js";
-import { bufferFetched, dropMissing, proxyOf, type Fetched } from "./fetch-reply.js";
+import { AckBatcher, bufferFetched, dropMissing, proxyOf, type AckBatch, type Fetched } from "./consumer-buffer.js";
 
 type WaitKind = "remote" | "local";
 

@@ -2,6 +2,7 @@
  * `@dq/rate-limits/redis` — the Redis rate-limiter backend (needs the optional peer `ioredis`).
  */
 import { ConnectionError, ConnectionFailed } from "@dq/core";
+import { cappedRetry, closeClient, failFastOptions } from "@dq/redis-connection";
 import { Redis, ReplyError, type RedisOptions } from "ioredis";
 import { RateLimiterBackend } from "./rate-limiter-backend.js";
 
@@ -72,14 +73,14 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
     }
     const target = url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
     this.where = target;
+    // The shared policy (one retry, 5 s connect and command timeouts: a paused or hung server fails
+    // the command instead of hanging it; `wait` opts out), giving up after three reconnects.
     this.client = new Redis(target, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 5000,
-      // A paused or hung server fails the command instead of hanging it (`wait` opts out).
-      commandTimeout: 5000,
-      disconnectTimeout: 200,
-      retryStrategy: (attempt) => (this.closed || attempt > 3 ? null : Math.min(attempt * 200, 1000)),
+      ...failFastOptions({
+        lazyConnect: true,
+        disconnectTimeout: 200,
+        retryStrategy: cappedRetry(200, 1000, 3, () => this.closed),
+      }),
       ...redisOptions,
     });
     // Errors reach the caller through the rejected command; the event must not crash the process.
@@ -147,7 +148,6 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
     this.blocking.clear();
     if (!this.ownsClient) return;
     this.closed = true;
-    if (this.client.status === "ready") await this.client.quit().catch(() => this.client.disconnect());
-    else this.client.disconnect();
+    await closeClient(this.client);
   }
 }

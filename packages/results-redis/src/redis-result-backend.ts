@@ -1,3 +1,4 @@
+import { closeClient, failFastOptions } from "@dq/redis-connection";
 import { Redis, type RedisOptions } from "ioredis";
 import {
   ConnectionError,
@@ -62,12 +63,10 @@ export class RedisResultBackend extends ResultBackend {
     } else {
       // Fail fast instead of queueing commands while the server is away: a caller gets a
       // ConnectionError within `connectTimeout`, and the client keeps reconnecting in the background.
+      // The shared policy (one retry, 5 s command timeout: a paused or hung server fails the command
+      // instead of hanging it; blocking reads opt out), without the offline queue.
       this.client = new Redis(url ?? DEFAULT_URL, {
-        connectTimeout: this.connectTimeout,
-        maxRetriesPerRequest: 1,
-        enableOfflineQueue: false,
-        // A paused or hung server fails the command instead of hanging it (blocking reads opt out).
-        commandTimeout: 5000,
+        ...failFastOptions({ connectTimeout: this.connectTimeout, enableOfflineQueue: false }),
         ...redisOptions,
         lazyConnect: true,
       });
@@ -204,8 +203,6 @@ export class RedisResultBackend extends ResultBackend {
     this.closed = true;
     for (const connection of [...this.idleBlocking.splice(0), ...this.busyBlocking]) connection.disconnect();
     this.busyBlocking.clear();
-    if (!this.ownsClient) return;
-    if (this.client.status === "ready") await this.client.quit().catch(() => this.client.disconnect());
-    else this.client.disconnect();
+    if (this.ownsClient) await closeClient(this.client);
   }
 }

@@ -1,3 +1,6 @@
+// What enters and leaves a RedisConsumer's buffer: the messages of a fetch or ack_fetch reply (the
+// third way in, a Pub/Sub hand-off, is pushed by the consumer itself), their decode on delivery,
+// and the per-tick batch of acks that leaves it.
 import { DecodeError, Message, MessageProxy } from "@dq/core";
 import type { RedisConsumerHost } from "./consumer-host.js";
 
@@ -48,4 +51,51 @@ export async function dropMissing(host: RedisConsumerHost, queueName: string, mi
     host.logger.warn(`Skipping message ${id} on queue ${queueName}: its id has no data in ${host.namespace}:${queueName}.msgs.`);
     await host.dispatch(queueName, "ack", [id], { maintenance: false });
   }
+}
+/** The acks issued before the next `process.nextTick` callback, sent together (see `RedisConsumer.ack`). */
+export interface AckBatch {
+  ids: string[];
+  proxies: MessageProxy[];
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Collects the acks of one tick: the first `add` of a tick schedules `flush` on
+ * `process.nextTick` (not setImmediate: the call joins the broker's write of the dispatch calls
+ * of the same tick instead of waiting a loop turn).
+ */
+export class AckBatcher {
+  private pending: AckBatch | undefined;
+
+  constructor(private readonly flush: (batch: AckBatch) => void) {}
+
+  /** Adds one ack; @returns the batch's promise, shared by its acks (no promise per message). */
+  add(id: string, proxy: MessageProxy): Promise<void> {
+    let batch = this.pending;
+    if (!batch) {
+      batch = this.pending = newBatch();
+      process.nextTick(this.take);
+    }
+    batch.ids.push(id);
+    batch.proxies.push(proxy);
+    return batch.done;
+  }
+
+  private readonly take = (): void => {
+    const batch = this.pending;
+    if (!batch) return;
+    this.pending = undefined;
+    this.flush(batch);
+  };
+}
+
+function newBatch(): AckBatch {
+  const batch = { ids: [] as string[], proxies: [] as MessageProxy[] } as AckBatch;
+  batch.done = new Promise<void>((resolve, reject) => {
+    batch.resolve = resolve;
+    batch.reject = reject;
+  });
+  return batch;
 }
