@@ -1,4 +1,5 @@
-import { InvalidOptionError, type BrokerOptions } from "@dq/core";
+import type { BrokerOptions } from "@dq/core";
+import { checkOptions } from "@dq/redis-connection";
 import type { Redis, RedisOptions } from "ioredis";
 import { z } from "zod";
 
@@ -34,6 +35,7 @@ export { DEFAULT_COMMAND_TIMEOUT } from "@dq/redis-connection";
 export const DQ_KEYS = ["url", "client", "namespace", "heartbeatTimeout", "deadMessageTtl", "maintenanceChance", "middleware", "logger", "clock"] as const;
 
 const nonNegative = z.number().min(0).optional();
+const NON_NEGATIVE = "a number >= 0";
 
 /** The numeric options of a RedisBroker, in the order they are checked. */
 const brokerOptionsSchema = z.object({
@@ -55,12 +57,12 @@ export interface BrokerSettings {
  * @throws InvalidOptionError naming the first bad option and its value: `invalid heartbeatTimeout -1: expected a number >= 0`
  */
 export function parseBrokerOptions(options: RedisBrokerOptions): BrokerSettings {
-  const { heartbeatTimeout, deadMessageTtl, maintenanceChance, commandTimeout } = options;
-  const parsed = brokerOptionsSchema.safeParse({ heartbeatTimeout, deadMessageTtl, maintenanceChance, commandTimeout });
-  if (!parsed.success) {
-    const name = String(parsed.error.issues[0]!.path[0]) as keyof typeof brokerOptionsSchema.shape;
-    throw new InvalidOptionError(`invalid ${name} ${String(options[name])}: expected a number >= 0`);
-  }
+  const { heartbeatTimeout, deadMessageTtl, maintenanceChance } = checkOptions(brokerOptionsSchema, options as Record<string, unknown>, {
+    heartbeatTimeout: NON_NEGATIVE,
+    deadMessageTtl: NON_NEGATIVE,
+    maintenanceChance: NON_NEGATIVE,
+    commandTimeout: NON_NEGATIVE,
+  });
   return {
     heartbeatTimeout: heartbeatTimeout ?? 60_000,
     deadMessageTtl: deadMessageTtl ?? 604_800_000,

@@ -2,8 +2,9 @@
  * `@dq/rate-limits/redis` — the Redis rate-limiter backend (needs the optional peer `ioredis`).
  */
 import { ConnectionError, ConnectionFailed } from "@dq/core";
-import { cappedRetry, closeClient, failFastOptions } from "@dq/redis-connection";
+import { cappedRetry, checkOptions, classifyConnectionError, closeClient, describeConnectionProblem, endpointOf, failFastOptions } from "@dq/redis-connection";
 import { Redis, ReplyError, type RedisOptions } from "ioredis";
+import { z } from "zod";
 import { RateLimiterBackend } from "./rate-limiter-backend.js";
 
 /** Options of `RedisRateLimiterBackend`: a client, or a URL and/or ioredis options to build one. */
@@ -46,6 +47,9 @@ return 1`;
 
 const NOTIFY_MARKER = "x";
 
+/** The options the backend reads itself (the rest goes to ioredis). */
+const optionsSchema = z.object({ url: z.string().optional() });
+
 /**
  * Rate limits and barriers in Redis, with Dramatiq's key layout so Python processes share them:
  * `add` is `SET key value PX ttl NX`; `incr`/`decr`/`incrAndSum` are Lua scripts doing atomically
@@ -61,9 +65,11 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
   private readonly where: string;
   private readonly blocking = new Set<Redis>();
   private closed = false;
+  private lastConnectionError: unknown;
 
   constructor(options: RedisRateLimiterBackendOptions = {}) {
     super();
+    checkOptions(optionsSchema, options as Record<string, unknown>, { url: "a redis:// URL string" });
     const { client, url, ...redisOptions } = options;
     if (client) {
       this.client = client;
@@ -84,7 +90,9 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
       ...redisOptions,
     });
     // Errors reach the caller through the rejected command; the event must not crash the process.
-    this.client.on("error", () => undefined);
+    // The last one says why a connection failed (ioredis's own rejection only says it is closed).
+    this.client.on("error", (error: unknown) => (this.lastConnectionError = error));
+    this.client.on("ready", () => (this.lastConnectionError = undefined));
     this.ownsClient = true;
   }
 
@@ -94,7 +102,11 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
       return await operation(client);
     } catch (error) {
       if (error instanceof ReplyError || ConnectionError.isInstance(error)) throw error;
-      throw new ConnectionFailed(`rate-limiter backend could not reach Redis at ${this.where}: ${(error as Error).message}`, { cause: error });
+      // One of the four named problems of the shared policy when it is one.
+      const cause = classifyConnectionError(error) ? error : this.lastConnectionError;
+      const problem = classifyConnectionError(cause);
+      const detail = problem ? describeConnectionProblem(problem, endpointOf(this.where, {}), (cause as Error).message, client.options.connectTimeout ?? 5000) : (error as Error).message;
+      throw new ConnectionFailed(`rate-limiter backend could not reach Redis at ${this.where}: ${detail}`, { cause: error });
     }
   }
 

@@ -8,3 +8,4 @@
 export { cappedRetry, closeClient, DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, failFastOptions } from "./policy.js";
 export { classifyConnectionError, describeConnectionProblem, endpointOf, waitUntilReady } from "./connection-errors.js";
 export type { ConnectionProblem, Endpoint } from "./connection-errors.js";
+export { checkOptions } from "./options.js";
