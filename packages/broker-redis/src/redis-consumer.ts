@@ -1,30 +1,8 @@
-import { computeBackoff, Consumer, Deadlines, DecodeError, Message, MessageProxy } from "@dq/core";
-import type { RedisBroker } from "./redis-broker.js";
-
-interface Fetched {
-  id: string;
-  data: Buffer;
-}
+import { computeBackoff, Consumer, Deadlines, type MessageProxy } from "@dq/core";
+import type { RedisConsumerHost } from "./consumer-host.js";
+import { AckBatcher, bufferFetched, dropMissing, proxyOf, type AckBatch, type Fetched } from "./consumer-buffer.js";
 
 type WaitKind = "remote" | "local";
-
-/** The acks issued before the next `process.nextTick` callback, sent together (see `RedisConsumer.ack`). */
-interface AckBatch {
-  ids: string[];
-  proxies: MessageProxy[];
-  done: Promise<void>;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
-function ackBatch(): AckBatch {
-  const batch = { ids: [] as string[], proxies: [] as MessageProxy[] } as AckBatch;
-  batch.done = new Promise<void>((resolve, reject) => {
-    batch.resolve = resolve;
-    batch.reject = reject;
-  });
-  return batch;
-}
 
 /**
  * Delivers the messages of one Redis queue (`q` or `q.DQ`) through a prefetch window: delivered,
@@ -51,11 +29,11 @@ export class RedisConsumer extends Consumer {
   /** Messages those fetches asked for. */
   private requested = 0;
   private readonly stopListening: () => void;
-  private pendingAcks: AckBatch | undefined;
+  private readonly acks = new AckBatcher((batch) => this.flushAcks(batch));
 
-  /** @internal Created by `RedisBroker.consume`. */
+  /** @internal Created by `RedisBroker.consume`, with the broker as its host. */
   constructor(
-    private readonly broker: RedisBroker,
+    private readonly broker: RedisConsumerHost,
     readonly queueName: string,
     readonly prefetch: number,
     readonly timeout: number,
@@ -172,50 +150,13 @@ export class RedisConsumer extends Consumer {
 
   /** Buffers the messages of a `fetch` reply (id, data pairs); @returns how many. */
   private async takeFetched(reply: unknown): Promise<number> {
-    const { fetched, missing } = this.bufferFetched(reply);
-    await this.dropMissing(missing);
+    const { fetched, missing } = bufferFetched(reply, this.buffer);
+    await dropMissing(this.broker, this.queueName, missing);
     return fetched;
   }
 
-  /** Buffers the messages of a `fetch` reply; @returns how many, and the ids that had no data. */
-  private bufferFetched(reply: unknown): { fetched: number; missing: string[] } {
-    const pairs = reply as (Buffer | Buffer[] | null)[];
-    let fetched = 0;
-    const missing: string[] = [];
-    for (let index = 0; index + 1 < pairs.length; index += 2) {
-      const id = (pairs[index] as Buffer).toString("utf8");
-      const reply = pairs[index + 1];
-      // A large message comes in chunks (see the script's reply_data): joined into a Buffer of
-      // its own, not a slice of the reply parser's pool.
-      const data = Array.isArray(reply) ? Buffer.concat(reply) : reply;
-      if (!data) {
-        missing.push(id);
-        continue;
-      }
-      this.buffer.push({ id, data });
-      fetched++;
-    }
-    return { fetched, missing };
-  }
-
-  /** Dramatiq skips ids without data too; dq also drops them from its ack set so they do not linger. */
-  private async dropMissing(missing: readonly string[]): Promise<void> {
-    for (const id of missing) {
-      this.broker.logger.warn(
-        `Skipping message ${id} on queue ${this.queueName}: its id has no data in ${this.broker.namespace}:${this.queueName}.msgs.`,
-      );
-      await this.broker.dispatch(this.queueName, "ack", [id], { maintenance: false });
-    }
-  }
-
   private deliver({ id, data }: Fetched): MessageProxy {
-    let proxy: MessageProxy;
-    try {
-      proxy = new MessageProxy(Message.decode(data));
-    } catch (error) {
-      const decodeError = DecodeError.isInstance(error) ? error : new DecodeError(String(error), data, { cause: error });
-      proxy = MessageProxy.undecodable(this.queueName, data, decodeError);
-    }
+    const proxy = proxyOf(this.queueName, data);
     this.delivered.set(proxy, id);
     return proxy;
   }
@@ -252,22 +193,14 @@ export class RedisConsumer extends Consumer {
    * synchronous code and microtasks (concurrent messages finishing on the same Redis reply) are
    * flushed on `process.nextTick` as one dispatch call — `ack` for one id, `ack_many` for several,
    * with the same effects as one `ack` per id — and each caller resolves only once Redis has
-   * applied that call. (nextTick, not setImmediate: the call joins the broker's write of the
-   * dispatch calls of the same tick instead of waiting a loop turn.)
+   * applied that call (see AckBatcher).
    * @throws ConnectionClosed / ConnectionFailed when Redis is lost (the worker retries)
    */
   ack(proxy: MessageProxy): Promise<void> {
     const id = this.idOf(proxy, "ack");
     if (id === undefined) return Promise.resolve();
-    let batch = this.pendingAcks;
-    if (!batch) {
-      batch = this.pendingAcks = ackBatch();
-      process.nextTick(() => this.flushAcks());
-    }
-    batch.ids.push(id);
-    batch.proxies.push(proxy);
     // Every ack of the batch shares its promise (no promise of its own per message).
-    return batch.done;
+    return this.acks.add(id, proxy);
   }
 
   /** The batch's call succeeded: its messages are no longer held. */
@@ -285,10 +218,7 @@ export class RedisConsumer extends Consumer {
    * that room (`ack_fetch`): one round trip instead of an ack, its reply, then a fetch. The
    * fetched messages are buffered before the acks resolve.
    */
-  private flushAcks(): void {
-    const batch = this.pendingAcks;
-    if (!batch) return;
-    this.pendingAcks = undefined;
+  private flushAcks(batch: AckBatch): void {
     const { ids } = batch;
     const room = this.prefetch - (this.delivered.size - ids.length) - this.buffer.length - this.requested;
     if (room > 0 && !this.closed && !this.broker.acks.needsReconcile(this.queueName)) {
@@ -300,7 +230,7 @@ export class RedisConsumer extends Consumer {
       this.requested += room;
       const settled: Promise<void> = call.then(
         (reply) => {
-          const { fetched, missing } = this.bufferFetched(reply);
+          const { fetched, missing } = bufferFetched(reply, this.buffer);
           this.requested -= room;
           // Nothing there: the call registered for hand-offs; the loop need not fetch again.
           if (fetched === 0) this.drained = true;
@@ -311,7 +241,7 @@ export class RedisConsumer extends Consumer {
             return;
           }
           // Redis away: the ids stay in the ack set, which recovery cleans up.
-          return this.dropMissing(missing)
+          return dropMissing(this.broker, this.queueName, missing)
             .catch((error: unknown) => this.broker.logger.warn(`Could not drop ${missing.length} id(s) without data from the ack set of ${this.queueName}.`, error))
             .finally(() => this.fetches.delete(settled));
         },

@@ -2,7 +2,9 @@
  * `@dq/rate-limits/redis` — the Redis rate-limiter backend (needs the optional peer `ioredis`).
  */
 import { ConnectionError, ConnectionFailed } from "@dq/core";
+import { cappedRetry, checkOptions, classifyConnectionError, closeClient, describeConnectionProblem, endpointOf, failFastOptions } from "@dq/redis-connection";
 import { Redis, ReplyError, type RedisOptions } from "ioredis";
+import { z } from "zod";
 import { RateLimiterBackend } from "./rate-limiter-backend.js";
 
 /** Options of `RedisRateLimiterBackend`: a client, or a URL and/or ioredis options to build one. */
@@ -45,6 +47,9 @@ return 1`;
 
 const NOTIFY_MARKER = "x";
 
+/** The options the backend reads itself (the rest goes to ioredis). */
+const optionsSchema = z.object({ url: z.string().optional() });
+
 /**
  * Rate limits and barriers in Redis, with Dramatiq's key layout so Python processes share them:
  * `add` is `SET key value PX ttl NX`; `incr`/`decr`/`incrAndSum` are Lua scripts doing atomically
@@ -60,9 +65,11 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
   private readonly where: string;
   private readonly blocking = new Set<Redis>();
   private closed = false;
+  private lastConnectionError: unknown;
 
   constructor(options: RedisRateLimiterBackendOptions = {}) {
     super();
+    checkOptions(optionsSchema, options as Record<string, unknown>, { url: "a redis:// URL string" });
     const { client, url, ...redisOptions } = options;
     if (client) {
       this.client = client;
@@ -72,18 +79,20 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
     }
     const target = url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
     this.where = target;
+    // The shared policy (one retry, 5 s connect and command timeouts: a paused or hung server fails
+    // the command instead of hanging it; `wait` opts out), giving up after three reconnects.
     this.client = new Redis(target, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 5000,
-      // A paused or hung server fails the command instead of hanging it (`wait` opts out).
-      commandTimeout: 5000,
-      disconnectTimeout: 200,
-      retryStrategy: (attempt) => (this.closed || attempt > 3 ? null : Math.min(attempt * 200, 1000)),
+      ...failFastOptions({
+        lazyConnect: true,
+        disconnectTimeout: 200,
+        retryStrategy: cappedRetry(200, 1000, 3, () => this.closed),
+      }),
       ...redisOptions,
     });
     // Errors reach the caller through the rejected command; the event must not crash the process.
-    this.client.on("error", () => undefined);
+    // The last one says why a connection failed (ioredis's own rejection only says it is closed).
+    this.client.on("error", (error: unknown) => (this.lastConnectionError = error));
+    this.client.on("ready", () => (this.lastConnectionError = undefined));
     this.ownsClient = true;
   }
 
@@ -93,7 +102,11 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
       return await operation(client);
     } catch (error) {
       if (error instanceof ReplyError || ConnectionError.isInstance(error)) throw error;
-      throw new ConnectionFailed(`rate-limiter backend could not reach Redis at ${this.where}: ${(error as Error).message}`, { cause: error });
+      // One of the four named problems of the shared policy when it is one.
+      const cause = classifyConnectionError(error) ? error : this.lastConnectionError;
+      const problem = classifyConnectionError(cause);
+      const detail = problem ? describeConnectionProblem(problem, endpointOf(this.where, {}), (cause as Error).message, client.options.connectTimeout ?? 5000) : (error as Error).message;
+      throw new ConnectionFailed(`rate-limiter backend could not reach Redis at ${this.where}: ${detail}`, { cause: error });
     }
   }
 
@@ -147,7 +160,6 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
     this.blocking.clear();
     if (!this.ownsClient) return;
     this.closed = true;
-    if (this.client.status === "ready") await this.client.quit().catch(() => this.client.disconnect());
-    else this.client.disconnect();
+    await closeClient(this.client);
   }
 }

@@ -1,3 +1,4 @@
+import { checkOptions, classifyConnectionError, closeClient, describeConnectionProblem, failFastOptions } from "@dq/redis-connection";
 import { Redis, type RedisOptions } from "ioredis";
 import {
   ConnectionError,
@@ -12,6 +13,7 @@ import {
   type Message,
   type ResultBackendOptions,
 } from "@dq/core";
+import { z } from "zod";
 
 /** What `RedisResultBackend` takes: the result-backend options, a connection, and ioredis options. */
 export interface RedisResultBackendOptions extends ResultBackendOptions, Omit<RedisOptions, "lazyConnect"> {
@@ -29,6 +31,12 @@ export interface RedisResultBackendOptions extends ResultBackendOptions, Omit<Re
 }
 
 const DEFAULT_URL = "redis://127.0.0.1:6379";
+
+/** The options the backend reads itself (the rest goes to ioredis). */
+const optionsSchema = z.object({
+  url: z.string().optional(),
+  maxIdleBlockingConnections: z.number().int().min(0).optional(),
+});
 
 /**
  * A result backend on Redis, wire-compatible with Python Dramatiq's `RedisBackend`: each result is
@@ -53,6 +61,7 @@ export class RedisResultBackend extends ResultBackend {
   constructor(options: RedisResultBackendOptions = {}) {
     const { namespace, encoder, useNamespacePrefixKeys, url, client, logger, maxIdleBlockingConnections, ...redisOptions } = options;
     super({ namespace, encoder, useNamespacePrefixKeys });
+    checkOptions(optionsSchema, options as Record<string, unknown>, { url: "a redis:// URL string", maxIdleBlockingConnections: "an integer >= 0" });
     this.logger = logger ?? getLogger("dq.RedisResultBackend");
     this.maxIdleBlocking = maxIdleBlockingConnections ?? 4;
     this.connectTimeout = redisOptions.connectTimeout ?? 2000;
@@ -62,12 +71,10 @@ export class RedisResultBackend extends ResultBackend {
     } else {
       // Fail fast instead of queueing commands while the server is away: a caller gets a
       // ConnectionError within `connectTimeout`, and the client keeps reconnecting in the background.
+      // The shared policy (one retry, 5 s command timeout: a paused or hung server fails the command
+      // instead of hanging it; blocking reads opt out), without the offline queue.
       this.client = new Redis(url ?? DEFAULT_URL, {
-        connectTimeout: this.connectTimeout,
-        maxRetriesPerRequest: 1,
-        enableOfflineQueue: false,
-        // A paused or hung server fails the command instead of hanging it (blocking reads opt out).
-        commandTimeout: 5000,
+        ...failFastOptions({ connectTimeout: this.connectTimeout, enableOfflineQueue: false }),
         ...redisOptions,
         lazyConnect: true,
       });
@@ -113,7 +120,7 @@ export class RedisResultBackend extends ResultBackend {
         connection.off("ready", onReady);
         connection.off("error", onError);
         connection.off("end", onEnd);
-        if (error) reject(new ConnectionFailed(`could not connect to Redis at ${this.address}: ${error.message}`, { cause: error }));
+        if (error) reject(new ConnectionFailed(`could not connect to Redis at ${this.address}: ${this.describe(error)}`, { cause: error }));
         else resolve();
       };
       const onReady = () => done();
@@ -126,6 +133,12 @@ export class RedisResultBackend extends ResultBackend {
       // A lazy connection starts here; its failure also arrives as an "error" event.
       if (connection.status === "wait") connection.connect().catch(() => undefined);
     });
+  }
+
+  /** The text of a connection failure: one of the four named problems when it is one (the shared policy). */
+  private describe(error: Error): string {
+    const problem = classifyConnectionError(error);
+    return problem ? describeConnectionProblem(problem, { address: this.address, url: undefined }, error.message, this.connectTimeout) : error.message;
   }
 
   /** Runs a command once the connection is ready, turning I/O failures into ConnectionError. */
@@ -219,8 +232,6 @@ export class RedisResultBackend extends ResultBackend {
     this.closed = true;
     for (const connection of [...this.idleBlocking.splice(0), ...this.busyBlocking]) connection.disconnect();
     this.busyBlocking.clear();
-    if (!this.ownsClient) return;
-    if (this.client.status === "ready") await this.client.quit().catch(() => this.client.disconnect());
-    else this.client.disconnect();
+    if (this.ownsClient) await closeClient(this.client);
   }
 }

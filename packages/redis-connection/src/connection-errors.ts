@@ -1,4 +1,4 @@
-// Why a RedisBroker cannot talk to Redis, in four distinct messages that name the host and port
+// Why a dq Redis client cannot talk to Redis, in four distinct messages that name the host and port
 // (never the password): refused, unreachable, authentication failed, timed out.
 import { ConnectionFailed, maskUrl } from "@dq/core";
 import type { Redis } from "ioredis";
