@@ -1,4 +1,4 @@
-import { computeBackoff, Consumer, Deadlines, DecodeError, Message, MessageProxy } from "@dq/core";
+import { computeBackoff, Consumer, Deadlines, decodeDelivery, type MessageProxy } from "@dq/core";
 import type { RedisBroker } from "./redis-broker.js";
 
 interface Fetched {
@@ -209,13 +209,7 @@ export class RedisConsumer extends Consumer {
   }
 
   private deliver({ id, data }: Fetched): MessageProxy {
-    let proxy: MessageProxy;
-    try {
-      proxy = new MessageProxy(Message.decode(data));
-    } catch (error) {
-      const decodeError = DecodeError.isInstance(error) ? error : new DecodeError(String(error), data, { cause: error });
-      proxy = MessageProxy.undecodable(this.queueName, data, decodeError);
-    }
+    const proxy = decodeDelivery(this.queueName, data);
     this.delivered.set(proxy, id);
     return proxy;
   }
