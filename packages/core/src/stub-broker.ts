@@ -10,13 +10,13 @@ class StubQueue {
   readonly items: Buffer[] = [];
   unfinished = 0;
   private readonly waiters = new Set<() => void>();
-  /** `join` callers, woken whenever messages finish. */
+  /** `join` callers, woken when the queue has no unfinished message left. */
   readonly finishWaiters = new Set<() => void>();
 
-  /** Counts `count` messages as acked, nacked or flushed, and wakes the `join` callers. */
+  /** Counts `count` messages as acked, nacked or flushed; wakes the `join` callers once none is left. */
   finish(count: number): void {
     this.unfinished -= count;
-    if (this.finishWaiters.size) for (const wake of [...this.finishWaiters]) wake();
+    if (this.unfinished <= 0 && this.finishWaiters.size) for (const wake of [...this.finishWaiters]) wake();
   }
 
   push(data: Buffer, front = false): void {
@@ -146,7 +146,7 @@ export class StubBroker extends Broker {
     while (queue.unfinished > 0 || delayQueue.unfinished > 0) {
       const rest = deadline - clock.now();
       if (rest <= 0) throw new QueueJoinTimeout(`timed out after ${options.timeout} ms waiting for queue ${JSON.stringify(name)} to drain`);
-      // Woken when a message of either queue finishes, not by polling.
+      // Woken when either queue has drained, not by polling.
       await new Promise<void>((resolve) => {
         const done = () => {
           clock.clearTimeout(timer);
