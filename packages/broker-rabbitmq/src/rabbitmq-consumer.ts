@@ -1,5 +1,5 @@
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
-import { ConnectionClosed, ConnectionError, Consumer, Deadlines, DecodeError, Message, MessageProxy, deadLetterQueueName, type Logger } from "@dq/core";
+import { ConnectionClosed, ConnectionError, Consumer, Deadlines, decodeDelivery, deadLetterQueueName, type Logger, type MessageProxy } from "@dq/core";
 import type { AmqpLink } from "./amqp-link.js";
 
 /** What the consumer needs from its broker. */
@@ -159,13 +159,7 @@ export class RabbitmqConsumer extends Consumer {
       this.wake();
       return;
     }
-    let proxy: MessageProxy;
-    try {
-      proxy = new MessageProxy(Message.decode(message.content));
-    } catch (error) {
-      const decodeError = DecodeError.isInstance(error) ? error : new DecodeError(describe(error), message.content, { cause: error });
-      proxy = MessageProxy.undecodable(this.queueName, message.content, decodeError);
-    }
+    const proxy = decodeDelivery(this.queueName, message.content);
     this.deliveries.set(proxy, { channel, message });
     this.unsettled.set(message.fields.deliveryTag, message);
     this.buffer.push(proxy);

@@ -1,7 +1,7 @@
 // What enters and leaves a RedisConsumer's buffer: the messages of a fetch or ack_fetch reply (the
-// third way in, a Pub/Sub hand-off, is pushed by the consumer itself), their decode on delivery,
+// third way in, a Pub/Sub hand-off, is pushed by the consumer itself), (decoded on delivery by core's decodeDelivery),
 // and the per-tick batch of acks that leaves it.
-import { DecodeError, Message, MessageProxy } from "@dq/core";
+import type { MessageProxy } from "@dq/core";
 import type { RedisConsumerHost } from "./consumer-host.js";
 
 /** A message fetched (or handed off) and not yet delivered. */
@@ -33,16 +33,6 @@ export function bufferFetched(reply: unknown, buffer: Fetched[]): { fetched: num
     fetched++;
   }
   return { fetched, missing };
-}
-
-/** The delivery of fetched bytes: the decoded message, or an undecodable proxy carrying the DecodeError. */
-export function proxyOf(queueName: string, data: Buffer): MessageProxy {
-  try {
-    return new MessageProxy(Message.decode(data));
-  } catch (error) {
-    const decodeError = DecodeError.isInstance(error) ? error : new DecodeError(String(error), data, { cause: error });
-    return MessageProxy.undecodable(queueName, data, decodeError);
-  }
 }
 
 /** Dramatiq skips ids without data too; dq also drops them from its ack set so they do not linger. */

@@ -1,6 +1,6 @@
-import { computeBackoff, Consumer, Deadlines, type MessageProxy } from "@dq/core";
+import { computeBackoff, Consumer, Deadlines, decodeDelivery, type MessageProxy } from "@dq/core";
 import type { RedisConsumerHost } from "./consumer-host.js";
-import { AckBatcher, bufferFetched, dropMissing, proxyOf, type AckBatch, type Fetched } from "./consumer-buffer.js";
+import { AckBatcher, bufferFetched, dropMissing, type AckBatch, type Fetched } from "./consumer-buffer.js";
 
 type WaitKind = "remote" | "local";
 
@@ -156,7 +156,7 @@ export class RedisConsumer extends Consumer {
   }
 
   private deliver({ id, data }: Fetched): MessageProxy {
-    const proxy = proxyOf(this.queueName, data);
+    const proxy = decodeDelivery(this.queueName, data);
     this.delivered.set(proxy, id);
     return proxy;
   }

@@ -1,71 +1,28 @@
 import type { Actor } from "./actor.js";
-import type { Clock } from "./clock.js";
-import { systemClock } from "./clock.js";
+import { currentClock, withTimers, type TimerClock } from "./clock.js";
 import type { Consumer, ConsumeOptions } from "./consumer.js";
-import { ActorNotFound, InvalidOptionError, MiddlewareError, Retry, Interrupt } from "./errors.js";
+import { ActorNotFound, InvalidOptionError } from "./errors.js";
 import { getLogger, type Logger } from "./logger.js";
 import type { Message } from "./message.js";
-import type { AfterSignal, BeforeSignal, HookName, HookRest, Middleware } from "./middleware/middleware.js";
+import type { AfterSignal, BeforeSignal, HookRest, Middleware } from "./middleware/middleware.js";
+import {
+  hookName,
+  type BrokerCapabilities,
+  type BrokerOptions,
+  type DeclarationListener,
+  type EnqueueOptions,
+  type JoinOptions,
+  type MiddlewareClass,
+} from "./broker-options.js";
 import { canonicalQueueName, delayQueueName, validateQueueName } from "./queue-names.js";
 import type { ResultBackend } from "./results/result-backend.js";
 import { defaultMiddleware } from "./middleware/defaults.js";
 import { checkOptionValues, CORE_OPTION_VALIDATORS, MESSAGE_ONLY_OPTIONS, type OptionValidator } from "./option-validation.js";
 import { Results } from "./results/results.js";
+import { HookBus } from "./hook-bus.js";
 import { currentSettlement, type Settlement } from "./settlement.js";
 
-/** What every broker constructor takes. */
-export interface BrokerOptions {
-  /** The middleware list; Dramatiq's defaults when omitted. */
-  middleware?: Middleware[];
-  /** Where the broker and its worker log. */
-  logger?: Logger;
-  /** The clock for delays and timestamps (tests replace it). */
-  clock?: Clock;
-}
-
-/** What `enqueue` takes. */
-export interface EnqueueOptions {
-  /** Deliver the message after this many ms (through the `.DQ` queue with `eta`). */
-  delay?: number;
-}
-
-/** What `join` takes. */
-export interface JoinOptions {
-  /** Give up with `QueueJoinTimeout` after this many ms. */
-  timeout?: number;
-}
-
-/**
- * What a broker implementation supports, for the conformance suite in `@dq/test-suite`.
- */
-export interface BrokerCapabilities {
-  /** Delayed messages through `.DQ`. */
-  delay: boolean;
-  /** Dead-lettering on nack. */
-  deadLetters: boolean;
-  /** `join()` waits for in-flight messages too. */
-  exactJoin: boolean;
-  /** `requeue()` returns delivered messages to the queue. */
-  requeue: boolean;
-}
-
-type MiddlewareClass = abstract new (...args: never[]) => Middleware;
-
-const hookNames = new Map<string, HookName>();
-
-/** `before` + `Signal`, built once per signal. */
-function hookName(kind: "before" | "after", signal: string): HookName {
-  const key = kind + signal;
-  let name = hookNames.get(key);
-  if (name === undefined) {
-    name = `${kind}${signal[0]!.toUpperCase()}${signal.slice(1)}` as HookName;
-    hookNames.set(key, name);
-  }
-  return name;
-}
-
-const isControlFlow = (error: unknown) =>
-  MiddlewareError.isInstance(error) || Retry.isInstance(error) || Interrupt.isInstance(error);
+export type { BrokerCapabilities, BrokerOptions, DeclarationListener, EnqueueOptions, JoinOptions } from "./broker-options.js";
 
 /**
  * The broker contract: an actor registry, the middleware bus, and the I/O that each broker
@@ -87,12 +44,15 @@ export abstract class Broker {
   /** Option value validators: core's, and those every middleware declares (`optionValidators`). */
   readonly optionValidators = new Map<string, OptionValidator>(Object.entries(CORE_OPTION_VALIDATORS));
   readonly logger: Logger;
-  readonly clock: Clock;
-  private hookCache = new Map<HookName, Middleware[]>();
+  /** The clock for delays, timestamps and the worker's timers. */
+  readonly clock: TimerClock;
+  private readonly bus: HookBus;
+  private declarationListeners: DeclarationListener[] = [];
 
   constructor(options: BrokerOptions = {}) {
     this.logger = options.logger ?? getLogger(`dq.${new.target.name}`);
-    this.clock = options.clock ?? systemClock;
+    this.bus = new HookBus(this.middleware, this.logger);
+    this.clock = options.clock ? withTimers(options.clock) : currentClock();
     for (const middleware of options.middleware ?? defaultMiddleware()) this.addMiddleware(middleware);
   }
 
@@ -123,10 +83,10 @@ export abstract class Broker {
       this.optionValidators.set(option, validator);
       this.messageOptions.add(option);
     }
-    this.hookCache.clear();
-    for (const actor of this.actors.values()) this.callHook(middleware, "afterDeclareActor", [this, actor]);
-    for (const queue of this.queues) this.callHook(middleware, "afterDeclareQueue", [this, queue]);
-    for (const queue of this.delayQueues) this.callHook(middleware, "afterDeclareDelayQueue", [this, queue]);
+    this.bus.clear();
+    for (const actor of this.actors.values()) this.bus.callHook(middleware, "afterDeclareActor", [this, actor]);
+    for (const queue of this.queues) this.bus.callHook(middleware, "afterDeclareQueue", [this, queue]);
+    for (const queue of this.delayQueues) this.bus.callHook(middleware, "afterDeclareDelayQueue", [this, queue]);
   }
 
   /**
@@ -143,30 +103,7 @@ export abstract class Broker {
     const index = this.middleware.indexOf(middleware);
     if (index < 0) return;
     this.middleware.splice(index, 1);
-    this.hookCache.clear();
-  }
-
-  private hooks(name: HookName): Middleware[] {
-    let list = this.hookCache.get(name);
-    if (!list) {
-      list = this.middleware.filter((m) => typeof m[name] === "function");
-      if (name.startsWith("after")) list.reverse();
-      this.hookCache.set(name, list);
-    }
-    return list;
-  }
-
-  private callHook(middleware: Middleware, name: HookName, args: unknown[]): void {
-    try {
-      const result = (middleware[name] as ((...a: unknown[]) => unknown) | undefined)?.apply(middleware, args);
-      if (result instanceof Promise) result.catch((error: unknown) => this.logHookError(middleware, name, error));
-    } catch (error) {
-      this.logHookError(middleware, name, error);
-    }
-  }
-
-  private logHookError(middleware: Middleware, name: string, error: unknown): void {
-    this.logger.error(`Unexpected failure in ${middleware.constructor.name}.${name}`, error);
+    this.bus.clear();
   }
 
   /**
@@ -175,7 +112,7 @@ export abstract class Broker {
    * only when a hook did.
    */
   emitBefore<S extends BeforeSignal>(signal: S, ...rest: HookRest<`before${Capitalize<S>}`>): void | Promise<void> {
-    return this.emit(hookName("before", signal), [this, ...rest], true);
+    return this.bus.emit(hookName("before", signal), [this, ...rest], true);
   }
 
   /**
@@ -183,42 +120,27 @@ export abstract class Broker {
    * error. Returns a Promise only when a hook did.
    */
   emitAfter<S extends AfterSignal>(signal: S, ...rest: HookRest<`after${Capitalize<S>}`>): void | Promise<void> {
-    return this.emit(hookName("after", signal), [this, ...rest], false);
+    return this.bus.emit(hookName("after", signal), [this, ...rest], false);
   }
 
-  // Synchronous until a hook returns a Promise, so that a bus of synchronous hooks costs no
-  // microtasks on the per-message path; from there on, the remaining hooks are awaited in turn.
-  private emit(name: HookName, args: unknown[], propagateControlFlow: boolean, from = 0): void | Promise<void> {
-    const list = this.hooks(name);
-    for (let i = from; i < list.length; i++) {
-      const middleware = list[i]!;
-      let result: unknown;
-      try {
-        result = (middleware[name] as (...a: unknown[]) => unknown).apply(middleware, args);
-      } catch (error) {
-        if (propagateControlFlow && isControlFlow(error)) throw error;
-        this.logHookError(middleware, name, error);
-        continue;
-      }
-      if (result instanceof Promise) return this.emitRest(name, args, propagateControlFlow, i, result);
-    }
+  /**
+   * Calls `listener` for every queue and delay queue declared so far, then for each one declared
+   * later, before the `afterDeclare*` hooks (a worker starts its consumers so).
+   * @returns a function that removes the listener
+   */
+  onDeclare(listener: DeclarationListener): () => void {
+    this.declarationListeners = [...this.declarationListeners, listener];
+    for (const queue of this.queues) this.tellListener(listener, queue, "queue");
+    for (const queue of this.delayQueues) this.tellListener(listener, queue, "delayQueue");
+    return () => void (this.declarationListeners = this.declarationListeners.filter((l) => l !== listener));
   }
 
-  private async emitRest(name: HookName, args: unknown[], propagateControlFlow: boolean, index: number, pending: Promise<unknown>): Promise<void> {
-    const list = this.hooks(name);
+  private tellListener(listener: DeclarationListener, queueName: string, kind: "queue" | "delayQueue"): void {
     try {
-      await pending;
+      listener(queueName, kind);
     } catch (error) {
-      if (propagateControlFlow && isControlFlow(error)) throw error;
-      this.logHookError(list[index]!, name, error);
+      this.logger.error(`Unexpected failure in a declaration listener for ${queueName}`, error);
     }
-    const rest = this.emit(name, args, propagateControlFlow, index + 1);
-    if (rest) await rest;
-  }
-
-  /** Runs a declaration hook list synchronously; a returned Promise is observed for errors only. */
-  private emitDeclaration(name: HookName, args: unknown[]): void {
-    for (const middleware of this.hooks(name)) this.callHook(middleware, name, args);
   }
 
   /**
@@ -229,10 +151,10 @@ export abstract class Broker {
     if (this.actors.has(actor.actorName)) {
       throw new InvalidOptionError(`an actor named ${JSON.stringify(actor.actorName)} is already declared on this broker`);
     }
-    this.emitDeclaration("beforeDeclareActor", [this, actor]);
+    this.bus.emitDeclaration("beforeDeclareActor", [this, actor]);
     this.declareQueue(actor.queueName);
     this.actors.set(actor.actorName, actor);
-    this.emitDeclaration("afterDeclareActor", [this, actor]);
+    this.bus.emitDeclaration("afterDeclareActor", [this, actor]);
   }
 
   /**
@@ -242,13 +164,15 @@ export abstract class Broker {
   declareQueue(queueName: string): void {
     const name = canonicalQueueName(validateQueueName(queueName));
     if (this.queues.has(name)) return;
-    this.emitDeclaration("beforeDeclareQueue", [this, name]);
+    this.bus.emitDeclaration("beforeDeclareQueue", [this, name]);
     this.queues.add(name);
     this.onDeclareQueue(name);
-    this.emitDeclaration("afterDeclareQueue", [this, name]);
+    for (const listener of this.declarationListeners) this.tellListener(listener, name, "queue");
+    this.bus.emitDeclaration("afterDeclareQueue", [this, name]);
     const delayName = delayQueueName(name);
     this.delayQueues.add(delayName);
-    this.emitDeclaration("afterDeclareDelayQueue", [this, delayName]);
+    for (const listener of this.declarationListeners) this.tellListener(listener, delayName, "delayQueue");
+    this.bus.emitDeclaration("afterDeclareDelayQueue", [this, delayName]);
   }
 
   /** Called once per newly declared queue, for brokers that keep per-queue state. */

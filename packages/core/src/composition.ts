@@ -1,3 +1,4 @@
+import { clockNow } from "./clock.js";
 import type { Broker } from "./broker.js";
 import { InvalidOptionError, ResultMissing, ResultTimeout } from "./errors.js";
 import { currentGlobalBroker } from "./global-registry.js";
@@ -34,7 +35,7 @@ function backendOf(broker: Broker, options: CompositionResultOptions): ResultBac
 
 /** A shared deadline for reading several results. */
 function remaining(deadline: number, timeout: number): number {
-  const rest = deadline - Date.now();
+  const rest = deadline - clockNow();
   if (rest <= 0) throw new ResultTimeout(`timed out after ${timeout} ms waiting for results`);
   return rest;
 }
@@ -119,7 +120,7 @@ export class Pipeline<R = unknown, Missing extends unknown[] = []> {
   async getResults(options: CompositionResultOptions = {}): Promise<unknown[]> {
     const backend = backendOf(this.broker, options);
     const timeout = options.timeout ?? 10_000;
-    const deadline = Date.now() + timeout;
+    const deadline = clockNow() + timeout;
     const results: unknown[] = [];
     for (const message of this.messages) {
       results.push(await backend.getResult(message, { block: options.block, timeout: options.block ? remaining(deadline, timeout) : undefined }));
@@ -221,7 +222,7 @@ export class Group<R extends unknown[] = unknown[]> {
    */
   async getResults(options: CompositionResultOptions = {}): Promise<R> {
     const timeout = options.timeout ?? 10_000;
-    const deadline = Date.now() + timeout;
+    const deadline = clockNow() + timeout;
     const results: unknown[] = [];
     for (const child of this.children) {
       const childOptions = { ...options, timeout: options.block ? remaining(deadline, timeout) : undefined };

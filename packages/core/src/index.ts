@@ -21,7 +21,7 @@ export {
   importBrokerAdapter,
 } from "./global-broker.js";
 export { BROKER_ADAPTERS, maskUrl } from "./broker-url.js";
-export { Consumer, MessageProxy } from "./consumer.js";
+export { Consumer, MessageProxy, decodeDelivery } from "./consumer.js";
 export { Worker } from "./worker.js";
 export { Middleware } from "./middleware/middleware.js";
 export { AgeLimit } from "./middleware/age-limit.js";
@@ -103,7 +103,7 @@ export type {
   TrailingArg,
 } from "./composition-types.js";
 export type { Encoder } from "./encoder.js";
-export type { BrokerCapabilities, BrokerOptions, EnqueueOptions, JoinOptions } from "./broker.js";
+export type { BrokerCapabilities, BrokerOptions, DeclarationListener, EnqueueOptions, JoinOptions } from "./broker.js";
 export type { StubBrokerOptions } from "./stub-broker.js";
 export type { BrokerFactory } from "./global-broker.js";
 export type { ConsumeOptions } from "./consumer.js";
@@ -113,6 +113,6 @@ export type { Awaitable, AfterSignal, BeforeSignal, ForkSpec, HookArgs, HookName
 export type { RetriesOptions, RetryWhen, Throws } from "./middleware/retries.js";
 export type { ResultsOptions } from "./results/results.js";
 export type { ResultBackendOptions, StoredFailure } from "./results/result-backend.js";
-export type { Clock } from "./clock.js";
+export type { Clock, TimerClock } from "./clock.js";
 export type { Logger } from "./logger.js";
 export type { ExecutionContext } from "./execution.js";

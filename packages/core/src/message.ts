@@ -1,3 +1,4 @@
+import { clockNow } from "./clock.js";
 import { z } from "zod";
 import { getEncoder, JSONEncoder, messageJson, preview } from "./encoder.js";
 import { DecodeError } from "./errors.js";
@@ -116,7 +117,7 @@ export class Message<R = unknown, Missing extends unknown[] = []> {
     this.kwargs = fields.kwargs ?? {};
     this.options = fields.options ?? {};
     this.messageId = fields.messageId ?? uuid4();
-    this.messageTimestamp = fields.messageTimestamp ?? Date.now();
+    this.messageTimestamp = fields.messageTimestamp ?? clockNow();
   }
 
   /** The message timestamp as a Date (UTC). */

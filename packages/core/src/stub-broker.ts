@@ -1,7 +1,7 @@
 import { Broker, type BrokerCapabilities, type BrokerOptions, type JoinOptions } from "./broker.js";
-import { sleep } from "./clock.js";
-import { Consumer, MessageProxy, type ConsumeOptions } from "./consumer.js";
-import { DecodeError, QueueJoinTimeout, QueueNotFound } from "./errors.js";
+import type { TimerClock } from "./clock.js";
+import { Consumer, decodeDelivery, type MessageProxy, type ConsumeOptions } from "./consumer.js";
+import { QueueJoinTimeout, QueueNotFound } from "./errors.js";
 import { Message } from "./message.js";
 import { canonicalQueueName, delayQueueName } from "./queue-names.js";
 
@@ -10,6 +10,14 @@ class StubQueue {
   readonly items: Buffer[] = [];
   unfinished = 0;
   private readonly waiters = new Set<() => void>();
+  /** `join` callers, woken when the queue has no unfinished message left. */
+  readonly finishWaiters = new Set<() => void>();
+
+  /** Counts `count` messages as acked, nacked or flushed; wakes the `join` callers once none is left. */
+  finish(count: number): void {
+    this.unfinished -= count;
+    if (this.unfinished <= 0 && this.finishWaiters.size) for (const wake of [...this.finishWaiters]) wake();
+  }
 
   push(data: Buffer, front = false): void {
     if (front) this.items.unshift(data);
@@ -22,15 +30,15 @@ class StubQueue {
   }
 
   /** Resolves on the next push (or `wake`), or after `ms`. */
-  wait(ms: number, extra?: Set<() => void>): Promise<void> {
+  wait(ms: number, clock: TimerClock, extra?: Set<() => void>): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         this.waiters.delete(done);
         extra?.delete(done);
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer = clock.setTimeout(done, ms);
       this.waiters.add(done);
       extra?.add(done);
     });
@@ -112,8 +120,9 @@ export class StubBroker extends Broker {
     for (const name of [canonicalQueueName(queueName), delayQueueName(queueName)]) {
       const queue = this.storage.get(name);
       if (!queue) continue;
-      queue.unfinished -= queue.items.length;
+      const flushed = queue.items.length;
       queue.items.length = 0;
+      queue.finish(flushed);
     }
     this.deadLettersByQueue.get(canonicalQueueName(queueName))?.splice(0);
   }
@@ -132,10 +141,23 @@ export class StubBroker extends Broker {
     const name = canonicalQueueName(queueName);
     const queue = this.queue(name);
     const delayQueue = this.queue(delayQueueName(name));
-    const deadline = options.timeout === undefined ? Infinity : Date.now() + options.timeout;
+    const clock = this.clock;
+    const deadline = options.timeout === undefined ? Infinity : clock.now() + options.timeout;
     while (queue.unfinished > 0 || delayQueue.unfinished > 0) {
-      if (Date.now() >= deadline) throw new QueueJoinTimeout(`timed out after ${options.timeout} ms waiting for queue ${JSON.stringify(name)} to drain`);
-      await sleep(Math.min(5, Math.max(0, deadline - Date.now())));
+      const rest = deadline - clock.now();
+      if (rest <= 0) throw new QueueJoinTimeout(`timed out after ${options.timeout} ms waiting for queue ${JSON.stringify(name)} to drain`);
+      // Woken when either queue has drained, not by polling.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clock.clearTimeout(timer);
+          queue.finishWaiters.delete(done);
+          delayQueue.finishWaiters.delete(done);
+          resolve();
+        };
+        const timer = rest === Infinity ? undefined : clock.setTimeout(done, rest);
+        queue.finishWaiters.add(done);
+        delayQueue.finishWaiters.add(done);
+      });
     }
     if (options.failFast ?? this.failFastDefault) {
       const first = this.deadLettersByQueue.get(name)?.[0];
@@ -161,23 +183,19 @@ class StubConsumer extends Consumer {
   }
 
   async next(): Promise<IteratorResult<MessageProxy | null, undefined>> {
-    const deadline = Date.now() + this.timeout;
+    const clock = this.broker.clock;
+    const deadline = clock.now() + this.timeout;
     for (;;) {
       if (this.closed) return { done: true, value: undefined };
       if (this.delivered.size < this.prefetch && this.queue.items.length > 0) {
         const data = this.queue.items.shift()!;
-        let proxy: MessageProxy;
-        try {
-          proxy = new MessageProxy(Message.decode(data));
-        } catch (error) {
-          proxy = MessageProxy.undecodable(this.queueName, data, error as DecodeError);
-        }
+        const proxy = decodeDelivery(this.queueName, data);
         this.delivered.set(proxy, data);
         return { done: false, value: proxy };
       }
-      const rest = deadline - Date.now();
+      const rest = deadline - clock.now();
       if (rest <= 0) return { done: false, value: null };
-      await this.queue.wait(rest, this.localWaiters);
+      await this.queue.wait(rest, clock, this.localWaiters);
     }
   }
 
@@ -186,7 +204,7 @@ class StubConsumer extends Consumer {
       this.broker.logger.warn(`Ignoring an ack/nack for message ${proxy.messageId}, which this consumer did not deliver.`);
       return false;
     }
-    this.queue.unfinished--;
+    this.queue.finish(1);
     this.wakeSelf();
     return true;
   }

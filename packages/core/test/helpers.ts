@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { StubBroker, Worker, type Middleware } from "../src/index.js";
+import { StubBroker, Worker, type Clock, type Middleware } from "../src/index.js";
 
 /** Reads a recording from `fixtures/dramatiq-wire/` at the repository root. */
 export function fixture<T = Record<string, unknown>>(name: string): T {
@@ -45,9 +45,9 @@ export async function waitFor(condition: () => boolean, what: string, timeout = 
 }
 
 /** A StubBroker with a recording logger and a started worker; `stop()` in afterEach. */
-export async function harness(options: { middleware?: Middleware[]; concurrency?: number; queuePrefetch?: number; start?: boolean } = {}) {
+export async function harness(options: { middleware?: Middleware[]; concurrency?: number; queuePrefetch?: number; start?: boolean; clock?: Clock } = {}) {
   const logger = recordingLogger();
-  const broker = new StubBroker({ middleware: options.middleware, logger });
+  const broker = new StubBroker({ middleware: options.middleware, logger, clock: options.clock });
   const worker = new Worker(broker, { workerTimeout: 20, concurrency: options.concurrency ?? 8, queuePrefetch: options.queuePrefetch });
   if (options.start !== false) await worker.start();
   return {

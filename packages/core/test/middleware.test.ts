@@ -23,6 +23,7 @@ import {
   type MessageProxy,
 } from "../src/index.js";
 import { harness, waitFor } from "./helpers.js";
+import { FakeClock } from "../src/testing/fake-clock.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -451,11 +452,17 @@ describe("the worker", () => {
   });
 
   it("honours delays and holds delayed messages until due", async () => {
-    const h = await harness();
-    cleanups.push(h.stop);
+    // On a fake clock that jumps to the next timer when idle: the 250 ms delay costs no real wait.
+    const clock = new FakeClock();
+    const h = await harness({ clock });
+    const stopClock = clock.autoAdvance();
+    cleanups.push(async () => {
+      await h.stop();
+      stopClock();
+    });
     const ran: [string, number][] = [];
-    const when = actor((label: string) => void ran.push([label, Date.now()]), { broker: h.broker, actorName: "when" });
-    const start = Date.now();
+    const when = actor((label: string) => void ran.push([label, clock.now()]), { broker: h.broker, actorName: "when" });
+    const start = clock.now();
     await when.sendWithOptions({ args: ["late"], delay: 250 });
     await when.send("now");
     await h.broker.join("default");

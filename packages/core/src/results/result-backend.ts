@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { computeBackoff, sleep } from "../clock.js";
+import { clockNow, computeBackoff, sleep } from "../clock.js";
 import { getEncoder, type Encoder } from "../encoder.js";
 import { ResultFailure, ResultMissing, ResultTimeout } from "../errors.js";
 import type { Message } from "../message.js";
@@ -56,15 +56,15 @@ export abstract class ResultBackend {
   async getResult<R>(message: Message<R>, options: { block?: boolean; timeout?: number } = {}): Promise<R> {
     const key = this.buildMessageKey(message);
     const timeout = options.timeout ?? 10_000;
-    const deadline = Date.now() + timeout;
+    const deadline = clockNow() + timeout;
     for (let attempts = 0; ; ) {
       const value = await this.getValue(key);
       if (value !== Missing) return this.unwrapResult(value) as R;
       if (!options.block) throw new ResultMissing(`no result stored for message ${message.messageId} (${message.actorName}) under key ${key} (results are kept only for actors or messages with storeResults: true)`);
       let delay: number;
       [attempts, delay] = computeBackoff(attempts, { factor: 100, maxBackoff: 2000 });
-      if (Date.now() + delay > deadline) {
-        const rest = deadline - Date.now();
+      if (clockNow() + delay > deadline) {
+        const rest = deadline - clockNow();
         if (rest <= 0) throw new ResultTimeout(`timed out after ${timeout} ms waiting for the result of message ${message.messageId} (${message.actorName})`);
         delay = rest;
       }

@@ -1,6 +1,6 @@
 import type { Broker } from "../broker.js";
 import type { MessageProxy } from "../consumer.js";
-import { computeBackoff, sleep } from "../clock.js";
+import { computeBackoff, currentClock, sleep } from "../clock.js";
 import { ConnectionError, InvalidOptionError } from "../errors.js";
 import { Middleware, type ProcessOutcome } from "../middleware/middleware.js";
 import { findActor, optionExplicit } from "../middleware/option-lookup.js";
@@ -121,15 +121,16 @@ const TIMED_OUT = Symbol("timed out");
 
 /** `work`, or a rejection with `TIMED_OUT` after `ms` (the work itself goes on). */
 function withTimeout(work: Promise<void>, ms: number): Promise<void> {
+  const clock = currentClock();
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(TIMED_OUT), ms);
+    const timer = clock.setTimeout(() => reject(TIMED_OUT), ms);
     work.then(
       () => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         resolve();
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         reject(error);
       },
     );

@@ -1,3 +1,4 @@
+import { clockNow, currentClock } from "../clock.js";
 import { ResultMissing, ResultTimeout } from "../errors.js";
 import type { Message } from "../message.js";
 import { Missing, ResultBackend, type ResultBackendOptions } from "./result-backend.js";
@@ -20,15 +21,16 @@ export class StubResultBackend extends ResultBackend {
     if (value !== Missing) return this.unwrapResult(value) as R;
     if (!options.block) throw new ResultMissing(`no result stored for message ${message.messageId} (${message.actorName}) under key ${key} (results are kept only for actors or messages with storeResults: true)`);
     const timeout = options.timeout ?? 10_000;
+    const clock = currentClock();
     await new Promise<void>((resolve, reject) => {
       const waiters = this.waiters.get(key) ?? new Set();
       this.waiters.set(key, waiters);
       const wake = () => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         waiters.delete(wake);
         resolve();
       };
-      const timer = setTimeout(() => {
+      const timer = clock.setTimeout(() => {
         waiters.delete(wake);
         reject(new ResultTimeout(`timed out after ${timeout} ms waiting for the result of message ${message.messageId} (${message.actorName})`));
       }, timeout);
@@ -41,13 +43,13 @@ export class StubResultBackend extends ResultBackend {
 
   private stored(key: string): boolean {
     const entry = this.values.get(key);
-    return entry !== undefined && entry.expiresAt > Date.now();
+    return entry !== undefined && entry.expiresAt > clockNow();
   }
 
   protected async getValue(key: string): Promise<unknown> {
     const entry = this.values.get(key);
     if (!entry) return Missing;
-    if (entry.expiresAt <= Date.now()) {
+    if (entry.expiresAt <= clockNow()) {
       this.values.delete(key);
       return Missing;
     }
@@ -55,7 +57,7 @@ export class StubResultBackend extends ResultBackend {
   }
 
   protected async storeValue(key: string, data: Buffer, ttl: number): Promise<void> {
-    this.values.set(key, { data, expiresAt: Date.now() + Math.floor(ttl / 1000) * 1000 });
+    this.values.set(key, { data, expiresAt: clockNow() + Math.floor(ttl / 1000) * 1000 });
     for (const wake of [...(this.waiters.get(key) ?? [])]) wake();
   }
 

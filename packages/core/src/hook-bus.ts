@@ -1,0 +1,81 @@
+import { isControlFlow } from "./broker-options.js";
+import type { Logger } from "./logger.js";
+import type { HookName, Middleware } from "./middleware/middleware.js";
+
+/**
+ * Calls the middleware's hooks for a broker: the hook lists are cached per name (cleared when
+ * the middleware list changes), and errors are logged or, for control flow, propagated.
+ */
+export class HookBus {
+  private hookCache = new Map<HookName, Middleware[]>();
+
+  constructor(
+    private readonly middleware: readonly Middleware[],
+    private readonly logger: Logger,
+  ) {}
+
+  /** Forgets the cached hook lists (after the middleware list changed). */
+  clear(): void {
+    this.hookCache.clear();
+  }
+
+  private hooks(name: HookName): Middleware[] {
+    let list = this.hookCache.get(name);
+    if (!list) {
+      list = this.middleware.filter((m) => typeof m[name] === "function");
+      if (name.startsWith("after")) list.reverse();
+      this.hookCache.set(name, list);
+    }
+    return list;
+  }
+
+  /** Calls one middleware's hook; a returned Promise is observed for errors only. */
+  callHook(middleware: Middleware, name: HookName, args: unknown[]): void {
+    try {
+      const result = (middleware[name] as ((...a: unknown[]) => unknown) | undefined)?.apply(middleware, args);
+      if (result instanceof Promise) result.catch((error: unknown) => this.logHookError(middleware, name, error));
+    } catch (error) {
+      this.logHookError(middleware, name, error);
+    }
+  }
+
+  /** Logs an error a hook threw or rejected with. */
+  logHookError(middleware: Middleware, name: string, error: unknown): void {
+    this.logger.error(`Unexpected failure in ${middleware.constructor.name}.${name}`, error);
+  }
+
+  // Synchronous until a hook returns a Promise, so that a bus of synchronous hooks costs no
+  // microtasks on the per-message path; from there on, the remaining hooks are awaited in turn.
+  emit(name: HookName, args: unknown[], propagateControlFlow: boolean, from = 0): void | Promise<void> {
+    const list = this.hooks(name);
+    for (let i = from; i < list.length; i++) {
+      const middleware = list[i]!;
+      let result: unknown;
+      try {
+        result = (middleware[name] as (...a: unknown[]) => unknown).apply(middleware, args);
+      } catch (error) {
+        if (propagateControlFlow && isControlFlow(error)) throw error;
+        this.logHookError(middleware, name, error);
+        continue;
+      }
+      if (result instanceof Promise) return this.emitRest(name, args, propagateControlFlow, i, result);
+    }
+  }
+
+  private async emitRest(name: HookName, args: unknown[], propagateControlFlow: boolean, index: number, pending: Promise<unknown>): Promise<void> {
+    const list = this.hooks(name);
+    try {
+      await pending;
+    } catch (error) {
+      if (propagateControlFlow && isControlFlow(error)) throw error;
+      this.logHookError(list[index]!, name, error);
+    }
+    const rest = this.emit(name, args, propagateControlFlow, index + 1);
+    if (rest) await rest;
+  }
+
+  /** Runs a declaration hook list synchronously; a returned Promise is observed for errors only. */
+  emitDeclaration(name: HookName, args: unknown[]): void {
+    for (const middleware of this.hooks(name)) this.callHook(middleware, name, args);
+  }
+}

@@ -1,0 +1,331 @@
+import type { Actor } from "../actor.js";
+import type { Broker } from "../broker.js";
+import type { Consumer, MessageProxy } from "../consumer.js";
+import { envInteger } from "../env.js";
+import { ActorNotFound, InvalidOptionError } from "../errors.js";
+import { executionStore, type ExecutionContext } from "../execution.js";
+import { Heap } from "../heap.js";
+import type { Logger } from "../logger.js";
+import { sleep } from "../clock.js";
+import { canonicalQueueName, isDelayQueueName } from "../queue-names.js";
+import type { EnqueueRetryOptions } from "../settlement.js";
+import { positiveInteger, type WorkerOptions } from "./worker-options.js";
+import { ConsumerLoop, type LoopHost } from "./consumer-loop.js";
+import { MessageRunner } from "./message-runner.js";
+
+interface WorkItem {
+  priority: number;
+  sequence: number;
+  proxy: MessageProxy;
+  consumer: Consumer;
+  actor: Actor;
+}
+
+/**
+ * Runs actors: one consumer per queue and delay queue feeds an in-memory work queue (actor
+ * priority, then FIFO), from which up to `concurrency` messages run at once. Delayed messages are
+ * held until due, then re-enqueued on their queue.
+ */
+export class Worker {
+  readonly broker: Broker;
+  readonly queues: ReadonlySet<string> | undefined;
+  readonly workerTimeout: number;
+  readonly concurrency: number;
+  readonly queuePrefetch: number;
+  readonly delayQueuePrefetch: number;
+  readonly restartDelay: number;
+  readonly enqueueRetry: EnqueueRetryOptions;
+  readonly logger: Logger;
+  paused = false;
+
+  private readonly loops = new Map<string, ConsumerLoop>();
+  private readonly work = new Heap<WorkItem>((a, b) => a.priority < b.priority || (a.priority === b.priority && a.sequence < b.sequence));
+  private readonly active = new Set<WorkItem>();
+  /** Messages that ran and whose ack or nack is under way. */
+  private settling = 0;
+  private sequence = 0;
+  private started = false;
+  private stopping = false;
+  private readonly stopController = new AbortController();
+  private readonly runner: MessageRunner;
+  private readonly loopHost: LoopHost;
+  private resumeWaiters: (() => void)[] = [];
+  /** `stop()` waiting for running and settling messages. */
+  private settledWaiters: (() => void)[] = [];
+  /** `join()` callers waiting for the worker to hold nothing. */
+  private joinWaiters: (() => void)[] = [];
+  private undeclare: (() => void) | undefined;
+
+  constructor(broker: Broker, options: WorkerOptions = {}) {
+    this.broker = broker;
+    this.queues = options.queues ? new Set(options.queues.map(canonicalQueueName)) : undefined;
+    this.concurrency = positiveInteger("concurrency", options.concurrency ?? 8);
+    this.workerTimeout = positiveInteger("workerTimeout", options.workerTimeout ?? envInteger("dramatiq_worker_timeout", 1000));
+    this.queuePrefetch = positiveInteger("queuePrefetch", options.queuePrefetch ?? envInteger("dramatiq_queue_prefetch", Math.min(2 * this.concurrency, 65535)));
+    this.delayQueuePrefetch = positiveInteger(
+      "delayQueuePrefetch",
+      options.delayQueuePrefetch ?? envInteger("dramatiq_delay_queue_prefetch", Math.min(1000 * this.concurrency, 65535)),
+    );
+    this.restartDelay = options.restartDelay ?? envInteger("dramatiq_restart_delay", 3000);
+    this.enqueueRetry = { ...options.enqueueRetry };
+    for (const key of ["attempts", "minBackoff", "maxBackoff"] as const) {
+      const value = this.enqueueRetry[key];
+      if (value !== undefined) positiveInteger(`enqueueRetry.${key}`, value);
+    }
+    this.logger = options.logger ?? broker.logger;
+    const stopSignal = this.stopController.signal;
+    this.runner = new MessageRunner({ broker, logger: this.logger, restartDelay: this.restartDelay, enqueueRetry: this.enqueueRetry, stopSignal });
+    const isPaused = () => this.paused;
+    this.loopHost = {
+      broker,
+      logger: this.logger,
+      workerTimeout: this.workerTimeout,
+      restartDelay: this.restartDelay,
+      stopSignal,
+      get paused() {
+        return isPaused();
+      },
+      whenResumed: (stopped) => this.whenResumed(stopped),
+      nextSequence: () => this.sequence++,
+      route: (loop, consumer, proxy) => this.route(loop, consumer, proxy),
+      settle: (proxy, consumer) => this.runner.postProcess(proxy, consumer),
+      delayedDrained: () => this.checkJoin(),
+    };
+  }
+
+  /** Aborted when the worker stops. */
+  get stopSignal(): AbortSignal {
+    return this.stopController.signal;
+  }
+
+  /** Messages running right now. */
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  /**
+   * Invocations still running after an interrupt (`TimeLimitExceeded`, `Shutdown`) failed their
+   * message: actors that ignore their signal. Each keeps its concurrency slot, and its message is
+   * neither retried nor acked until the invocation settles; `afterProcessMessage` runs only then.
+   * A supervisor recycles a process whose overdue invocations do not settle within a grace.
+   */
+  get overdue(): number {
+    return this.runner.overdue;
+  }
+
+  /** Messages waiting in the in-memory work queue. */
+  get pendingCount(): number {
+    return this.work.size;
+  }
+
+  /** Starts consuming every declared queue (and those declared later). */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.broker.emitBefore("workerBoot", this);
+    this.undeclare = this.broker.onDeclare((queueName) => this.addConsumer(queueName));
+    await this.broker.emitAfter("workerThreadBoot", this);
+    await this.broker.emitAfter("workerBoot", this);
+    this.logger.debug(`Worker started with concurrency ${this.concurrency} on queues ${[...this.loops.keys()].join(", ")}.`);
+  }
+
+  /** Starts a consumer for a newly declared queue (if this worker takes it). */
+  private addConsumer(queueName: string): void {
+    if (this.stopping || this.loops.has(queueName)) return;
+    if (this.queues && !this.queues.has(canonicalQueueName(queueName))) return;
+    const prefetch = isDelayQueueName(queueName) ? this.delayQueuePrefetch : this.queuePrefetch;
+    const loop = new ConsumerLoop(this.loopHost, queueName, prefetch);
+    this.loops.set(queueName, loop);
+    loop.start();
+  }
+
+  /**
+   * Routes one delivery: hold it if delayed, dead-letter it if unusable, else queue it.
+   * @returns a Promise only when there is something to wait for (most deliveries are queued at once)
+   */
+  private route(loop: ConsumerLoop, consumer: Consumer, proxy: MessageProxy): void | Promise<void> {
+    const options = proxy.options;
+    if ("eta" in options) {
+      if (options.eta === null || options.eta === undefined) {
+        delete options.eta;
+      } else if (typeof options.eta !== "number" || !Number.isFinite(options.eta)) {
+        this.logger.warn(`Message ${proxy.messageId} has an invalid eta ${JSON.stringify(options.eta)}; running it now.`);
+        options.eta = this.broker.clock.now();
+      }
+    }
+    if (proxy.undecodable) {
+      this.logger.error(`Dead-lettering a message on ${loop.queueName} that does not decode: ${(proxy.exception as Error).message}`, proxy.exception);
+      return this.runner.postProcess(proxy, consumer);
+    }
+    if (options.eta !== undefined) {
+      const eta = options.eta;
+      const before = this.broker.emitBefore("delayMessage", proxy);
+      if (!before) return loop.holdDelayed(proxy, consumer, eta);
+      return before.then(() => loop.holdDelayed(proxy, consumer, eta));
+    }
+    let actor: Actor;
+    try {
+      actor = this.broker.getActor(proxy.actorName);
+      actor.validateArgs(proxy.args);
+      // Option values from another producer are checked as the actor's own were at declaration.
+      this.broker.validateOptions(proxy.options, `message ${proxy.messageId} (${proxy.actorName})`);
+    } catch (error) {
+      const what = ActorNotFound.isInstance(error) ? "for an unknown actor" : InvalidOptionError.isInstance(error) ? "with an invalid option" : "with invalid arguments";
+      this.logger.error(`Dead-lettering message ${proxy.messageId} ${what}: ${(error as Error).message}`);
+      proxy.fail();
+      proxy.stuffException(error);
+      return this.runner.postProcess(proxy, consumer);
+    }
+    this.work.push({ priority: actor.priority, sequence: this.sequence++, proxy, consumer, actor });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.paused && !this.stopping && this.active.size < this.concurrency && this.work.size > 0) {
+      const item = this.work.pop()!;
+      this.active.add(item);
+      void this.process(item);
+    }
+  }
+
+  /**
+   * Runs one message, then acks or nacks it. The concurrency slot is freed as soon as the message
+   * has run, as Dramatiq's worker threads hand acks to their consumer thread: the next message
+   * starts while the ack travels (the prefetch window still bounds what is unacked).
+   */
+  private async process(item: WorkItem): Promise<void> {
+    const { proxy, consumer } = item;
+    const context: ExecutionContext = { message: proxy, current: null, settlement: undefined };
+    try {
+      await executionStore.run(context, () => this.runner.run(proxy, item.actor, context));
+    } catch (error) {
+      this.logger.error(`Unexpected failure while processing message ${proxy.messageId}.`, error);
+    }
+    // Work the actor left running in this context enqueues as anyone else from here on.
+    const settlement = context.settlement;
+    context.settlement = undefined;
+    this.active.delete(item);
+    this.pump();
+    if (!this.runner.release(proxy)) {
+      this.settling++;
+      try {
+        if (settlement && !settlement.empty) await this.runner.settle(proxy, consumer, settlement);
+        else await this.runner.postProcess(proxy, consumer);
+      } finally {
+        this.settling--;
+      }
+    }
+    if (this.active.size === 0 && this.settling === 0) this.notifySettled();
+  }
+
+  private whenResumed(stopped: Promise<void>): Promise<void> {
+    if (!this.paused) return Promise.resolve();
+    return Promise.race([new Promise<void>((resolve) => this.resumeWaiters.push(resolve)), stopped]);
+  }
+
+  /** Stops fetching and starting messages; running ones go on. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Resumes after `pause()`. */
+  resume(): void {
+    this.paused = false;
+    const waiters = this.resumeWaiters;
+    this.resumeWaiters = [];
+    for (const wake of waiters) wake();
+    this.pump();
+  }
+
+  private notifySettled(): void {
+    const waiters = this.settledWaiters;
+    this.settledWaiters = [];
+    for (const wake of waiters) wake();
+    this.checkJoin();
+  }
+
+  /** Whether nothing is queued, running, settling, or held delayed. */
+  private get idle(): boolean {
+    if (this.active.size > 0 || this.settling > 0 || this.work.size > 0) return false;
+    for (const loop of this.loops.values()) if (loop.heldCount > 0) return false;
+    return true;
+  }
+
+  /** Wakes the `join()` callers when the worker became idle. */
+  private checkJoin(): void {
+    if (this.joinWaiters.length === 0 || !this.idle) return;
+    const waiters = this.joinWaiters;
+    this.joinWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * Waits until the work queue is empty, nothing runs, and no delayed message is held (for tests;
+   * combine with `broker.join`).
+   */
+  join(): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    return new Promise((resolve) => this.joinWaiters.push(resolve));
+  }
+
+  /**
+   * Stops gracefully: interrupts messages that asked for shutdown notifications, waits up to
+   * `timeout` ms (default 600 000) for running messages, then returns every message it still holds
+   * (queued, prefetched, delayed, and those still running) to the broker and closes the consumers.
+   * @returns how many messages were returned to the broker
+   */
+  async stop(options: { timeout?: number } = {}): Promise<{ requeued: number }> {
+    if (!this.started || this.stopping) return { requeued: 0 };
+    const timeout = options.timeout ?? 600_000;
+    this.stopping = true;
+    const broker = this.broker;
+    await broker.emitBefore("workerShutdown", this);
+    for (const loop of this.loops.values()) loop.stop();
+    this.resume();
+    if (this.active.size > 0 || this.settling > 0) {
+      const timer = new AbortController();
+      await Promise.race([new Promise<void>((resolve) => this.settledWaiters.push(resolve)), sleep(timeout, timer.signal, broker.clock)]);
+      timer.abort();
+    }
+    await broker.emitBefore("workerThreadShutdown", this);
+    this.stopController.abort();
+    this.undeclare?.();
+    this.undeclare = undefined;
+
+    const returns = new Map<Consumer, MessageProxy[]>();
+    const give = (consumer: Consumer | undefined, proxy: MessageProxy) => {
+      if (!consumer) return;
+      const list = returns.get(consumer) ?? [];
+      list.push(proxy);
+      returns.set(consumer, list);
+    };
+    for (const item of this.work.drain()) give(item.consumer, item.proxy);
+    for (const item of this.active) {
+      this.runner.abandon(item.proxy);
+      give(item.consumer, item.proxy);
+    }
+    await Promise.all([...this.loops.values()].map((loop) => loop.done));
+    // Close before returning messages: a pending next() woken by the requeue below would
+    // otherwise deliver a message to a loop that is gone, and nobody would return it.
+    await Promise.all(
+      [...this.loops.values()].map(async (loop) => {
+        await loop.consumer?.close().catch((error: unknown) => this.logger.error(`Could not close the consumer of ${loop.queueName}.`, error));
+        await loop.pendingNext;
+      }),
+    );
+    for (const loop of this.loops.values()) {
+      for (const item of loop.drainDelayed()) give(item.consumer, item.proxy);
+      for (const item of loop.stragglers.splice(0)) give(item.consumer, item.proxy);
+    }
+    let requeued = 0;
+    for (const [consumer, proxies] of returns) {
+      requeued += proxies.length;
+      await consumer.requeue(proxies).catch((error: unknown) => this.logger.error("Could not return messages to the broker.", error));
+    }
+    this.loops.clear();
+    this.checkJoin();
+    await broker.emitAfter("workerShutdown", this);
+    if (requeued) this.logger.info(`Returned ${requeued} message${requeued === 1 ? "" : "s"} to the broker.`);
+    return { requeued };
+  }
+}
