@@ -1,6 +1,6 @@
 // What enters and leaves a RedisConsumer's buffer: the messages of a fetch or ack_fetch reply (the
-// third way in, a Pub/Sub hand-off, is pushed by the consumer itself), (decoded on delivery by core's decodeDelivery),
-// and the per-tick batch of acks that leaves it.
+// third way in, a Pub/Sub hand-off, is pushed by the consumer itself; core's decodeDelivery decodes them on
+// delivery), and the per-tick batch of acks that leaves it.
 import type { MessageProxy } from "@dq/core";
 import type { RedisConsumerHost } from "./consumer-host.js";
 
