@@ -1,5 +1,6 @@
 import { connect, type ChannelModel, type Options } from "amqplib";
-import { ConnectionFailed, InvalidOptionError, sleep, type Logger } from "@dq/core";
+import { ConnectionFailed, InvalidOptionError, type Logger } from "@dq/core";
+import { sleep } from "@dq/core/adapter";
 import { describeAmqpFailure } from "./connection-errors.js";
 
 /** How an `AmqpLink` connects. */

@@ -1,21 +1,6 @@
 import type { Channel } from "amqplib";
-import {
-  Broker,
-  ConnectionClosed,
-  DecodeError,
-  InvalidOptionError,
-  Message,
-  QueueJoinTimeout,
-  canonicalQueueName,
-  deadLetterQueueName,
-  delayQueueName,
-  sleep,
-  type BrokerCapabilities,
-  type BrokerOptions,
-  type ConsumeOptions,
-  type Consumer,
-  type JoinOptions,
-} from "@dq/core";
+import { Broker, ConnectionClosed, DecodeError, InvalidOptionError, Message, QueueJoinTimeout, type BrokerCapabilities, type BrokerOptions, type ConsumeOptions, type Consumer, type JoinOptions } from "@dq/core";
+import { canonicalQueueName, deadLetterQueueName, delayQueueName, sleep } from "@dq/core/adapter";
 import { AmqpLink, linkTimings } from "./amqp-link.js";
 import { QueueArgumentsMismatch } from "./errors.js";
 import { Publisher, type Outgoing } from "./publisher.js";

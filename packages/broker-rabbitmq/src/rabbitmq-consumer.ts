@@ -1,5 +1,6 @@
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
-import { ConnectionClosed, ConnectionError, Consumer, Deadlines, DecodeError, Message, MessageProxy, deadLetterQueueName, type Logger } from "@dq/core";
+import { ConnectionClosed, ConnectionError, Consumer, DecodeError, Message, MessageProxy, type Logger } from "@dq/core";
+import { Deadlines, deadLetterQueueName } from "@dq/core/adapter";
 import type { AmqpLink } from "./amqp-link.js";
 
 /** What the consumer needs from its broker. */

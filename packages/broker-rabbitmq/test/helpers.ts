@@ -3,7 +3,7 @@ import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
 import { describe } from "@jest/globals";
 import { connect } from "amqplib";
-import { deadLetterQueueName, delayQueueName } from "@dq/core";
+import { deadLetterQueueName, delayQueueName } from "@dq/core/adapter";
 
 /** The test server; loopback by default. */
 export const AMQP_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";

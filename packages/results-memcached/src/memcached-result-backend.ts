@@ -1,14 +1,6 @@
 import memjs from "memjs";
-import {
-  ConnectionError,
-  DecodeError,
-  Missing,
-  ResultBackend,
-  ResultError,
-  getLogger,
-  type Logger,
-  type ResultBackendOptions,
-} from "@dq/core";
+import { ConnectionError, DecodeError, ResultBackend, ResultError, getLogger, type Logger, type ResultBackendOptions } from "@dq/core";
+import { Missing } from "@dq/core/adapter";
 
 /** The memjs client options the backend passes through (retries, timeouts, failover, ...). */
 export type MemjsOptions = Omit<memjs.ClientOptions<Buffer, Buffer | null> & memjs.ServerOptions, "logger" | "serializer">;

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "@jest/globals";
 import { DecodeError, Message } from "@dq/core";
-import { addressFromServers, describeWithServer, expectUnreachableResultBackend, recordingLogger } from "@dq/test-suite";
+import { expectUnreachableResultBackend } from "@dq/test-suite";
+import { addressFromServers, describeWithServer, recordingLogger } from "@dq/core/testing";
 import { MemcachedResultBackend } from "../src/index.js";
 import { useMemcached } from "./fixtures.js";
 

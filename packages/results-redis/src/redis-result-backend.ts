@@ -1,17 +1,6 @@
 import { Redis, type RedisOptions } from "ioredis";
-import {
-  ConnectionError,
-  ConnectionFailed,
-  DecodeError,
-  Missing,
-  ResultBackend,
-  ResultMissing,
-  ResultTimeout,
-  getLogger,
-  type Logger,
-  type Message,
-  type ResultBackendOptions,
-} from "@dq/core";
+import { ConnectionError, ConnectionFailed, DecodeError, ResultBackend, ResultMissing, ResultTimeout, getLogger, type Logger, type Message, type ResultBackendOptions } from "@dq/core";
+import { Missing } from "@dq/core/adapter";
 
 /** What `RedisResultBackend` takes: the result-backend options, a connection, and ioredis options. */
 export interface RedisResultBackendOptions extends ResultBackendOptions, Omit<RedisOptions, "lazyConnect"> {

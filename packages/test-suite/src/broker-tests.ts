@@ -12,7 +12,7 @@ import {
   type MessageProxy,
   type ProcessOutcome,
 } from "@dq/core";
-import { recordingLogger, uniqueQueueName, waitFor } from "./helpers.js";
+import { recordingLogger, uniqueQueueName, waitFor } from "@dq/core/testing";
 import { defineSettlementCases } from "./settlement-tests.js";
 
 /** What a broker's conformance run may skip or needs to reach into. */
