@@ -1,29 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
-import {
-  Broker,
-  BrokerError,
-  ConnectionClosed,
-  ConnectionFailed,
-  DramatiqError,
-  InvalidOptionError,
-  Message,
-  QueueJoinTimeout,
-  QueueNotFound,
-  canonicalQueueName,
-  delayQueueName,
-  envInteger,
-  getEncoder,
-  JSONEncoder,
-  messageJson,
-  sleep,
-  uuid4,
-  type BrokerCapabilities,
-  type BrokerOptions,
-  type ConsumeOptions,
-  type Consumer,
-  type JoinOptions,
-  type MessageOptions,
-} from "@dq/core";
+import { Broker, BrokerError, ConnectionClosed, ConnectionFailed, DramatiqError, InvalidOptionError, Message, QueueJoinTimeout, QueueNotFound, getEncoder, JSONEncoder, messageJson, type BrokerCapabilities, type BrokerOptions, type ConsumeOptions, type Consumer, type JoinOptions, type MessageOptions } from "@dq/core";
+import { canonicalQueueName, delayQueueName, envInteger, sleep, uuid4 } from "@dq/core/adapter";
 import { Command, Redis, type RedisOptions } from "ioredis";
 import { AckReconciler } from "./ack-reconciler.js";
 import { classifyConnectionError, describeConnectionProblem, endpointOf, waitUntilReady, type Endpoint } from "./connection-errors.js";

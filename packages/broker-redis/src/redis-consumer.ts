@@ -1,4 +1,5 @@
-import { computeBackoff, Consumer, Deadlines, DecodeError, Message, MessageProxy } from "@dq/core";
+import { Consumer, DecodeError, Message, MessageProxy } from "@dq/core";
+import { computeBackoff, Deadlines } from "@dq/core/adapter";
 import type { RedisBroker } from "./redis-broker.js";
 
 interface Fetched {
