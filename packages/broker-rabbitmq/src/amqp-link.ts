@@ -1,5 +1,5 @@
 import { connect, type ChannelModel, type Options } from "amqplib";
-import { ConnectionFailed, InvalidOptionError, type Logger } from "@dq/core";
+import { ConnectionFailed, type Logger } from "@dq/core";
 import { sleep } from "@dq/core/adapter";
 import { describeAmqpFailure } from "./connection-errors.js";
 
@@ -28,33 +28,6 @@ export interface AmqpLinkOptions {
 
 /** How long and how often a link tries to connect. */
 export type LinkTimings = Pick<AmqpLinkOptions, "connectionAttempts" | "connectionWait" | "connectTimeout" | "minRetryDelay" | "maxRetryDelay">;
-
-/**
- * The timing options with their defaults, checked.
- * @throws InvalidOptionError naming the option and its value
- */
-export function linkTimings(options: Partial<Record<keyof LinkTimings, unknown>>): LinkTimings {
-  const show = (value: unknown) => (typeof value === "string" ? JSON.stringify(value) : String(value));
-  const ms = (name: keyof LinkTimings, value: unknown): number => {
-    if (typeof value === "number" && Number.isFinite(value) && value > 0) return value;
-    throw new InvalidOptionError(`invalid ${name} ${show(value)}: expected a finite number of ms > 0`);
-  };
-  const attempts = options.connectionAttempts ?? Infinity;
-  if (attempts !== Infinity && !(Number.isInteger(attempts) && (attempts as number) >= 1)) {
-    throw new InvalidOptionError(`invalid connectionAttempts ${show(attempts)}: expected an integer >= 1 or Infinity`);
-  }
-  const maxRetryDelay = ms("maxRetryDelay", options.maxRetryDelay ?? 10_000);
-  // A lone `maxRetryDelay` below the default minimum lowers the minimum with it.
-  const minRetryDelay = ms("minRetryDelay", options.minRetryDelay ?? Math.min(100, maxRetryDelay));
-  if (minRetryDelay > maxRetryDelay) throw new InvalidOptionError(`invalid minRetryDelay ${minRetryDelay}: greater than maxRetryDelay ${maxRetryDelay}`);
-  return {
-    connectionAttempts: attempts as number,
-    connectionWait: ms("connectionWait", options.connectionWait ?? 30_000),
-    connectTimeout: ms("connectTimeout", options.connectTimeout ?? 10_000),
-    minRetryDelay,
-    maxRetryDelay,
-  };
-}
 
 /**
  * The wait before reconnecting after `round` failed rounds (0 for the first): exponential with
