@@ -1,6 +1,7 @@
 import { connect, type ChannelModel, type Options } from "amqplib";
 import { ConnectionFailed, type Logger } from "@dq/core";
-import { sleep } from "@dq/core/adapter";
+// The URLs reached here all parsed (options.ts checks them), so maskUrl masks their password.
+import { maskUrl, sleep } from "@dq/core/adapter";
 import { describeAmqpFailure } from "./connection-errors.js";
 
 /** How an `AmqpLink` connects. */
@@ -38,17 +39,6 @@ export type LinkTimings = Pick<AmqpLinkOptions, "connectionAttempts" | "connecti
 export function reconnectDelay(round: number, { min, max, random = Math.random }: { min: number; max: number; random?: () => number }): number {
   const ceiling = Math.min(max, min * 2 ** Math.min(round, 52));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
-
-/** `amqp://user:***@host:port/vhost`: a URL safe to log. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "<invalid URL>";
-  }
 }
 
 /**
@@ -112,7 +102,7 @@ export class AmqpLink {
           if (ConnectionFailed.isInstance(error)) throw error;
           lastError = error;
           lastUrl = url;
-          logger.warn(`Could not open the RabbitMQ ${role} connection to ${redactUrl(url)}: ${(error as Error).message}`);
+          logger.warn(`Could not open the RabbitMQ ${role} connection to ${maskUrl(url)}: ${(error as Error).message}`);
         }
       }
       rounds++;
@@ -123,9 +113,9 @@ export class AmqpLink {
       await sleep(Math.min(delay, left), this.closed.signal);
       if (this.closing) throw this.closedError();
     }
-    const others = urls.length > 1 ? ` (tried ${urls.map(redactUrl).join(", ")})` : "";
+    const others = urls.length > 1 ? ` (tried ${urls.map(maskUrl).join(", ")})` : "";
     throw new ConnectionFailed(
-      `${describeAmqpFailure(lastError, lastUrl, redactUrl(lastUrl), rounds)}${others} ` +
+      `${describeAmqpFailure(lastError, lastUrl, maskUrl(lastUrl), rounds)}${others} ` +
         `(${rounds} round(s) in ${Date.now() - started} ms; connectionAttempts ${connectionAttempts}, connectionWait ${connectionWait} ms)`,
       { cause: lastError },
     );
@@ -156,7 +146,7 @@ export class AmqpLink {
     this.model = model;
     this.generation++;
     const { logger, role } = this.options;
-    logger.debug(`Opened the RabbitMQ ${role} connection to ${redactUrl(url)}.`);
+    logger.debug(`Opened the RabbitMQ ${role} connection to ${maskUrl(url)}.`);
     // Without an 'error' listener a lost connection would crash the process.
     model.on("error", (error: Error) => {
       if (!this.closing) logger.warn(`RabbitMQ ${role} connection error: ${error.message}`);
