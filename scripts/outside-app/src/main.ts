@@ -27,13 +27,13 @@ const worker = new Worker(broker, { concurrency: 4 });
 await worker.start();
 let failed = false;
 try {
-  const chain = pipeline<number>([add.message(1, 2), next(double), next(double)]);
+  const chain = pipeline([add.message(1, 2), next(double), next(double)]);
   await chain.run();
   const result = await chain.getResult({ block: true, timeout: 20_000 });
   console.log(`pipeline add(1, 2) | double | double = ${result}`);
   if (result !== 12) failed = true;
 
-  const sums = group<number[]>([add.message(1, 1), add.message(2, 2), add.message(3, 3)]);
+  const sums = group([add.message(1, 1), add.message(2, 2), add.message(3, 3)]);
   await sums.run();
   await sums.wait({ timeout: 20_000 });
   const results = await sums.getResults();
