@@ -1,5 +1,7 @@
 import { connect, type ChannelModel, type Options } from "amqplib";
-import { ConnectionFailed, InvalidOptionError, sleep, type Logger } from "@dq/core";
+import { ConnectionFailed, type Logger } from "@dq/core";
+// The URLs reached here all parsed (options.ts checks them), so maskUrl masks their password.
+import { maskUrl, sleep } from "@dq/core/adapter";
 import { describeAmqpFailure } from "./connection-errors.js";
 
 /** How an `AmqpLink` connects. */
@@ -29,33 +31,6 @@ export interface AmqpLinkOptions {
 export type LinkTimings = Pick<AmqpLinkOptions, "connectionAttempts" | "connectionWait" | "connectTimeout" | "minRetryDelay" | "maxRetryDelay">;
 
 /**
- * The timing options with their defaults, checked.
- * @throws InvalidOptionError naming the option and its value
- */
-export function linkTimings(options: Partial<Record<keyof LinkTimings, unknown>>): LinkTimings {
-  const show = (value: unknown) => (typeof value === "string" ? JSON.stringify(value) : String(value));
-  const ms = (name: keyof LinkTimings, value: unknown): number => {
-    if (typeof value === "number" && Number.isFinite(value) && value > 0) return value;
-    throw new InvalidOptionError(`invalid ${name} ${show(value)}: expected a finite number of ms > 0`);
-  };
-  const attempts = options.connectionAttempts ?? Infinity;
-  if (attempts !== Infinity && !(Number.isInteger(attempts) && (attempts as number) >= 1)) {
-    throw new InvalidOptionError(`invalid connectionAttempts ${show(attempts)}: expected an integer >= 1 or Infinity`);
-  }
-  const maxRetryDelay = ms("maxRetryDelay", options.maxRetryDelay ?? 10_000);
-  // A lone `maxRetryDelay` below the default minimum lowers the minimum with it.
-  const minRetryDelay = ms("minRetryDelay", options.minRetryDelay ?? Math.min(100, maxRetryDelay));
-  if (minRetryDelay > maxRetryDelay) throw new InvalidOptionError(`invalid minRetryDelay ${minRetryDelay}: greater than maxRetryDelay ${maxRetryDelay}`);
-  return {
-    connectionAttempts: attempts as number,
-    connectionWait: ms("connectionWait", options.connectionWait ?? 30_000),
-    connectTimeout: ms("connectTimeout", options.connectTimeout ?? 10_000),
-    minRetryDelay,
-    maxRetryDelay,
-  };
-}
-
-/**
  * The wait before reconnecting after `round` failed rounds (0 for the first): exponential with
  * "equal jitter", a random point in the upper half of `min · 2^round` capped at `max`. The lower
  * bound doubles each round, so the waits grow until the cap while a fleet of clients that lost the
@@ -64,17 +39,6 @@ export function linkTimings(options: Partial<Record<keyof LinkTimings, unknown>>
 export function reconnectDelay(round: number, { min, max, random = Math.random }: { min: number; max: number; random?: () => number }): number {
   const ceiling = Math.min(max, min * 2 ** Math.min(round, 52));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
-
-/** `amqp://user:***@host:port/vhost`: a URL safe to log. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "<invalid URL>";
-  }
 }
 
 /**
@@ -138,7 +102,7 @@ export class AmqpLink {
           if (ConnectionFailed.isInstance(error)) throw error;
           lastError = error;
           lastUrl = url;
-          logger.warn(`Could not open the RabbitMQ ${role} connection to ${redactUrl(url)}: ${(error as Error).message}`);
+          logger.warn(`Could not open the RabbitMQ ${role} connection to ${maskUrl(url)}: ${(error as Error).message}`);
         }
       }
       rounds++;
@@ -149,9 +113,9 @@ export class AmqpLink {
       await sleep(Math.min(delay, left), this.closed.signal);
       if (this.closing) throw this.closedError();
     }
-    const others = urls.length > 1 ? ` (tried ${urls.map(redactUrl).join(", ")})` : "";
+    const others = urls.length > 1 ? ` (tried ${urls.map(maskUrl).join(", ")})` : "";
     throw new ConnectionFailed(
-      `${describeAmqpFailure(lastError, lastUrl, redactUrl(lastUrl), rounds)}${others} ` +
+      `${describeAmqpFailure(lastError, lastUrl, maskUrl(lastUrl), rounds)}${others} ` +
         `(${rounds} round(s) in ${Date.now() - started} ms; connectionAttempts ${connectionAttempts}, connectionWait ${connectionWait} ms)`,
       { cause: lastError },
     );
@@ -182,7 +146,7 @@ export class AmqpLink {
     this.model = model;
     this.generation++;
     const { logger, role } = this.options;
-    logger.debug(`Opened the RabbitMQ ${role} connection to ${redactUrl(url)}.`);
+    logger.debug(`Opened the RabbitMQ ${role} connection to ${maskUrl(url)}.`);
     // Without an 'error' listener a lost connection would crash the process.
     model.on("error", (error: Error) => {
       if (!this.closing) logger.warn(`RabbitMQ ${role} connection error: ${error.message}`);

@@ -1,4 +1,5 @@
-import { ConnectionClosed, ConnectionError, canonicalQueueName, sleep, type Logger } from "@dq/core";
+import { ConnectionClosed, ConnectionError, type Logger } from "@dq/core";
+import { canonicalQueueName, sleep } from "@dq/core/adapter";
 import type { AmqpLink } from "./amqp-link.js";
 import { AmqplibIncompatible, QueueArgumentsMismatch } from "./errors.js";
 import { PublishingChannel, type ReturnedMessage } from "./publishing-channel.js";

@@ -1,23 +1,9 @@
 import type { Channel } from "amqplib";
-import {
-  Broker,
-  ConnectionClosed,
-  DecodeError,
-  InvalidOptionError,
-  Message,
-  QueueJoinTimeout,
-  canonicalQueueName,
-  deadLetterQueueName,
-  delayQueueName,
-  sleep,
-  type BrokerCapabilities,
-  type BrokerOptions,
-  type ConsumeOptions,
-  type Consumer,
-  type JoinOptions,
-} from "@dq/core";
-import { AmqpLink, linkTimings } from "./amqp-link.js";
+import { Broker, ConnectionClosed, DecodeError, Message, QueueJoinTimeout, type BrokerCapabilities, type BrokerOptions, type ConsumeOptions, type Consumer, type JoinOptions } from "@dq/core";
+import { canonicalQueueName, deadLetterQueueName, delayQueueName, sleep } from "@dq/core/adapter";
+import { AmqpLink } from "./amqp-link.js";
 import { QueueArgumentsMismatch } from "./errors.js";
+import { linkTimings, parseUrls, rabbitmqOptions, withHeartbeat } from "./options.js";
 import { Publisher, type Outgoing } from "./publisher.js";
 import { RabbitmqConsumer, type ConsumerHost } from "./rabbitmq-consumer.js";
 import { topology } from "./topology.js";
@@ -76,30 +62,6 @@ export interface DeadLetter {
   error: DecodeError | undefined;
 }
 
-const DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672";
-
-function parseUrls(url: string | readonly string[] | undefined): string[] {
-  const list = (typeof url === "string" ? [url] : (url ?? [DEFAULT_URL])).flatMap((item) => item.split(";")).map((item) => item.trim()).filter(Boolean);
-  if (list.length === 0) throw new InvalidOptionError(`invalid RabbitMQ url ${JSON.stringify(url)}: no URL given`);
-  for (const item of list) {
-    let protocol: string;
-    try {
-      protocol = new URL(item).protocol;
-    } catch (error) {
-      throw new InvalidOptionError(`invalid RabbitMQ url ${JSON.stringify(item)}`, { cause: error });
-    }
-    if (protocol !== "amqp:" && protocol !== "amqps:") throw new InvalidOptionError(`invalid RabbitMQ url ${JSON.stringify(item)}: expected amqp:// or amqps://`);
-  }
-  return list;
-}
-
-function withHeartbeat(url: string, heartbeat: number): string {
-  const parsed = new URL(url);
-  if (parsed.searchParams.has("heartbeat")) return url;
-  parsed.searchParams.set("heartbeat", String(heartbeat));
-  return parsed.toString();
-}
-
 const errorCode = (error: unknown) => (error as { code?: unknown } | null)?.code;
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -132,17 +94,12 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
    */
   constructor(options: RabbitmqBrokerOptions = {}) {
     super(options);
-    const heartbeat = options.heartbeat ?? 60;
-    if (!Number.isInteger(heartbeat) || heartbeat < 0) throw new InvalidOptionError(`invalid heartbeat ${String(heartbeat)}: expected whole seconds >= 0`);
-    this.urls = parseUrls(options.url).map((url) => withHeartbeat(url, heartbeat));
-    const { maxPriority } = options;
-    if (maxPriority !== undefined && (!Number.isInteger(maxPriority) || maxPriority < 1 || maxPriority > 255)) {
-      throw new InvalidOptionError(`invalid maxPriority ${String(maxPriority)}: expected an integer from 1 to 255`);
-    }
-    this.maxPriority = maxPriority;
+    const checked = rabbitmqOptions(options);
+    this.urls = parseUrls(options.url).map((url) => withHeartbeat(url, checked.heartbeat));
+    this.maxPriority = checked.maxPriority;
     this.confirmDelivery = options.confirmDelivery ?? true;
     const connectionName = options.connectionName ?? `dq pid ${process.pid}`;
-    const timings = linkTimings(options);
+    const timings = linkTimings(checked);
     const link = (role: string) =>
       new AmqpLink({
         urls: this.urls,

@@ -1,5 +1,6 @@
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
-import { ConnectionClosed, ConnectionError, Consumer, Deadlines, decodeDelivery, deadLetterQueueName, type Logger, type MessageProxy } from "@dq/core";
+import { ConnectionClosed, ConnectionError, Consumer, type Logger, type MessageProxy } from "@dq/core";
+import { Deadlines, deadLetterQueueName, decodeDelivery } from "@dq/core/adapter";
 import type { AmqpLink } from "./amqp-link.js";
 
 /** What the consumer needs from its broker. */

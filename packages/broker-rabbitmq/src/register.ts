@@ -1,4 +1,4 @@
-import { registerBrokerScheme } from "@dq/core";
+import { registerBrokerScheme } from "@dq/core/adapter";
 import { RabbitmqBroker } from "./rabbitmq-broker.js";
 
 // Importing the package makes `DQ_BROKER_URL=amqp://...` work with `getBroker()`.

@@ -1,4 +1,4 @@
-import { deadLetterQueueName, delayQueueName, envInteger } from "@dq/core";
+import { deadLetterQueueName, delayQueueName, envInteger } from "@dq/core/adapter";
 
 /** How long dead letters stay in `q.XQ`: 7 days, or env `dramatiq_dead_message_ttl`. */
 export function deadMessageTtl(): number {

@@ -1,7 +1,7 @@
 import { afterAll, expect, it } from "@jest/globals";
 import { connect } from "amqplib";
 import { actor, Worker } from "@dq/core";
-import { loadWireFixture, recordingLogger, waitFor } from "@dq/test-suite";
+import { loadWireFixture, recordingLogger, waitFor } from "@dq/core/testing";
 import { RabbitmqBroker } from "../src/index.js";
 import { AMQP_URL, deleteQueues, describeRabbit, listQueues, uniqueName, type ListedQueue } from "./helpers.js";
 

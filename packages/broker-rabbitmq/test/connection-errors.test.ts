@@ -1,7 +1,7 @@
 import net from "node:net";
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
 import { ConnectionFailed, Message } from "@dq/core";
-import { recordingLogger } from "@dq/test-suite";
+import { recordingLogger } from "@dq/core/testing";
 import { RabbitmqBroker } from "../src/index.js";
 import { AMQP_URL, describeRabbit } from "./helpers.js";
 

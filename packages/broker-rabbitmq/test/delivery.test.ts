@@ -1,7 +1,7 @@
 import { afterEach, expect, it } from "@jest/globals";
 import { connect } from "amqplib";
 import { ConnectionFailed, Message, brokerFromUrl, type MessageProxy } from "@dq/core";
-import { recordingLogger } from "@dq/test-suite";
+import { recordingLogger } from "@dq/core/testing";
 import { RabbitmqBroker } from "../src/index.js";
 import { AMQP_URL, closeConnectionsNamed, deleteQueues, describeRabbit, readyCount, uniqueName } from "./helpers.js";
 

@@ -1,39 +1,20 @@
-import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
-import { randomBytes } from "node:crypto";
-import { describe } from "@jest/globals";
+import { addressFromUrl, describeWithServer, uniqueQueueName } from "@dq/core/testing";
 import { connect } from "amqplib";
-import { deadLetterQueueName, delayQueueName } from "@dq/core";
+import { deadLetterQueueName, delayQueueName } from "@dq/core/adapter";
 
 /** The test server; loopback by default. */
 export const AMQP_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 
-function probe(): string | undefined {
-  const { hostname, port } = new URL(AMQP_URL);
-  const script = `const s=require("net").connect(${Number(port) || 5672},${JSON.stringify(hostname)});s.on("connect",()=>process.exit(0));s.on("error",e=>{process.stderr.write(e.message);process.exit(1)});setTimeout(()=>process.exit(2),3000)`;
-  const result = spawnSync(process.execPath, ["-e", script], { timeout: 5000, encoding: "utf8" });
-  return result.status === 0 ? undefined : result.stderr || "no answer";
-}
-
-const unreachable = probe();
-
-/**
- * `describe` when RabbitMQ answers; otherwise a skipped block whose name is the notice, or a
- * failing one under CI.
- */
+/** `describe` when RabbitMQ answers; otherwise a skipped block with the notice, or a failing one under CI. */
 export function describeRabbit(name: string, body: () => void): void {
-  if (!unreachable) return describe(name, body);
-  if (process.env.CI) {
-    return describe(name, () => {
-      throw new Error(`RabbitMQ is unreachable at ${AMQP_URL} (${unreachable}) and CI is set`);
-    });
-  }
-  describe.skip(`${name} [skipped: RabbitMQ unreachable at ${AMQP_URL}: ${unreachable}]`, body);
+  describeWithServer(name, addressFromUrl(AMQP_URL, 5672), body);
 }
 
 /** A name unique to this run. */
 export function uniqueName(prefix = "dqrmq"): string {
-  return `${prefix}_${randomBytes(5).toString("hex")}`;
+  return uniqueQueueName(prefix);
 }
 
 /** Deletes `q`, `q.DQ` and `q.XQ` of each canonical queue with amqplib directly. */

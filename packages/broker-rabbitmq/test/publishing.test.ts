@@ -1,7 +1,7 @@
 import type { Duplex } from "node:stream";
 import { afterEach, expect, it } from "@jest/globals";
 import { actor, Message } from "@dq/core";
-import { recordingLogger } from "@dq/test-suite";
+import { recordingLogger } from "@dq/core/testing";
 import { RabbitmqBroker } from "../src/index.js";
 import { AMQP_URL, deleteQueues, describeRabbit, readyCount, uniqueName } from "./helpers.js";
 

@@ -2,7 +2,7 @@ import net from "node:net";
 import { once } from "node:events";
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { ConnectionFailed, InvalidOptionError, Message, Worker, actor } from "@dq/core";
-import { recordingLogger } from "@dq/test-suite";
+import { recordingLogger } from "@dq/core/testing";
 import { RabbitmqBroker } from "../src/index.js";
 import { reconnectDelay } from "../src/amqp-link.js";
 import { AMQP_URL, deleteQueues, describeRabbit, readyCount, uniqueName } from "./helpers.js";

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import path from "node:path";
 import { afterEach, expect, it } from "@jest/globals";
 import { actor, Worker } from "@dq/core";
-import { recordingLogger, waitFor } from "@dq/test-suite";
+import { recordingLogger, waitFor } from "@dq/core/testing";
 import { RabbitmqBroker } from "../src/index.js";
 import { AMQP_URL, closeConnectionsNamed, deleteQueues, describeRabbit, uniqueName } from "./helpers.js";
 

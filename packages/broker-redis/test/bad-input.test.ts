@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, expect, it } from "@jest/globals";
 import { actor, Worker } from "@dq/core";
-import { recordingLogger } from "@dq/test-suite";
+import { recordingLogger } from "@dq/core/testing";
 import { RedisBroker } from "../src/index.js";
 import { deleteNamespaces, describeWithRedis, plainClient, redisUrl, uniqueNamespace, waitFor } from "./helpers.js";
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, it } from "@jest/globals";
 import { actor, ConnectionClosed, ConnectionError } from "@dq/core";
-import { PrivateRedis, recordingLogger } from "@dq/test-suite";
+import { PrivateRedis, recordingLogger } from "@dq/core/testing";
 import { DEFAULT_COMMAND_TIMEOUT, RedisBroker } from "../src/index.js";
 import { describeWithRedis, uniqueNamespace } from "./helpers.js";
 

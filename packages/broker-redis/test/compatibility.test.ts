@@ -1,6 +1,6 @@
 import { afterAll, expect, it } from "@jest/globals";
 import { actor, CurrentMessage, defaultMiddleware, group, pipeline, Retries, Worker, type MessageOptions } from "@dq/core";
-import { loadWireFixture, recordingLogger, restoreRedisRecording, withEta, type RecordedRedisKey } from "@dq/test-suite";
+import { loadWireFixture, recordingLogger, restoreRedisRecording, withEta, type RecordedRedisKey } from "@dq/core/testing";
 import { RedisBroker } from "../src/index.js";
 import { deleteNamespaces, describeWithRedis, plainClient, redisUrl, uniqueNamespace, waitFor } from "./helpers.js";
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { ConnectionFailed, Message } from "@dq/core";
-import { recordingLogger } from "@dq/test-suite";
+import { recordingLogger } from "@dq/core/testing";
 import { RedisBroker } from "../src/index.js";
 import { deleteNamespaces, describeWithRedis, plainClient, redisUrl, uniqueNamespace } from "./helpers.js";
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { addressFromUrl, describeWithServer } from "@dq/test-suite";
+import { addressFromUrl, describeWithServer } from "@dq/core/testing";
 import { Redis } from "ioredis";
 
 /** The Redis the tests use (loopback by default). */
@@ -40,11 +40,4 @@ export function plainClient(): Redis {
   return new Redis(redisUrl, { maxRetriesPerRequest: 1 });
 }
 
-/** Polls `condition` every 10 ms until it holds; throws after `timeout` ms naming `what`. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeout = 15_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { waitFor } from "@dq/core/testing";

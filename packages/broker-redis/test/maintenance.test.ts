@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
 import { actor } from "@dq/core";
-import { PrivateRedis, recordingLogger } from "@dq/test-suite";
+import { PrivateRedis, recordingLogger } from "@dq/core/testing";
 import { Redis } from "ioredis";
 import { RedisBroker } from "../src/index.js";
 import { describeWithRedis, uniqueNamespace } from "./helpers.js";

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, it } from "@jest/globals";
 import { actor, Worker } from "@dq/core";
-import { PrivateRedis, recordingLogger } from "@dq/test-suite";
+import { PrivateRedis, recordingLogger } from "@dq/core/testing";
 import { Redis } from "ioredis";
 import { RedisBroker } from "../src/index.js";
 import { describeWithRedis, uniqueNamespace, waitFor } from "./helpers.js";

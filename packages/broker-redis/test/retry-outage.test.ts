@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { actor, defaultMiddleware, Retries, Worker } from "@dq/core";
-import { recordingLogger, redisServerAvailable, APPEND_ONLY, PrivateRedis } from "@dq/test-suite";
+import { recordingLogger, redisServerAvailable, APPEND_ONLY, PrivateRedis } from "@dq/core/testing";
 import { RedisBroker } from "../src/index.js";
 import { waitFor } from "./helpers.js";
 

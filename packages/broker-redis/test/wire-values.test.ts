@@ -1,6 +1,6 @@
 import { afterAll, expect, it } from "@jest/globals";
 import { actor, Worker } from "@dq/core";
-import { recordingLogger } from "@dq/test-suite";
+import { recordingLogger } from "@dq/core/testing";
 import { RedisBroker } from "../src/index.js";
 import { deleteNamespaces, describeWithRedis, redisUrl, uniqueNamespace, waitFor } from "./helpers.js";
 

@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { importBrokerAdapter } from "@dq/core";
+import { importBrokerAdapter } from "@dq/core/adapter";
 import type { ModuleSpec } from "./ipc.js";
 
 /** The directories of the user's modules, where their packages are installed. */

@@ -1,4 +1,5 @@
-import { Middleware, optionOr, TimeLimit, type Broker, type MessageProxy } from "@dq/core";
+import { Middleware, TimeLimit, type Broker, type MessageProxy } from "@dq/core";
+import { optionOr } from "@dq/core/adapter";
 import type { RunningMessage, WorkerReport } from "./ipc.js";
 
 /**

@@ -3,7 +3,7 @@
 // nothing starts while it runs.
 import { describe, expect, it } from "@jest/globals";
 import { actor, Middleware, StubBroker, Worker, type Broker, type MessageProxy } from "@dq/core";
-import { recordingLogger } from "@dq/test-suite";
+import { recordingLogger } from "@dq/core/testing";
 import { PoisonGuard, PoisonMessage } from "../src/poison.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

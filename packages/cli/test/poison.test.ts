@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterEach, expect, it, jest } from "@jest/globals";
 import { RabbitmqBroker } from "@dq/broker-rabbitmq";
 import { Message } from "@dq/core";
-import { addressFromUrl, describeWithServer } from "@dq/test-suite";
+import { addressFromUrl, describeWithServer } from "@dq/core/testing";
 import { DqProcess, fixture, killAll } from "./helpers/dq-process.js";
 import { describeWithRedis, TestRedis } from "./helpers/redis.js";
 

@@ -3,7 +3,7 @@
 // that never finishes or an unreachable broker does not stretch shutdown past its timeout.
 import { afterEach, expect, it, jest } from "@jest/globals";
 import { DqProcess, fixture, killAll } from "./helpers/dq-process.js";
-import { PrivateRedis } from "./helpers/private-redis.js";
+import { PrivateRedis } from "@dq/core/testing";
 import { describeWithRedis, TestRedis } from "./helpers/redis.js";
 
 jest.setTimeout(120_000);
@@ -16,7 +16,7 @@ afterEach(async () => {
   await killAll();
   await redis?.cleanUp();
   redis = undefined;
-  await privateRedis?.stop();
+  await privateRedis?.destroy();
   privateRedis = undefined;
 });
 
@@ -116,7 +116,7 @@ describeWithRedis("dq shutdown on Redis", () => {
     await dq.waitFor(/All 1 worker process booted/);
     await redis.send("cli_forever", "forever");
     await dq.waitFor(/forever started in/);
-    privateRedis.signal("SIGSTOP");
+    privateRedis.pause();
     const started = Date.now();
     dq.kill("SIGTERM");
     const { code } = await dq.exited;
@@ -127,7 +127,7 @@ describeWithRedis("dq shutdown on Redis", () => {
     process.stdout.write(`broker paused at TERM: dq exited ${took} ms after TERM (timeout 2000 ms)\n`);
     expect(code).toBe(1);
     expect(dq.output).toMatch(/could not return its messages and close the broker within 3000 ms after the 2000 ms shutdown timeout/);
-    privateRedis.signal("SIGCONT");
+    privateRedis.resume();
     expect(await redis.unacked()).toBe(1);
   });
 });

@@ -1,6 +1,9 @@
 /**
  * @dq/core — Dramatiq for TypeScript: actors, messages, the middleware bus, the StubBroker and the
  * Worker. Adapters (`@dq/broker-redis`, `@dq/broker-rabbitmq`, ...) implement its contracts.
+ *
+ * This entry is the user API. What broker, backend and middleware authors need besides it is in
+ * `@dq/core/adapter`; the helpers the packages' tests share are in `@dq/core/testing`.
  */
 export { actor, Actor } from "./actor.js";
 export { GenericActor } from "./generic-actor.js";
@@ -14,14 +17,12 @@ export {
   getBrokerAsync,
   setBroker,
   isImplicitBroker,
-  registerBrokerScheme,
   getBrokerSchemes,
   brokerFromUrl,
   brokerFromUrlAsync,
-  importBrokerAdapter,
 } from "./global-broker.js";
-export { BROKER_ADAPTERS, maskUrl } from "./broker-url.js";
-export { Consumer, MessageProxy, decodeDelivery } from "./consumer.js";
+export { BROKER_ADAPTERS } from "./broker-url.js";
+export { Consumer, MessageProxy } from "./consumer.js";
 export { Worker } from "./worker.js";
 export { Middleware } from "./middleware/middleware.js";
 export { AgeLimit } from "./middleware/age-limit.js";
@@ -32,20 +33,12 @@ export { Pipelines } from "./middleware/pipelines.js";
 export { Retries } from "./middleware/retries.js";
 export { CurrentMessage } from "./middleware/current-message.js";
 export { defaultMiddleware } from "./middleware/defaults.js";
-export { optionExplicit, optionOr } from "./middleware/option-lookup.js";
 export { Results } from "./results/results.js";
-export { ResultBackend, Missing, describeError } from "./results/result-backend.js";
+export { ResultBackend } from "./results/result-backend.js";
 export { StubResultBackend } from "./results/stub-result-backend.js";
 export { getAbortSignal } from "./execution.js";
 export { holdAck } from "./settlement.js";
-export { computeBackoff, sleep, systemClock } from "./clock.js";
 export { createLogger, getLogger, setLoggerFactory } from "./logger.js";
-export { envInteger, envSetting, dqEnvName } from "./env.js";
-export { uuid4 } from "./uuid.js";
-export { Deadlines } from "./deadlines.js";
-export { toApiKey, toApiOptions, toWireKey, toWireOptions } from "./options.js";
-export { optionValidator } from "./option-validation.js";
-export { canonicalQueueName, deadLetterQueueName, delayQueueName, isDelayQueueName, validateQueueName } from "./queue-names.js";
 export {
   DramatiqError,
   BrokerError,
@@ -86,7 +79,6 @@ export type { ArgsSchema, SchemaInput, StandardSchemaV1 } from "./standard-schem
 export type { GenericActorMeta } from "./generic-actor.js";
 export type { MessageData, MessageFields, GetResultOptions } from "./message.js";
 export type { MessageOptions } from "./options.js";
-export type { OptionValidator } from "./option-validation.js";
 export type { CompositionResultOptions, GroupChild, GroupCompletionMiddleware } from "./composition.js";
 export type {
   AnyMessage,
@@ -113,6 +105,5 @@ export type { Awaitable, AfterSignal, BeforeSignal, ForkSpec, HookArgs, HookName
 export type { RetriesOptions, RetryWhen, Throws } from "./middleware/retries.js";
 export type { ResultsOptions } from "./results/results.js";
 export type { ResultBackendOptions, StoredFailure } from "./results/result-backend.js";
-export type { Clock, TimerClock } from "./clock.js";
 export type { Logger } from "./logger.js";
 export type { ExecutionContext } from "./execution.js";

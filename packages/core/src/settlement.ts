@@ -93,7 +93,10 @@ export class Settlement {
   }
 }
 
-/** The settlement of the message whose after-process hooks run in this async context, if any. */
+/**
+ * The settlement of the message whose after-process hooks run in this async context, if any.
+ * @internal
+ */
 export function currentSettlement(): Settlement | undefined {
   return executionStore.getStore()?.settlement;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { Deadlines } from "../src/index.js";
+import { Deadlines } from "../src/adapter.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

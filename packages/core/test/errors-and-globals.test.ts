@@ -5,39 +5,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "@jest/globals";
-import {
-  ActorNotFound,
-  BrokerError,
-  ConnectionClosed,
-  ConnectionError,
-  ConnectionFailed,
-  DecodeError,
-  DramatiqError,
-  dqEnvName,
-  envInteger,
-  getBroker,
-  getBrokerAsync,
-  isImplicitBroker,
-  getBrokerSchemes,
-  Interrupt,
-  InvalidOptionError,
-  MiddlewareError,
-  QueueJoinTimeout,
-  QueueNotFound,
-  RateLimitExceeded,
-  registerBrokerScheme,
-  ResultError,
-  ResultFailure,
-  ResultMissing,
-  ResultTimeout,
-  Retry,
-  setBroker,
-  setLoggerFactory,
-  Shutdown,
-  SkipMessage,
-  StubBroker,
-  TimeLimitExceeded,
-} from "../src/index.js";
+import { ActorNotFound, BrokerError, ConnectionClosed, ConnectionError, ConnectionFailed, DecodeError, DramatiqError, getBroker, getBrokerAsync, getBrokerSchemes, isImplicitBroker, Interrupt, InvalidOptionError, MiddlewareError, QueueJoinTimeout, QueueNotFound, RateLimitExceeded, ResultError, ResultFailure, ResultMissing, ResultTimeout, Retry, setBroker, setLoggerFactory, Shutdown, SkipMessage, StubBroker, TimeLimitExceeded } from "../src/index.js";
+import { dqEnvName, envInteger, registerBrokerScheme } from "../src/adapter.js";
 import { recordingLogger } from "./helpers.js";
 
 describe("errors", () => {

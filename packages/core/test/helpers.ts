@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { StubBroker, Worker, type Clock, type Middleware } from "../src/index.js";
+import { StubBroker, Worker, type Middleware } from "../src/index.js";
+import type { Clock } from "../src/adapter.js";
+import { recordingLogger } from "../src/testing.js";
 
 /** Reads a recording from `fixtures/dramatiq-wire/` at the repository root. */
 export function fixture<T = Record<string, unknown>>(name: string): T {
@@ -22,27 +24,8 @@ export function recordedBodies(): string[] {
   return bodies;
 }
 
-export interface Recorded {
-  lines: string[];
-  debug(message: string): void;
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
-
-export function recordingLogger(): Recorded {
-  const lines: string[] = [];
-  const push = (level: string) => (message: string) => void lines.push(`${level} ${message}`);
-  return { lines, debug: push("debug"), info: push("info"), warn: push("warn"), error: push("error") };
-}
-
-export async function waitFor(condition: () => boolean, what: string, timeout = 5000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
+export { recordingLogger, rejection, waitFor } from "../src/testing.js";
+export type { RecordingLogger as Recorded } from "../src/testing.js";
 
 /** A StubBroker with a recording logger and a started worker; `stop()` in afterEach. */
 export async function harness(options: { middleware?: Middleware[]; concurrency?: number; queuePrefetch?: number; start?: boolean; clock?: Clock } = {}) {
@@ -59,15 +42,4 @@ export async function harness(options: { middleware?: Middleware[]; concurrency?
       await broker.close();
     },
   };
-}
-
-/** Resolves to what `promise` rejected with; fails the test when it resolves. */
-export async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  let value: unknown;
-  try {
-    value = await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
 }

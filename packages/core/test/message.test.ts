@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { DecodeError, getEncoder, JSONEncoder, Message, messageJson, pythonJson, setEncoder, uuid4, V8Encoder } from "../src/index.js";
+import { DecodeError, getEncoder, JSONEncoder, Message, messageJson, pythonJson, setEncoder, V8Encoder } from "../src/index.js";
+import { uuid4 } from "../src/adapter.js";
 import { recordedBodies } from "./helpers.js";
 
 describe("Message on the wire", () => {

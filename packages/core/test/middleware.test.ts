@@ -1,27 +1,6 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
-import {
-  actor,
-  AgeLimit,
-  Callbacks,
-  computeBackoff,
-  CurrentMessage,
-  defaultMiddleware,
-  getAbortSignal,
-  InvalidOptionError,
-  Message,
-  Middleware,
-  pipeline,
-  Retries,
-  Retry,
-  Shutdown,
-  ShutdownNotifications,
-  SkipMessage,
-  StubBroker,
-  TimeLimit,
-  TimeLimitExceeded,
-  type Broker,
-  type MessageProxy,
-} from "../src/index.js";
+import { actor, AgeLimit, Callbacks, CurrentMessage, defaultMiddleware, getAbortSignal, InvalidOptionError, Message, Middleware, pipeline, Retries, Retry, Shutdown, ShutdownNotifications, SkipMessage, StubBroker, TimeLimit, TimeLimitExceeded, type Broker, type MessageProxy } from "../src/index.js";
+import { computeBackoff } from "../src/adapter.js";
 import { harness, waitFor } from "./helpers.js";
 import { FakeClock } from "../src/testing/fake-clock.js";
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { z } from "zod";
-import { actor, AgeLimit, InvalidArgumentsError, InvalidOptionError, Message, Middleware, optionValidator, Results, ShutdownNotifications, StubBroker, StubResultBackend, TimeLimit, type OptionValidator } from "../src/index.js";
+import { actor, AgeLimit, InvalidArgumentsError, InvalidOptionError, Message, Middleware, Results, ShutdownNotifications, StubBroker, StubResultBackend, TimeLimit } from "../src/index.js";
+import { optionValidator, type OptionValidator } from "../src/adapter.js";
 import { harness } from "./helpers.js";
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -1,5 +1,6 @@
 import type { Broker, ForkSpec, Logger, Message, MessageProxy, ProcessOutcome } from "@dq/core";
-import { canonicalQueueName, getLogger, Middleware } from "@dq/core";
+import { getLogger, Middleware } from "@dq/core";
+import { canonicalQueueName } from "@dq/core/adapter";
 import { Registry } from "prom-client";
 import { pythonBucketBounds } from "./exposition-format.js";
 import { registerMetrics, type DramatiqMetrics } from "./metrics.js";

@@ -1,6 +1,7 @@
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { envSetting, InvalidOptionError } from "@dq/core";
+import { InvalidOptionError } from "@dq/core";
+import { envSetting } from "@dq/core/adapter";
 
 /** Where the exposition server listens and where worker processes leave their metrics. */
 export interface ServerSettings {

@@ -1,4 +1,5 @@
-import { Message, Middleware, optionValidator, type Broker, type GroupCompletionMiddleware, type MessageProxy, type OptionValidator, type ProcessOutcome } from "@dq/core";
+import { Message, Middleware, type Broker, type GroupCompletionMiddleware, type MessageProxy, type ProcessOutcome } from "@dq/core";
+import { optionValidator, type OptionValidator } from "@dq/core/adapter";
 import { Barrier } from "./barrier.js";
 import type { RateLimiterBackend } from "./rate-limiter-backend.js";
 import { wholeNumber } from "./validation.js";

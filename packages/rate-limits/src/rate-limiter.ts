@@ -1,4 +1,5 @@
-import { RateLimitExceeded, systemClock, type Clock } from "@dq/core";
+import { RateLimitExceeded } from "@dq/core";
+import { systemClock, type Clock } from "@dq/core/adapter";
 import type { RateLimiterBackend } from "./rate-limiter-backend.js";
 import { validKey } from "./validation.js";
 

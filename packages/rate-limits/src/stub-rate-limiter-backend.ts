@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from "@dq/core";
+import { systemClock, type Clock } from "@dq/core/adapter";
 import { RateLimiterBackend } from "./rate-limiter-backend.js";
 
 interface Entry {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, it } from "@jest/globals";
 import { ConnectionError } from "@dq/core";
-import { PrivateRedis } from "@dq/test-suite";
+import { PrivateRedis } from "@dq/core/testing";
 import { RedisRateLimiterBackend } from "../src/redis.js";
 import { describeWithServer, uniqueKey } from "./helpers.js";
 

@@ -3,7 +3,7 @@ import { afterEach, expect, it } from "@jest/globals";
 import { Redis } from "ioredis";
 import { actor, CurrentMessage, defaultMiddleware, Worker } from "@dq/core";
 import { RedisBroker } from "@dq/broker-redis";
-import { loadWireFixture, restoreRedisRecording, withEta, type RecordedRedisKey } from "@dq/test-suite";
+import { loadWireFixture, restoreRedisRecording, withEta, type RecordedRedisKey } from "@dq/core/testing";
 import { GroupCallbacks } from "../src/index.js";
 import { RedisRateLimiterBackend } from "../src/redis.js";
 import { describeWithServer, REDIS_URL, uniqueKey } from "./helpers.js";

@@ -1,6 +1,7 @@
 // Why a dq Redis client cannot talk to Redis, in four distinct messages that name the host and port
 // (never the password): refused, unreachable, authentication failed, timed out.
-import { ConnectionFailed, maskUrl } from "@dq/core";
+import { ConnectionFailed } from "@dq/core";
+import { maskUrl } from "@dq/core/adapter";
 import type { Redis } from "ioredis";
 
 /** The four ways of not reaching Redis that a message tells apart. */

@@ -1,14 +1,7 @@
 import memjs from "memjs";
-import {
-  ConnectionError,
-  DecodeError,
-  Missing,
-  ResultBackend,
-  ResultError,
-  getLogger,
-  type Logger,
-  type ResultBackendOptions,
-} from "@dq/core";
+import { ConnectionError, DecodeError, ResultBackend, ResultError, getLogger, type Logger, type ResultBackendOptions } from "@dq/core";
+import { Missing } from "@dq/core/adapter";
+import { checkMemcachedOptions } from "./options.js";
 
 /** The memjs client options the backend passes through (retries, timeouts, failover, ...). */
 export type MemjsOptions = Omit<memjs.ClientOptions<Buffer, Buffer | null> & memjs.ServerOptions, "logger" | "serializer">;
@@ -42,8 +35,10 @@ export class MemcachedResultBackend extends ResultBackend {
   private readonly ownsClient: boolean;
   private readonly servers: string;
 
+  /** @throws InvalidOptionError on a `servers`, `namespace` or `useNamespacePrefixKeys` of the wrong type */
   constructor(options: MemcachedResultBackendOptions = {}) {
     const { namespace, encoder, useNamespacePrefixKeys, servers, client, logger, ...memjsOptions } = options;
+    checkMemcachedOptions(options);
     super({ namespace, encoder, useNamespacePrefixKeys });
     const log = logger ?? getLogger("dq.MemcachedResultBackend");
     this.servers = servers ?? DEFAULT_SERVERS;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { Message, ResultFailure } from "@dq/core";
-import { addressFromServers, describeWithServer } from "@dq/test-suite";
+import { addressFromServers, describeWithServer } from "@dq/core/testing";
 import { MemcachedResultBackend } from "../src/index.js";
 import { loadFixture, useMemcached, type MemcachedResultsFixture } from "./fixtures.js";
 

@@ -1,4 +1,5 @@
-import { addressFromServers, defineResultBackendTests, describeWithServer } from "@dq/test-suite";
+import { defineResultBackendTests } from "@dq/test-suite";
+import { addressFromServers, describeWithServer } from "@dq/core/testing";
 import { MemcachedResultBackend } from "../src/index.js";
 
 const servers = process.env.MEMCACHED_SERVERS ?? "127.0.0.1:11211";

@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from "@jest/globals";
 import memjs from "memjs";
 import type { Message } from "@dq/core";
 import { MemcachedResultBackend } from "../src/index.js";
-export { loadWireFixture as loadFixture } from "@dq/test-suite";
+export { loadWireFixture as loadFixture } from "@dq/core/testing";
 
 export interface MemcachedResultsFixture {
   entries: { key: string; message: unknown; raw: string }[];

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "@jest/globals";
-import { DecodeError, Message } from "@dq/core";
-import { addressFromServers, describeWithServer, expectUnreachableResultBackend, recordingLogger } from "@dq/test-suite";
+import { DecodeError, InvalidOptionError, Message } from "@dq/core";
+import { expectUnreachableResultBackend } from "@dq/test-suite";
+import { addressFromServers, describeWithServer, recordingLogger } from "@dq/core/testing";
 import { MemcachedResultBackend } from "../src/index.js";
 import { useMemcached } from "./fixtures.js";
 
@@ -21,6 +22,15 @@ describe("MemcachedResultBackend without a server", () => {
     } finally {
       await backend.close();
     }
+  });
+});
+
+describe("MemcachedResultBackend options", () => {
+  it("refuses options of the wrong type with InvalidOptionError naming the option and its value", () => {
+    expect(() => new MemcachedResultBackend({ servers: 42 as never })).toThrow(InvalidOptionError);
+    expect(() => new MemcachedResultBackend({ servers: 42 as never })).toThrow(/invalid servers 42: expected a "\[user:pass@\]host/);
+    expect(() => new MemcachedResultBackend({ namespace: 7 as never })).toThrow(/invalid namespace 7: expected a string/);
+    expect(() => new MemcachedResultBackend({ useNamespacePrefixKeys: "yes" as never })).toThrow(/invalid useNamespacePrefixKeys "yes": expected a boolean/);
   });
 });
 

@@ -4,7 +4,6 @@ import {
   ConnectionError,
   ConnectionFailed,
   DecodeError,
-  Missing,
   ResultBackend,
   ResultMissing,
   ResultTimeout,
@@ -14,6 +13,7 @@ import {
   type ResultBackendOptions,
 } from "@dq/core";
 import { z } from "zod";
+import { Missing } from "@dq/core/adapter";
 
 /** What `RedisResultBackend` takes: the result-backend options, a connection, and ioredis options. */
 export interface RedisResultBackendOptions extends ResultBackendOptions, Omit<RedisOptions, "lazyConnect"> {

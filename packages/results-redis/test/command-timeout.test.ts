@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, it } from "@jest/globals";
 import { ConnectionError, Message } from "@dq/core";
-import { addressFromUrl, describeWithServer, PrivateRedis, recordingLogger } from "@dq/test-suite";
+import { addressFromUrl, describeWithServer, PrivateRedis, recordingLogger } from "@dq/core/testing";
 import { RedisResultBackend } from "../src/index.js";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";

@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll, afterAll } from "@jest/globals";
 import { Redis } from "ioredis";
 import { Message, ResultFailure } from "@dq/core";
-import { addressFromUrl, describeWithServer } from "@dq/test-suite";
+import { addressFromUrl, describeWithServer } from "@dq/core/testing";
 import { RedisResultBackend } from "../src/index.js";
 import { loadFixture, type RedisAfterWorkerFixture } from "./fixtures.js";
 

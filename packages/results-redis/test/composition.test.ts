@@ -3,7 +3,7 @@ import { afterAll, afterEach, expect, it } from "@jest/globals";
 import { Redis } from "ioredis";
 import { actor, defaultMiddleware, group, Message, pipeline, ResultFailure, ResultMissing, Results, ResultTimeout, Worker } from "@dq/core";
 import { RedisBroker } from "@dq/broker-redis";
-import { addressFromUrl, describeWithServer, recordingLogger } from "@dq/test-suite";
+import { addressFromUrl, describeWithServer, recordingLogger } from "@dq/core/testing";
 import { RedisResultBackend } from "../src/index.js";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";

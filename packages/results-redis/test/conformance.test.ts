@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
-import { addressFromUrl, defineResultBackendTests, describeWithServer } from "@dq/test-suite";
+import { defineResultBackendTests } from "@dq/test-suite";
+import { addressFromUrl, describeWithServer } from "@dq/core/testing";
 import { RedisResultBackend } from "../src/index.js";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";

@@ -1,4 +1,4 @@
-export { loadWireFixture as loadFixture } from "@dq/test-suite";
+export { loadWireFixture as loadFixture } from "@dq/core/testing";
 
 export interface RedisAfterWorkerFixture {
   message_ids: { ok: string; failed: string };

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { actor, Results, StubBroker, Worker, type Message } from "@dq/core";
-import { recordingLogger, redisServerAvailable, waitFor, APPEND_ONLY, PrivateRedis } from "@dq/test-suite";
+import { recordingLogger, redisServerAvailable, waitFor, APPEND_ONLY, PrivateRedis } from "@dq/core/testing";
 import { RedisResultBackend } from "../src/index.js";
 
 // Private redis-servers that these tests pause and kill: the shared server is never touched.

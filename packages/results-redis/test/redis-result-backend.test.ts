@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Redis } from "ioredis";
 import { ConnectionFailed, DecodeError, Message } from "@dq/core";
-import { addressFromUrl, describeWithServer, expectUnreachableResultBackend, recordingLogger } from "@dq/test-suite";
+import { expectUnreachableResultBackend } from "@dq/test-suite";
+import { addressFromUrl, describeWithServer, recordingLogger } from "@dq/core/testing";
 import { RedisResultBackend } from "../src/index.js";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";

@@ -12,7 +12,8 @@ import {
   type MessageProxy,
   type ProcessOutcome,
 } from "@dq/core";
-import { recordingLogger, uniqueQueueName, waitFor } from "./helpers.js";
+import { recordingLogger, uniqueQueueName, waitFor } from "@dq/core/testing";
+import { defineDeadLetterCases } from "./dead-letter-tests.js";
 import { defineSettlementCases } from "./settlement-tests.js";
 
 /** What a broker's conformance run may skip or needs to reach into. */
@@ -282,50 +283,7 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
     }
 
     if (caps.deadLetters && caps.deadLetterIds) {
-      const deadLetterIds = caps.deadLetterIds.bind(caps);
-      it("dead-letters a message once its retries are exhausted", async () => {
-        const { broker, queueName } = await setup(fastRetries());
-        let runs = 0;
-        const doomed = actor(
-          function doomed() {
-            runs++;
-            throw new Error("always fails");
-          },
-          { broker, queueName, maxRetries: 2 },
-        );
-        await startWorker(broker);
-        const message = await doomed.send();
-        await waitFor(async () => (await deadLetterIds(broker, queueName)).includes(message.messageId), "the dead letter");
-        expect(runs).toBe(3);
-        await broker.join(queueName, { timeout: 5000, failFast: false } as never);
-      });
-
-      it("dead-letters a message for an unknown actor and keeps running", async () => {
-        const { broker, queueName } = await setup();
-        const seen: string[] = [];
-        actor((x: string) => void seen.push(x), { broker, queueName, actorName: "known" });
-        await startWorker(broker);
-        const unknown = await broker.enqueue(new Message({ queueName, actorName: "no_such_actor", args: [] }));
-        await broker.enqueue(new Message({ queueName, actorName: "known", args: ["after"] }));
-        await waitFor(async () => (await deadLetterIds(broker, queueName)).includes(unknown.messageId), "the dead letter");
-        await waitFor(() => seen.includes("after"), "the next message");
-      });
-
-      if (caps.enqueueRaw) {
-        const enqueueRaw = caps.enqueueRaw.bind(caps);
-        it("dead-letters bytes that do not decode and keeps running", async () => {
-          const { broker, queueName, logger } = await setup();
-          const seen: string[] = [];
-          actor((x: string) => void seen.push(x), { broker, queueName, actorName: "survivor" });
-          await startWorker(broker);
-          await enqueueRaw(broker, queueName, Buffer.from("this is not json {"));
-          await enqueueRaw(broker, queueName, Buffer.from(JSON.stringify({ queue_name: queueName, actor_name: "survivor", args: [], kwargs: {}, options: {}, extra: 1 })));
-          await broker.enqueue(new Message({ queueName, actorName: "survivor", args: ["still alive"] }));
-          await waitFor(() => seen.includes("still alive"), "the good message");
-          await waitFor(() => logger.lines.filter((line) => line.includes("does not decode")).length === 2, "two decode errors logged");
-          expect(seen).toEqual(["still alive"]);
-        });
-      }
+      defineDeadLetterCases({ setup, startWorker, fastRetries, deadLetterIds: caps.deadLetterIds.bind(caps), enqueueRaw: caps.enqueueRaw?.bind(caps) });
     }
 
     if (caps.requeue) {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { uniqueQueueName } from "./helpers.js";
+import { uniqueQueueName } from "@dq/core/testing";
 
 /**
  * The rate-limiter backend contract, structurally (so this package does not depend on

@@ -13,7 +13,7 @@ import {
   Worker,
   type ResultBackend,
 } from "@dq/core";
-import { recordingLogger } from "./helpers.js";
+import { recordingLogger } from "@dq/core/testing";
 
 /** What a result backend factory gets: a namespace of its own for this test. */
 export interface ResultBackendFactoryOptions {

@@ -1,6 +1,6 @@
 import { expect, it } from "@jest/globals";
 import { actor, ConnectionClosed, holdAck, Middleware, Retry, type Broker, type Logger, type MessageProxy, type Worker } from "@dq/core";
-import { waitFor } from "./helpers.js";
+import { waitFor } from "@dq/core/testing";
 
 /** What `defineBrokerTests` hands the settlement cases. */
 export interface SettlementCaseContext {

@@ -1,6 +1,6 @@
 // Redis for the cross-process tests: a namespace per test, and skip-or-fail when Redis is away.
 import { randomBytes } from "node:crypto";
-import { addressFromUrl, describeWithServer } from "@dq/test-suite";
+import { addressFromUrl, describeWithServer } from "@dq/core/testing";
 import { RedisBroker } from "@dq/broker-redis";
 import { Message } from "@dq/core";
 

@@ -90,12 +90,7 @@ export async function killAll(): Promise<void> {
 }
 
 /** A TCP port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = await listen(0);
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort } from "@dq/core/testing";
 
 /** A server holding `port` on 127.0.0.1 (0: any). */
 export function listen(port: number): Promise<Server> {

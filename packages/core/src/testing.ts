@@ -1,0 +1,13 @@
+/**
+ * @dq/core/testing — the helpers the dq packages' tests share (and an adapter's tests may use):
+ * polling, rejections, unique names, a recording logger, server gating, a private redis-server
+ * the recorded Python wire fixtures and a fake clock with timers. Not for production code: `describeWithServer` needs jest.
+ */
+export { waitFor, rejection, uniqueQueueName, recordingLogger } from "./testing/wait.js";
+export type { RecordingLogger } from "./testing/wait.js";
+export { loadWireFixture, restoreRedisRecording, withEta } from "./testing/wire-fixtures.js";
+export type { RecordedRedisKey, RedisWriter } from "./testing/wire-fixtures.js";
+export { addressFromServers, addressFromUrl, describeWithServer, serverReachable } from "./testing/servers.js";
+export type { ServerAddress } from "./testing/servers.js";
+export { APPEND_ONLY, freePort, PrivateRedis, redisServerAvailable } from "./testing/private-redis.js";
+export { FakeClock } from "./testing/fake-clock.js";
