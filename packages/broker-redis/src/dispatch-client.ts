@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { envInteger, type Clock } from "@dq/core";
+import { envInteger, type Clock } from "@dq/core/adapter";
 import { Command } from "ioredis";
 import type { RedisConnection } from "./connection.js";
 import { DISPATCH_SCRIPT } from "./dispatch-script.js";

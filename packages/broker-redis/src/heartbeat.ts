@@ -1,4 +1,5 @@
-import type { Clock, Logger } from "@dq/core";
+import type { Logger } from "@dq/core";
+import type { Clock } from "@dq/core/adapter";
 import { AckReconciler } from "./ack-reconciler.js";
 import type { RedisConnection } from "./connection.js";
 import type { TrackedConsumer } from "./consumer-host.js";

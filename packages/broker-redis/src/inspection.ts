@@ -1,4 +1,5 @@
-import { canonicalQueueName, Message } from "@dq/core";
+import { Message } from "@dq/core";
+import { canonicalQueueName } from "@dq/core/adapter";
 import type { RedisConnection } from "./connection.js";
 
 /** Message counts of one queue, from `getQueueMessageCounts`. */

@@ -1,4 +1,5 @@
-import { getEncoder, InvalidOptionError, JSONEncoder, Message, messageJson, uuid4, type MessageOptions } from "@dq/core";
+import { getEncoder, InvalidOptionError, JSONEncoder, Message, messageJson, type MessageOptions } from "@dq/core";
+import { uuid4 } from "@dq/core/adapter";
 import type { DispatchArgument, DispatchClient } from "./dispatch-client.js";
 
 /** Messages per `enqueue_many` call: keeps each script call short (Redis runs it atomically). */

@@ -1,17 +1,6 @@
 import { randomUUID } from "node:crypto";
-import {
-  Broker,
-  Message,
-  QueueJoinTimeout,
-  QueueNotFound,
-  canonicalQueueName,
-  delayQueueName,
-  sleep,
-  type BrokerCapabilities,
-  type ConsumeOptions,
-  type Consumer,
-  type JoinOptions,
-} from "@dq/core";
+import { Broker, Message, QueueJoinTimeout, QueueNotFound, type BrokerCapabilities, type ConsumeOptions, type Consumer, type JoinOptions } from "@dq/core";
+import { canonicalQueueName, delayQueueName, sleep } from "@dq/core/adapter";
 import type { Redis } from "ioredis";
 import type { AckReconciler } from "./ack-reconciler.js";
 import { RedisConnection } from "./connection.js";

@@ -1,4 +1,5 @@
-import { computeBackoff, Consumer, Deadlines, decodeDelivery, type MessageProxy } from "@dq/core";
+import { Consumer, type MessageProxy } from "@dq/core";
+import { computeBackoff, Deadlines, decodeDelivery } from "@dq/core/adapter";
 import type { RedisConsumerHost } from "./consumer-host.js";
 import { AckBatcher, bufferFetched, dropMissing, type AckBatch, type Fetched } from "./consumer-buffer.js";
 

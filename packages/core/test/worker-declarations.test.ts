@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { DecodeError, Message, StubBroker, Worker, actor, decodeDelivery } from "../src/index.js";
-import { FakeClock } from "../src/testing/fake-clock.js";
+import { DecodeError, Message, StubBroker, Worker, actor } from "../src/index.js";
+import { decodeDelivery } from "../src/adapter.js";
+import { FakeClock } from "../src/testing.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

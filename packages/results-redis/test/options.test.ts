@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { ConnectionFailed, InvalidOptionError, Message } from "@dq/core";
-import { recordingLogger } from "@dq/test-suite";
+import { recordingLogger } from "@dq/core/testing";
 import { RedisResultBackend } from "../src/index.js";
 
 describe("RedisResultBackend options (zod schema)", () => {
