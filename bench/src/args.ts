@@ -1,5 +1,13 @@
 /** The systems the harness knows, by the name the `--systems` flag takes. */
-export const SYSTEMS = ["dq", "bullmq", "bee-queue", "dq-rabbitmq", "dq-rabbitmq-confirm", "redis-floor", "rabbitmq-floor"] as const;
+export const SYSTEMS = [
+  "dq",
+  "bullmq",
+  "bee-queue",
+  "dq-rabbitmq",
+  "dq-rabbitmq-confirm",
+  "redis-floor",
+  "rabbitmq-floor",
+] as const;
 export type SystemId = (typeof SYSTEMS)[number];
 
 /** The cases, by the name the `--cases` flag takes. */
@@ -52,15 +60,27 @@ export const USAGE = `Usage: pnpm bench [flags]
 
 function positive(flag: string, text: string | undefined): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} takes an integer >= 1, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${flag} takes an integer >= 1, got ${JSON.stringify(text)}`);
   return value;
 }
 
-function list<T extends string>(flag: string, text: string | undefined, allowed: readonly T[]): T[] {
-  const items = (text ?? "").split(",").map((item) => item.trim()).filter(Boolean);
-  if (items.length === 0) throw new Error(`${flag} takes a comma-separated list of ${allowed.join(", ")}`);
+function list<T extends string>(
+  flag: string,
+  text: string | undefined,
+  allowed: readonly T[],
+): T[] {
+  const items = (text ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+  if (items.length === 0)
+    throw new Error(`${flag} takes a comma-separated list of ${allowed.join(", ")}`);
   for (const item of items) {
-    if (!(allowed as readonly string[]).includes(item)) throw new Error(`${flag}: unknown ${JSON.stringify(item)}; expected some of ${allowed.join(", ")}`);
+    if (!(allowed as readonly string[]).includes(item))
+      throw new Error(
+        `${flag}: unknown ${JSON.stringify(item)}; expected some of ${allowed.join(", ")}`,
+      );
   }
   return [...new Set(items)] as T[];
 }
@@ -69,7 +89,11 @@ function list<T extends string>(flag: string, text: string | undefined, allowed:
  * Parses the command line (`--flag value` or `--flag=value`).
  * @throws Error naming the flag on an unknown flag or a bad value
  */
-export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, defaultOut: string): BenchOptions {
+export function parseArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  defaultOut: string,
+): BenchOptions {
   const options: BenchOptions = {
     cases: [...CASES],
     systems: [...SYSTEMS],
@@ -90,7 +114,9 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, defau
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
     if (raw === "--") continue;
-    const [flag, inline] = raw.includes("=") ? [raw.slice(0, raw.indexOf("=")), raw.slice(raw.indexOf("=") + 1)] : [raw, undefined];
+    const [flag, inline] = raw.includes("=")
+      ? [raw.slice(0, raw.indexOf("=")), raw.slice(raw.indexOf("=") + 1)]
+      : [raw, undefined];
     const value = () => inline ?? argv[++i];
     given.add(flag);
     switch (flag) {
@@ -111,8 +137,16 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, defau
         options.latencyJobs = positive(flag, value());
         break;
       case "--concurrency":
-        options.concurrency = [...new Set((value() ?? "").split(",").filter(Boolean).map((text) => positive(flag, text.trim())))];
-        if (options.concurrency.length === 0) throw new Error("--concurrency takes a comma-separated list of integers >= 1");
+        options.concurrency = [
+          ...new Set(
+            (value() ?? "")
+              .split(",")
+              .filter(Boolean)
+              .map((text) => positive(flag, text.trim())),
+          ),
+        ];
+        if (options.concurrency.length === 0)
+          throw new Error("--concurrency takes a comma-separated list of integers >= 1");
         break;
       case "--runs":
         options.runs = positive(flag, value());

@@ -18,10 +18,18 @@ const WARMUP_JOBS = 20;
 
 /** A fresh scope for one measurement. */
 export function newScope(driver: SystemDriver, options: BenchOptions): Scope {
-  return { prefix: `dqbench-${randomBytes(4).toString("hex")}-${driver.id}`, redisUrl: options.redisUrl, amqpUrl: options.amqpUrl };
+  return {
+    prefix: `dqbench-${randomBytes(4).toString("hex")}-${driver.id}`,
+    redisUrl: options.redisUrl,
+    amqpUrl: options.amqpUrl,
+  };
 }
 
-async function inScope<T>(driver: SystemDriver, options: BenchOptions, body: (scope: Scope) => Promise<T>): Promise<T> {
+async function inScope<T>(
+  driver: SystemDriver,
+  options: BenchOptions,
+  body: (scope: Scope) => Promise<T>,
+): Promise<T> {
   const scope = newScope(driver, options);
   try {
     return await body(scope);
@@ -52,7 +60,8 @@ export function enqueueBulk(driver: SystemDriver, options: BenchOptions): Promis
     try {
       await producer.enqueue(-1);
       const start = performance.now();
-      for (let from = 0; from < options.jobs; from += options.batch) await producer.enqueueBulk(from, Math.min(options.batch, options.jobs - from));
+      for (let from = 0; from < options.jobs; from += options.batch)
+        await producer.enqueueBulk(from, Math.min(options.batch, options.jobs - from));
       return [{ key: "B1b", value: rate(options.jobs, performance.now() - start) }];
     } finally {
       await producer.close();
@@ -61,22 +70,33 @@ export function enqueueBulk(driver: SystemDriver, options: BenchOptions): Promis
 }
 
 /** B2: one worker process drains `jobs` pre-enqueued jobs; jobs/s from first to last completion. */
-export function drain(driver: SystemDriver, options: BenchOptions, concurrency: number): Promise<Sample[]> {
+export function drain(
+  driver: SystemDriver,
+  options: BenchOptions,
+  concurrency: number,
+): Promise<Sample[]> {
   return inScope(driver, options, async (scope) => {
     const producer = await driver.createProducer(scope);
     try {
-      for (let from = 0; from < options.jobs; from += 5000) await producer.enqueueBulk(from, Math.min(5000, options.jobs - from));
+      for (let from = 0; from < options.jobs; from += 5000)
+        await producer.enqueueBulk(from, Math.min(5000, options.jobs - from));
     } finally {
       await producer.close();
     }
-    const child = new WorkerProcess({ system: driver.id, scope, concurrency, mode: "drain", expect: options.jobs, channel: "" }, options.profileDir);
+    const child = new WorkerProcess(
+      { system: driver.id, scope, concurrency, mode: "drain", expect: options.jobs, channel: "" },
+      options.profileDir,
+    );
     try {
       await child.waitFor("ready", 30_000);
       // Bounded: a worker slower than 200 jobs/s on no-op jobs is broken, not slow.
       const drained = await child.waitFor("drained", 30_000 + options.jobs * 5);
       const peakRss = await child.stop();
       return [
-        { key: `B2 c${concurrency}`, value: rate(drained.count - 1, drained.lastMs - drained.firstMs) },
+        {
+          key: `B2 c${concurrency}`,
+          value: rate(drained.count - 1, drained.lastMs - drained.firstMs),
+        },
         { key: `B2 c${concurrency} rss`, value: peakRss / 2 ** 20 },
       ];
     } finally {
@@ -99,7 +119,10 @@ export function roundTrip(driver: SystemDriver, options: BenchOptions): Promise<
       if (Number(text) === expected) arrived?.();
     });
     await subscriber.subscribe(channel);
-    const child = new WorkerProcess({ system: driver.id, scope, concurrency: 8, mode: "signal", expect: 0, channel }, options.profileDir);
+    const child = new WorkerProcess(
+      { system: driver.id, scope, concurrency: 8, mode: "signal", expect: 0, channel },
+      options.profileDir,
+    );
     const producer = await driver.createProducer(scope);
     try {
       await child.waitFor("ready", 30_000);
@@ -107,7 +130,10 @@ export function roundTrip(driver: SystemDriver, options: BenchOptions): Promise<
       for (let i = -WARMUP_JOBS; i < options.latencyJobs; i++) {
         expected = i;
         const done = new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`job ${i} did not complete within 10 s`)), 10_000);
+          const timer = setTimeout(
+            () => reject(new Error(`job ${i} did not complete within 10 s`)),
+            10_000,
+          );
           arrived = () => {
             clearTimeout(timer);
             resolve();

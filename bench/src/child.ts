@@ -36,14 +36,18 @@ async function main(): Promise<void> {
   let count = 0;
   let firstMs = 0;
   let lastMs = 0;
-  const publisher = config.mode === "signal" ? new Redis(config.scope.redisUrl, { maxRetriesPerRequest: 1 }) : undefined;
+  const publisher =
+    config.mode === "signal"
+      ? new Redis(config.scope.redisUrl, { maxRetriesPerRequest: 1 })
+      : undefined;
   const onComplete = (index: number) => {
     const now = performance.now();
     if (count === 0) firstMs = now;
     lastMs = now;
     count++;
     if (publisher) void publisher.publish(config.channel, String(index)).catch(() => undefined);
-    if (config.mode === "drain" && count === config.expect) send({ type: "drained", count, firstMs, lastMs });
+    if (config.mode === "drain" && count === config.expect)
+      send({ type: "drained", count, firstMs, lastMs });
   };
   const worker = await driver.startWorker(config.scope, config.concurrency, onComplete);
   send({ type: "ready" });
@@ -69,7 +73,10 @@ main().then(
     setTimeout(() => process.exit(0), 200).unref();
   },
   (error: unknown) => {
-    send({ type: "error", message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    send({
+      type: "error",
+      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
     process.exitCode = 1;
     setTimeout(() => process.exit(1), 200).unref();
   },

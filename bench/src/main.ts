@@ -21,31 +21,47 @@ const DEFAULT_OUT = fileURLToPath(new URL("../results/latest.json", import.meta.
 const progress = (text: string) => process.stderr.write(`[bench] ${text}\n`);
 
 /** The systems to run: those asked for whose server answers (asked-for unreachable ones fail). */
-async function reachableSystems(options: BenchOptions, versions: { redis?: string; rabbitmq: boolean }): Promise<SystemDriver[]> {
+async function reachableSystems(
+  options: BenchOptions,
+  versions: { redis?: string; rabbitmq: boolean },
+): Promise<SystemDriver[]> {
   const drivers: SystemDriver[] = [];
   for (const id of options.systems) {
     const driver = await loadDriver(id);
     // B3's completion signal goes through Redis for every system, RabbitMQ ones included.
-    const up = driver.server === "redis" ? versions.redis !== undefined : versions.rabbitmq && versions.redis !== undefined;
+    const up =
+      driver.server === "redis"
+        ? versions.redis !== undefined
+        : versions.rabbitmq && versions.redis !== undefined;
     if (up) drivers.push(driver);
-    else if (options.systemsExplicit) throw new Error(`${driver.label} needs ${driver.server === "redis" ? options.redisUrl : `${options.amqpUrl} and ${options.redisUrl}`}, which does not answer`);
+    else if (options.systemsExplicit)
+      throw new Error(
+        `${driver.label} needs ${driver.server === "redis" ? options.redisUrl : `${options.amqpUrl} and ${options.redisUrl}`}, which does not answer`,
+      );
     else progress(`skipping ${driver.label}: its server does not answer`);
   }
   return drivers;
 }
 
-async function measure(driver: SystemDriver, options: BenchOptions, run: number): Promise<Sample[]> {
+async function measure(
+  driver: SystemDriver,
+  options: BenchOptions,
+  run: number,
+): Promise<Sample[]> {
   const samples: Sample[] = [];
   const step = async (name: string, body: () => Promise<Sample[]>) => {
     const started = Date.now();
     const result = await body();
     samples.push(...result);
-    progress(`${driver.label} run ${run}: ${name}: ${result.map((s) => `${s.key}=${s.value.toFixed(s.key.includes("B3") && !s.key.includes("rss") ? 3 : 0)}`).join(" ")} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    progress(
+      `${driver.label} run ${run}: ${name}: ${result.map((s) => `${s.key}=${s.value.toFixed(s.key.includes("B3") && !s.key.includes("rss") ? 3 : 0)}`).join(" ")} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
   };
   const runs = (id: CaseId) => options.cases.includes(id) && (driver.cases?.includes(id) ?? true);
   if (runs("B1")) await step("B1", () => enqueueOneByOne(driver, options));
   if (runs("B1b")) await step("B1b", () => enqueueBulk(driver, options));
-  if (runs("B2")) for (const c of options.concurrency) await step(`B2 c${c}`, () => drain(driver, options, c));
+  if (runs("B2"))
+    for (const c of options.concurrency) await step(`B2 c${c}`, () => drain(driver, options, c));
   if (runs("B3")) await step("B3", () => roundTrip(driver, options));
   return samples;
 }
@@ -58,10 +74,14 @@ async function main(): Promise<void> {
   }
   const started = new Date();
   const redis = await redisVersion(options.redisUrl);
-  const rabbitmq = options.systems.some((id) => id.includes("rabbitmq")) ? await rabbitmqReachable(options.amqpUrl) : false;
+  const rabbitmq = options.systems.some((id) => id.includes("rabbitmq"))
+    ? await rabbitmqReachable(options.amqpUrl)
+    : false;
   const drivers = await reachableSystems(options, { redis, rabbitmq });
   if (drivers.length === 0) throw new Error("no system to benchmark: no server answers");
-  progress(`cases ${options.cases.join(",")}; systems ${drivers.map((d) => d.id).join(",")}; jobs ${options.jobs}; runs ${options.runs}`);
+  progress(
+    `cases ${options.cases.join(",")}; systems ${drivers.map((d) => d.id).join(",")}; jobs ${options.jobs}; runs ${options.runs}`,
+  );
 
   const raw: Partial<Record<SystemId, Record<string, number[]>>> = {};
   // Runs interleave the systems so that a burst of load on this shared machine hits all of them.
@@ -75,7 +95,9 @@ async function main(): Promise<void> {
   }
   const results: Results = {};
   for (const [id, metrics] of Object.entries(raw) as [SystemId, Record<string, number[]>][]) {
-    results[id] = Object.fromEntries(Object.entries(metrics).map(([key, runs]) => [key, { median: median(runs), runs }]));
+    results[id] = Object.fromEntries(
+      Object.entries(metrics).map(([key, runs]) => [key, { median: median(runs), runs }]),
+    );
   }
   const metrics = metricsFor(options.cases, options.concurrency);
   const table = buildTable(results, metrics);

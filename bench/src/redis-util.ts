@@ -2,7 +2,12 @@ import { Redis } from "ioredis";
 
 /** A short-lived ioredis client that fails fast instead of retrying forever. */
 export function redisClient(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: () => null, lazyConnect: true });
+  return new Redis(url, {
+    maxRetriesPerRequest: 1,
+    connectTimeout: 3000,
+    retryStrategy: () => null,
+    lazyConnect: true,
+  });
 }
 
 /** Deletes every key under `prefix:` (SCAN + UNLINK; ends when the cursor comes back to 0). */

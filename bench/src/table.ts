@@ -24,11 +24,15 @@ export interface Table {
 /** The rows, in order, for the cases and concurrencies that ran. */
 export function metricsFor(cases: readonly string[], concurrency: readonly number[]): Metric[] {
   const metrics: Metric[] = [];
-  if (cases.includes("B1")) metrics.push({ key: "B1", label: "B1 enqueue, one at a time", unit: "jobs/s" });
-  if (cases.includes("B1b")) metrics.push({ key: "B1b", label: "B1b enqueue, bulk", unit: "jobs/s" });
+  if (cases.includes("B1"))
+    metrics.push({ key: "B1", label: "B1 enqueue, one at a time", unit: "jobs/s" });
+  if (cases.includes("B1b"))
+    metrics.push({ key: "B1b", label: "B1b enqueue, bulk", unit: "jobs/s" });
   if (cases.includes("B2")) {
-    for (const c of concurrency) metrics.push({ key: `B2 c${c}`, label: `B2 drain, concurrency ${c}`, unit: "jobs/s" });
-    for (const c of concurrency) metrics.push({ key: `B2 c${c} rss`, label: `B2 worker peak RSS, c${c}`, unit: "MB" });
+    for (const c of concurrency)
+      metrics.push({ key: `B2 c${c}`, label: `B2 drain, concurrency ${c}`, unit: "jobs/s" });
+    for (const c of concurrency)
+      metrics.push({ key: `B2 c${c} rss`, label: `B2 worker peak RSS, c${c}`, unit: "MB" });
   }
   if (cases.includes("B3")) {
     metrics.push({ key: "B3 p50", label: "B3 round trip p50", unit: "ms" });
@@ -47,7 +51,14 @@ export function formatValue(value: number | undefined, unit: Metric["unit"]): st
 
 /** dq divided by a peer, as "1.52×"; "–" when either is missing. */
 export function formatRatio(dq: number | undefined, peer: number | undefined): string {
-  if (dq === undefined || peer === undefined || !Number.isFinite(dq) || !Number.isFinite(peer) || peer === 0) return "–";
+  if (
+    dq === undefined ||
+    peer === undefined ||
+    !Number.isFinite(dq) ||
+    !Number.isFinite(peer) ||
+    peer === 0
+  )
+    return "–";
   return `${(dq / peer).toFixed(2)}×`;
 }
 
@@ -93,8 +104,11 @@ export function buildTable(results: Results, metrics: readonly Metric[]): Table 
 
 /** The table as aligned text (Markdown-compatible). */
 export function renderTable(table: Table): string {
-  const widths = table.columns.map((column, i) => Math.max(column.length, ...table.rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(" | ")} |`;
+  const widths = table.columns.map((column, i) =>
+    Math.max(column.length, ...table.rows.map((row) => row[i]!.length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(" | ")} |`;
   const rule = `|${widths.map((width, i) => (i < 2 ? "-".repeat(width + 2) : `${"-".repeat(width + 1)}:`)).join("|")}|`;
   return [line(table.columns), rule, ...table.rows.map(line)].join("\n");
 }

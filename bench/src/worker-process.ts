@@ -14,7 +14,9 @@ export class WorkerProcess {
   /** @param profileDir - run the child under `node --cpu-prof`, writing its profile there */
   constructor(config: ChildConfig, profileDir?: string) {
     this.child = fork(CHILD, [JSON.stringify(config)], {
-      execArgv: profileDir ? [...process.execArgv, "--cpu-prof", `--cpu-prof-dir=${profileDir}`] : process.execArgv,
+      execArgv: profileDir
+        ? [...process.execArgv, "--cpu-prof", `--cpu-prof-dir=${profileDir}`]
+        : process.execArgv,
       stdio: ["ignore", "ignore", "pipe", "ipc"],
       env: { ...process.env, DQ_LOG_LEVEL: process.env.DQ_LOG_LEVEL ?? "warn" },
     });
@@ -36,10 +38,15 @@ export class WorkerProcess {
    * Waits for the next message of `type`.
    * @throws Error when the child reports an error, exits first, or `timeout` ms pass
    */
-  async waitFor<T extends ChildMessage["type"]>(type: T, timeout: number): Promise<Extract<ChildMessage, { type: T }>> {
+  async waitFor<T extends ChildMessage["type"]>(
+    type: T,
+    timeout: number,
+  ): Promise<Extract<ChildMessage, { type: T }>> {
     const deadline = Date.now() + timeout;
     for (;;) {
-      const index = this.inbox.findIndex((message) => message.type === type || message.type === "error");
+      const index = this.inbox.findIndex(
+        (message) => message.type === type || message.type === "error",
+      );
       if (index >= 0) {
         const [message] = this.inbox.splice(index, 1);
         if (message!.type === "error") throw new Error(`worker child failed: ${message!.message}`);
@@ -47,7 +54,8 @@ export class WorkerProcess {
       }
       if (this.exited) throw new Error(this.exited);
       const rest = deadline - Date.now();
-      if (rest <= 0) throw new Error(`timed out after ${timeout} ms waiting for the worker child's "${type}"`);
+      if (rest <= 0)
+        throw new Error(`timed out after ${timeout} ms waiting for the worker child's "${type}"`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, rest);
         this.waiter = () => {

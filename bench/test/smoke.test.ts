@@ -17,13 +17,21 @@ function redisProblem(): string | undefined {
     socket.on("connect", () => socket.write("PING\\r\\n"));
     socket.on("data", (d) => { process.stdout.write(String(d)); process.exit(String(d).startsWith("+PONG") ? 0 : 1); });
     socket.on("error", (e) => { process.stdout.write(e.message); process.exit(1); });`;
-  const result = spawnSync(process.execPath, ["-e", script, redisUrl], { timeout: 5000, encoding: "utf8" });
-  return result.status === 0 ? undefined : `Redis at ${redisUrl} is unreachable (${(result.stdout || "no reply").trim()})`;
+  const result = spawnSync(process.execPath, ["-e", script, redisUrl], {
+    timeout: 5000,
+    encoding: "utf8",
+  });
+  return result.status === 0
+    ? undefined
+    : `Redis at ${redisUrl} is unreachable (${(result.stdout || "no reply").trim()})`;
 }
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, DQ_LOG_LEVEL: "silent" } });
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, DQ_LOG_LEVEL: "silent" },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -37,7 +45,14 @@ interface Report {
   version: number;
   preliminary: boolean;
   machine: { cpus: number; node: string; redis: string | null };
-  options: { cases: string[]; systems: string[]; jobs: number; runs: number; smoke: boolean; concurrency: number[] };
+  options: {
+    cases: string[];
+    systems: string[];
+    jobs: number;
+    runs: number;
+    smoke: boolean;
+    concurrency: number[];
+  };
   metrics: { key: string; label: string; unit: string }[];
   results: Record<string, Record<string, { median: number; runs: number[] }>>;
   table: { columns: string[]; rows: string[][] };
@@ -58,12 +73,30 @@ describeSmoke(`pnpm bench --smoke${problem ? ` (skipped: ${problem})` : ""}`, ()
     expect({ code, stderr: code === 0 ? "" : stderr }).toEqual({ code: 0, stderr: "" });
 
     const report = JSON.parse(readFileSync(out, "utf8")) as Report;
-    expect(report).toMatchObject({ version: 1, preliminary: true, options: { smoke: true, jobs: 200, runs: 1, cases: ["B1", "B1b", "B2", "B3"] } });
+    expect(report).toMatchObject({
+      version: 1,
+      preliminary: true,
+      options: { smoke: true, jobs: 200, runs: 1, cases: ["B1", "B1b", "B2", "B3"] },
+    });
     expect(report.machine.redis).toMatch(/^\d+\.\d+/);
-    expect(report.options.systems).toEqual(expect.arrayContaining(["dq", "bullmq", "bee-queue", "redis-floor"]));
+    expect(report.options.systems).toEqual(
+      expect.arrayContaining(["dq", "bullmq", "bee-queue", "redis-floor"]),
+    );
 
     const keys = report.metrics.map((metric) => metric.key);
-    expect(keys).toEqual(["B1", "B1b", "B2 c1", "B2 c8", "B2 c64", "B2 c1 rss", "B2 c8 rss", "B2 c64 rss", "B3 p50", "B3 p99", "B3 rss"]);
+    expect(keys).toEqual([
+      "B1",
+      "B1b",
+      "B2 c1",
+      "B2 c8",
+      "B2 c64",
+      "B2 c1 rss",
+      "B2 c8 rss",
+      "B2 c64 rss",
+      "B3 p50",
+      "B3 p99",
+      "B3 rss",
+    ]);
     // The floors take part in the round-trip cases only.
     const floorCases: Record<string, (key: string) => boolean> = {
       "redis-floor": (key) => key === "B1" || key.startsWith("B3"),
@@ -77,17 +110,33 @@ describeSmoke(`pnpm bench --smoke${problem ? ` (skipped: ${problem})` : ""}`, ()
         expect(Number.isFinite(cell!.median) && cell!.median > 0).toBe(true);
       }
       // p50 <= p99, and a worker process is bigger than nothing but not absurdly big.
-      expect(report.results[system]!["B3 p50"]!.median).toBeLessThanOrEqual(report.results[system]!["B3 p99"]!.median);
+      expect(report.results[system]!["B3 p50"]!.median).toBeLessThanOrEqual(
+        report.results[system]!["B3 p99"]!.median,
+      );
       expect(report.results[system]!["B3 rss"]!.median).toBeGreaterThan(10);
       expect(report.results[system]!["B3 rss"]!.median).toBeLessThan(2048);
     }
 
     const { columns, rows } = report.table;
-    expect(columns).toEqual(["case", "unit", "dq", "BullMQ", "bee-queue", "dq/BullMQ", "dq/bee-queue"]);
+    expect(columns).toEqual([
+      "case",
+      "unit",
+      "dq",
+      "BullMQ",
+      "bee-queue",
+      "dq/BullMQ",
+      "dq/bee-queue",
+    ]);
     // dq's rows, then those of each other system in the dq column (dq on RabbitMQ, the floor).
-    const others = report.options.systems.filter((id) => !["dq", "bullmq", "bee-queue"].includes(id));
+    const others = report.options.systems.filter(
+      (id) => !["dq", "bullmq", "bee-queue"].includes(id),
+    );
     expect(rows).toHaveLength(keys.length + others.reduce((sum, id) => sum + keysOf(id).length, 0));
-    expect(rows.filter((row) => row[0]!.endsWith("[floor: bare ioredis list, no queue code]")).map((row) => row[0])).toEqual([
+    expect(
+      rows
+        .filter((row) => row[0]!.endsWith("[floor: bare ioredis list, no queue code]"))
+        .map((row) => row[0]),
+    ).toEqual([
       "B1 enqueue, one at a time [floor: bare ioredis list, no queue code]",
       "B3 round trip p50 [floor: bare ioredis list, no queue code]",
       "B3 round trip p99 [floor: bare ioredis list, no queue code]",

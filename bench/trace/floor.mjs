@@ -10,7 +10,15 @@ import { Redis } from "ioredis";
 import { DISPATCH_SCRIPT } from "../../packages/broker-redis/dist/dispatch-script.js";
 
 const ns = process.env.FLOOR_NS ?? `dqfloor-${process.pid}`;
-const body = JSON.stringify({ queue_name: "q", actor_name: "noop", args: [1], kwargs: {}, options: {}, message_id: "3c6de6c1-6a6a-4b6e-8a70-4e0f1e7f8b8a", message_timestamp: 0 });
+const body = JSON.stringify({
+  queue_name: "q",
+  actor_name: "noop",
+  args: [1],
+  kwargs: {},
+  options: {},
+  message_id: "3c6de6c1-6a6a-4b6e-8a70-4e0f1e7f8b8a",
+  message_timestamp: 0,
+});
 const call = (command) => [1, ns, command, Date.now(), "q", "floor", 60000, 604800000, "0", 3999];
 
 if (process.argv[2] === "worker") {
@@ -31,7 +39,9 @@ if (process.argv[2] === "worker") {
   process.send?.("ready");
 } else {
   const jobs = Number(process.argv[2] ?? 2000);
-  const worker = fork(fileURLToPath(import.meta.url), ["worker"], { env: { ...process.env, FLOOR_NS: ns } });
+  const worker = fork(fileURLToPath(import.meta.url), ["worker"], {
+    env: { ...process.env, FLOOR_NS: ns },
+  });
   await new Promise((resolve) => worker.once("message", resolve));
   const [producer, subscriber] = [new Redis(), new Redis()];
   const sha = await producer.script("LOAD", DISPATCH_SCRIPT);
@@ -42,7 +52,10 @@ if (process.argv[2] === "worker") {
   const latencies = [];
   for (let i = -200; i < jobs; i++) {
     const done = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`job ${i} did not complete within 10 s (a lost hand-off?)`)), 10_000);
+      const timer = setTimeout(
+        () => reject(new Error(`job ${i} did not complete within 10 s (a lost hand-off?)`)),
+        10_000,
+      );
       arrived = () => {
         clearTimeout(timer);
         resolve();
@@ -54,7 +67,9 @@ if (process.argv[2] === "worker") {
     if (i >= 0) latencies.push(performance.now() - start);
   }
   latencies.sort((a, b) => a - b);
-  console.log(`dq's scripts, bare client: p50 ${latencies[Math.floor(jobs / 2)].toFixed(3)} ms, p99 ${latencies[Math.floor(jobs * 0.99)].toFixed(3)} ms`);
+  console.log(
+    `dq's scripts, bare client: p50 ${latencies[Math.floor(jobs / 2)].toFixed(3)} ms, p99 ${latencies[Math.floor(jobs * 0.99)].toFixed(3)} ms`,
+  );
   await enqueue("stop");
   const keys = await producer.keys(`${ns}:*`);
   if (keys.length) await producer.del(...keys);

@@ -16,7 +16,12 @@ const signal = (seen) => [
 ];
 // A Redis system whose worker acks in one round trip: [name, pattern] of the enqueue, of the job
 // arriving at the worker, and of the ack, then the ack reply's pattern.
-const ackedRoundTrip = ({ enqueue: [enqueue, enqueueAt], arrival: [arrival, arrivalAt], ack: [ack, ackAt], reply }) => [
+const ackedRoundTrip = ({
+  enqueue: [enqueue, enqueueAt],
+  arrival: [arrival, arrivalAt],
+  ack: [ack, ackAt],
+  reply,
+}) => [
   [`completion seen -> ${enqueue} written`, "P", "W", enqueueAt],
   [`${enqueue} written -> ${arrival} at the worker`, "C", "R", arrivalAt, 1],
   [`-> ${ack} written`, "C", "W", ackAt],
@@ -25,9 +30,19 @@ const ackedRoundTrip = ({ enqueue: [enqueue, enqueueAt], arrival: [arrival, arri
 ];
 const STAGES = {
   // dq on Redis, and floor.mjs (dq's scripts with a bare client).
-  dq: ackedRoundTrip({ enqueue: ["enqueue", "evalsha"], arrival: ["message", "__handoff__"], ack: ["ack", "evalsha"], reply: "^\\*|^:" }),
+  dq: ackedRoundTrip({
+    enqueue: ["enqueue", "evalsha"],
+    arrival: ["message", "__handoff__"],
+    ack: ["ack", "evalsha"],
+    reply: "^\\*|^:",
+  }),
   // The bench's redis-floor system: LPUSH; BLMOVE to a processing list; LREM.
-  "redis-floor": ackedRoundTrip({ enqueue: ["LPUSH", "lpush"], arrival: ["BLMOVE reply", "^\\$"], ack: ["LREM", "lrem"], reply: "^:" }),
+  "redis-floor": ackedRoundTrip({
+    enqueue: ["LPUSH", "lpush"],
+    arrival: ["BLMOVE reply", "^\\$"],
+    ack: ["LREM", "lrem"],
+    reply: "^:",
+  }),
   "bee-queue": [
     ["completion seen -> enqueue written", "P", "W", "evalsha"],
     ["enqueue written -> BRPOPLPUSH reply at the worker", "C", "R", "^\\$", 1],
@@ -45,7 +60,8 @@ const STAGES = {
 };
 
 const steps = STAGES[process.argv[2] === "floor" ? "dq" : (process.argv[2] ?? "dq")];
-if (!steps) throw new Error(`unknown stage set ${process.argv[2]}; one of ${Object.keys(STAGES).join(", ")}`);
+if (!steps)
+  throw new Error(`unknown stage set ${process.argv[2]}; one of ${Object.keys(STAGES).join(", ")}`);
 const dir = process.argv[3] ?? process.env.DQ_TRACE_DIR ?? "/tmp";
 const events = [];
 for (const name of readdirSync(dir).filter((file) => /^dq-trace-\d+\.tsv$/.test(file))) {
@@ -56,7 +72,8 @@ for (const name of readdirSync(dir).filter((file) => /^dq-trace-\d+\.tsv$/.test(
   }
 }
 events.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
-const isSignal = (event) => event.kind === "R" && event.text.includes("message") && /bench-don|:done/.test(event.text);
+const isSignal = (event) =>
+  event.kind === "R" && event.text.includes("message") && /bench-don|:done/.test(event.text);
 const harness = events.find(isSignal)?.file;
 if (!harness) throw new Error(`no completion signal in the traces of ${dir}`);
 
@@ -79,10 +96,21 @@ for (const window of windows.slice(25)) {
     const base = at[from ?? at.length - 1];
     const regex = new RegExp(pattern);
     let index = base + 1;
-    while (index < window.length && !((window[index].file === harness) === (who === "P") && window[index].kind === kind && regex.test(window[index].text))) index++;
+    while (
+      index < window.length &&
+      !(
+        (window[index].file === harness) === (who === "P") &&
+        window[index].kind === kind &&
+        regex.test(window[index].text)
+      )
+    )
+      index++;
     if (index >= window.length) break;
     const same = window[index].file === window[base].file;
-    row.push([Number(window[index].time - window[base].time) / 1000, same ? window[index].cpu - window[base].cpu : NaN]);
+    row.push([
+      Number(window[index].time - window[base].time) / 1000,
+      same ? window[index].cpu - window[base].cpu : NaN,
+    ]);
     at.push(index);
   }
   if (row.length !== steps.length) continue;
@@ -96,5 +124,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 console.log(`${matched} of ${windows.length} jobs had every stage; medians in µs:`);
 steps.forEach(([label], index) => {
   const cpu = median(cpus[index]);
-  console.log(`${median(gaps[index]).toFixed(0).padStart(6)}  ${Number.isNaN(cpu) ? "        " : `cpu ${String(cpu).padStart(4)}`}  ${label}`);
+  console.log(
+    `${median(gaps[index]).toFixed(0).padStart(6)}  ${Number.isNaN(cpu) ? "        " : `cpu ${String(cpu).padStart(4)}`}  ${label}`,
+  );
 });

@@ -13,7 +13,10 @@ const cpu = () => {
   const usage = process.cpuUsage();
   return usage.user + usage.system;
 };
-const preview = (chunk) => String(chunk).slice(0, 100).replace(/[\x00-\x1f]/g, (char) => (char === "\n" ? "\\n" : "."));
+const preview = (chunk) =>
+  String(chunk)
+    .slice(0, 100)
+    .replace(/[\x00-\x1f]/g, (char) => (char === "\n" ? "\\n" : "."));
 
 let idlePending = false;
 const write = net.Socket.prototype.write;
@@ -32,7 +35,8 @@ net.Socket.prototype.write = function (chunk, ...rest) {
 };
 const emit = net.Socket.prototype.emit;
 net.Socket.prototype.emit = function (name, chunk, ...rest) {
-  if (name === "data" && this.remotePort) events.push([now(), "R", this.remotePort, this.localPort, chunk.length, cpu(), preview(chunk)]);
+  if (name === "data" && this.remotePort)
+    events.push([now(), "R", this.remotePort, this.localPort, chunk.length, cpu(), preview(chunk)]);
   return emit.call(this, name, chunk, ...rest);
 };
 

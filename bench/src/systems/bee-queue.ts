@@ -36,7 +36,10 @@ export const beeQueue: SystemDriver = {
         const jobs = new Array<BeeQueue.Job<{ i: number }>>(count);
         for (let i = 0; i < count; i++) jobs[i] = queue.createJob({ i: from + i });
         const errors = await queue.saveAll(jobs);
-        if (errors.size > 0) throw new Error(`bee-queue saveAll failed for ${errors.size} jobs: ${String([...errors.values()][0])}`);
+        if (errors.size > 0)
+          throw new Error(
+            `bee-queue saveAll failed for ${errors.size} jobs: ${String([...errors.values()][0])}`,
+          );
       },
       close: () => queue.close(),
     };

@@ -14,7 +14,11 @@ export const bullmq: SystemDriver = {
   label: "BullMQ",
   server: "redis",
   async createProducer(scope) {
-    const queue = new Queue(QUEUE, { connection: redisEndpoint(scope.redisUrl), prefix: scope.prefix, defaultJobOptions: jobOptions });
+    const queue = new Queue(QUEUE, {
+      connection: redisEndpoint(scope.redisUrl),
+      prefix: scope.prefix,
+      defaultJobOptions: jobOptions,
+    });
     await queue.waitUntilReady();
     return {
       async enqueue(index) {

@@ -14,10 +14,18 @@ function dqOnRabbitmq(confirmDelivery: boolean): SystemDriver {
     label: confirmDelivery ? "dq (RabbitMQ, confirms)" : "dq (RabbitMQ)",
     server: "rabbitmq",
     async createProducer(scope) {
-      return dqProducer(new RabbitmqBroker({ url: scope.amqpUrl, confirmDelivery }), queueOf(scope));
+      return dqProducer(
+        new RabbitmqBroker({ url: scope.amqpUrl, confirmDelivery }),
+        queueOf(scope),
+      );
     },
     async startWorker(scope, concurrency, onComplete) {
-      return dqWorker(new RabbitmqBroker({ url: scope.amqpUrl }), queueOf(scope), concurrency, onComplete);
+      return dqWorker(
+        new RabbitmqBroker({ url: scope.amqpUrl }),
+        queueOf(scope),
+        concurrency,
+        onComplete,
+      );
     },
     async cleanup(scope) {
       const queue = queueOf(scope);

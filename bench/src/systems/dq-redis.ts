@@ -35,7 +35,12 @@ export function dqProducer(broker: Broker, queueName: string): Producer {
 }
 
 /** Starts a dq Worker with the default middleware plus the completion signal. */
-export async function dqWorker(broker: Broker, queueName: string, concurrency: number, onComplete: (index: number) => void): Promise<WorkerHandle> {
+export async function dqWorker(
+  broker: Broker,
+  queueName: string,
+  concurrency: number,
+  onComplete: (index: number) => void,
+): Promise<WorkerHandle> {
   broker.addMiddleware(new CompletionSignal(onComplete));
   declareNoop(broker, queueName);
   const worker = new Worker(broker, { concurrency });
@@ -59,7 +64,12 @@ export const dqRedis: SystemDriver = {
     return dqProducer(new RedisBroker({ url: scope.redisUrl, namespace: scope.prefix }), QUEUE);
   },
   async startWorker(scope, concurrency, onComplete) {
-    return dqWorker(new RedisBroker({ url: scope.redisUrl, namespace: scope.prefix }), QUEUE, concurrency, onComplete);
+    return dqWorker(
+      new RedisBroker({ url: scope.redisUrl, namespace: scope.prefix }),
+      QUEUE,
+      concurrency,
+      onComplete,
+    );
   },
   async cleanup(scope) {
     await deletePrefix(scope.redisUrl, scope.prefix);

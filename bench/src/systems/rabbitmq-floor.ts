@@ -24,7 +24,8 @@ export const rabbitmqFloor: SystemDriver = {
         channel.sendToQueue(queue, Buffer.from(String(index)), { persistent: true });
       },
       async enqueueBulk(from, count) {
-        for (let i = 0; i < count; i++) channel.sendToQueue(queue, Buffer.from(String(from + i)), { persistent: true });
+        for (let i = 0; i < count; i++)
+          channel.sendToQueue(queue, Buffer.from(String(from + i)), { persistent: true });
       },
       async close() {
         await connection.close();

@@ -39,12 +39,17 @@ export const redisFloor: SystemDriver = {
     const queue = `${scope.prefix}:queue`;
     const processing = `${scope.prefix}:processing`;
     const acks = new Redis(scope.redisUrl, { maxRetriesPerRequest: 1 });
-    const blocking = Array.from({ length: concurrency }, () => new Redis(scope.redisUrl, { maxRetriesPerRequest: null }));
+    const blocking = Array.from(
+      { length: concurrency },
+      () => new Redis(scope.redisUrl, { maxRetriesPerRequest: null }),
+    );
     let closed = false;
     const loop = async (connection: Redis) => {
       while (!closed) {
         // A 1 s block, so that a closed worker notices even when no job comes.
-        const job = await connection.blmove(queue, processing, "RIGHT", "LEFT", 1).catch(() => null);
+        const job = await connection
+          .blmove(queue, processing, "RIGHT", "LEFT", 1)
+          .catch(() => null);
         if (job === null) continue;
         await acks.lrem(processing, 1, job);
         onComplete(Number(job));

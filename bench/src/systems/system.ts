@@ -37,7 +37,11 @@ export interface SystemDriver {
    * the system considers the job done (dq: after the ack; BullMQ: `completed`; bee-queue:
    * `succeeded`).
    */
-  startWorker(scope: Scope, concurrency: number, onComplete: (index: number) => void): Promise<WorkerHandle>;
+  startWorker(
+    scope: Scope,
+    concurrency: number,
+    onComplete: (index: number) => void,
+  ): Promise<WorkerHandle>;
   /** Deletes everything the scope left on the server. */
   cleanup(scope: Scope): Promise<void>;
 }
@@ -45,5 +49,9 @@ export interface SystemDriver {
 /** Host, port and db of a `redis://` URL, for clients that take an object. */
 export function redisEndpoint(url: string): { host: string; port: number; db: number } {
   const parsed = new URL(url);
-  return { host: parsed.hostname || "127.0.0.1", port: Number(parsed.port || 6379), db: Number(parsed.pathname.slice(1) || 0) };
+  return {
+    host: parsed.hostname || "127.0.0.1",
+    port: Number(parsed.port || 6379),
+    db: Number(parsed.pathname.slice(1) || 0),
+  };
 }

@@ -28,7 +28,10 @@ export interface AmqpLinkOptions {
 }
 
 /** How long and how often a link tries to connect. */
-export type LinkTimings = Pick<AmqpLinkOptions, "connectionAttempts" | "connectionWait" | "connectTimeout" | "minRetryDelay" | "maxRetryDelay">;
+export type LinkTimings = Pick<
+  AmqpLinkOptions,
+  "connectionAttempts" | "connectionWait" | "connectTimeout" | "minRetryDelay" | "maxRetryDelay"
+>;
 
 /**
  * The wait before reconnecting after `round` failed rounds (0 for the first): exponential with
@@ -36,7 +39,10 @@ export type LinkTimings = Pick<AmqpLinkOptions, "connectionAttempts" | "connecti
  * bound doubles each round, so the waits grow until the cap while a fleet of clients that lost the
  * same server does not come back in lockstep.
  */
-export function reconnectDelay(round: number, { min, max, random = Math.random }: { min: number; max: number; random?: () => number }): number {
+export function reconnectDelay(
+  round: number,
+  { min, max, random = Math.random }: { min: number; max: number; random?: () => number },
+): number {
   const ceiling = Math.min(max, min * 2 ** Math.min(round, 52));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
@@ -90,7 +96,10 @@ export class AmqpLink {
         const index = (this.preferred + i) % urls.length;
         const url = urls[index]!;
         try {
-          const model = await this.connectOnce(url, Math.max(1, Math.min(this.options.connectTimeout, deadline - Date.now())));
+          const model = await this.connectOnce(
+            url,
+            Math.max(1, Math.min(this.options.connectTimeout, deadline - Date.now())),
+          );
           if (this.closing) {
             await model.close().catch(() => undefined);
             throw this.closedError();
@@ -102,14 +111,22 @@ export class AmqpLink {
           if (ConnectionFailed.isInstance(error)) throw error;
           lastError = error;
           lastUrl = url;
-          logger.warn(`Could not open the RabbitMQ ${role} connection to ${maskUrl(url)}: ${(error as Error).message}`);
+          logger.warn(
+            `Could not open the RabbitMQ ${role} connection to ${maskUrl(url)}: ${(error as Error).message}`,
+          );
         }
       }
       rounds++;
       const left = deadline - Date.now();
       if (rounds >= connectionAttempts || left <= 0) break;
-      const delay = reconnectDelay(rounds - 1, { min: this.options.minRetryDelay, max: this.options.maxRetryDelay, random: this.options.random });
-      logger.warn(`RabbitMQ ${role} connection: round ${rounds} failed; reconnecting in ${delay} ms.`);
+      const delay = reconnectDelay(rounds - 1, {
+        min: this.options.minRetryDelay,
+        max: this.options.maxRetryDelay,
+        random: this.options.random,
+      });
+      logger.warn(
+        `RabbitMQ ${role} connection: round ${rounds} failed; reconnecting in ${delay} ms.`,
+      );
       await sleep(Math.min(delay, left), this.closed.signal);
       if (this.closing) throw this.closedError();
     }
@@ -122,11 +139,16 @@ export class AmqpLink {
   }
 
   private closedError(): ConnectionFailed {
-    return new ConnectionFailed(`the ${this.options.role} connection is closed: the broker was closed`);
+    return new ConnectionFailed(
+      `the ${this.options.role} connection is closed: the broker was closed`,
+    );
   }
 
   private async connectOnce(url: string, timeoutMs: number): Promise<ChannelModel> {
-    const attempt = connect(url, { ...this.options.socketOptions, timeout: timeoutMs } as Options.Connect);
+    const attempt = connect(url, {
+      ...this.options.socketOptions,
+      timeout: timeoutMs,
+    } as Options.Connect);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
@@ -135,7 +157,12 @@ export class AmqpLink {
       return await Promise.race([attempt, timeout]);
     } catch (error) {
       // A connection that completes after the timeout must not leak.
-      attempt.then((late) => late.close(), () => undefined).catch(() => undefined);
+      attempt
+        .then(
+          (late) => late.close(),
+          () => undefined,
+        )
+        .catch(() => undefined);
       throw error;
     } finally {
       clearTimeout(timer);
@@ -153,9 +180,14 @@ export class AmqpLink {
     });
     model.on("close", (error?: Error) => {
       if (this.model === model) this.model = undefined;
-      if (!this.closing) logger.warn(`Lost the RabbitMQ ${role} connection${error ? `: ${error.message}` : ""}; reconnecting on next use.`);
+      if (!this.closing)
+        logger.warn(
+          `Lost the RabbitMQ ${role} connection${error ? `: ${error.message}` : ""}; reconnecting on next use.`,
+        );
     });
-    model.on("blocked", (reason: string) => logger.warn(`RabbitMQ blocked the ${role} connection: ${reason}`));
+    model.on("blocked", (reason: string) =>
+      logger.warn(`RabbitMQ blocked the ${role} connection: ${reason}`),
+    );
   }
 
   /** Closes the connection; `get()` fails afterwards. */

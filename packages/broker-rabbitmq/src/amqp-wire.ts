@@ -28,7 +28,11 @@ interface ConnectionInternals {
 interface ChannelInternals {
   ch: number;
   connection: ConnectionInternals;
-  sendMessage(fields: Record<string, unknown>, properties: Record<string, unknown>, content: Buffer): boolean;
+  sendMessage(
+    fields: Record<string, unknown>,
+    properties: Record<string, unknown>,
+    content: Buffer,
+  ): boolean;
   pushConfirmCallback(callback: (error: unknown) => void): void;
 }
 
@@ -43,7 +47,13 @@ export interface ChannelWire {
    * `onConfirm` is registered as the publisher-confirm callback (confirm channels only).
    * @returns false when the channel's write buffer is full (wait for its `drain`)
    */
-  publish(queueName: string, body: Buffer, properties: WireProperties, mandatory: boolean, onConfirm?: (error: unknown) => void): boolean;
+  publish(
+    queueName: string,
+    body: Buffer,
+    properties: WireProperties,
+    mandatory: boolean,
+    onConfirm?: (error: unknown) => void,
+  ): boolean;
 }
 
 /**
@@ -52,20 +62,31 @@ export interface ChannelWire {
  */
 export function wireOf(channel: Channel): ChannelWire {
   const internals = channel as unknown as Partial<ChannelInternals>;
-  if (typeof internals.sendMessage !== "function") throw new AmqplibIncompatible("Channel#sendMessage");
-  if (typeof internals.pushConfirmCallback !== "function") throw new AmqplibIncompatible("Channel#pushConfirmCallback");
+  if (typeof internals.sendMessage !== "function")
+    throw new AmqplibIncompatible("Channel#sendMessage");
+  if (typeof internals.pushConfirmCallback !== "function")
+    throw new AmqplibIncompatible("Channel#pushConfirmCallback");
   const connection = internals.connection;
   const socket = connection?.stream;
-  if (!socket || typeof socket.write !== "function") throw new AmqplibIncompatible("Connection#stream");
-  const buffer = typeof internals.ch === "number" ? connection.channels?.[internals.ch]?.buffer : undefined;
-  if (!buffer || typeof buffer.read !== "function" || typeof buffer.write !== "function") throw new AmqplibIncompatible("the channel's write buffer (Connection#channels[ch].buffer)");
+  if (!socket || typeof socket.write !== "function")
+    throw new AmqplibIncompatible("Connection#stream");
+  const buffer =
+    typeof internals.ch === "number" ? connection.channels?.[internals.ch]?.buffer : undefined;
+  if (!buffer || typeof buffer.read !== "function" || typeof buffer.write !== "function")
+    throw new AmqplibIncompatible("the channel's write buffer (Connection#channels[ch].buffer)");
   const sendMessage = internals.sendMessage.bind(channel);
   const pushConfirmCallback = internals.pushConfirmCallback.bind(channel);
   return {
     socket,
     buffer,
     publish(queueName, body, properties, mandatory, onConfirm) {
-      const fields = { exchange: "", routingKey: queueName, mandatory, immediate: false, ticket: undefined };
+      const fields = {
+        exchange: "",
+        routingKey: queueName,
+        mandatory,
+        immediate: false,
+        ticket: undefined,
+      };
       const ok = sendMessage(fields, { ...properties }, body);
       if (onConfirm) pushConfirmCallback(onConfirm);
       return ok;
@@ -101,7 +122,12 @@ export class WriteBarrier {
   private idleChecks = 0;
   private readsSeen = 0;
   private readonly onDrain = () => this.check();
-  private readonly onClose = () => this.fail(new ConnectionClosed("the RabbitMQ publisher connection closed before the message was written"));
+  private readonly onClose = () =>
+    this.fail(
+      new ConnectionClosed(
+        "the RabbitMQ publisher connection closed before the message was written",
+      ),
+    );
 
   constructor(private readonly wire: ChannelWire) {
     const { buffer, socket } = wire;
@@ -136,7 +162,9 @@ export class WriteBarrier {
       if (chunk === null) break;
       socket.write(chunk);
     }
-    return buffer.readableLength === 0 && buffer.writableLength === 0 && socket.writableLength === 0;
+    return (
+      buffer.readableLength === 0 && buffer.writableLength === 0 && socket.writableLength === 0
+    );
   }
 
   /**
@@ -173,7 +201,8 @@ export class WriteBarrier {
   private check(): void {
     if (this.recheck) return;
     const ready: Batch[] = [];
-    while (this.waiting.length > 0 && this.waiting[0]!.mark <= this.reads) ready.push(this.waiting.shift()!);
+    while (this.waiting.length > 0 && this.waiting[0]!.mark <= this.reads)
+      ready.push(this.waiting.shift()!);
     if (this.reads !== this.readsSeen) {
       this.readsSeen = this.reads;
       this.idleChecks = 0;
@@ -185,7 +214,13 @@ export class WriteBarrier {
       } else {
         socket.write(EMPTY, (error?: Error | null) => {
           if (!error) for (const batch of ready) batch.resolve();
-          else for (const batch of ready) batch.reject(new ConnectionClosed(`writing to the RabbitMQ socket failed: ${error.message}`, { cause: error }));
+          else
+            for (const batch of ready)
+              batch.reject(
+                new ConnectionClosed(`writing to the RabbitMQ socket failed: ${error.message}`, {
+                  cause: error,
+                }),
+              );
         });
       }
     }

@@ -1,7 +1,14 @@
 // Why a RabbitMQ connection could not be opened, in four distinct messages that name the host and
 // port (never the password): refused, unreachable, authentication failed, timed out.
 
-const UNREACHABLE = new Set(["ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "EADDRNOTAVAIL"]);
+const UNREACHABLE = new Set([
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EHOSTDOWN",
+  "EADDRNOTAVAIL",
+]);
 
 /** `host:port` of an AMQP URL (5672, or 5671 for `amqps:`, when the URL has none). */
 export function amqpAddress(url: string): string {
@@ -17,15 +24,27 @@ export function amqpAddress(url: string): string {
  * The message of a failed connection: which of the four problems `error` is (when known), where,
  * and the underlying text. `where` is the redacted URL.
  */
-export function describeAmqpFailure(error: unknown, url: string, where: string, attempts: number): string {
+export function describeAmqpFailure(
+  error: unknown,
+  url: string,
+  where: string,
+  attempts: number,
+): string {
   const address = amqpAddress(url);
   const at = `${address} (${where})`;
-  const detail = typeof (error as Error | undefined)?.message === "string" ? (error as Error).message : "unknown error";
+  const detail =
+    typeof (error as Error | undefined)?.message === "string"
+      ? (error as Error).message
+      : "unknown error";
   const code = (error as { code?: string } | undefined)?.code;
   const tries = `after ${attempts} attempt(s)`;
-  if (code === "ECONNREFUSED") return `connection refused by ${at} ${tries}: nothing accepts connections on that port; is RabbitMQ running there? (${detail})`;
-  if (code && UNREACHABLE.has(code)) return `RabbitMQ host unreachable: ${at} ${tries} (${detail}); check the host name and the network`;
-  if (/ACCESS[-_]REFUSED|\b403\b/.test(detail)) return `authentication failed at ${at} ${tries}: ${detail}; check the user and password in the URL`;
-  if (code === "ETIMEDOUT" || /no answer within|timeout/i.test(detail)) return `timed out connecting to ${at} ${tries}: ${detail}`;
+  if (code === "ECONNREFUSED")
+    return `connection refused by ${at} ${tries}: nothing accepts connections on that port; is RabbitMQ running there? (${detail})`;
+  if (code && UNREACHABLE.has(code))
+    return `RabbitMQ host unreachable: ${at} ${tries} (${detail}); check the host name and the network`;
+  if (/ACCESS[-_]REFUSED|\b403\b/.test(detail))
+    return `authentication failed at ${at} ${tries}: ${detail}; check the user and password in the URL`;
+  if (code === "ETIMEDOUT" || /no answer within|timeout/i.test(detail))
+    return `timed out connecting to ${at} ${tries}: ${detail}`;
   return `could not connect to RabbitMQ at ${at} ${tries}: ${detail}`;
 }

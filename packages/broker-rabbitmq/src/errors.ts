@@ -11,7 +11,11 @@ export class QueueArgumentsMismatch extends BrokerError {
   /** The arguments dq declared it with. */
   readonly expectedArguments: Record<string, unknown>;
 
-  constructor(queueName: string, expectedArguments: Record<string, unknown>, options?: { cause?: unknown }) {
+  constructor(
+    queueName: string,
+    expectedArguments: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
     const reason = (options?.cause as Error | undefined)?.message ?? "PRECONDITION_FAILED";
     super(
       `queue ${JSON.stringify(queueName)} already exists with other arguments than dq declares ` +
@@ -34,7 +38,9 @@ export class AmqplibIncompatible extends BrokerError {
   readonly missing: string;
 
   constructor(missing: string) {
-    super(`the installed amqplib has no ${missing}: @dq/broker-rabbitmq needs amqplib ^2.3.1 (the range in its package.json)`);
+    super(
+      `the installed amqplib has no ${missing}: @dq/broker-rabbitmq needs amqplib ^2.3.1 (the range in its package.json)`,
+    );
     this.missing = missing;
   }
 }

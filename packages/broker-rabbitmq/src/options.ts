@@ -9,16 +9,29 @@ import type { LinkTimings } from "./amqp-link.js";
 /** The default server. */
 export const DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672";
 
-const show = (value: unknown) => (typeof value === "string" ? JSON.stringify(value) : String(value));
+const show = (value: unknown) =>
+  typeof value === "string" ? JSON.stringify(value) : String(value);
 
 /** A number of ms that is finite and > 0. */
-const positiveMs = z.number().positive().finite().meta({ description: "a finite number of ms > 0" });
+const positiveMs = z
+  .number()
+  .positive()
+  .finite()
+  .meta({ description: "a finite number of ms > 0" });
 
 /** The checked options, by name, each with what a valid value is (in the error message). */
 const rabbitmqOptionsSchema = z.object({
   heartbeat: z.number().int().min(0).meta({ description: "whole seconds >= 0" }),
-  maxPriority: z.number().int().min(1).max(255).optional().meta({ description: "an integer from 1 to 255" }),
-  connectionAttempts: z.union([z.literal(Infinity), z.number().int().min(1)]).meta({ description: "an integer >= 1 or Infinity" }),
+  maxPriority: z
+    .number()
+    .int()
+    .min(1)
+    .max(255)
+    .optional()
+    .meta({ description: "an integer from 1 to 255" }),
+  connectionAttempts: z
+    .union([z.literal(Infinity), z.number().int().min(1)])
+    .meta({ description: "an integer >= 1 or Infinity" }),
   connectionWait: positiveMs,
   connectTimeout: positiveMs,
   minRetryDelay: positiveMs,
@@ -39,7 +52,15 @@ export type RabbitmqOptionsInput = Partial<Record<keyof CheckedRabbitmqOptions, 
  */
 export function rabbitmqOptions(options: RabbitmqOptionsInput): CheckedRabbitmqOptions {
   // Checked in this order, so the first bad option is the one reported (the order of the old checks).
-  const order: (keyof CheckedRabbitmqOptions)[] = ["heartbeat", "maxPriority", "connectionAttempts", "maxRetryDelay", "minRetryDelay", "connectionWait", "connectTimeout"];
+  const order: (keyof CheckedRabbitmqOptions)[] = [
+    "heartbeat",
+    "maxPriority",
+    "connectionAttempts",
+    "maxRetryDelay",
+    "minRetryDelay",
+    "connectionWait",
+    "connectTimeout",
+  ];
   const maxRetryDelay = options.maxRetryDelay ?? 10_000;
   const input = {
     heartbeat: options.heartbeat ?? 60,
@@ -48,7 +69,9 @@ export function rabbitmqOptions(options: RabbitmqOptionsInput): CheckedRabbitmqO
     connectionWait: options.connectionWait ?? 30_000,
     connectTimeout: options.connectTimeout ?? 10_000,
     maxRetryDelay,
-    minRetryDelay: options.minRetryDelay ?? (typeof maxRetryDelay === "number" ? Math.min(100, maxRetryDelay) : 100),
+    minRetryDelay:
+      options.minRetryDelay ??
+      (typeof maxRetryDelay === "number" ? Math.min(100, maxRetryDelay) : 100),
   };
   const parsed = rabbitmqOptionsSchema.safeParse(input);
   if (!parsed.success) {
@@ -59,14 +82,17 @@ export function rabbitmqOptions(options: RabbitmqOptionsInput): CheckedRabbitmqO
   }
   const checked = parsed.data;
   if (checked.minRetryDelay > checked.maxRetryDelay) {
-    throw new InvalidOptionError(`invalid minRetryDelay ${checked.minRetryDelay}: greater than maxRetryDelay ${checked.maxRetryDelay}`);
+    throw new InvalidOptionError(
+      `invalid minRetryDelay ${checked.minRetryDelay}: greater than maxRetryDelay ${checked.maxRetryDelay}`,
+    );
   }
   return checked;
 }
 
 /** The connection timings of `rabbitmqOptions`' result, for `AmqpLink`. */
 export function linkTimings(checked: CheckedRabbitmqOptions): LinkTimings {
-  const { connectionAttempts, connectionWait, connectTimeout, minRetryDelay, maxRetryDelay } = checked;
+  const { connectionAttempts, connectionWait, connectTimeout, minRetryDelay, maxRetryDelay } =
+    checked;
   return { connectionAttempts, connectionWait, connectTimeout, minRetryDelay, maxRetryDelay };
 }
 
@@ -75,16 +101,25 @@ export function linkTimings(checked: CheckedRabbitmqOptions): LinkTimings {
  * @throws InvalidOptionError on an empty list or a URL that does not parse or has another scheme
  */
 export function parseUrls(url: string | readonly string[] | undefined): string[] {
-  const list = (typeof url === "string" ? [url] : (url ?? [DEFAULT_URL])).flatMap((item) => item.split(";")).map((item) => item.trim()).filter(Boolean);
-  if (list.length === 0) throw new InvalidOptionError(`invalid RabbitMQ url ${JSON.stringify(url)}: no URL given`);
+  const list = (typeof url === "string" ? [url] : (url ?? [DEFAULT_URL]))
+    .flatMap((item) => item.split(";"))
+    .map((item) => item.trim())
+    .filter(Boolean);
+  if (list.length === 0)
+    throw new InvalidOptionError(`invalid RabbitMQ url ${JSON.stringify(url)}: no URL given`);
   for (const item of list) {
     let protocol: string;
     try {
       protocol = new URL(item).protocol;
     } catch (error) {
-      throw new InvalidOptionError(`invalid RabbitMQ url ${JSON.stringify(item)}`, { cause: error });
+      throw new InvalidOptionError(`invalid RabbitMQ url ${JSON.stringify(item)}`, {
+        cause: error,
+      });
     }
-    if (protocol !== "amqp:" && protocol !== "amqps:") throw new InvalidOptionError(`invalid RabbitMQ url ${JSON.stringify(item)}: expected amqp:// or amqps://`);
+    if (protocol !== "amqp:" && protocol !== "amqps:")
+      throw new InvalidOptionError(
+        `invalid RabbitMQ url ${JSON.stringify(item)}: expected amqp:// or amqps://`,
+      );
   }
   return list;
 }

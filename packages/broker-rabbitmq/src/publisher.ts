@@ -30,7 +30,8 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
 
 /** Errors that retrying on a new channel cannot fix. */
 function isFinal(error: unknown): boolean {
-  if (AmqplibIncompatible.isInstance(error) || QueueArgumentsMismatch.isInstance(error)) return true;
+  if (AmqplibIncompatible.isInstance(error) || QueueArgumentsMismatch.isInstance(error))
+    return true;
   return ConnectionError.isInstance(error) && !ConnectionClosed.isInstance(error);
 }
 
@@ -56,10 +57,14 @@ export class Publisher {
     const { confirmDelivery, logger, publisherLink } = this.host;
     const pending: Promise<PublishingChannel> = (async () => {
       const model = await publisherLink.get();
-      const raw = confirmDelivery ? await model.createConfirmChannel() : await model.createChannel();
+      const raw = confirmDelivery
+        ? await model.createConfirmChannel()
+        : await model.createChannel();
       let publishing: PublishingChannel | undefined;
       try {
-        publishing = new PublishingChannel(raw, confirmDelivery, logger, () => this.forget(publishing, pending));
+        publishing = new PublishingChannel(raw, confirmDelivery, logger, () =>
+          this.forget(publishing, pending),
+        );
       } catch (error) {
         await raw.close().catch(() => undefined);
         throw error;
@@ -76,7 +81,10 @@ export class Publisher {
     return pending;
   }
 
-  private forget(publishing: PublishingChannel | undefined, pending: Promise<PublishingChannel> | undefined): void {
+  private forget(
+    publishing: PublishingChannel | undefined,
+    pending: Promise<PublishingChannel> | undefined,
+  ): void {
     if (publishing && this.current === publishing) this.current = undefined;
     if (pending && this.pending === pending) this.pending = undefined;
   }
@@ -94,7 +102,14 @@ export class Publisher {
    */
   private publishNow(item: Outgoing): Promise<void> | undefined {
     const channel = this.current;
-    if (!channel || channel.closed || this.host.confirmDelivery || this.host.isClosed || !this.host.isDeclared(item.queueName)) return undefined;
+    if (
+      !channel ||
+      channel.closed ||
+      this.host.confirmDelivery ||
+      this.host.isClosed ||
+      !this.host.isDeclared(item.queueName)
+    )
+      return undefined;
     try {
       // Without confirms a full buffer only slows the caller: `written()` waits for the muxer.
       channel.publish(item.queueName, item.body, item.priority);
@@ -103,7 +118,9 @@ export class Publisher {
       return undefined;
     }
     return channel.written().catch((error: unknown) => {
-      this.host.logger.warn(`A message for ${JSON.stringify(item.queueName)} was not written before its channel closed (${describe(error)}); publishing it again.`);
+      this.host.logger.warn(
+        `A message for ${JSON.stringify(item.queueName)} was not written before its channel closed (${describe(error)}); publishing it again.`,
+      );
       this.forget(channel, undefined);
       return this.send([item]);
     });
@@ -120,19 +137,27 @@ export class Publisher {
     for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS && remaining.length > 0; attempt++) {
       if (attempt > 0) await sleep(Math.min(100 * 2 ** attempt, 2000));
       try {
-        for (const queueName of new Set(remaining.map((item) => canonicalQueueName(item.queueName)))) await this.host.ensureQueue(queueName);
+        for (const queueName of new Set(
+          remaining.map((item) => canonicalQueueName(item.queueName)),
+        ))
+          await this.host.ensureQueue(queueName);
         remaining = await this.publishOn(await this.channel(), remaining);
       } catch (error) {
         if (isFinal(error)) throw error;
         lastError = error;
-        this.host.logger.warn(`Publishing to RabbitMQ failed (attempt ${attempt + 1} of ${MAX_PUBLISH_ATTEMPTS}): ${describe(error)}`);
+        this.host.logger.warn(
+          `Publishing to RabbitMQ failed (attempt ${attempt + 1} of ${MAX_PUBLISH_ATTEMPTS}): ${describe(error)}`,
+        );
         // A closed channel has forgotten itself (`onClose`); one that failed otherwise is kept.
       }
     }
     if (remaining.length > 0) {
-      throw new ConnectionClosed(`could not publish ${remaining.length} message(s) to RabbitMQ after ${MAX_PUBLISH_ATTEMPTS} attempts: ${describe(lastError)}`, {
-        cause: lastError,
-      });
+      throw new ConnectionClosed(
+        `could not publish ${remaining.length} message(s) to RabbitMQ after ${MAX_PUBLISH_ATTEMPTS} attempts: ${describe(lastError)}`,
+        {
+          cause: lastError,
+        },
+      );
     }
   }
 
@@ -152,17 +177,27 @@ export class Publisher {
     }
     // What was handed to the channel counts as sent once it is in the socket; when that fails,
     // nothing is known to be sent.
-    if (sent > 0) await channel.written().catch((error: unknown) => Promise.reject(this.wrap(error)));
+    if (sent > 0)
+      await channel.written().catch((error: unknown) => Promise.reject(this.wrap(error)));
     if (failure === undefined) return [];
     if (sent === 0) throw this.wrap(failure);
-    this.host.logger.warn(`Publishing to RabbitMQ failed after ${sent} message(s): ${describe(failure)}`);
+    this.host.logger.warn(
+      `Publishing to RabbitMQ failed after ${sent} message(s): ${describe(failure)}`,
+    );
     return items.slice(sent);
   }
 
-  private async publishConfirmed(channel: PublishingChannel, items: Outgoing[]): Promise<Outgoing[]> {
+  private async publishConfirmed(
+    channel: PublishingChannel,
+    items: Outgoing[],
+  ): Promise<Outgoing[]> {
     const returned: Outgoing[] = [];
     const unwatch = channel.watchReturns((message: ReturnedMessage) => {
-      const item = items.find((candidate) => candidate.queueName === message.fields.routingKey && candidate.body.equals(message.content));
+      const item = items.find(
+        (candidate) =>
+          candidate.queueName === message.fields.routingKey &&
+          candidate.body.equals(message.content),
+      );
       if (item && !returned.includes(item)) returned.push(item);
     });
     try {
@@ -171,7 +206,13 @@ export class Publisher {
         let settle!: (error: unknown) => void;
         const confirm = new Promise<void>((resolve, reject) => {
           settle = (error) => {
-            if (error) reject(new ConnectionClosed(`RabbitMQ did not confirm a message for ${JSON.stringify(item.queueName)}: ${describe(error)}`, { cause: error }));
+            if (error)
+              reject(
+                new ConnectionClosed(
+                  `RabbitMQ did not confirm a message for ${JSON.stringify(item.queueName)}: ${describe(error)}`,
+                  { cause: error },
+                ),
+              );
             else resolve();
           };
         });
@@ -183,9 +224,12 @@ export class Publisher {
       }
       const results = await Promise.allSettled(confirms);
       const failed = items.filter((_, index) => results[index]!.status === "rejected");
-      if (failed.length > 0 && failed.length === items.length) throw (results[0] as PromiseRejectedResult).reason;
+      if (failed.length > 0 && failed.length === items.length)
+        throw (results[0] as PromiseRejectedResult).reason;
       for (const item of returned) {
-        this.host.logger.warn(`RabbitMQ returned a message for ${JSON.stringify(item.queueName)} as unroutable; declaring the queue again.`);
+        this.host.logger.warn(
+          `RabbitMQ returned a message for ${JSON.stringify(item.queueName)} as unroutable; declaring the queue again.`,
+        );
         this.host.forgetQueue(item.queueName);
       }
       return [...failed, ...returned.filter((item) => !failed.includes(item))];
@@ -197,8 +241,15 @@ export class Publisher {
   }
 
   private wrap(error: unknown): Error {
-    if (ConnectionError.isInstance(error) || QueueArgumentsMismatch.isInstance(error) || AmqplibIncompatible.isInstance(error)) return error;
-    return new ConnectionClosed(`publishing to RabbitMQ failed: ${describe(error)}`, { cause: error });
+    if (
+      ConnectionError.isInstance(error) ||
+      QueueArgumentsMismatch.isInstance(error) ||
+      AmqplibIncompatible.isInstance(error)
+    )
+      return error;
+    return new ConnectionClosed(`publishing to RabbitMQ failed: ${describe(error)}`, {
+      cause: error,
+    });
   }
 
   /** Closes the publishing channel behind the frames already queued on it. */

@@ -23,7 +23,8 @@ export class PublishingChannel {
   private closing = false;
   private readonly wire: ChannelWire;
   private readonly barrier: WriteBarrier;
-  private drain: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } | undefined;
+  private drain:
+    { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } | undefined;
   private readonly returnWatchers = new Set<(message: ReturnedMessage) => void>();
 
   /**
@@ -37,7 +38,9 @@ export class PublishingChannel {
   ) {
     this.wire = wireOf(channel);
     this.barrier = new WriteBarrier(this.wire);
-    channel.on("error", (error: Error) => logger.warn(`RabbitMQ publishing channel failed: ${error.message}`));
+    channel.on("error", (error: Error) =>
+      logger.warn(`RabbitMQ publishing channel failed: ${error.message}`),
+    );
     channel.on("close", () => {
       this.closed = true;
       const error = new ConnectionClosed("the publishing channel closed");
@@ -61,7 +64,12 @@ export class PublishingChannel {
    * @returns false when the channel's buffer is full: wait for `drained()`
    * @throws IllegalOperationError (amqplib) when the channel is closed
    */
-  publish(queueName: string, body: Buffer, priority: number | undefined, onConfirm?: (error: unknown) => void): boolean {
+  publish(
+    queueName: string,
+    body: Buffer,
+    priority: number | undefined,
+    onConfirm?: (error: unknown) => void,
+  ): boolean {
     const properties: WireProperties = { deliveryMode: 2 };
     if (priority !== undefined) properties.priority = priority;
     const ok = this.wire.publish(queueName, body, properties, this.confirms, onConfirm);

@@ -1,5 +1,16 @@
 import type { Channel } from "amqplib";
-import { Broker, ConnectionClosed, DecodeError, Message, QueueJoinTimeout, type BrokerCapabilities, type BrokerOptions, type ConsumeOptions, type Consumer, type JoinOptions } from "@dq/core";
+import {
+  Broker,
+  ConnectionClosed,
+  DecodeError,
+  Message,
+  QueueJoinTimeout,
+  type BrokerCapabilities,
+  type BrokerOptions,
+  type ConsumeOptions,
+  type Consumer,
+  type JoinOptions,
+} from "@dq/core";
 import { canonicalQueueName, deadLetterQueueName, delayQueueName, sleep } from "@dq/core/adapter";
 import { AmqpLink } from "./amqp-link.js";
 import { QueueArgumentsMismatch } from "./errors.js";
@@ -103,7 +114,10 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
     const link = (role: string) =>
       new AmqpLink({
         urls: this.urls,
-        socketOptions: { ...options.socketOptions, clientProperties: { connection_name: `${connectionName} ${role}` } },
+        socketOptions: {
+          ...options.socketOptions,
+          clientProperties: { connection_name: `${connectionName} ${role}` },
+        },
         ...timings,
         logger: this.logger,
         role,
@@ -128,13 +142,18 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
   }
 
   /** Runs `work` on a short-lived channel of the publisher connection (declarations, purges, counts). */
-  private async withChannel<T>(work: (channel: Channel) => Promise<T>, link: AmqpLink = this.publisherLink): Promise<T> {
+  private async withChannel<T>(
+    work: (channel: Channel) => Promise<T>,
+    link: AmqpLink = this.publisherLink,
+  ): Promise<T> {
     const model = await link.get();
     let channel: Channel;
     try {
       channel = await model.createChannel();
     } catch (error) {
-      throw new ConnectionClosed(`could not open a RabbitMQ channel: ${describe(error)}`, { cause: error });
+      throw new ConnectionClosed(`could not open a RabbitMQ channel: ${describe(error)}`, {
+        cause: error,
+      });
     }
     // A channel error (404, 406) closes the channel; the operation's promise carries it.
     channel.on("error", () => undefined);
@@ -172,10 +191,19 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
     for (const queue of topology(queueName, this.maxPriority)) {
       await this.withChannel(async (channel) => {
         try {
-          await channel.assertQueue(queue.name, { durable: true, exclusive: false, autoDelete: false, arguments: queue.wireArguments });
+          await channel.assertQueue(queue.name, {
+            durable: true,
+            exclusive: false,
+            autoDelete: false,
+            arguments: queue.wireArguments,
+          });
         } catch (error) {
-          if (errorCode(error) === 406) throw new QueueArgumentsMismatch(queue.name, queue.arguments, { cause: error });
-          throw new ConnectionClosed(`could not declare queue ${JSON.stringify(queue.name)}: ${describe(error)}`, { cause: error });
+          if (errorCode(error) === 406)
+            throw new QueueArgumentsMismatch(queue.name, queue.arguments, { cause: error });
+          throw new ConnectionClosed(
+            `could not declare queue ${JSON.stringify(queue.name)}: ${describe(error)}`,
+            { cause: error },
+          );
         }
       }, link);
     }
@@ -196,7 +224,10 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
     const outgoing: Outgoing[] = messages.map((message) => ({
       queueName: message.queueName,
       body: message.encode(),
-      priority: typeof message.options.brokerPriority === "number" ? message.options.brokerPriority : undefined,
+      priority:
+        typeof message.options.brokerPriority === "number"
+          ? message.options.brokerPriority
+          : undefined,
     }));
     return this.publisher.publish(outgoing);
   }
@@ -205,7 +236,11 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
    * Publishes raw bytes on a queue as another producer would (to test bad input).
    * @param properties - AMQP properties; `persistent` by default
    */
-  async enqueueRaw(queueName: string, data: Buffer | string, properties: { priority?: number } = {}): Promise<void> {
+  async enqueueRaw(
+    queueName: string,
+    data: Buffer | string,
+    properties: { priority?: number } = {},
+  ): Promise<void> {
     const body = Buffer.isBuffer(data) ? data : Buffer.from(data, "utf8");
     await this.publisher.send([{ queueName, body, priority: properties.priority }]);
   }
@@ -215,7 +250,13 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
    * The queue is declared on the first `next()`.
    */
   consume(queueName: string, options: ConsumeOptions = {}): Consumer {
-    const consumer = new RabbitmqConsumer(this, queueName, canonicalQueueName(queueName), options.prefetch ?? 1, options.timeout ?? 1000);
+    const consumer = new RabbitmqConsumer(
+      this,
+      queueName,
+      canonicalQueueName(queueName),
+      options.prefetch ?? 1,
+      options.timeout ?? 1000,
+    );
     this.consumers.add(consumer);
     return consumer;
   }
@@ -227,7 +268,10 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
         return (await channel.checkQueue(queueName)).messageCount;
       } catch (error) {
         if (errorCode(error) === 404) return 0;
-        throw new ConnectionClosed(`could not inspect queue ${JSON.stringify(queueName)}: ${describe(error)}`, { cause: error });
+        throw new ConnectionClosed(
+          `could not inspect queue ${JSON.stringify(queueName)}: ${describe(error)}`,
+          { cause: error },
+        );
       }
     });
   }
@@ -235,7 +279,11 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
   /** Ready messages in `q`, `q.DQ` and `q.XQ` (Dramatiq's `get_queue_message_counts`). */
   async getQueueMessageCounts(queueName: string): Promise<QueueMessageCounts> {
     const name = canonicalQueueName(queueName);
-    const [ready, delayed, dead] = await Promise.all([this.readyCount(name), this.readyCount(delayQueueName(name)), this.readyCount(deadLetterQueueName(name))]);
+    const [ready, delayed, dead] = await Promise.all([
+      this.readyCount(name),
+      this.readyCount(delayQueueName(name)),
+      this.readyCount(deadLetterQueueName(name)),
+    ]);
     return { ready, delayed, dead };
   }
 
@@ -253,13 +301,20 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
           const got = await channel.get(xq, { noAck: false });
           if (!got) break;
           try {
-            letters.push({ message: Message.decode(got.content), raw: got.content, error: undefined });
+            letters.push({
+              message: Message.decode(got.content),
+              raw: got.content,
+              error: undefined,
+            });
           } catch (error) {
             letters.push({ message: undefined, raw: got.content, error: error as DecodeError });
           }
         }
       } catch (error) {
-        if (errorCode(error) !== 404) throw new ConnectionClosed(`could not read ${JSON.stringify(xq)}: ${describe(error)}`, { cause: error });
+        if (errorCode(error) !== 404)
+          throw new ConnectionClosed(`could not read ${JSON.stringify(xq)}: ${describe(error)}`, {
+            cause: error,
+          });
       }
       return letters;
     });
@@ -273,7 +328,11 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
         try {
           await channel.purgeQueue(queue);
         } catch (error) {
-          if (errorCode(error) !== 404) throw new ConnectionClosed(`could not purge ${JSON.stringify(queue)}: ${describe(error)}`, { cause: error });
+          if (errorCode(error) !== 404)
+            throw new ConnectionClosed(
+              `could not purge ${JSON.stringify(queue)}: ${describe(error)}`,
+              { cause: error },
+            );
         }
       });
     }
@@ -290,17 +349,25 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
    * counted, so a message still being processed may be running when this returns.
    * @throws QueueJoinTimeout after `timeout` ms
    */
-  async join(queueName: string, options: JoinOptions & { minSuccesses?: number; idleTime?: number } = {}): Promise<void> {
+  async join(
+    queueName: string,
+    options: JoinOptions & { minSuccesses?: number; idleTime?: number } = {},
+  ): Promise<void> {
     const name = canonicalQueueName(queueName);
     const { minSuccesses = 10, idleTime = 100 } = options;
     const deadline = options.timeout === undefined ? Infinity : Date.now() + options.timeout;
     let successes = 0;
     for (;;) {
-      const [ready, delayed] = await Promise.all([this.readyCount(name), this.readyCount(delayQueueName(name))]);
+      const [ready, delayed] = await Promise.all([
+        this.readyCount(name),
+        this.readyCount(delayQueueName(name)),
+      ]);
       successes = ready === 0 && delayed === 0 ? successes + 1 : 0;
       if (successes >= minSuccesses) return;
       if (Date.now() >= deadline) {
-        throw new QueueJoinTimeout(`timed out after ${options.timeout} ms waiting for queue ${JSON.stringify(name)} to drain (${ready} ready, ${delayed} delayed)`);
+        throw new QueueJoinTimeout(
+          `timed out after ${options.timeout} ms waiting for queue ${JSON.stringify(name)} to drain (${ready} ready, ${delayed} delayed)`,
+        );
       }
       await sleep(Math.min(idleTime, Math.max(0, deadline - Date.now())));
     }

@@ -1,5 +1,11 @@
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
-import { ConnectionClosed, ConnectionError, Consumer, type Logger, type MessageProxy } from "@dq/core";
+import {
+  ConnectionClosed,
+  ConnectionError,
+  Consumer,
+  type Logger,
+  type MessageProxy,
+} from "@dq/core";
 import { Deadlines, deadLetterQueueName, decodeDelivery } from "@dq/core/adapter";
 import type { AmqpLink } from "./amqp-link.js";
 
@@ -119,10 +125,16 @@ export class RabbitmqConsumer extends Consumer {
     try {
       channel = await model.createChannel();
     } catch (error) {
-      throw new ConnectionClosed(`could not open a channel to consume ${JSON.stringify(this.queueName)}: ${describe(error)}`, { cause: error });
+      throw new ConnectionClosed(
+        `could not open a channel to consume ${JSON.stringify(this.queueName)}: ${describe(error)}`,
+        { cause: error },
+      );
     }
     channel.on("error", (error: Error) => {
-      if (!this.closed) host.logger.warn(`RabbitMQ channel of the consumer of ${this.queueName} failed: ${error.message}`);
+      if (!this.closed)
+        host.logger.warn(
+          `RabbitMQ channel of the consumer of ${this.queueName} failed: ${error.message}`,
+        );
     });
     channel.on("close", () => {
       this.channelOpen = false;
@@ -130,7 +142,9 @@ export class RabbitmqConsumer extends Consumer {
       // Deliveries of a dead channel cannot be acked: the server redelivers them.
       this.buffer.length = 0;
       this.unsettled.clear();
-      this.failure ??= new ConnectionClosed(`the RabbitMQ channel of the consumer of ${JSON.stringify(this.queueName)} was closed`);
+      this.failure ??= new ConnectionClosed(
+        `the RabbitMQ channel of the consumer of ${JSON.stringify(this.queueName)} was closed`,
+      );
       this.wake();
     });
     this.channel = channel;
@@ -139,14 +153,21 @@ export class RabbitmqConsumer extends Consumer {
     this.acksDue.clear();
     try {
       await channel.prefetch(this.prefetch);
-      const reply = await channel.consume(this.queueName, (message) => this.onMessage(channel, message), { noAck: false });
+      const reply = await channel.consume(
+        this.queueName,
+        (message) => this.onMessage(channel, message),
+        { noAck: false },
+      );
       this.consumerTag = reply.consumerTag;
     } catch (error) {
       this.failure = undefined;
       this.channel = undefined;
       await channel.close().catch(() => undefined);
       if (ConnectionError.isInstance(error)) throw error;
-      throw new ConnectionClosed(`could not start consuming ${JSON.stringify(this.queueName)}: ${describe(error)}`, { cause: error });
+      throw new ConnectionClosed(
+        `could not start consuming ${JSON.stringify(this.queueName)}: ${describe(error)}`,
+        { cause: error },
+      );
     }
     if (this.closed) await this.closeChannel();
   }
@@ -156,7 +177,9 @@ export class RabbitmqConsumer extends Consumer {
     if (!message) {
       // The server cancelled the consumer: the queue was deleted. Declare it again on restart.
       this.host.forgetQueue(this.canonicalName);
-      this.failure ??= new ConnectionClosed(`RabbitMQ cancelled the consumer of ${JSON.stringify(this.queueName)} (was the queue deleted?)`);
+      this.failure ??= new ConnectionClosed(
+        `RabbitMQ cancelled the consumer of ${JSON.stringify(this.queueName)} (was the queue deleted?)`,
+      );
       this.wake();
       return;
     }
@@ -180,7 +203,11 @@ export class RabbitmqConsumer extends Consumer {
     return delivery;
   }
 
-  private settle(proxy: MessageProxy, action: string, settle: (delivery: Delivery) => void): boolean {
+  private settle(
+    proxy: MessageProxy,
+    action: string,
+    settle: (delivery: Delivery) => void,
+  ): boolean {
     const delivery = this.liveDelivery(proxy, action);
     if (!delivery) return false;
     try {
@@ -190,7 +217,9 @@ export class RabbitmqConsumer extends Consumer {
       return true;
     } catch (error) {
       // The channel closed under us: the server redelivers the message.
-      this.host.logger.warn(`Could not ${action} message ${proxy.messageId} on ${this.queueName}: ${describe(error)}; RabbitMQ redelivers it.`);
+      this.host.logger.warn(
+        `Could not ${action} message ${proxy.messageId} on ${this.queueName}: ${describe(error)}; RabbitMQ redelivers it.`,
+      );
       return false;
     }
   }
@@ -239,7 +268,9 @@ export class RabbitmqConsumer extends Consumer {
       if (leading) channel.ack(leading, true);
     } catch (error) {
       // The channel closed under us: the server redelivers the messages.
-      this.host.logger.warn(`Could not ack ${due.size} message(s) on ${this.queueName}: ${describe(error)}; RabbitMQ redelivers them.`);
+      this.host.logger.warn(
+        `Could not ack ${due.size} message(s) on ${this.queueName}: ${describe(error)}; RabbitMQ redelivers them.`,
+      );
     } finally {
       flushed?.resolve();
     }
@@ -247,7 +278,9 @@ export class RabbitmqConsumer extends Consumer {
 
   /** basic.nack without requeue: RabbitMQ dead-letters the message to `q.XQ`. */
   async nack(proxy: MessageProxy): Promise<void> {
-    const done = this.settle(proxy, "nack", ({ channel, message }) => channel.nack(message, false, false));
+    const done = this.settle(proxy, "nack", ({ channel, message }) =>
+      channel.nack(message, false, false),
+    );
     if (done && proxy.undecodable) {
       this.host.logger.warn(
         `Dead-lettered an undecodable delivery of ${this.queueName} to ${deadLetterQueueName(this.queueName)}: ${describe(proxy.exception)}`,

@@ -30,7 +30,10 @@ export interface QueueDeclaration {
 export function topology(queueName: string, maxPriority: number | undefined): QueueDeclaration[] {
   const xq = deadLetterQueueName(queueName);
   const main = (name: string): QueueDeclaration => {
-    const args: Record<string, string | number> = { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": xq };
+    const args: Record<string, string | number> = {
+      "x-dead-letter-exchange": "",
+      "x-dead-letter-routing-key": xq,
+    };
     const wire: Record<string, unknown> = { ...args };
     if (maxPriority !== undefined) {
       args["x-max-priority"] = maxPriority;
@@ -42,6 +45,10 @@ export function topology(queueName: string, maxPriority: number | undefined): Qu
   return [
     main(queueName),
     main(delayQueueName(queueName)),
-    { name: xq, arguments: { "x-message-ttl": ttl }, wireArguments: { "x-message-ttl": signedInt(ttl) } },
+    {
+      name: xq,
+      arguments: { "x-message-ttl": ttl },
+      wireArguments: { "x-message-ttl": signedInt(ttl) },
+    },
   ];
 }

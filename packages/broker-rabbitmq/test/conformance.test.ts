@@ -11,7 +11,12 @@ describeRabbit("RabbitmqBroker conformance", () => {
     defineBrokerTests(
       `RabbitmqBroker (confirms ${confirmDelivery ? "on" : "off"})`,
       (options) => {
-        const broker = new RabbitmqBroker({ url: AMQP_URL, connectionName: "dq conformance", confirmDelivery, ...options });
+        const broker = new RabbitmqBroker({
+          url: AMQP_URL,
+          connectionName: "dq conformance",
+          confirmDelivery,
+          ...options,
+        });
         brokers.push(broker);
         return broker;
       },

@@ -3,7 +3,14 @@ import { connect } from "amqplib";
 import { ConnectionFailed, Message, brokerFromUrl, type MessageProxy } from "@dq/core";
 import { recordingLogger } from "@dq/core/testing";
 import { RabbitmqBroker } from "../src/index.js";
-import { AMQP_URL, closeConnectionsNamed, deleteQueues, describeRabbit, readyCount, uniqueName } from "./helpers.js";
+import {
+  AMQP_URL,
+  closeConnectionsNamed,
+  deleteQueues,
+  describeRabbit,
+  readyCount,
+  uniqueName,
+} from "./helpers.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -19,7 +26,10 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
   }
 
   /** A fresh queue, deleted after the test, declared on a broker made with `options`. */
-  function brokerWithQueue(prefix: string, options: ConstructorParameters<typeof RabbitmqBroker>[0] = {}) {
+  function brokerWithQueue(
+    prefix: string,
+    options: ConstructorParameters<typeof RabbitmqBroker>[0] = {},
+  ) {
     const queueName = uniqueName(prefix);
     cleanups.push(() => deleteQueues([queueName]));
     const rabbit = broker(options);
@@ -30,9 +40,15 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
   it("loses nothing published without confirms when closed right after", async () => {
     const queueName = uniqueName("dqclose");
     cleanups.push(() => deleteQueues([queueName]));
-    const rabbit = new RabbitmqBroker({ url: AMQP_URL, logger: recordingLogger(), confirmDelivery: false });
+    const rabbit = new RabbitmqBroker({
+      url: AMQP_URL,
+      logger: recordingLogger(),
+      confirmDelivery: false,
+    });
     rabbit.declareQueue(queueName);
-    await rabbit.enqueueMany(Array.from({ length: 100 }, (_, i) => new Message({ queueName, actorName: "x", args: [i] })));
+    await rabbit.enqueueMany(
+      Array.from({ length: 100 }, (_, i) => new Message({ queueName, actorName: "x", args: [i] })),
+    );
     await rabbit.close();
     expect(await readyCount(queueName)).toBe(100);
   });
@@ -40,13 +56,23 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
   it("keeps sending one at a time, without confirms, after the server closes the publisher's connection", async () => {
     const logger = recordingLogger();
     const connectionName = uniqueName("dqfastconn");
-    const { rabbit, queueName } = brokerWithQueue("dqfast", { connectionName, logger, confirmDelivery: false });
-    const send = (i: number) => rabbit.enqueue(new Message({ queueName, actorName: "x", args: [i] }));
+    const { rabbit, queueName } = brokerWithQueue("dqfast", {
+      connectionName,
+      logger,
+      confirmDelivery: false,
+    });
+    const send = (i: number) =>
+      rabbit.enqueue(new Message({ queueName, actorName: "x", args: [i] }));
     // The first send declares the queue and opens the channel; the next ones go straight out.
     for (let i = 0; i < 20; i++) await send(i);
     expect(await closeConnectionsNamed(connectionName)).toBe(1);
     // The client sees the close (its channel with it) before the next sends.
-    for (let i = 0; i < 100 && !logger.lines.some((line) => line.includes("Lost the RabbitMQ publisher connection")); i++) {
+    for (
+      let i = 0;
+      i < 100 &&
+      !logger.lines.some((line) => line.includes("Lost the RabbitMQ publisher connection"));
+      i++
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     for (let i = 20; i < 40; i++) await send(i);
@@ -58,17 +84,26 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
     const { rabbit, queueName } = brokerWithQueue("dqdrain", { confirmDelivery: false });
     // 20 MB in one call: the socket's buffer fills (and drains) many times.
     const body = "x".repeat(1000);
-    await rabbit.enqueueMany(Array.from({ length: 20_000 }, (_, i) => new Message({ queueName, actorName: "x", args: [i, body] })));
+    await rabbit.enqueueMany(
+      Array.from(
+        { length: 20_000 },
+        (_, i) => new Message({ queueName, actorName: "x", args: [i, body] }),
+      ),
+    );
     const channel = rabbit.publisher.openChannel!.channel;
     // Ours once each, and amqplib's own `close` listener.
-    expect(["close", "error", "drain", "return"].map((event) => channel.listenerCount(event))).toEqual([2, 1, 1, 1]);
+    expect(
+      ["close", "error", "drain", "return"].map((event) => channel.listenerCount(event)),
+    ).toEqual([2, 1, 1, 1]);
     await rabbit.close();
     expect(await readyCount(queueName)).toBe(20_000);
   });
 
   it("acks one tick's messages together without covering one still running or nacked", async () => {
     const { rabbit, queueName } = brokerWithQueue("dqacks");
-    await rabbit.enqueueMany(Array.from({ length: 6 }, (_, i) => new Message({ queueName, actorName: "a", args: [i] })));
+    await rabbit.enqueueMany(
+      Array.from({ length: 6 }, (_, i) => new Message({ queueName, actorName: "a", args: [i] })),
+    );
     const consumer = rabbit.consume(queueName, { prefetch: 6, timeout: 1000 });
     const proxies: MessageProxy[] = [];
     for (let i = 0; i < 50 && proxies.length < 6; i++) {
@@ -94,7 +129,10 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
   });
 
   it("delivers by brokerPriority on a maxPriority queue, highest first", async () => {
-    const { rabbit, queueName } = brokerWithQueue("dqprio", { maxPriority: 10, confirmDelivery: true });
+    const { rabbit, queueName } = brokerWithQueue("dqprio", {
+      maxPriority: 10,
+      confirmDelivery: true,
+    });
     const priorities = [1, 5, undefined, 9, 3];
     for (const [index, brokerPriority] of priorities.entries()) {
       const options = brokerPriority === undefined ? {} : { brokerPriority };
@@ -118,9 +156,17 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
   it("confirms by default: enqueue resolves once the server has the messages", async () => {
     const { rabbit, queueName } = brokerWithQueue("dqconfirm");
     expect(rabbit.confirmDelivery).toBe(true);
-    await rabbit.enqueueMany(Array.from({ length: 25 }, (_, i) => new Message({ queueName, actorName: "c", args: [i] })));
-    await rabbit.enqueue(new Message({ queueName, actorName: "c", args: ["later"] }), { delay: 60_000 });
-    expect(await rabbit.getQueueMessageCounts(queueName)).toEqual({ ready: 25, delayed: 1, dead: 0 });
+    await rabbit.enqueueMany(
+      Array.from({ length: 25 }, (_, i) => new Message({ queueName, actorName: "c", args: [i] })),
+    );
+    await rabbit.enqueue(new Message({ queueName, actorName: "c", args: ["later"] }), {
+      delay: 60_000,
+    });
+    expect(await rabbit.getQueueMessageCounts(queueName)).toEqual({
+      ready: 25,
+      delayed: 1,
+      dead: 0,
+    });
   });
 
   it("with confirmDelivery, re-declares a queue deleted behind its back and delivers the returned message", async () => {
@@ -130,20 +176,29 @@ describeRabbit("RabbitmqBroker: priorities, confirms and connections", () => {
     await rabbit.enqueue(new Message({ queueName, actorName: "r", args: [2] }));
     expect((await rabbit.getQueueMessageCounts(queueName)).ready).toBe(1);
     const lines = (rabbit.logger as ReturnType<typeof recordingLogger>).lines;
-    expect(lines.some((line) => line.includes("returned a message") && line.includes(queueName))).toBe(true);
+    expect(
+      lines.some((line) => line.includes("returned a message") && line.includes(queueName)),
+    ).toBe(true);
   });
 
   it("fails over to the next URL", async () => {
     const queueName = uniqueName("dqfailover");
     cleanups.push(() => deleteQueues([queueName]));
-    const rabbit = broker({ url: `amqp://guest:guest@127.0.0.1:1;${AMQP_URL}`, confirmDelivery: true });
+    const rabbit = broker({
+      url: `amqp://guest:guest@127.0.0.1:1;${AMQP_URL}`,
+      confirmDelivery: true,
+    });
     rabbit.declareQueue(queueName);
     await rabbit.enqueue(new Message({ queueName, actorName: "f" }));
     expect((await rabbit.getQueueMessageCounts(queueName)).ready).toBe(1);
   });
 
   it("gives producers ConnectionFailed with the cause when no server answers", async () => {
-    const rabbit = broker({ url: ["amqp://guest:secret@127.0.0.1:1"], connectionAttempts: 2, maxRetryDelay: 50 });
+    const rabbit = broker({
+      url: ["amqp://guest:secret@127.0.0.1:1"],
+      connectionAttempts: 2,
+      maxRetryDelay: 50,
+    });
     const queueName = uniqueName("dqdown");
     rabbit.declareQueue(queueName);
     const failure = await rabbit.enqueue(new Message({ queueName, actorName: "x" })).then(
@@ -199,7 +254,14 @@ describeRabbit("RabbitmqBroker: bad input", () => {
     expect(letters).toHaveLength(1);
     expect(letters[0]!.raw.toString()).toBe("\u0000 definitely not json");
     expect(letters[0]!.error?.name).toBe("DecodeError");
-    expect(logger.lines.some((line) => line.startsWith("warn Dead-lettered an undecodable delivery") && line.includes(`${queueName}.XQ`) && line.includes("could not decode JSON"))).toBe(true);
+    expect(
+      logger.lines.some(
+        (line) =>
+          line.startsWith("warn Dead-lettered an undecodable delivery") &&
+          line.includes(`${queueName}.XQ`) &&
+          line.includes("could not decode JSON"),
+      ),
+    ).toBe(true);
   });
 
   it("dead-letters valid JSON holding invalid UTF-8 with the reason, instead of decoding it with U+FFFD", async () => {
@@ -228,7 +290,13 @@ describeRabbit("RabbitmqBroker: bad input", () => {
     expect(letters).toHaveLength(1);
     expect(letters[0]!.raw.equals(body)).toBe(true);
     expect(letters[0]!.error?.message).toContain("not valid UTF-8");
-    expect(logger.lines.some((line) => line.startsWith("warn Dead-lettered an undecodable delivery") && line.includes("not valid UTF-8"))).toBe(true);
+    expect(
+      logger.lines.some(
+        (line) =>
+          line.startsWith("warn Dead-lettered an undecodable delivery") &&
+          line.includes("not valid UTF-8"),
+      ),
+    ).toBe(true);
   });
 
   it("names the queue and arguments when an existing queue was declared differently", async () => {
@@ -236,17 +304,20 @@ describeRabbit("RabbitmqBroker: bad input", () => {
     cleanups.push(() => deleteQueues([queueName]));
     const connection = await connect(AMQP_URL);
     const channel = await connection.createChannel();
-    await channel.assertQueue(queueName, { durable: true, arguments: { "x-max-priority": { "!": "int", value: 5 } } });
+    await channel.assertQueue(queueName, {
+      durable: true,
+      arguments: { "x-max-priority": { "!": "int", value: 5 } },
+    });
     await connection.close();
     const rabbit = new RabbitmqBroker({ url: AMQP_URL, logger: recordingLogger() });
     cleanups.unshift(() => rabbit.close());
     rabbit.declareQueue(queueName);
     const publishing = rabbit.enqueue(new Message({ queueName, actorName: "m" }));
     await expect(publishing).rejects.toMatchObject({ name: "QueueArgumentsMismatch", queueName });
-    const error = (await publishing.then(
+    const error = await publishing.then(
       () => new Error("expected a rejection"),
       (caught: unknown) => caught as Error,
-    ));
+    );
     expect(error.message).toContain(JSON.stringify(queueName));
     expect(error.message).toContain(`"x-dead-letter-routing-key":"${queueName}.XQ"`);
     expect(error.message).toContain("PRECONDITION_FAILED");

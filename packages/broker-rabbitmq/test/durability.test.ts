@@ -9,8 +9,17 @@ const script = path.join(__dirname, "fixtures", "send-and-exit.mjs");
 const cleanups: (() => Promise<unknown>)[] = [];
 
 /** Runs the producer child to its `process.exit(0)`. */
-async function produce(queueName: string, mode: "send" | "send-close", count: number, confirm: "confirm" | "no-confirm" | "default"): Promise<void> {
-  const { stdout } = await run(process.execPath, [script, AMQP_URL, queueName, mode, String(count), confirm], { timeout: 60_000 });
+async function produce(
+  queueName: string,
+  mode: "send" | "send-close",
+  count: number,
+  confirm: "confirm" | "no-confirm" | "default",
+): Promise<void> {
+  const { stdout } = await run(
+    process.execPath,
+    [script, AMQP_URL, queueName, mode, String(count), confirm],
+    { timeout: 60_000 },
+  );
   expect(stdout).toBe("sent\n");
 }
 

@@ -48,25 +48,47 @@ export async function readyCount(queueName: string): Promise<number> {
 const run = promisify(execFile);
 
 function rabbitmqctl(args: string[]): string {
-  return execFileSync("rabbitmqctl", [...args, "--formatter", "json", "--quiet"], { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] });
+  return execFileSync("rabbitmqctl", [...args, "--formatter", "json", "--quiet"], {
+    encoding: "utf8",
+    timeout: 30_000,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 }
 
 /** Closes the server side of every connection whose `connection_name` starts with `prefix`. */
 export async function closeConnectionsNamed(prefix: string): Promise<number> {
-  const json = await run("rabbitmqctl", ["list_connections", "name", "client_properties", "--formatter", "json", "--quiet"], { timeout: 30_000 });
-  const rows = JSON.parse(json.stdout) as { name: string; client_properties: [string, string, unknown][] }[];
+  const json = await run(
+    "rabbitmqctl",
+    ["list_connections", "name", "client_properties", "--formatter", "json", "--quiet"],
+    { timeout: 30_000 },
+  );
+  const rows = JSON.parse(json.stdout) as {
+    name: string;
+    client_properties: [string, string, unknown][];
+  }[];
   // close_connection takes the Erlang pid, which only the text output prints usably.
-  const text = await run("rabbitmqctl", ["list_connections", "name", "pid", "--quiet", "--no-table-headers"], { timeout: 30_000 });
-  const pids = new Map(text.stdout.split("\n").filter(Boolean).map((line) => {
-    const [name, pid] = line.split("\t");
-    return [name, pid] as const;
-  }));
+  const text = await run(
+    "rabbitmqctl",
+    ["list_connections", "name", "pid", "--quiet", "--no-table-headers"],
+    { timeout: 30_000 },
+  );
+  const pids = new Map(
+    text.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const [name, pid] = line.split("\t");
+        return [name, pid] as const;
+      }),
+  );
   let closed = 0;
   for (const row of rows) {
     const label = row.client_properties.find(([key]) => key === "connection_name")?.[2];
     const pid = pids.get(row.name);
     if (typeof label === "string" && label.startsWith(prefix) && pid) {
-      await run("rabbitmqctl", ["close_connection", pid, "dq test closes this connection"], { timeout: 30_000 });
+      await run("rabbitmqctl", ["close_connection", pid, "dq test closes this connection"], {
+        timeout: 30_000,
+      });
       closed++;
     }
   }
@@ -82,6 +104,8 @@ export interface ListedQueue {
 
 /** The listed queues among `names`. */
 export function listQueues(names: readonly string[]): ListedQueue[] {
-  const rows = JSON.parse(rabbitmqctl(["list_queues", "name", "durable", "arguments"])) as ListedQueue[];
+  const rows = JSON.parse(
+    rabbitmqctl(["list_queues", "name", "durable", "arguments"]),
+  ) as ListedQueue[];
   return rows.filter((row) => names.includes(row.name));
 }

@@ -29,8 +29,12 @@ function loggedDelays(lines: readonly string[]): number[] {
 
 describe("reconnectDelay", () => {
   it("doubles from the minimum to the maximum, jittered within the upper half", () => {
-    const low = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((round) => reconnectDelay(round, { min: 100, max: 10_000, random: () => 0 }));
-    const high = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((round) => reconnectDelay(round, { min: 100, max: 10_000, random: () => 0.999_999 }));
+    const low = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((round) =>
+      reconnectDelay(round, { min: 100, max: 10_000, random: () => 0 }),
+    );
+    const high = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((round) =>
+      reconnectDelay(round, { min: 100, max: 10_000, random: () => 0.999_999 }),
+    );
     expect(low).toEqual([50, 100, 200, 400, 800, 1600, 3200, 5000, 5000]);
     expect(high).toEqual([100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000]);
     expect(reconnectDelay(5000, { min: 100, max: 10_000 })).toBeLessThanOrEqual(10_000);
@@ -38,10 +42,18 @@ describe("reconnectDelay", () => {
 
   it("rejects timing options that are not positive numbers, naming the value", () => {
     expect(() => new RabbitmqBroker({ minRetryDelay: -1 })).toThrow(InvalidOptionError);
-    expect(() => new RabbitmqBroker({ maxRetryDelay: "abc" as never })).toThrow(/invalid maxRetryDelay "abc"/);
-    expect(() => new RabbitmqBroker({ connectionWait: Number.NaN })).toThrow(/invalid connectionWait NaN/);
-    expect(() => new RabbitmqBroker({ connectionAttempts: 0 })).toThrow(/invalid connectionAttempts 0/);
-    expect(() => new RabbitmqBroker({ minRetryDelay: 500, maxRetryDelay: 100 })).toThrow(/invalid minRetryDelay 500: greater than maxRetryDelay 100/);
+    expect(() => new RabbitmqBroker({ maxRetryDelay: "abc" as never })).toThrow(
+      /invalid maxRetryDelay "abc"/,
+    );
+    expect(() => new RabbitmqBroker({ connectionWait: Number.NaN })).toThrow(
+      /invalid connectionWait NaN/,
+    );
+    expect(() => new RabbitmqBroker({ connectionAttempts: 0 })).toThrow(
+      /invalid connectionAttempts 0/,
+    );
+    expect(() => new RabbitmqBroker({ minRetryDelay: 500, maxRetryDelay: 100 })).toThrow(
+      /invalid minRetryDelay 500: greater than maxRetryDelay 100/,
+    );
   });
 });
 
@@ -53,7 +65,13 @@ describeRabbit("RabbitmqBroker: reconnecting", () => {
   it("backs off with growing, logged delays and gives up after connectionWait with ConnectionFailed", async () => {
     const port = await closedPort();
     const logger = recordingLogger();
-    const rabbit = new RabbitmqBroker({ url: `amqp://guest:guest@127.0.0.1:${port}`, logger, minRetryDelay: 20, maxRetryDelay: 640, connectionWait: 3000 });
+    const rabbit = new RabbitmqBroker({
+      url: `amqp://guest:guest@127.0.0.1:${port}`,
+      logger,
+      minRetryDelay: 20,
+      maxRetryDelay: 640,
+      connectionWait: 3000,
+    });
     cleanups.unshift(() => rabbit.close());
     const queueName = uniqueName("dqbackoff");
     rabbit.declareQueue(queueName);
@@ -79,13 +97,21 @@ describeRabbit("RabbitmqBroker: reconnecting", () => {
       expect(delay).toBeGreaterThanOrEqual(10);
       expect(delay).toBeLessThanOrEqual(640);
     }
-    expect(logger.lines.filter((line) => line.includes("reconnecting in")).every((line) => line.startsWith("warn"))).toBe(true);
+    expect(
+      logger.lines
+        .filter((line) => line.includes("reconnecting in"))
+        .every((line) => line.startsWith("warn")),
+    ).toBe(true);
   });
 
   it("stops a worker at once while its consumers still wait for an unreachable server", async () => {
     const port = await closedPort();
     const logger = recordingLogger();
-    const rabbit = new RabbitmqBroker({ url: `amqp://guest:guest@127.0.0.1:${port}`, logger, connectionWait: 30_000 });
+    const rabbit = new RabbitmqBroker({
+      url: `amqp://guest:guest@127.0.0.1:${port}`,
+      logger,
+      connectionWait: 30_000,
+    });
     cleanups.unshift(() => rabbit.close());
     const queueName = uniqueName("dqstopdown");
     actor(() => undefined, { broker: rabbit, queueName, actorName: "noop" });
@@ -105,7 +131,13 @@ describeRabbit("RabbitmqBroker: reconnecting", () => {
     const queueName = uniqueName("dqoutage");
     cleanups.push(() => deleteQueues([queueName]));
     const logger = recordingLogger();
-    const rabbit = new RabbitmqBroker({ url: `amqp://guest:guest@127.0.0.1:${port}`, logger, minRetryDelay: 50, maxRetryDelay: 400, connectionWait: 20_000 });
+    const rabbit = new RabbitmqBroker({
+      url: `amqp://guest:guest@127.0.0.1:${port}`,
+      logger,
+      minRetryDelay: 50,
+      maxRetryDelay: 400,
+      connectionWait: 20_000,
+    });
     cleanups.unshift(() => rabbit.close());
     rabbit.declareQueue(queueName);
     const sending = rabbit.enqueue(new Message({ queueName, actorName: "x", args: [1] }));

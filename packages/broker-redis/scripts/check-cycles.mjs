@@ -18,10 +18,15 @@ walk(src);
 const imports = new Map();
 for (const file of files) {
   const text = readFileSync(file, "utf8");
-  const targets = [...text.matchAll(/(?:import|export)\s[^;]*?from\s+"(\.{1,2}\/[^"]+)"|import\s+"(\.{1,2}\/[^"]+)"/g)].map((match) =>
-    resolve(dirname(file), (match[1] ?? match[2]).replace(/\.js$/, ".ts")),
+  const targets = [
+    ...text.matchAll(
+      /(?:import|export)\s[^;]*?from\s+"(\.{1,2}\/[^"]+)"|import\s+"(\.{1,2}\/[^"]+)"/g,
+    ),
+  ].map((match) => resolve(dirname(file), (match[1] ?? match[2]).replace(/\.js$/, ".ts")));
+  imports.set(
+    file,
+    targets.filter((target) => files.includes(target)),
   );
-  imports.set(file, targets.filter((target) => files.includes(target)));
 }
 
 const state = new Map();
@@ -37,6 +42,7 @@ const visit = (file, stack) => {
 for (const file of files) if (!state.has(file)) visit(file, [file]);
 
 if (cycles.length) {
-  for (const cycle of cycles) console.error(`import cycle: ${cycle.map((file) => relative(src, file)).join(" -> ")}`);
+  for (const cycle of cycles)
+    console.error(`import cycle: ${cycle.map((file) => relative(src, file)).join(" -> ")}`);
   process.exit(1);
 }

@@ -72,7 +72,9 @@ export class AckReconciler {
     const held = new Set(holders.flatMap((holder) => holder.heldIds()));
     const orphans = members.filter((id) => !held.has(id));
     if (orphans.length) {
-      this.host.logger.warn(`Returning ${orphans.length} message(s) of ${queueName} that this broker's ack set held for no consumer (after a lost connection).`);
+      this.host.logger.warn(
+        `Returning ${orphans.length} message(s) of ${queueName} that this broker's ack set held for no consumer (after a lost connection).`,
+      );
       // An id acked meanwhile is no longer in the set: the script's requeue skips it.
       await this.host.requeue(queueName, orphans);
     }

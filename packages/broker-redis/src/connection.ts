@@ -1,6 +1,21 @@
-import { BrokerError, ConnectionClosed, ConnectionFailed, DramatiqError, type Logger } from "@dq/core";
+import {
+  BrokerError,
+  ConnectionClosed,
+  ConnectionFailed,
+  DramatiqError,
+  type Logger,
+} from "@dq/core";
 import { Redis, type RedisOptions } from "ioredis";
-import { cappedRetry, classifyConnectionError, closeClient, describeConnectionProblem, endpointOf, failFastOptions, waitUntilReady, type Endpoint } from "@dq/redis-connection";
+import {
+  cappedRetry,
+  classifyConnectionError,
+  closeClient,
+  describeConnectionProblem,
+  endpointOf,
+  failFastOptions,
+  waitUntilReady,
+  type Endpoint,
+} from "@dq/redis-connection";
 import { DQ_KEYS, type RedisBrokerOptions } from "./options.js";
 
 /** Hides the password of a Redis URL for messages. */
@@ -92,7 +107,8 @@ export class RedisConnection {
     });
     this.client.on("error", (error: unknown) => {
       this.lastConnectionError = error;
-      if (!this.connectionTrouble) this.logger.warn(`Redis connection error (${this.where}); reconnecting.`, error);
+      if (!this.connectionTrouble)
+        this.logger.warn(`Redis connection error (${this.where}); reconnecting.`, error);
       this.connectionTrouble = true;
     });
   }
@@ -113,15 +129,26 @@ export class RedisConnection {
     if (text === "Command timed out") {
       this.lostTrack();
       const limit = this.client.options.commandTimeout;
-      return new ConnectionClosed(`${this.where} did not answer within ${limit} ms (commandTimeout): is the server paused or overloaded?`, { cause: error });
+      return new ConnectionClosed(
+        `${this.where} did not answer within ${limit} ms (commandTimeout): is the server paused or overloaded?`,
+        { cause: error },
+      );
     }
-    const problem = classifyConnectionError(error) ?? (this.everReady ? undefined : classifyConnectionError(this.lastConnectionError));
+    const problem =
+      classifyConnectionError(error) ??
+      (this.everReady ? undefined : classifyConnectionError(this.lastConnectionError));
     if (problem) {
       this.lostTrack();
-      const detail = classifyConnectionError(error) ? text : (this.lastConnectionError as Error).message;
-      return new ConnectionFailed(describeConnectionProblem(problem, this.endpoint, detail, this.connectTimeout), { cause: error });
+      const detail = classifyConnectionError(error)
+        ? text
+        : (this.lastConnectionError as Error).message;
+      return new ConnectionFailed(
+        describeConnectionProblem(problem, this.endpoint, detail, this.connectTimeout),
+        { cause: error },
+      );
     }
-    if (error instanceof Error && error.name === "ReplyError") return new BrokerError(`Redis replied with an error: ${text}`, { cause: error });
+    if (error instanceof Error && error.name === "ReplyError")
+      return new BrokerError(`Redis replied with an error: ${text}`, { cause: error });
     // A command that timed out or was cut off may have run (a fetch's ids are then in an ack set).
     this.lostTrack();
     return this.everReady
@@ -139,7 +166,12 @@ export class RedisConnection {
    * unreachable, authentication failed, timed out) when it does not within `connectTimeout`.
    */
   firstReady(): Promise<void> {
-    this.readyWait ??= waitUntilReady(this.client, this.endpoint, this.connectTimeout, this.lastConnectionError).catch((error: unknown) => {
+    this.readyWait ??= waitUntilReady(
+      this.client,
+      this.endpoint,
+      this.connectTimeout,
+      this.lastConnectionError,
+    ).catch((error: unknown) => {
       this.readyWait = undefined;
       throw error;
     });

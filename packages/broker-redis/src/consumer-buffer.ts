@@ -15,7 +15,10 @@ export interface Fetched {
  * `buffer`.
  * @returns how many, and the ids that had no data in the `.msgs` hash
  */
-export function bufferFetched(reply: unknown, buffer: Fetched[]): { fetched: number; missing: string[] } {
+export function bufferFetched(
+  reply: unknown,
+  buffer: Fetched[],
+): { fetched: number; missing: string[] } {
   const pairs = reply as (Buffer | Buffer[] | null)[];
   let fetched = 0;
   const missing: string[] = [];
@@ -36,9 +39,15 @@ export function bufferFetched(reply: unknown, buffer: Fetched[]): { fetched: num
 }
 
 /** Dramatiq skips ids without data too; dq also drops them from its ack set so they do not linger. */
-export async function dropMissing(host: RedisConsumerHost, queueName: string, missing: readonly string[]): Promise<void> {
+export async function dropMissing(
+  host: RedisConsumerHost,
+  queueName: string,
+  missing: readonly string[],
+): Promise<void> {
   for (const id of missing) {
-    host.logger.warn(`Skipping message ${id} on queue ${queueName}: its id has no data in ${host.namespace}:${queueName}.msgs.`);
+    host.logger.warn(
+      `Skipping message ${id} on queue ${queueName}: its id has no data in ${host.namespace}:${queueName}.msgs.`,
+    );
     await host.dispatch(queueName, "ack", [id], { maintenance: false });
   }
 }

@@ -24,9 +24,18 @@ export interface RedisConsumerHost {
   readonly wakeups: Pick<WakeupHub, "listen" | "acceptsHandOffs" | "sync">;
   readonly acks: AckReconciler;
   /** Runs one dispatch command, string replies. */
-  dispatch(queueName: string, command: string, args?: readonly DispatchArgument[], options?: { maintenance?: boolean }): Promise<unknown>;
+  dispatch(
+    queueName: string,
+    command: string,
+    args?: readonly DispatchArgument[],
+    options?: { maintenance?: boolean },
+  ): Promise<unknown>;
   /** Runs one dispatch command, bulk replies as Buffers. */
-  dispatchBuffers(queueName: string, command: string, args?: readonly DispatchArgument[]): Promise<unknown>;
+  dispatchBuffers(
+    queueName: string,
+    command: string,
+    args?: readonly DispatchArgument[],
+  ): Promise<unknown>;
   /** Puts ids of this broker's ack set back on the tail of their queue. */
   requeueIds(queueName: string, ids: readonly string[]): Promise<void>;
   /** A consumer closed: it stays known while its deliveries are still settled. */

@@ -23,7 +23,8 @@ export interface DispatchSettings {
 
 const MAINTENANCE_SCALE = 1_000_000;
 const DISPATCH_SHA = createHash("sha1").update(DISPATCH_SCRIPT).digest("hex");
-const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith("NOSCRIPT");
+const isNoScript = (error: unknown) =>
+  error instanceof Error && error.message.startsWith("NOSCRIPT");
 
 let maxUnpackSize: Promise<number> | undefined;
 /** Its value once probed: dispatch calls then go out without waiting for a promise. */
@@ -52,7 +53,9 @@ export class DispatchClient {
       maxUnpackSize = (
         override
           ? Promise.resolve(Math.max(1, Math.floor(override / 2)))
-          : this.connection.command(() => this.connection.client.eval(MAX_STACK_SCRIPT, 0)).then((size) => Math.max(1, Math.floor(Number(size) / 2)))
+          : this.connection
+              .command(() => this.connection.client.eval(MAX_STACK_SCRIPT, 0))
+              .then((size) => Math.max(1, Math.floor(Number(size) / 2)))
       ).then((size) => (knownUnpackSize = size));
       maxUnpackSize.catch(() => (maxUnpackSize = undefined));
     }
@@ -65,21 +68,47 @@ export class DispatchClient {
   }
 
   /** The full argument list of one dispatch call (the argument order Dramatiq uses). */
-  arguments(queueName: string, command: string, maintenance: 0 | 1, unpack: number, args: readonly DispatchArgument[]): DispatchArgument[] {
+  arguments(
+    queueName: string,
+    command: string,
+    maintenance: 0 | 1,
+    unpack: number,
+    args: readonly DispatchArgument[],
+  ): DispatchArgument[] {
     const { namespace, clock, brokerId, heartbeatTimeout, deadMessageTtl } = this.settings;
-    return [namespace, command, clock.now(), queueName, brokerId, heartbeatTimeout, deadMessageTtl, maintenance, unpack, ...args];
+    return [
+      namespace,
+      command,
+      clock.now(),
+      queueName,
+      brokerId,
+      heartbeatTimeout,
+      deadMessageTtl,
+      maintenance,
+      unpack,
+      ...args,
+    ];
   }
 
   /**
    * Runs one command of the dispatch script (`ack` and `nack` never run maintenance).
    * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
    */
-  dispatch(queueName: string, command: string, args: readonly DispatchArgument[] = [], { maintenance = true } = {}): Promise<unknown> {
+  dispatch(
+    queueName: string,
+    command: string,
+    args: readonly DispatchArgument[] = [],
+    { maintenance = true } = {},
+  ): Promise<unknown> {
     return this.run(queueName, command, args, maintenance, "utf8");
   }
 
   /** Like `dispatch`, with bulk replies as Buffers (message bytes stay bytes). */
-  dispatchBuffers(queueName: string, command: string, args: readonly DispatchArgument[] = []): Promise<unknown> {
+  dispatchBuffers(
+    queueName: string,
+    command: string,
+    args: readonly DispatchArgument[] = [],
+  ): Promise<unknown> {
     return this.run(queueName, command, args, true, null);
   }
 
@@ -88,13 +117,28 @@ export class DispatchClient {
    * promise but the call's own and no tick: it is on the path of every enqueue and every ack,
    * where each await costs latency (measured: ~5 µs of a round trip on an idle worker).
    */
-  private run(queueName: string, command: string, args: readonly DispatchArgument[], maintenance: boolean, replyEncoding: ReplyEncoding): Promise<unknown> {
+  private run(
+    queueName: string,
+    command: string,
+    args: readonly DispatchArgument[],
+    maintenance: boolean,
+    replyEncoding: ReplyEncoding,
+  ): Promise<unknown> {
     const connection = this.connection;
     if (connection.closed) return Promise.reject(connection.closedError());
-    if (!connection.isReady) return connection.firstReady().then(() => this.run(queueName, command, args, maintenance, replyEncoding));
+    if (!connection.isReady)
+      return connection
+        .firstReady()
+        .then(() => this.run(queueName, command, args, maintenance, replyEncoding));
     const unpack = knownUnpackSize;
-    if (unpack === undefined) return this.maxUnpackSize().then(() => this.run(queueName, command, args, maintenance, replyEncoding));
-    return this.send(this.arguments(queueName, command, maintenance ? this.rollMaintenance() : 0, unpack, args), replyEncoding);
+    if (unpack === undefined)
+      return this.maxUnpackSize().then(() =>
+        this.run(queueName, command, args, maintenance, replyEncoding),
+      );
+    return this.send(
+      this.arguments(queueName, command, maintenance ? this.rollMaintenance() : 0, unpack, args),
+      replyEncoding,
+    );
   }
 
   /**

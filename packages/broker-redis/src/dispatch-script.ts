@@ -328,4 +328,3 @@ end
 
 return redis.error_reply("dq dispatch: unknown command " .. tostring(command))
 `;
-

@@ -38,8 +38,12 @@ export class ConsumerRegistry {
     const { connection, namespace, brokerId } = options;
     this.acks = new AckReconciler({
       logger: options.logger,
-      holders: (queueName) => [...this.live, ...this.retired].filter((consumer) => consumer.queueName === queueName),
-      readAckSet: (queueName) => connection.command(() => connection.client.smembers(`${namespace}:__acks__.${brokerId}.${queueName}`)),
+      holders: (queueName) =>
+        [...this.live, ...this.retired].filter((consumer) => consumer.queueName === queueName),
+      readAckSet: (queueName) =>
+        connection.command(() =>
+          connection.client.smembers(`${namespace}:__acks__.${brokerId}.${queueName}`),
+        ),
       syncHandOffs: () => options.syncHandOffs(),
       requeue: (queueName, ids) => options.requeue(queueName, ids),
     });
@@ -79,7 +83,9 @@ export class ConsumerRegistry {
     const beat = () => {
       // The record of the queues it consumes comes with the entry (one MULTI): maintenance finds
       // every ack set of this broker from it, should it die, and removes its entry.
-      const queues = [...new Set([...this.live, ...this.retired].map((consumer) => consumer.queueName))];
+      const queues = [
+        ...new Set([...this.live, ...this.retired].map((consumer) => consumer.queueName)),
+      ];
       const transaction = connection.client.multi();
       if (queues.length) transaction.sadd(record, ...queues).pexpire(record, CONSUMED_TTL);
       transaction.zadd(`${namespace}:__heartbeats__`, clock.now(), brokerId);

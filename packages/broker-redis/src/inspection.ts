@@ -30,24 +30,43 @@ export interface DeadLetter {
  * Counts a queue's messages with plain reads (no maintenance, no heartbeat).
  * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
  */
-export async function queueMessageCounts(connection: RedisConnection, namespace: string, queueName: string): Promise<QueueMessageCounts> {
+export async function queueMessageCounts(
+  connection: RedisConnection,
+  namespace: string,
+  queueName: string,
+): Promise<QueueMessageCounts> {
   const name = canonicalQueueName(queueName);
   const key = `${namespace}:${name}`;
   const results = await connection.command(() =>
-    connection.client.pipeline().llen(key).hlen(`${key}.msgs`).hlen(`${key}.DQ.msgs`).zcard(`${key}.XQ`).exec(),
+    connection.client
+      .pipeline()
+      .llen(key)
+      .hlen(`${key}.msgs`)
+      .hlen(`${key}.DQ.msgs`)
+      .zcard(`${key}.XQ`)
+      .exec(),
   );
   const [ready, stored, delayed, deadLettered] = (results ?? []).map(([error, value]) => {
     if (error) throw connection.translate(error);
     return Number(value);
   });
-  return { ready: ready!, inFlight: Math.max(0, stored! - ready!), delayed: delayed!, deadLettered: deadLettered! };
+  return {
+    ready: ready!,
+    inFlight: Math.max(0, stored! - ready!),
+    delayed: delayed!,
+    deadLettered: deadLettered!,
+  };
 }
 
 /**
  * Lists a queue's dead letters (from `ns:q.XQ`), oldest first.
  * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
  */
-export async function deadLetters(connection: RedisConnection, namespace: string, queueName: string): Promise<DeadLetter[]> {
+export async function deadLetters(
+  connection: RedisConnection,
+  namespace: string,
+  queueName: string,
+): Promise<DeadLetter[]> {
   const key = `${namespace}:${canonicalQueueName(queueName)}.XQ`;
   const scored = await connection.command(() => connection.client.zrange(key, 0, -1, "WITHSCORES"));
   if (scored.length === 0) return [];
@@ -63,7 +82,12 @@ export async function deadLetters(connection: RedisConnection, namespace: string
     } catch {
       message = undefined;
     }
-    letters.push({ redisMessageId: id, deadLetteredAt: Number(scored[index * 2 + 1]), data: bytes, message });
+    letters.push({
+      redisMessageId: id,
+      deadLetteredAt: Number(scored[index * 2 + 1]),
+      data: bytes,
+      message,
+    });
   });
   return letters;
 }

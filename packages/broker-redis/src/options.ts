@@ -32,7 +32,17 @@ export interface RedisBrokerOptions extends BrokerOptions, Omit<RedisOptions, "k
 export { DEFAULT_COMMAND_TIMEOUT } from "@dq/redis-connection";
 
 /** The options dq reads itself: the rest goes to ioredis. */
-export const DQ_KEYS = ["url", "client", "namespace", "heartbeatTimeout", "deadMessageTtl", "maintenanceChance", "middleware", "logger", "clock"] as const;
+export const DQ_KEYS = [
+  "url",
+  "client",
+  "namespace",
+  "heartbeatTimeout",
+  "deadMessageTtl",
+  "maintenanceChance",
+  "middleware",
+  "logger",
+  "clock",
+] as const;
 
 const nonNegative = z.number().min(0).optional();
 const NON_NEGATIVE = "a number >= 0";
@@ -57,12 +67,16 @@ export interface BrokerSettings {
  * @throws InvalidOptionError naming the first bad option and its value: `invalid heartbeatTimeout -1: expected a number >= 0`
  */
 export function parseBrokerOptions(options: RedisBrokerOptions): BrokerSettings {
-  const { heartbeatTimeout, deadMessageTtl, maintenanceChance } = checkOptions(brokerOptionsSchema, options as Record<string, unknown>, {
-    heartbeatTimeout: NON_NEGATIVE,
-    deadMessageTtl: NON_NEGATIVE,
-    maintenanceChance: NON_NEGATIVE,
-    commandTimeout: NON_NEGATIVE,
-  });
+  const { heartbeatTimeout, deadMessageTtl, maintenanceChance } = checkOptions(
+    brokerOptionsSchema,
+    options as Record<string, unknown>,
+    {
+      heartbeatTimeout: NON_NEGATIVE,
+      deadMessageTtl: NON_NEGATIVE,
+      maintenanceChance: NON_NEGATIVE,
+      commandTimeout: NON_NEGATIVE,
+    },
+  );
   return {
     heartbeatTimeout: heartbeatTimeout ?? 60_000,
     deadMessageTtl: deadMessageTtl ?? 604_800_000,

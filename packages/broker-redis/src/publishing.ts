@@ -1,4 +1,11 @@
-import { getEncoder, InvalidOptionError, JSONEncoder, Message, messageJson, type MessageOptions } from "@dq/core";
+import {
+  getEncoder,
+  InvalidOptionError,
+  JSONEncoder,
+  Message,
+  messageJson,
+  type MessageOptions,
+} from "@dq/core";
 import { uuid4 } from "@dq/core/adapter";
 import type { DispatchArgument, DispatchClient } from "./dispatch-client.js";
 
@@ -45,8 +52,11 @@ export function withRedisMessageId<R>(message: Message<R>): Message<R> {
  * @throws InvalidOptionError when the message has no `redisMessageId`
  */
 function encodeForDispatch(message: Message): DispatchArgument {
-  if (typeof message.options.redisMessageId !== "string") throw new InvalidOptionError(`message ${message.messageId} has no redisMessageId`);
-  return getEncoder().constructor === JSONEncoder ? messageJson(message.asDict()) : message.encode();
+  if (typeof message.options.redisMessageId !== "string")
+    throw new InvalidOptionError(`message ${message.messageId} has no redisMessageId`);
+  return getEncoder().constructor === JSONEncoder
+    ? messageJson(message.asDict())
+    : message.encode();
 }
 
 /**
@@ -56,13 +66,19 @@ function encodeForDispatch(message: Message): DispatchArgument {
  * encode, the chunks before it are already enqueued (as with one `enqueue` per message).
  * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
  */
-export function publishMessages(dispatcher: DispatchClient, messages: readonly Message[]): Promise<void> {
+export function publishMessages(
+  dispatcher: DispatchClient,
+  messages: readonly Message[],
+): Promise<void> {
   try {
     if (messages.length === 1) {
       // One send: no async function and no await on its way to the write.
       const message = messages[0]!;
       const data = encodeForDispatch(message);
-      return dispatcher.dispatch(message.queueName, "enqueue", [message.options.redisMessageId!, data]) as Promise<void>;
+      return dispatcher.dispatch(message.queueName, "enqueue", [
+        message.options.redisMessageId!,
+        data,
+      ]) as Promise<void>;
     }
   } catch (error) {
     return Promise.reject(error);
@@ -70,7 +86,10 @@ export function publishMessages(dispatcher: DispatchClient, messages: readonly M
   return publishMany(dispatcher, messages);
 }
 
-async function publishMany(dispatcher: DispatchClient, messages: readonly Message[]): Promise<void> {
+async function publishMany(
+  dispatcher: DispatchClient,
+  messages: readonly Message[],
+): Promise<void> {
   if (messages.length === 0) return;
   const unpack = await dispatcher.maxUnpackSize();
   const calls: Promise<unknown>[] = [];
@@ -78,9 +97,16 @@ async function publishMany(dispatcher: DispatchClient, messages: readonly Messag
     const count = chunk.length / 2;
     // Maintenance as likely as with one call per message.
     let maintenance: 0 | 1 = 0;
-    for (let roll = 0; roll < count && !maintenance; roll++) maintenance = dispatcher.rollMaintenance();
+    for (let roll = 0; roll < count && !maintenance; roll++)
+      maintenance = dispatcher.rollMaintenance();
     const command = count === 1 ? "enqueue" : "enqueue_many";
-    calls.push(dispatcher.send(dispatcher.arguments(queueName, command, maintenance, unpack, chunk), "utf8", true));
+    calls.push(
+      dispatcher.send(
+        dispatcher.arguments(queueName, command, maintenance, unpack, chunk),
+        "utf8",
+        true,
+      ),
+    );
   };
   // Each full chunk is written as soon as it is encoded, so Redis runs it while the next one is
   // encoded (the two took turns before: ~40 % of a bulk enqueue's time).
@@ -113,7 +139,11 @@ async function publishMany(dispatcher: DispatchClient, messages: readonly Messag
  * Stores raw bytes on a queue as another producer would, bypassing encoding (to test bad input).
  * @returns the redis message id used
  */
-export async function enqueueRawBytes(dispatcher: DispatchClient, queueName: string, data: Buffer | string): Promise<string> {
+export async function enqueueRawBytes(
+  dispatcher: DispatchClient,
+  queueName: string,
+  data: Buffer | string,
+): Promise<string> {
   const id = uuid4();
   await dispatcher.dispatch(queueName, "enqueue", [id, data]);
   return id;

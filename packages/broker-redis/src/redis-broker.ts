@@ -1,5 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { Broker, Message, QueueJoinTimeout, QueueNotFound, type BrokerCapabilities, type ConsumeOptions, type Consumer, type JoinOptions } from "@dq/core";
+import {
+  Broker,
+  Message,
+  QueueJoinTimeout,
+  QueueNotFound,
+  type BrokerCapabilities,
+  type ConsumeOptions,
+  type Consumer,
+  type JoinOptions,
+} from "@dq/core";
 import { canonicalQueueName, delayQueueName, sleep } from "@dq/core/adapter";
 import type { Redis } from "ioredis";
 import type { AckReconciler } from "./ack-reconciler.js";
@@ -7,7 +16,12 @@ import { RedisConnection } from "./connection.js";
 import type { RedisConsumerHost, TrackedConsumer } from "./consumer-host.js";
 import { DispatchClient, type DispatchArgument } from "./dispatch-client.js";
 import { ConsumerRegistry } from "./heartbeat.js";
-import { deadLetters, queueMessageCounts, type DeadLetter, type QueueMessageCounts } from "./inspection.js";
+import {
+  deadLetters,
+  queueMessageCounts,
+  type DeadLetter,
+  type QueueMessageCounts,
+} from "./inspection.js";
 import { parseBrokerOptions, type RedisBrokerOptions } from "./options.js";
 import { enqueueRawBytes, publishMessages, withRedisMessageId } from "./publishing.js";
 import { RedisConsumer } from "./redis-consumer.js";
@@ -56,7 +70,14 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
     this.deadMessageTtl = settings.deadMessageTtl;
     this.maintenanceChance = settings.maintenanceChance;
     const lostTrack = () => this.acks.markUnreconciled();
-    this.connection = new RedisConnection(options, fromUrl.url, this.namespace, this.brokerId, this.logger, lostTrack);
+    this.connection = new RedisConnection(
+      options,
+      fromUrl.url,
+      this.namespace,
+      this.brokerId,
+      this.logger,
+      lostTrack,
+    );
     this.client = this.connection.client;
     this.dispatcher = new DispatchClient(this.connection, {
       namespace: this.namespace,
@@ -80,7 +101,11 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
     this.wakeups = new WakeupHub(
       this.namespace,
       this.brokerId,
-      () => this.client.duplicate({ connectionName: `${this.connection.connectionName}:wakeup`, maxRetriesPerRequest: null }),
+      () =>
+        this.client.duplicate({
+          connectionName: `${this.connection.connectionName}:wakeup`,
+          maxRetriesPerRequest: null,
+        }),
       this.logger,
       {
         requeue: (queueName, id) => this.requeueIds(queueName, [id]),
@@ -98,12 +123,21 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
    * @internal Runs one command of the dispatch script (`ack` and `nack` never run maintenance).
    * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
    */
-  dispatch(queueName: string, command: string, args: readonly DispatchArgument[] = [], options: { maintenance?: boolean } = {}): Promise<unknown> {
+  dispatch(
+    queueName: string,
+    command: string,
+    args: readonly DispatchArgument[] = [],
+    options: { maintenance?: boolean } = {},
+  ): Promise<unknown> {
     return this.dispatcher.dispatch(queueName, command, args, options);
   }
 
   /** @internal Like `dispatch`, with bulk replies as Buffers (message bytes stay bytes). */
-  dispatchBuffers(queueName: string, command: string, args: readonly DispatchArgument[] = []): Promise<unknown> {
+  dispatchBuffers(
+    queueName: string,
+    command: string,
+    args: readonly DispatchArgument[] = [],
+  ): Promise<unknown> {
     return this.dispatcher.dispatchBuffers(queueName, command, args);
   }
 
@@ -145,7 +179,12 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
     if (!this.queues.has(canonicalQueueName(queueName))) {
       throw new QueueNotFound(`queue ${JSON.stringify(queueName)} is not declared on this broker`);
     }
-    const consumer = new RedisConsumer(this, queueName, Math.max(1, options.prefetch ?? 1), Math.max(1, options.timeout ?? 5000));
+    const consumer = new RedisConsumer(
+      this,
+      queueName,
+      Math.max(1, options.prefetch ?? 1),
+      Math.max(1, options.timeout ?? 5000),
+    );
     this.registry.add(consumer);
     return consumer;
   }
@@ -183,7 +222,9 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
       const size = Number(await this.dispatch(name, "qsize"));
       if (size === 0) return;
       if (Date.now() >= deadline) {
-        throw new QueueJoinTimeout(`timed out after ${options.timeout} ms waiting for queue ${JSON.stringify(name)} to drain (${size} left)`);
+        throw new QueueJoinTimeout(
+          `timed out after ${options.timeout} ms waiting for queue ${JSON.stringify(name)} to drain (${size} left)`,
+        );
       }
       await sleep(Math.min(interval, Math.max(0, deadline - Date.now())));
     }

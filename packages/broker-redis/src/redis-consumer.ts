@@ -1,7 +1,13 @@
 import { Consumer, type MessageProxy } from "@dq/core";
 import { computeBackoff, Deadlines, decodeDelivery } from "@dq/core/adapter";
 import type { RedisConsumerHost } from "./consumer-host.js";
-import { AckBatcher, bufferFetched, dropMissing, type AckBatch, type Fetched } from "./consumer-buffer.js";
+import {
+  AckBatcher,
+  bufferFetched,
+  dropMissing,
+  type AckBatch,
+  type Fetched,
+} from "./consumer-buffer.js";
 
 type WaitKind = "remote" | "local";
 
@@ -79,7 +85,8 @@ export class RedisConsumer extends Consumer {
           if (this.requested === 0) this.remoteWake = false;
           // After a lost connection, first return what the ack set holds for nobody (when no
           // fetch is in flight; else the next fetch tries again).
-          if (this.broker.acks.needsReconcile(this.queueName)) await this.broker.acks.reconcile(this.queueName);
+          if (this.broker.acks.needsReconcile(this.queueName))
+            await this.broker.acks.reconcile(this.queueName);
           const count = await this.track(capacity, this.fetch(capacity));
           // Fewer than asked for: the queue was empty, so fetching again at once would find
           // nothing; wait for a wake-up (or the backoff) as after an empty fetch.
@@ -102,7 +109,11 @@ export class RedisConsumer extends Consumer {
         if (rest <= 0) return { done: false, value: null };
         await this.wait("local", rest);
       }
-      if (Date.now() >= deadline && this.buffer.length === 0 && this.prefetch - this.delivered.size - this.requested <= 0) {
+      if (
+        Date.now() >= deadline &&
+        this.buffer.length === 0 &&
+        this.prefetch - this.delivered.size - this.requested <= 0
+      ) {
         return { done: false, value: null };
       }
     }
@@ -128,7 +139,9 @@ export class RedisConsumer extends Consumer {
   }
 
   private async fetch(count: number): Promise<number> {
-    return this.takeFetched(await this.broker.dispatchBuffers(this.queueName, "fetch", [count, this.registration()]));
+    return this.takeFetched(
+      await this.broker.dispatchBuffers(this.queueName, "fetch", [count, this.registration()]),
+    );
   }
 
   /** 1 when an empty fetch should register this broker for hand-offs (they can reach it), else 0. */
@@ -169,7 +182,8 @@ export class RedisConsumer extends Consumer {
   }
 
   private wait(kind: WaitKind, ms: number): Promise<void> {
-    if (this.closed || (kind === "remote" ? this.remoteWake : this.localWake)) return Promise.resolve();
+    if (this.closed || (kind === "remote" ? this.remoteWake : this.localWake))
+      return Promise.resolve();
     return new Promise((resolve) => {
       const end = () => {
         this.deadline.delete(end);
@@ -185,7 +199,10 @@ export class RedisConsumer extends Consumer {
 
   private idOf(proxy: MessageProxy, what: string): string | undefined {
     const id = this.delivered.get(proxy);
-    if (id === undefined) this.broker.logger.warn(`Ignoring a ${what} for message ${proxy.messageId}, which this consumer did not deliver.`);
+    if (id === undefined)
+      this.broker.logger.warn(
+        `Ignoring a ${what} for message ${proxy.messageId}, which this consumer did not deliver.`,
+      );
     return id;
   }
 
@@ -221,10 +238,15 @@ export class RedisConsumer extends Consumer {
    */
   private flushAcks(batch: AckBatch): void {
     const { ids } = batch;
-    const room = this.prefetch - (this.delivered.size - ids.length) - this.buffer.length - this.requested;
+    const room =
+      this.prefetch - (this.delivered.size - ids.length) - this.buffer.length - this.requested;
     if (room > 0 && !this.closed && !this.broker.acks.needsReconcile(this.queueName)) {
       this.broker.acks.fetchStarted();
-      const call = this.broker.dispatchBuffers(this.queueName, "ack_fetch", [room, this.registration(), ...ids]);
+      const call = this.broker.dispatchBuffers(this.queueName, "ack_fetch", [
+        room,
+        this.registration(),
+        ...ids,
+      ]);
       // One reaction to the reply does it all (each promise costs under async hooks): the fetched
       // messages are buffered, the room is no longer requested, then the acks resolve and wake
       // the loop, which sees all of it at once.
@@ -243,7 +265,12 @@ export class RedisConsumer extends Consumer {
           }
           // Redis away: the ids stay in the ack set, which recovery cleans up.
           return dropMissing(this.broker, this.queueName, missing)
-            .catch((error: unknown) => this.broker.logger.warn(`Could not drop ${missing.length} id(s) without data from the ack set of ${this.queueName}.`, error))
+            .catch((error: unknown) =>
+              this.broker.logger.warn(
+                `Could not drop ${missing.length} id(s) without data from the ack set of ${this.queueName}.`,
+                error,
+              ),
+            )
             .finally(() => this.fetches.delete(settled));
         },
         (error: unknown) => {
@@ -256,7 +283,9 @@ export class RedisConsumer extends Consumer {
       return;
     }
     const command = ids.length === 1 ? "ack" : "ack_many";
-    this.broker.dispatch(this.queueName, command, ids, { maintenance: false }).then(() => this.acked(batch), batch.reject);
+    this.broker
+      .dispatch(this.queueName, command, ids, { maintenance: false })
+      .then(() => this.acked(batch), batch.reject);
   }
 
   /**

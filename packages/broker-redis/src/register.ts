@@ -6,4 +6,5 @@
 import { registerBrokerScheme } from "@dq/core/adapter";
 import { RedisBroker } from "./redis-broker.js";
 
-for (const scheme of ["redis", "rediss"]) registerBrokerScheme(scheme, (url) => new RedisBroker({ url }));
+for (const scheme of ["redis", "rediss"])
+  registerBrokerScheme(scheme, (url) => new RedisBroker({ url }));

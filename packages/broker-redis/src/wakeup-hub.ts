@@ -64,7 +64,12 @@ export class WakeupHub {
       this.listeners.set(channel, set);
       this.connection()
         .subscribe(channel)
-        .catch((error: unknown) => this.logger.debug(`Could not subscribe to ${channel}; consumers fall back to polling.`, error));
+        .catch((error: unknown) =>
+          this.logger.debug(
+            `Could not subscribe to ${channel}; consumers fall back to polling.`,
+            error,
+          ),
+        );
     }
     set.add(listener);
     if (onHandOff) {
@@ -75,7 +80,11 @@ export class WakeupHub {
         .subscribe(this.handOffChannel)
         .then(
           () => (this.handOffReady = true),
-          (error: unknown) => this.logger.debug(`Could not subscribe to ${this.handOffChannel}; consumers fetch instead.`, error),
+          (error: unknown) =>
+            this.logger.debug(
+              `Could not subscribe to ${this.handOffChannel}; consumers fetch instead.`,
+              error,
+            ),
         );
     }
     return () => {
@@ -110,11 +119,17 @@ export class WakeupHub {
     const queueName = payload.toString("utf8", 0, first);
     const id = payload.toString("utf8", first + 1, second);
     const data = payload.subarray(second + 1);
-    for (const listener of this.handOffListeners.get(queueName) ?? []) if (listener(id, data)) return;
+    for (const listener of this.handOffListeners.get(queueName) ?? [])
+      if (listener(id, data)) return;
     // The consumer closed after it registered: the message goes back to its queue.
-    this.hooks.requeue(queueName, id).catch((error: unknown) =>
-      this.logger.warn(`Could not requeue handed-off message ${id} of ${queueName}; it comes back once this broker's heartbeat expires.`, error),
-    );
+    this.hooks
+      .requeue(queueName, id)
+      .catch((error: unknown) =>
+        this.logger.warn(
+          `Could not requeue handed-off message ${id} of ${queueName}; it comes back once this broker's heartbeat expires.`,
+          error,
+        ),
+      );
   }
 
   private connection(): Redis {
@@ -132,7 +147,9 @@ export class WakeupHub {
       });
       // Errors surface through the command connection; here they only mean wake-ups pause
       // while ioredis reconnects and resubscribes.
-      subscriber.on("error", (error: unknown) => this.logger.debug("Wake-up subscriber connection error.", error));
+      subscriber.on("error", (error: unknown) =>
+        this.logger.debug("Wake-up subscriber connection error.", error),
+      );
       this.subscriber = subscriber;
     }
     return this.subscriber;

@@ -3,7 +3,14 @@ import { afterAll, expect, it } from "@jest/globals";
 import { actor, Worker } from "@dq/core";
 import { recordingLogger } from "@dq/core/testing";
 import { RedisBroker } from "../src/index.js";
-import { deleteNamespaces, describeWithRedis, plainClient, redisUrl, uniqueNamespace, waitFor } from "./helpers.js";
+import {
+  deleteNamespaces,
+  describeWithRedis,
+  plainClient,
+  redisUrl,
+  uniqueNamespace,
+  waitFor,
+} from "./helpers.js";
 
 const namespaces = new Set<string>();
 
@@ -29,13 +36,22 @@ describeWithRedis("RedisBroker bad input", () => {
       await broker.enqueue(broker.getActor("survivor").message("after both"));
 
       await waitFor(() => seen.includes("after both"), "the good message");
-      await waitFor(async () => (await broker.getDeadLetters("bad")).length === 1, "the dead letter");
+      await waitFor(
+        async () => (await broker.getDeadLetters("bad")).length === 1,
+        "the dead letter",
+      );
       const [letter] = await broker.getDeadLetters("bad");
       expect(letter!.redisMessageId).toBe(malformedId);
       expect(letter!.data.equals(malformed)).toBe(true);
       expect(letter!.message).toBeUndefined();
-      expect(logger.lines.some((line) => line.startsWith("error") && line.includes("does not decode"))).toBe(true);
-      expect(logger.lines.some((line) => line.startsWith("warn") && line.includes(`Skipping message ${nilId}`))).toBe(true);
+      expect(
+        logger.lines.some((line) => line.startsWith("error") && line.includes("does not decode")),
+      ).toBe(true);
+      expect(
+        logger.lines.some(
+          (line) => line.startsWith("warn") && line.includes(`Skipping message ${nilId}`),
+        ),
+      ).toBe(true);
       const ackSets = await redis.keys(`${namespace}:__acks__.*`);
       for (const key of ackSets) expect(await redis.sismember(key, nilId)).toBe(0);
       await broker.join("bad", { timeout: 5000 });
@@ -51,9 +67,18 @@ describeWithRedis("RedisBroker bad input", () => {
     const { ConnectionFailed } = await import("@dq/core");
     const logger = recordingLogger();
     // Port 1 on loopback refuses connections.
-    const broker = new RedisBroker({ url: "redis://127.0.0.1:1", namespace: uniqueNamespace(), logger, connectTimeout: 1000 });
+    const broker = new RedisBroker({
+      url: "redis://127.0.0.1:1",
+      namespace: uniqueNamespace(),
+      logger,
+      connectTimeout: 1000,
+    });
     try {
-      const work = actor((x: number) => x, { broker, queueName: "unreachable", actorName: "unreachableWork" });
+      const work = actor((x: number) => x, {
+        broker,
+        queueName: "unreachable",
+        actorName: "unreachableWork",
+      });
       const error = await work.send(1).catch((caught: unknown) => caught);
       expect(ConnectionFailed.isInstance(error)).toBe(true);
       expect((error as Error).message).toContain("127.0.0.1:1");

@@ -2,7 +2,13 @@ import { afterAll, expect, it } from "@jest/globals";
 import { Message } from "@dq/core";
 import { RedisBroker } from "../src/index.js";
 import type { RedisConsumer } from "../src/redis-consumer.js";
-import { deleteNamespaces, describeWithRedis, plainClient, redisUrl, uniqueNamespace } from "./helpers.js";
+import {
+  deleteNamespaces,
+  describeWithRedis,
+  plainClient,
+  redisUrl,
+  uniqueNamespace,
+} from "./helpers.js";
 
 const namespaces = new Set<string>();
 
@@ -18,7 +24,10 @@ async function dump(broker: RedisBroker): Promise<Record<string, unknown>> {
       if (type === "list") out[name] = await redis.lrange(key, 0, -1);
       else if (type === "hash") out[name] = await redis.hgetall(key);
       else if (type === "set") out[name] = (await redis.smembers(key)).sort();
-      else if (type === "zset") out[name] = (await redis.zrange(key, 0, -1)).map((member) => member.replace(broker.brokerId, "BROKER"));
+      else if (type === "zset")
+        out[name] = (await redis.zrange(key, 0, -1)).map((member) =>
+          member.replace(broker.brokerId, "BROKER"),
+        );
       else out[name] = type;
     }
     return out;
@@ -75,8 +84,10 @@ describeWithRedis("RedisBroker batched dispatch commands", () => {
         await broker.dispatch("q", "fetch", [4]);
         // Acks of fetched ids, of an id fetched twice, of a queued (unfetched) id and of an unknown id.
         const acked = ["b", "a", "c", "b", "e", "zzz"];
-        if (batched) expect(await broker.dispatch("q", "ack_many", acked, { maintenance: false })).toBe(3);
-        else for (const id of acked) await broker.dispatch("q", "ack", [id], { maintenance: false });
+        if (batched)
+          expect(await broker.dispatch("q", "ack_many", acked, { maintenance: false })).toBe(3);
+        else
+          for (const id of acked) await broker.dispatch("q", "ack", [id], { maintenance: false });
         return await dump(broker);
       } finally {
         await broker.close();
@@ -99,7 +110,8 @@ describeWithRedis("RedisBroker batched dispatch commands", () => {
         const reply = combined
           ? await broker.dispatchBuffers("q", "ack_fetch", [2, 0, ...acked])
           : await (async () => {
-              for (const id of acked) await broker.dispatch("q", "ack", [id], { maintenance: false });
+              for (const id of acked)
+                await broker.dispatch("q", "ack", [id], { maintenance: false });
               return broker.dispatchBuffers("q", "fetch", [2]);
             })();
         return { reply: (reply as Buffer[]).map(String), state: await dump(broker) };
@@ -163,7 +175,9 @@ describeWithRedis("RedisBroker batched dispatch commands", () => {
         await broker.dispatch("q", "enqueue", ["first", "1"]);
         const pairs = ["b", '{"b":1}', "a", '{"a":"\\u00e9"}', "c", "3"];
         if (batched) expect(await broker.dispatch("q", "enqueue_many", pairs)).toBe(3);
-        else for (let index = 0; index < pairs.length; index += 2) await broker.dispatch("q", "enqueue", pairs.slice(index, index + 2));
+        else
+          for (let index = 0; index < pairs.length; index += 2)
+            await broker.dispatch("q", "enqueue", pairs.slice(index, index + 2));
         return await dump(broker);
       } finally {
         await broker.close();
@@ -179,14 +193,25 @@ describeWithRedis("RedisBroker batched dispatch commands", () => {
     broker.declareQueue("other");
     const redis = plainClient();
     try {
-      const messages = Array.from({ length: 1203 }, (_, index) => new Message({ queueName: index % 3 === 0 ? "other" : "q", actorName: "x", args: [index, "é☃"] }));
+      const messages = Array.from(
+        { length: 1203 },
+        (_, index) =>
+          new Message({
+            queueName: index % 3 === 0 ? "other" : "q",
+            actorName: "x",
+            args: [index, "é☃"],
+          }),
+      );
       const sent = await broker.enqueueMany(messages);
       for (const queueName of ["q", "other"]) {
         const mine = sent.filter((message) => message.queueName === queueName);
-        expect(await redis.lrange(`${broker.namespace}:${queueName}`, 0, -1)).toEqual(mine.map((message) => message.options.redisMessageId));
+        expect(await redis.lrange(`${broker.namespace}:${queueName}`, 0, -1)).toEqual(
+          mine.map((message) => message.options.redisMessageId),
+        );
         const stored = await redis.hgetall(`${broker.namespace}:${queueName}.msgs`);
         expect(Object.keys(stored)).toHaveLength(mine.length);
-        for (const message of mine) expect(stored[message.options.redisMessageId!]).toBe(message.encode().toString("utf8"));
+        for (const message of mine)
+          expect(stored[message.options.redisMessageId!]).toBe(message.encode().toString("utf8"));
       }
     } finally {
       redis.disconnect();
@@ -201,17 +226,30 @@ describeWithRedis("RedisBroker batched dispatch commands", () => {
       // ENQUEUE_BATCH is 500: message 700 is encoded while the first chunk is already written.
       let writtenBeforeLast = -1;
       await broker.dispatch("q", "qsize"); // connected, so writes go to the socket
-      const stream = (broker as unknown as { client: { stream: { bytesWritten: number } } }).client.stream;
+      const stream = (broker as unknown as { client: { stream: { bytesWritten: number } } }).client
+        .stream;
       const start = stream.bytesWritten;
       const probe = { toJSON: () => ((writtenBeforeLast = stream.bytesWritten - start), "probe") };
-      const messages = Array.from({ length: 800 }, (_, index) => new Message({ queueName: "q", actorName: "x", args: [index === 700 ? probe : index] }));
+      const messages = Array.from(
+        { length: 800 },
+        (_, index) =>
+          new Message({ queueName: "q", actorName: "x", args: [index === 700 ? probe : index] }),
+      );
       await broker.enqueueMany(messages);
       expect(writtenBeforeLast).toBeGreaterThan(100_000);
       expect(await redis.llen(`${broker.namespace}:q`)).toBe(800);
 
       // A message that cannot be encoded (a BigInt) fails the call once the chunk before it is stored.
       await broker.flush("q");
-      const bad = Array.from({ length: 600 }, (_, index) => new Message({ queueName: "q", actorName: "x", args: [index === 550 ? undefined : index] }));
+      const bad = Array.from(
+        { length: 600 },
+        (_, index) =>
+          new Message({
+            queueName: "q",
+            actorName: "x",
+            args: [index === 550 ? undefined : index],
+          }),
+      );
       await expect(broker.enqueueMany(bad)).rejects.toThrow(/cannot encode args\[0\] as JSON/);
       expect(await redis.llen(`${broker.namespace}:q`)).toBe(500);
     } finally {

@@ -17,7 +17,12 @@ describeWithRedis("RedisBroker command timeout", () => {
   });
 
   it("makes send() reject with ConnectionClosed within the timeout when Redis is paused", async () => {
-    const broker = new RedisBroker({ url: server.url, namespace: uniqueNamespace(), commandTimeout: 1000, logger: recordingLogger() });
+    const broker = new RedisBroker({
+      url: server.url,
+      namespace: uniqueNamespace(),
+      commandTimeout: 1000,
+      logger: recordingLogger(),
+    });
     const work = actor(function pausedWork() {}, { broker, queueName: "paused" });
     try {
       await work.send(); // connected, script loaded
@@ -48,7 +53,9 @@ describeWithRedis("RedisBroker command timeout", () => {
       expect(DEFAULT_COMMAND_TIMEOUT).toBe(5000);
       expect(broker.client.options.commandTimeout).toBe(5000);
       expect(unlimited.client.options.commandTimeout).toBeUndefined();
-      expect(() => new RedisBroker({ url: server.url, lazyConnect: true, commandTimeout: -1 })).toThrow(/invalid commandTimeout -1/);
+      expect(
+        () => new RedisBroker({ url: server.url, lazyConnect: true, commandTimeout: -1 }),
+      ).toThrow(/invalid commandTimeout -1/);
     } finally {
       await broker.close();
       await unlimited.close();

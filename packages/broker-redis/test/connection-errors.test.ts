@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { ConnectionFailed, Message } from "@dq/core";
 import { recordingLogger } from "@dq/core/testing";
 import { RedisBroker } from "../src/index.js";
-import { deleteNamespaces, describeWithRedis, plainClient, redisUrl, uniqueNamespace } from "./helpers.js";
+import {
+  deleteNamespaces,
+  describeWithRedis,
+  plainClient,
+  redisUrl,
+  uniqueNamespace,
+} from "./helpers.js";
 
 /** A free loopback port (closed again at once). */
 async function freePort(): Promise<number> {
@@ -21,7 +27,11 @@ function message(queueName: string): Message {
 
 /** The error one enqueue on `url` fails with. */
 async function enqueueError(url: string, connectTimeout?: number): Promise<Error> {
-  const broker = new RedisBroker({ url, logger: recordingLogger(), ...(connectTimeout ? { connectTimeout } : {}) });
+  const broker = new RedisBroker({
+    url,
+    logger: recordingLogger(),
+    ...(connectTimeout ? { connectTimeout } : {}),
+  });
   broker.declareQueue("default");
   try {
     await broker.enqueue(message("default"));
@@ -42,7 +52,22 @@ describe("RedisBroker connection errors: four distinct messages naming host and 
 
   beforeAll(async () => {
     authPort = await freePort();
-    redis = spawn("redis-server", ["--port", String(authPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--requirepass", "s3cret-pw"], { stdio: "ignore" });
+    redis = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(authPort),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--requirepass",
+        "s3cret-pw",
+      ],
+      { stdio: "ignore" },
+    );
     // A server that accepts connections and never answers.
     silent = net.createServer((socket) => void accepted.push(socket)).listen(0, "127.0.0.1");
     await new Promise((resolve) => silent!.once("listening", resolve));
@@ -50,12 +75,15 @@ describe("RedisBroker connection errors: four distinct messages naming host and 
     const deadline = Date.now() + 15_000;
     for (;;) {
       const up = await new Promise<boolean>((resolve) => {
-        const socket = net.connect(authPort, "127.0.0.1", () => resolve(true)).on("error", () => resolve(false));
+        const socket = net
+          .connect(authPort, "127.0.0.1", () => resolve(true))
+          .on("error", () => resolve(false));
         socket.unref();
         setTimeout(() => socket.destroy(), 100);
       });
       if (up) break;
-      if (Date.now() > deadline) throw new Error(`the private redis-server on port ${authPort} did not start`);
+      if (Date.now() > deadline)
+        throw new Error(`the private redis-server on port ${authPort} did not start`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   });
@@ -77,16 +105,26 @@ describe("RedisBroker connection errors: four distinct messages naming host and 
   it("authentication failed: a wrong password, masked", async () => {
     const error = await enqueueError(`redis://:wrong-pw@127.0.0.1:${authPort}`);
     expect(error).toBeInstanceOf(ConnectionFailed);
-    expect(error.message).toMatch(new RegExp(`^authentication failed at 127\\.0\\.0\\.1:${authPort} \\(redis://:\\*\\*\\*@127\\.0\\.0\\.1:${authPort}\\)`));
+    expect(error.message).toMatch(
+      new RegExp(
+        `^authentication failed at 127\\.0\\.0\\.1:${authPort} \\(redis://:\\*\\*\\*@127\\.0\\.0\\.1:${authPort}\\)`,
+      ),
+    );
     expect(error.message).not.toContain("wrong-pw");
     const missing = await enqueueError(`redis://127.0.0.1:${authPort}`);
-    expect(missing.message).toMatch(new RegExp(`^authentication failed at 127\\.0\\.0\\.1:${authPort} .*: NOAUTH`));
+    expect(missing.message).toMatch(
+      new RegExp(`^authentication failed at 127\\.0\\.0\\.1:${authPort} .*: NOAUTH`),
+    );
   });
 
   it("timed out: a server that accepts and never answers", async () => {
     const error = await enqueueError(`redis://127.0.0.1:${silentPort}`, 1000);
     expect(error).toBeInstanceOf(ConnectionFailed);
-    expect(error.message).toMatch(new RegExp(`^timed out connecting to 127\\.0\\.0\\.1:${silentPort}\\b.*no answer within 1000 ms`));
+    expect(error.message).toMatch(
+      new RegExp(
+        `^timed out connecting to 127\\.0\\.0\\.1:${silentPort}\\b.*no answer within 1000 ms`,
+      ),
+    );
   });
 
   it("unreachable: a host name that does not resolve", async () => {
@@ -96,7 +134,10 @@ describe("RedisBroker connection errors: four distinct messages naming host and 
   });
 
   it("works with the right password", async () => {
-    const broker = new RedisBroker({ url: `redis://:s3cret-pw@127.0.0.1:${authPort}`, logger: recordingLogger() });
+    const broker = new RedisBroker({
+      url: `redis://:s3cret-pw@127.0.0.1:${authPort}`,
+      logger: recordingLogger(),
+    });
     broker.declareQueue("default");
     try {
       await broker.enqueue(message("default"));
@@ -128,6 +169,8 @@ describeWithRedis("RedisBroker URL namespace", () => {
   });
 
   it("names a bad namespace in the URL", () => {
-    expect(() => new RedisBroker({ url: "redis://127.0.0.1:6379/0?namespace=a%20b", lazyConnect: true })).toThrow('invalid namespace "a b" in the Redis URL');
+    expect(
+      () => new RedisBroker({ url: "redis://127.0.0.1:6379/0?namespace=a%20b", lazyConnect: true }),
+    ).toThrow('invalid namespace "a b" in the Redis URL');
   });
 });

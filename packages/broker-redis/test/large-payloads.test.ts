@@ -26,11 +26,23 @@ describeWithRedis("RedisBroker memory after large payloads", () => {
   it("returns near its baseline after processing two 20 MB messages", async () => {
     const namespace = uniqueNamespace();
     namespaces.add(namespace);
-    const { stdout } = await run(process.execPath, ["--expose-gc", path.join(__dirname, "fixtures", "large-payloads.mjs")], {
-      env: { ...process.env, REDIS_URL: redisUrl, DQ_TEST_NAMESPACE: namespace, DQ_TEST_PAYLOAD_MB: "20" },
-      timeout: 90_000,
-    });
-    const { baseline, after } = JSON.parse(stdout.trim().split("\n").pop()!) as { baseline: Usage; after: Usage };
+    const { stdout } = await run(
+      process.execPath,
+      ["--expose-gc", path.join(__dirname, "fixtures", "large-payloads.mjs")],
+      {
+        env: {
+          ...process.env,
+          REDIS_URL: redisUrl,
+          DQ_TEST_NAMESPACE: namespace,
+          DQ_TEST_PAYLOAD_MB: "20",
+        },
+        timeout: 90_000,
+      },
+    );
+    const { baseline, after } = JSON.parse(stdout.trim().split("\n").pop()!) as {
+      baseline: Usage;
+      after: Usage;
+    };
     const growth = (key: keyof Usage) => (after[key] - baseline[key]) / MB;
     process.stdout.write(
       `after two 20 MB messages (MB over baseline): arrayBuffers ${growth("arrayBuffers").toFixed(1)}, ` +

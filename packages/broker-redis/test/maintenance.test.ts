@@ -39,7 +39,13 @@ end
 return #dead_workers
 `;
 
-function pythonMaintenance(redis: Redis, namespace: string, queueName: string, now: number, heartbeatTimeout: number): Promise<unknown> {
+function pythonMaintenance(
+  redis: Redis,
+  namespace: string,
+  queueName: string,
+  now: number,
+  heartbeatTimeout: number,
+): Promise<unknown> {
   return redis.eval(PYTHON_MAINTENANCE, 1, namespace, queueName, now, heartbeatTimeout);
 }
 
@@ -60,14 +66,27 @@ describeWithRedis("RedisBroker maintenance", () => {
   });
 
   /** A dq worker that fetched messages of `q` and `q.DQ` and died (its ack sets and record stay). */
-  async function deadWorker(namespace: string, queueName: string): Promise<{ brokerId: string; held: number; heldDelayed: number }> {
-    const dead = new RedisBroker({ url: server.url, namespace, maintenanceChance: 0, logger: recordingLogger() });
+  async function deadWorker(
+    namespace: string,
+    queueName: string,
+  ): Promise<{ brokerId: string; held: number; heldDelayed: number }> {
+    const dead = new RedisBroker({
+      url: server.url,
+      namespace,
+      maintenanceChance: 0,
+      logger: recordingLogger(),
+    });
     const work = actor(function maintained() {}, { broker: dead, queueName });
     try {
       await dead.enqueueMany(Array.from({ length: 20 }, () => work.message()));
-      await dead.enqueueMany(Array.from({ length: 5 }, () => work.message()), { delay: 3_600_000 });
-      const held = ((await dead.dispatchBuffers(queueName, "fetch", [10, 0])) as unknown[]).length / 2;
-      const heldDelayed = ((await dead.dispatchBuffers(`${queueName}.DQ`, "fetch", [5, 0])) as unknown[]).length / 2;
+      await dead.enqueueMany(
+        Array.from({ length: 5 }, () => work.message()),
+        { delay: 3_600_000 },
+      );
+      const held =
+        ((await dead.dispatchBuffers(queueName, "fetch", [10, 0])) as unknown[]).length / 2;
+      const heldDelayed =
+        ((await dead.dispatchBuffers(`${queueName}.DQ`, "fetch", [5, 0])) as unknown[]).length / 2;
       return { brokerId: dead.brokerId, held, heldDelayed };
     } finally {
       await dead.close(); // no consumer: nothing is returned, as with a SIGKILL
@@ -107,7 +126,12 @@ describeWithRedis("RedisBroker maintenance", () => {
     await redis.zadd(heartbeats, 1, dead.brokerId);
     expect(await redis.zcard(heartbeats)).toBe(301);
 
-    const live = new RedisBroker({ url: server.url, namespace, maintenanceChance: 1_000_000, logger: recordingLogger() });
+    const live = new RedisBroker({
+      url: server.url,
+      namespace,
+      maintenanceChance: 1_000_000,
+      logger: recordingLogger(),
+    });
     const timings: number[] = [];
     try {
       for (let call = 0; call < 30; call++) {
@@ -128,13 +152,20 @@ describeWithRedis("RedisBroker maintenance", () => {
     // The dead worker's messages of both queues are back, its ack sets, record and entry gone.
     expect(await redis.llen(`${namespace}:${queueName}`)).toBe(20);
     expect(await redis.llen(`${namespace}:${queueName}.DQ`)).toBe(5);
-    expect(await redis.exists(`${namespace}:__acks__.${dead.brokerId}.${queueName}`, `${namespace}:__acks__.${dead.brokerId}.${queueName}.DQ`)).toBe(0);
+    expect(
+      await redis.exists(
+        `${namespace}:__acks__.${dead.brokerId}.${queueName}`,
+        `${namespace}:__acks__.${dead.brokerId}.${queueName}.DQ`,
+      ),
+    ).toBe(0);
     expect(await redis.exists(`${namespace}:__consumed__.${dead.brokerId}`)).toBe(0);
     expect(await redis.zscore(heartbeats, dead.brokerId)).toBeNull();
     // The idle dead workers' entries went with their records; the entries without one wait for
     // the SCAN pass (1M keys: many calls) or for a Python worker's maintenance.
     expect(await redis.zcard(heartbeats)).toBe(150);
-    expect((await redis.zrange(heartbeats, 0, -1)).every((id) => id.startsWith("producer-"))).toBe(true);
+    expect((await redis.zrange(heartbeats, 0, -1)).every((id) => id.startsWith("producer-"))).toBe(
+      true,
+    );
     expect(await redis.exists(`${namespace}:__maintenance__`)).toBe(1);
     await redis.call("FLUSHDB"); // the private server's keys only
   }, 120_000);
@@ -165,16 +196,23 @@ describeWithRedis("RedisBroker maintenance", () => {
     // A Python worker that died holding a message of a queue this dq broker never declared.
     await redis.hset(`${namespace}:other.msgs`, "m1", "{}");
     await redis.sadd(`${namespace}:__acks__.${holding}.other`, "m1");
-    const live = new RedisBroker({ url: server.url, namespace, maintenanceChance: 1_000_000, logger: recordingLogger() });
+    const live = new RedisBroker({
+      url: server.url,
+      namespace,
+      maintenanceChance: 1_000_000,
+      logger: recordingLogger(),
+    });
     try {
-      for (let call = 0; call < 50 && (await redis.zscore(heartbeats, idle)) !== null; call++) await live.dispatch("mine", "qsize");
+      for (let call = 0; call < 50 && (await redis.zscore(heartbeats, idle)) !== null; call++)
+        await live.dispatch("mine", "qsize");
       expect(await redis.zscore(heartbeats, idle)).toBeNull();
       expect(await redis.zscore(heartbeats, holding)).not.toBeNull();
       expect(await redis.smembers(`${namespace}:__acks__.${holding}.other`)).toEqual(["m1"]);
       // Maintenance on that queue returns the message as Dramatiq's would; a later pass removes the entry.
       await live.dispatch("other", "qsize");
       expect(await redis.lrange(`${namespace}:other`, 0, -1)).toEqual(["m1"]);
-      for (let call = 0; call < 50 && (await redis.zscore(heartbeats, holding)) !== null; call++) await live.dispatch("mine", "qsize");
+      for (let call = 0; call < 50 && (await redis.zscore(heartbeats, holding)) !== null; call++)
+        await live.dispatch("mine", "qsize");
       expect(await redis.zscore(heartbeats, holding)).toBeNull();
     } finally {
       await live.close();

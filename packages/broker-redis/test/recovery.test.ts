@@ -4,7 +4,14 @@ import { afterAll, expect, it } from "@jest/globals";
 import { actor, Worker } from "@dq/core";
 import { recordingLogger } from "@dq/core/testing";
 import { RedisBroker } from "../src/index.js";
-import { deleteNamespaces, describeWithRedis, plainClient, redisUrl, uniqueNamespace, waitFor } from "./helpers.js";
+import {
+  deleteNamespaces,
+  describeWithRedis,
+  plainClient,
+  redisUrl,
+  uniqueNamespace,
+  waitFor,
+} from "./helpers.js";
 
 const namespaces = new Set<string>();
 
@@ -17,10 +24,21 @@ describeWithRedis("RedisBroker recovery", () => {
     const queueName = "crash";
     const redis = plainClient();
     const logger = recordingLogger();
-    const broker = new RedisBroker({ url: redisUrl, namespace, heartbeatTimeout: 2000, maintenanceChance: 1_000_000, logger });
+    const broker = new RedisBroker({
+      url: redisUrl,
+      namespace,
+      heartbeatTimeout: 2000,
+      maintenanceChance: 1_000_000,
+      logger,
+    });
     let worker: Worker | undefined;
     const child = spawn(process.execPath, [path.join(__dirname, "fixtures", "worker-child.mjs")], {
-      env: { ...process.env, REDIS_URL: redisUrl, DQ_TEST_NAMESPACE: namespace, DQ_TEST_QUEUE: queueName },
+      env: {
+        ...process.env,
+        REDIS_URL: redisUrl,
+        DQ_TEST_NAMESPACE: namespace,
+        DQ_TEST_QUEUE: queueName,
+      },
       stdio: ["ignore", "ignore", "pipe", "ipc"],
     });
     let childErrors = "";
@@ -34,7 +52,10 @@ describeWithRedis("RedisBroker recovery", () => {
         { broker, queueName },
       );
       await broker.enqueueMany(Array.from({ length: 30 }, (_, i) => work.message(i)));
-      await waitFor(async () => (await redis.scard(`${namespace}:test-done`)) >= 2, "the child to process 2 messages");
+      await waitFor(
+        async () => (await redis.scard(`${namespace}:test-done`)) >= 2,
+        "the child to process 2 messages",
+      );
       const ackSets = await redis.keys(`${namespace}:__acks__.*`);
       expect(ackSets).toHaveLength(1);
       const held = await redis.scard(ackSets[0]!);
@@ -46,7 +67,11 @@ describeWithRedis("RedisBroker recovery", () => {
 
       worker = new Worker(broker, { concurrency: 4, workerTimeout: 100 });
       await worker.start();
-      await waitFor(async () => (await redis.scard(`${namespace}:test-done`)) === 30, "all 30 messages", 30_000);
+      await waitFor(
+        async () => (await redis.scard(`${namespace}:test-done`)) === 30,
+        "all 30 messages",
+        30_000,
+      );
       await broker.join(queueName, { timeout: 10_000 });
       expect((await broker.getQueueMessageCounts(queueName)).deadLettered).toBe(0);
       expect(await redis.exists(ackSets[0]!)).toBe(0);
@@ -66,7 +91,12 @@ describeWithRedis("RedisBroker recovery", () => {
     const redis = plainClient();
     const logger = recordingLogger();
     const broker = new RedisBroker({ url: redisUrl, namespace, logger });
-    const worker = new Worker(broker, { concurrency: 4, queuePrefetch: 8, workerTimeout: 100, restartDelay: 100 });
+    const worker = new Worker(broker, {
+      concurrency: 4,
+      queuePrefetch: 8,
+      workerTimeout: 100,
+      restartDelay: 100,
+    });
     try {
       const seen = new Set<number>();
       const work = actor(
@@ -94,7 +124,9 @@ describeWithRedis("RedisBroker recovery", () => {
       await waitFor(() => seen.size === 400, "all 400 messages", 30_000);
       await broker.join(queueName, { timeout: 10_000 });
       expect((await broker.getQueueMessageCounts(queueName)).deadLettered).toBe(0);
-      expect(logger.lines.filter((line) => line.includes("Lost the connection")).length).toBeGreaterThanOrEqual(1);
+      expect(
+        logger.lines.filter((line) => line.includes("Lost the connection")).length,
+      ).toBeGreaterThanOrEqual(1);
       expect(logger.lines.some((line) => line.includes("Reconnected"))).toBe(true);
       // A producer gets through again too.
       await work.send(1000);

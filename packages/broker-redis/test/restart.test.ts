@@ -40,10 +40,17 @@ describeWithRedis("RedisBroker across a Redis restart", () => {
     try {
       await worker.start();
       const eta = 5000;
-      await broker.enqueueMany(Array.from({ length: delayed }, (_, i) => work.message(`delayed-${i}`)), { delay: eta });
+      await broker.enqueueMany(
+        Array.from({ length: delayed }, (_, i) => work.message(`delayed-${i}`)),
+        { delay: eta },
+      );
       await broker.enqueueMany(Array.from({ length: ready }, (_, i) => work.message(`ready-${i}`)));
       const delayAcks = `${namespace}:__acks__.${broker.brokerId}.${queueName}.DQ`;
-      await waitFor(async () => (await plain.scard(delayAcks)) === delayed, "the worker to hold every delayed message", 20_000);
+      await waitFor(
+        async () => (await plain.scard(delayAcks)) === delayed,
+        "the worker to hold every delayed message",
+        20_000,
+      );
       await waitFor(() => runs.size >= 10, "some ready messages to run", 20_000);
       expect([...runs.keys()].some((key) => key.startsWith("delayed"))).toBe(false);
 
@@ -53,7 +60,11 @@ describeWithRedis("RedisBroker across a Redis restart", () => {
       await server.start();
 
       const total = delayed + ready;
-      await waitFor(() => runs.size === total, `all ${total} messages to run (missing: ${total - runs.size})`, 45_000);
+      await waitFor(
+        () => runs.size === total,
+        `all ${total} messages to run (missing: ${total - runs.size})`,
+        45_000,
+      );
       await broker.join(queueName, { timeout: 20_000 });
       await worker.join();
       const duplicates = [...runs.values()].filter((count) => count > 1).length;

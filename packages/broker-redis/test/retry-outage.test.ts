@@ -19,8 +19,17 @@ describeWithRedisServer("a retry enqueued while Redis is down", () => {
 
   it("requeues the failed message instead of acking it, and retries it once Redis is back", async () => {
     const logger = recordingLogger();
-    const middleware = [...defaultMiddleware().filter((m) => !(m instanceof Retries)), new Retries({ minBackoff: 10, maxBackoff: 50 })];
-    const broker = new RedisBroker({ url: redis.url, namespace: "dqtest-outage", logger, middleware, heartbeatTimeout: 600_000 });
+    const middleware = [
+      ...defaultMiddleware().filter((m) => !(m instanceof Retries)),
+      new Retries({ minBackoff: 10, maxBackoff: 50 }),
+    ];
+    const broker = new RedisBroker({
+      url: redis.url,
+      namespace: "dqtest-outage",
+      logger,
+      middleware,
+      heartbeatTimeout: 600_000,
+    });
     const runs: number[] = [];
     let killed: Promise<void> | undefined;
     const failing = actor(
@@ -32,14 +41,26 @@ describeWithRedisServer("a retry enqueued while Redis is down", () => {
       },
       { broker, maxRetries: 2 },
     );
-    const worker = new Worker(broker, { concurrency: 2, workerTimeout: 100, restartDelay: 200, enqueueRetry: { attempts: 3, minBackoff: 100, maxBackoff: 200 } });
+    const worker = new Worker(broker, {
+      concurrency: 2,
+      workerTimeout: 100,
+      restartDelay: 200,
+      enqueueRetry: { attempts: 3, minBackoff: 100, maxBackoff: 200 },
+    });
     try {
       const message = await failing.send();
       await worker.start();
       await waitFor(() => killed !== undefined, "the first run", 10_000);
       await killed;
       // Down long enough for the retry's enqueue to give up: the message must be requeued, not acked.
-      await waitFor(() => logger.lines.some((line) => line.startsWith(`error Requeuing message ${message.messageId}`)), "the requeue", 15_000);
+      await waitFor(
+        () =>
+          logger.lines.some((line) =>
+            line.startsWith(`error Requeuing message ${message.messageId}`),
+          ),
+        "the requeue",
+        15_000,
+      );
       expect(runs).toHaveLength(1);
       await redis.start();
       // Back up: the requeued message runs again and, with maxRetries 2, is dead-lettered after

@@ -3,7 +3,9 @@
 // build (a bin pointing into dist/ is skipped by `pnpm install` on a fresh clone). It runs the build.
 import("../dist/bin.js").catch((error) => {
   if (error?.code === "ERR_MODULE_NOT_FOUND" && String(error.message).includes("dist/bin.js")) {
-    process.stderr.write("dq: @dq/cli is not built yet (dist/bin.js is missing): run `bash scripts/pnpm.sh build` at the repository root\n");
+    process.stderr.write(
+      "dq: @dq/cli is not built yet (dist/bin.js is missing): run `bash scripts/pnpm.sh build` at the repository root\n",
+    );
     process.exit(1);
   }
   throw error;

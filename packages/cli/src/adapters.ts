@@ -18,7 +18,12 @@ function moduleDirs(modules: readonly ModuleSpec[]): string[] {
  */
 export async function loadBrokerAdapter(modules: readonly ModuleSpec[]): Promise<void> {
   const url = process.env.DQ_BROKER_URL;
-  if (url) await importBrokerAdapter(url, [...moduleDirs(modules), process.cwd(), path.dirname(fileURLToPath(import.meta.url))]);
+  if (url)
+    await importBrokerAdapter(url, [
+      ...moduleDirs(modules),
+      process.cwd(),
+      path.dirname(fileURLToPath(import.meta.url)),
+    ]);
 }
 
 /**
@@ -26,7 +31,11 @@ export async function loadBrokerAdapter(modules: readonly ModuleSpec[]): Promise
  * directory, then this package; undefined when it is not installed.
  */
 export function resolveInstalled(name: string, modules: readonly ModuleSpec[]): string | undefined {
-  const bases = [...moduleDirs(modules), process.cwd(), path.dirname(fileURLToPath(import.meta.url))];
+  const bases = [
+    ...moduleDirs(modules),
+    process.cwd(),
+    path.dirname(fileURLToPath(import.meta.url)),
+  ];
   for (const base of bases) {
     try {
       return pathToFileURL(createRequire(path.join(base, "noop.js")).resolve(name)).href;

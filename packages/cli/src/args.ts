@@ -117,7 +117,9 @@ const integer = (flag: string, min: number, max: number) =>
     .string()
     .regex(/^\d+$/, { message: `${flag} expects a whole number` })
     .transform(Number)
-    .refine((value) => value >= min && value <= max, { message: `${flag} must be between ${min} and ${max}` });
+    .refine((value) => value >= min && value <= max, {
+      message: `${flag} must be between ${min} and ${max}`,
+    });
 
 const queueName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9._-]*$/, { message: "invalid queue name" });
 
@@ -133,7 +135,9 @@ const schema = z.object({
   "worker-shutdown-timeout": integer("--worker-shutdown-timeout", 0, 2_147_483_647).optional(),
   metrics: z
     .string()
-    .regex(/^(?:(\[[0-9a-fA-F:.]+\]|[^:]+):)?\d{1,5}$/, { message: "--metrics expects [host:]port" })
+    .regex(/^(?:(\[[0-9a-fA-F:.]+\]|[^:]+):)?\d{1,5}$/, {
+      message: "--metrics expects [host:]port",
+    })
     .optional(),
   "max-kills": integer("--max-kills", 1, 1000).optional(),
   "skip-logging": z.boolean().optional(),
@@ -157,13 +161,20 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     // parseArgs' own messages already name the option ("Unknown option '--foo'").
     const first = (error as Error).message.split("\n")[0]!.replace(/\.$/, "");
     const ambiguous = /^Option '(.+?)' argument is ambiguous/.exec(first);
-    if (ambiguous) throw new UsageError(`option '${ambiguous[1]!}' expects a value (a value starting with "-" needs the form --flag=value)`);
+    if (ambiguous)
+      throw new UsageError(
+        `option '${ambiguous[1]!}' expects a value (a value starting with "-" needs the form --flag=value)`,
+      );
     const unknown = /^Unknown option '(.+?)'/.exec(first);
     if (unknown) {
       const suggestion = didYouMean(unknown[1]!);
-      throw new UsageError(`unknown option '${unknown[1]!}'${suggestion ? `; did you mean ${suggestion}?` : ""}`);
+      throw new UsageError(
+        `unknown option '${unknown[1]!}'${suggestion ? `; did you mean ${suggestion}?` : ""}`,
+      );
     }
-    throw new UsageError(first.replace(/^Unknown option/, "unknown option").replace(/^Option/, "option"));
+    throw new UsageError(
+      first.replace(/^Unknown option/, "unknown option").replace(/^Option/, "option"),
+    );
   }
   const result = schema.safeParse(parsed.values);
   if (!result.success) {
@@ -178,10 +189,19 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   const values = result.data;
   const queues = values.queues?.flatMap((value) => value.split(",")).filter(Boolean);
   for (const queue of queues ?? []) {
-    if (!queueName.safeParse(queue).success) throw new UsageError(`--queues: invalid queue name ${JSON.stringify(queue)} (expected [a-zA-Z_][a-zA-Z0-9._-]*)`);
+    if (!queueName.safeParse(queue).success)
+      throw new UsageError(
+        `--queues: invalid queue name ${JSON.stringify(queue)} (expected [a-zA-Z_][a-zA-Z0-9._-]*)`,
+      );
   }
-  if (values.threads !== undefined && values.concurrency !== undefined && values.threads !== values.concurrency) {
-    throw new UsageError(`--threads ${values.threads} and --concurrency ${values.concurrency} disagree; give one of them`);
+  if (
+    values.threads !== undefined &&
+    values.concurrency !== undefined &&
+    values.threads !== values.concurrency
+  ) {
+    throw new UsageError(
+      `--threads ${values.threads} and --concurrency ${values.concurrency} disagree; give one of them`,
+    );
   }
   const options: CliOptions = {
     modules: parsed.positionals,
@@ -201,7 +221,8 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     help: values.help ?? false,
     version: values.version ?? false,
   };
-  if (!options.help && !options.version && options.modules.length === 0) throw new UsageError("expected at least one module");
+  if (!options.help && !options.version && options.modules.length === 0)
+    throw new UsageError("expected at least one module");
   return options;
 }
 
@@ -209,7 +230,10 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
 function parseMetrics(value: string): { host?: string; port?: number } {
   const colon = value.lastIndexOf(":");
   const port = Number(value.slice(colon + 1));
-  if (port > 65535) throw new UsageError(`--metrics: port must be between 0 and 65535 (got ${JSON.stringify(value)})`);
+  if (port > 65535)
+    throw new UsageError(
+      `--metrics: port must be between 0 and 65535 (got ${JSON.stringify(value)})`,
+    );
   if (colon < 0) return { port };
   return { host: value.slice(0, colon).replace(/^\[(.*)\]$/, "$1"), port };
 }
@@ -245,7 +269,12 @@ function distance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     previous = current;
   }
   return previous[b.length]!;

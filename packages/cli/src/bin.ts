@@ -12,7 +12,9 @@ import { acquirePidFile, PidFileError, releasePidFile } from "./pid-file.js";
 import { Supervisor, timingsFromEnv } from "./supervisor.js";
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -51,7 +53,8 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof ModuleLoadError) return fail(2, error.message);
     throw error;
   }
-  if (!options.skipLogging) process.env.DQ_LOG_LEVEL = options.verbose > 0 ? "debug" : process.env.DQ_LOG_LEVEL || "info";
+  if (!options.skipLogging)
+    process.env.DQ_LOG_LEVEL = options.verbose > 0 ? "debug" : process.env.DQ_LOG_LEVEL || "info";
   if (options.pidFile) {
     try {
       acquirePidFile(options.pidFile);
@@ -67,7 +70,15 @@ async function main(argv: string[]): Promise<number> {
       worker: fileURLToPath(new URL("./worker-process.js", import.meta.url)),
       fork: fileURLToPath(new URL("./fork-process.js", import.meta.url)),
     };
-    return await new Supervisor(options, modules, entries, sink, logger, timingsFromEnv(), metrics).run();
+    return await new Supervisor(
+      options,
+      modules,
+      entries,
+      sink,
+      logger,
+      timingsFromEnv(),
+      metrics,
+    ).run();
   } finally {
     if (options.pidFile) releasePidFile(options.pidFile);
     sink.close();

@@ -14,14 +14,22 @@ export const NO_BROKER_MESSAGE =
  * @param requested - the `-Q` queues, undefined for all
  * @param declared - the broker's declared queues
  */
-export function unusedQueues(requested: readonly string[] | undefined, declared: readonly string[]): string[] {
+export function unusedQueues(
+  requested: readonly string[] | undefined,
+  declared: readonly string[],
+): string[] {
   if (!requested) return [];
   const known = new Set(declared);
-  return requested.filter((queue) => !known.has(queue) && !known.has(queue.replace(/\.(DQ|XQ)$/, "")));
+  return requested.filter(
+    (queue) => !known.has(queue) && !known.has(queue.replace(/\.(DQ|XQ)$/, "")),
+  );
 }
 
 /** The warning for `unusedQueues`, naming them and the queues that are declared. */
-export function unusedQueuesWarning(unused: readonly string[], declared: readonly string[]): string {
+export function unusedQueuesWarning(
+  unused: readonly string[],
+  declared: readonly string[],
+): string {
   const list = unused.map((queue) => JSON.stringify(queue)).join(", ");
   return (
     `-Q names ${unused.length === 1 ? "a queue" : "queues"} that no loaded actor uses: ${list}; ` +
@@ -43,10 +51,20 @@ export interface BootProgress {
  * fly, a slow import, a broker that takes its time): `Worker process 0 still booting after 10 s:
  * importing src/actors.ts...`.
  */
-export function bootProgress(log: (line: string) => void, index: number, every = 5000): BootProgress {
+export function bootProgress(
+  log: (line: string) => void,
+  index: number,
+  every = 5000,
+): BootProgress {
   const started = Date.now();
   let current = "starting";
-  const timer = setInterval(() => log(`Worker process ${index} still booting after ${Math.round((Date.now() - started) / 1000)} s: ${current}...`), every);
+  const timer = setInterval(
+    () =>
+      log(
+        `Worker process ${index} still booting after ${Math.round((Date.now() - started) / 1000)} s: ${current}...`,
+      ),
+    every,
+  );
   timer.unref();
   return {
     stage: (name) => void (current = name),

@@ -20,7 +20,11 @@ async function stop(): Promise<void> {
   stopping = true;
   // A fork function may return something with close() (a server): close it before leaving.
   const close = (running as { close?: () => unknown } | undefined)?.close;
-  if (typeof close === "function") await Promise.race([close.call(running), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+  if (typeof close === "function")
+    await Promise.race([
+      close.call(running),
+      new Promise((resolve) => setTimeout(resolve, 5000).unref()),
+    ]);
   logger.info(`Fork process ${config.index} stopped.`);
   process.exit(0);
 }
@@ -37,10 +41,16 @@ process.on("message", (message) => {
 
 async function main(): Promise<void> {
   const { module, exportName } = config.fork;
-  const url = /^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module) ? module : pathToFileURL(module).href;
+  const url =
+    /^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)
+      ? module
+      : pathToFileURL(module).href;
   const namespace = (await import(url)) as Record<string, unknown>;
-  const fn = namespace[exportName] ?? (namespace.default as Record<string, unknown> | undefined)?.[exportName];
-  if (typeof fn !== "function") throw new Error(`${module} does not export a function ${JSON.stringify(exportName)}`);
+  const fn =
+    namespace[exportName] ??
+    (namespace.default as Record<string, unknown> | undefined)?.[exportName];
+  if (typeof fn !== "function")
+    throw new Error(`${module} does not export a function ${JSON.stringify(exportName)}`);
   logger.info(`Fork process ${config.index} running ${exportName} from ${module}.`);
   running = await (fn as () => unknown)();
   // Dramatiq uses the function's return value as the exit code; anything else keeps the process

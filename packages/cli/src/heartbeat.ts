@@ -50,6 +50,11 @@ export class Heartbeat extends Middleware {
       deadline = Math.min(deadline, value);
       messages.push({ id: message.messageId, deadline: Number.isFinite(value) ? value : null });
     }
-    return { type: "heartbeat", deadline: Number.isFinite(deadline) ? deadline : null, running: this.deadlines.size, messages };
+    return {
+      type: "heartbeat",
+      deadline: Number.isFinite(deadline) ? deadline : null,
+      running: this.deadlines.size,
+      messages,
+    };
   }
 }

@@ -71,13 +71,18 @@ export type SupervisorCommand =
 
 /** Narrows an IPC payload to a `SupervisorCommand`. */
 export function isSupervisorCommand(value: unknown): value is SupervisorCommand {
-  const type = typeof value === "object" && value !== null ? (value as { type?: unknown }).type : undefined;
+  const type =
+    typeof value === "object" && value !== null ? (value as { type?: unknown }).type : undefined;
   return type === "stop" || type === "kills";
 }
 
 /** Narrows an IPC payload to a `WorkerReport`. */
 export function isWorkerReport(value: unknown): value is WorkerReport {
-  return typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { type?: unknown }).type === "string"
+  );
 }
 
 /** Where `--metrics` asks the Prometheus exposition server to listen; unset parts come from the environment or the defaults (127.0.0.1:9191). */

@@ -31,6 +31,12 @@ export class KillCounts {
 }
 
 /** The running messages whose time-limit deadline (plus `margin` ms) has passed at `now`. */
-export function pastDeadline(messages: readonly RunningMessage[], now: number, margin = 0): RunningMessage[] {
-  return messages.filter((message) => message.deadline !== null && message.deadline + margin <= now);
+export function pastDeadline(
+  messages: readonly RunningMessage[],
+  now: number,
+  margin = 0,
+): RunningMessage[] {
+  return messages.filter(
+    (message) => message.deadline !== null && message.deadline + margin <= now,
+  );
 }

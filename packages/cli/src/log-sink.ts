@@ -10,7 +10,12 @@ export interface LogSink {
 
 /** Lines go to stderr, or are appended to `file` (`--log-file`), written synchronously. */
 export function createLogSink(file: string | undefined): LogSink {
-  if (!file) return { fd: undefined, write: (line) => void process.stderr.write(line), close: () => undefined };
+  if (!file)
+    return {
+      fd: undefined,
+      write: (line) => void process.stderr.write(line),
+      close: () => undefined,
+    };
   const fd = openSync(file, "a", 0o644);
   return {
     fd,

@@ -29,13 +29,20 @@ function splitExport(given: string): { name: string; exportName?: string } {
  * path (with or without extension, or a directory's index), then as a package.
  * @throws ModuleLoadError when nothing matches
  */
-export function resolveModule(given: string, paths: readonly string[], cwd = process.cwd()): ModuleSpec {
+export function resolveModule(
+  given: string,
+  paths: readonly string[],
+  cwd = process.cwd(),
+): ModuleSpec {
   const { name, exportName } = splitExport(given);
   const tried: string[] = [];
   const filePath = name.startsWith("file:") ? fileURLToPath(name) : name;
   for (const base of paths.map((dir) => path.resolve(cwd, dir))) {
     const target = path.resolve(base, filePath);
-    for (const candidate of [...EXTENSIONS.map((ext) => target + ext), ...EXTENSIONS.slice(1).map((ext) => path.join(target, `index${ext}`))]) {
+    for (const candidate of [
+      ...EXTENSIONS.map((ext) => target + ext),
+      ...EXTENSIONS.slice(1).map((ext) => path.join(target, `index${ext}`)),
+    ]) {
       if (isFile(candidate)) return { given, url: pathToFileURL(candidate).href, exportName };
     }
     tried.push(target);
@@ -48,7 +55,9 @@ export function resolveModule(given: string, paths: readonly string[], cwd = pro
       }
     }
   }
-  throw new ModuleLoadError(`module not found: ${JSON.stringify(name)} (tried ${tried.join(", ")})`);
+  throw new ModuleLoadError(
+    `module not found: ${JSON.stringify(name)} (tried ${tried.join(", ")})`,
+  );
 }
 
 /** Whether a value is a dq Broker (also across a duplicate copy of @dq/core). */
@@ -56,7 +65,11 @@ export function isBroker(value: unknown): value is Broker {
   if (value instanceof Broker) return true;
   if (typeof value !== "object" || value === null) return false;
   const candidate = value as Record<string, unknown>;
-  return ["consume", "enqueue", "declareActor", "addMiddleware"].every((key) => typeof candidate[key] === "function") && Array.isArray(candidate.middleware);
+  return (
+    ["consume", "enqueue", "declareActor", "addMiddleware"].every(
+      (key) => typeof candidate[key] === "function",
+    ) && Array.isArray(candidate.middleware)
+  );
 }
 
 let tsxRegistered = false;
@@ -77,23 +90,41 @@ async function registerTypeScript(): Promise<void> {
  */
 export async function loadModules(specs: readonly ModuleSpec[]): Promise<number> {
   if (specs.some((spec) => TYPESCRIPT.test(new URL(spec.url).pathname))) await registerTypeScript();
-  const ordered = [...specs.filter((spec) => spec.exportName), ...specs.filter((spec) => !spec.exportName)];
+  const ordered = [
+    ...specs.filter((spec) => spec.exportName),
+    ...specs.filter((spec) => !spec.exportName),
+  ];
   let declared = 0;
   for (const spec of ordered) {
     let namespace: Record<string, unknown>;
     try {
       namespace = (await import(spec.url)) as Record<string, unknown>;
     } catch (error) {
-      throw new ModuleLoadError(`could not import ${JSON.stringify(spec.given)}: ${(error as Error)?.stack ?? String(error)}`, { cause: error });
+      throw new ModuleLoadError(
+        `could not import ${JSON.stringify(spec.given)}: ${(error as Error)?.stack ?? String(error)}`,
+        { cause: error },
+      );
     }
     // A CommonJS module's exports arrive as `default` (and, when detectable, as named exports).
     const defaults = namespace.default;
-    const exported = { ...(typeof defaults === "object" && defaults !== null ? (defaults as Record<string, unknown>) : {}), ...namespace };
+    const exported = {
+      ...(typeof defaults === "object" && defaults !== null
+        ? (defaults as Record<string, unknown>)
+        : {}),
+      ...namespace,
+    };
     if (spec.exportName) {
       const value = exported[spec.exportName];
       if (!isBroker(value)) {
-        const what = value === undefined ? "nothing" : typeof value === "object" && value ? `a ${value.constructor.name}` : typeof value;
-        throw new ModuleLoadError(`${JSON.stringify(spec.given)}: export ${JSON.stringify(spec.exportName)} is not a Broker (found ${what})`);
+        const what =
+          value === undefined
+            ? "nothing"
+            : typeof value === "object" && value
+              ? `a ${value.constructor.name}`
+              : typeof value;
+        throw new ModuleLoadError(
+          `${JSON.stringify(spec.given)}: export ${JSON.stringify(spec.exportName)} is not a Broker (found ${what})`,
+        );
       }
       setBroker(value);
     }
@@ -103,7 +134,10 @@ export async function loadModules(specs: readonly ModuleSpec[]): Promise<number>
         GenericActor.declare(value);
         declared++;
       } catch (error) {
-        throw new ModuleLoadError(`${JSON.stringify(spec.given)}: could not declare ${value.name}: ${(error as Error).message}`, { cause: error });
+        throw new ModuleLoadError(
+          `${JSON.stringify(spec.given)}: could not declare ${value.name}: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
     }
   }

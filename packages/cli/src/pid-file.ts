@@ -25,17 +25,25 @@ export function acquirePidFile(file: string): void {
   try {
     content = readFileSync(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new PidFileError(`cannot read pid file ${file}: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+      throw new PidFileError(`cannot read pid file ${file}: ${(error as Error).message}`);
   }
   if (content !== undefined) {
     const text = content.trim();
-    if (!/^\d+$/.test(text)) throw new PidFileError(`pid file ${file} does not hold a pid (found ${JSON.stringify(text.slice(0, 40))}); remove it if no dq runs`);
+    if (!/^\d+$/.test(text))
+      throw new PidFileError(
+        `pid file ${file} does not hold a pid (found ${JSON.stringify(text.slice(0, 40))}); remove it if no dq runs`,
+      );
     const pid = Number(text);
-    if (pid !== process.pid && alive(pid)) throw new PidFileError(`pid file ${file} is held by running process ${pid}`);
+    if (pid !== process.pid && alive(pid))
+      throw new PidFileError(`pid file ${file} is held by running process ${pid}`);
     if (pid !== process.pid) rmSync(file, { force: true });
   }
   try {
-    writeFileSync(file, `${process.pid}\n`, { mode: 0o644, flag: content === undefined || Number(content.trim()) !== process.pid ? "wx" : "w" });
+    writeFileSync(file, `${process.pid}\n`, {
+      mode: 0o644,
+      flag: content === undefined || Number(content.trim()) !== process.pid ? "wx" : "w",
+    });
   } catch (error) {
     throw new PidFileError(`cannot write pid file ${file}: ${(error as Error).message}`);
   }

@@ -49,23 +49,33 @@ export class PoisonGuard extends Middleware {
   /** Merges counts from the supervisor (a count never decreases). */
   update(counts: Record<string, number>): void {
     for (const [id, count] of Object.entries(counts)) {
-      if (typeof count === "number" && count > (this.counts.get(id) ?? 0)) this.counts.set(id, count);
+      if (typeof count === "number" && count > (this.counts.get(id) ?? 0))
+        this.counts.set(id, count);
     }
   }
 
   /** Adds the guard in front of the broker's middleware. */
   install(broker: Broker): void {
     const first = broker.middleware[0];
-    broker.addMiddleware(this, first ? { before: first.constructor as abstract new (...args: never[]) => Middleware } : {});
+    broker.addMiddleware(
+      this,
+      first ? { before: first.constructor as abstract new (...args: never[]) => Middleware } : {},
+    );
   }
 
   override async beforeProcessMessage(_broker: Broker, message: MessageProxy): Promise<void> {
     const kills = this.counts.get(message.messageId) ?? 0;
     if (kills >= this.maxKills) {
       const reason = `PoisonMessage: its processing killed its worker process ${kills} time${kills === 1 ? "" : "s"}`;
-      this.logger.error(`Dead-lettering message ${message.messageId} (${message.actorName}): ${reason} (bound ${this.maxKills}).`);
+      this.logger.error(
+        `Dead-lettering message ${message.messageId} (${message.actorName}): ${reason} (bound ${this.maxKills}).`,
+      );
       message.fail();
-      message.stuffException(new PoisonMessage(`message ${message.messageId} (${message.actorName}) killed its worker process ${kills} times`));
+      message.stuffException(
+        new PoisonMessage(
+          `message ${message.messageId} (${message.actorName}) killed its worker process ${kills} times`,
+        ),
+      );
       return;
     }
     while (this.blocked()) await this.changed(100);
@@ -119,7 +129,8 @@ export class PoisonGuard extends Middleware {
     const suspect = this.exclusive;
     if (!suspect) return false;
     const finishedAt = this.inFlight.get(suspect);
-    if (finishedAt === undefined || finishedAt === null || Date.now() - finishedAt < ACK_WAIT) return true;
+    if (finishedAt === undefined || finishedAt === null || Date.now() - finishedAt < ACK_WAIT)
+      return true;
     this.exclusive = undefined;
     return false;
   }
@@ -127,7 +138,8 @@ export class PoisonGuard extends Middleware {
   /** Whether a message let through is still running, or finished less than ACK_WAIT ago and is not acked yet. */
   private unsettled(): boolean {
     const now = Date.now();
-    for (const finishedAt of this.inFlight.values()) if (finishedAt === null || now - finishedAt < ACK_WAIT) return true;
+    for (const finishedAt of this.inFlight.values())
+      if (finishedAt === null || now - finishedAt < ACK_WAIT) return true;
     return false;
   }
 

@@ -11,7 +11,11 @@ export const PROBE_TIMEOUT = 10_000;
  * has answered), after `connect()` for brokers that have one.
  * @throws ConnectionError when the broker cannot be reached (or does not answer in `timeout` ms)
  */
-export async function probeBroker(broker: Broker, queues: readonly string[] | undefined, timeout = PROBE_TIMEOUT): Promise<void> {
+export async function probeBroker(
+  broker: Broker,
+  queues: readonly string[] | undefined,
+  timeout = PROBE_TIMEOUT,
+): Promise<void> {
   const queue = (queues ?? broker.getDeclaredQueues())[0];
   const check = async () => {
     const connect = (broker as { connect?: () => Promise<void> }).connect;
@@ -28,7 +32,10 @@ export async function probeBroker(broker: Broker, queues: readonly string[] | un
   };
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ConnectionFailed(`no answer within ${timeout} ms`)), timeout);
+    timer = setTimeout(
+      () => reject(new ConnectionFailed(`no answer within ${timeout} ms`)),
+      timeout,
+    );
   });
   try {
     await Promise.race([check(), expired]);

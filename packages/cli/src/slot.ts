@@ -76,7 +76,10 @@ export function timingsFromEnv(raw = process.env.DQ_SUPERVISOR_TIMINGS): Supervi
   for (const key of Object.keys(DEFAULT_TIMINGS) as (keyof SupervisorTimings)[]) {
     const value = given[key];
     if (value === undefined) continue;
-    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new Error(`DQ_SUPERVISOR_TIMINGS: ${key} must be a number of ms (got ${JSON.stringify(value)})`);
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0)
+      throw new Error(
+        `DQ_SUPERVISOR_TIMINGS: ${key} must be a number of ms (got ${JSON.stringify(value)})`,
+      );
     result[key] = value;
   }
   return result;
@@ -84,7 +87,20 @@ export function timingsFromEnv(raw = process.env.DQ_SUPERVISOR_TIMINGS): Supervi
 
 /** A slot that has not started yet. */
 export function newSlot(kind: Kind, index: number, spec?: ForkSpec): Slot {
-  return { kind, index, fork: spec, startedAt: 0, booted: false, lastBeat: 0, deadline: null, messages: [], reloading: false, killedBlocked: false, recycling: false, failures: 0 };
+  return {
+    kind,
+    index,
+    fork: spec,
+    startedAt: 0,
+    booted: false,
+    lastBeat: 0,
+    deadline: null,
+    messages: [],
+    reloading: false,
+    killedBlocked: false,
+    recycling: false,
+    failures: 0,
+  };
 }
 
 /** Sends a command over a child's IPC channel. @returns false when the channel is gone */

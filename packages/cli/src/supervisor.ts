@@ -1,14 +1,28 @@
 import { fork, type ChildProcess } from "node:child_process";
 import type { ForkSpec, Logger } from "@dq/core";
 import type { CliOptions } from "./args.js";
-import { isWorkerReport, type ForkConfig, type MetricsAddress, type ModuleSpec, type RunningMessage, type SupervisorCommand, type WorkerConfig, type WorkerReport } from "./ipc.js";
+import {
+  isWorkerReport,
+  type ForkConfig,
+  type MetricsAddress,
+  type ModuleSpec,
+  type RunningMessage,
+  type SupervisorCommand,
+  type WorkerConfig,
+  type WorkerReport,
+} from "./ipc.js";
 import { KillCounts, pastDeadline } from "./kill-counts.js";
 import type { LogSink } from "./log-sink.js";
-import { DEFAULT_TIMINGS, newSlot, sendCommand, type Slot, type SupervisorTimings } from "./slot.js";
+import {
+  DEFAULT_TIMINGS,
+  newSlot,
+  sendCommand,
+  type Slot,
+  type SupervisorTimings,
+} from "./slot.js";
 import { SourceWatcher } from "./watch.js";
 
 export { DEFAULT_TIMINGS, timingsFromEnv, type SupervisorTimings } from "./slot.js";
-
 
 type State = "booting" | "running" | "stopping";
 
@@ -62,12 +76,18 @@ export class Supervisor {
       this.workers.push(slot);
       this.start(slot);
     }
-    this.monitor = setInterval(() => this.checkHeartbeats(), Math.max(50, Math.floor(this.timings.heartbeatInterval / 2)));
+    this.monitor = setInterval(
+      () => this.checkHeartbeats(),
+      Math.max(50, Math.floor(this.timings.heartbeatInterval / 2)),
+    );
     return this.done;
   }
 
   private label(slot: Slot): string {
-    const name = slot.kind === "worker" ? `Worker process ${slot.index}` : `Fork process ${slot.index} (${slot.fork?.exportName ?? "?"})`;
+    const name =
+      slot.kind === "worker"
+        ? `Worker process ${slot.index}`
+        : `Fork process ${slot.index} (${slot.fork?.exportName ?? "?"})`;
     return slot.child?.pid ? `${name} (PID ${slot.child.pid})` : name;
   }
 
@@ -98,16 +118,22 @@ export class Supervisor {
         : { index: slot.index, fork: slot.fork!, skipLogging: this.options.skipLogging };
     // Children write their output and logs straight to the command's stdout and stderr (or the log
     // file), not through pipes to this process: they outlive it long enough to drain if it dies.
-    const child = fork(slot.kind === "worker" ? this.entries.worker : this.entries.fork, [JSON.stringify(config)], {
-      stdio: ["ignore", "inherit", this.sink.fd ?? "inherit", "ipc"],
-      // Identifies the run to every child, e.g. @dq/prometheus's per-run metrics directory.
-      env: { ...process.env, DQ_SUPERVISOR_PID: String(process.pid) },
-    });
+    const child = fork(
+      slot.kind === "worker" ? this.entries.worker : this.entries.fork,
+      [JSON.stringify(config)],
+      {
+        stdio: ["ignore", "inherit", this.sink.fd ?? "inherit", "ipc"],
+        // Identifies the run to every child, e.g. @dq/prometheus's per-run metrics directory.
+        env: { ...process.env, DQ_SUPERVISOR_PID: String(process.pid) },
+      },
+    );
     slot.child = child;
     child.on("message", (message) => {
       if (isWorkerReport(message)) this.onReport(slot, child, message);
     });
-    child.on("error", (error) => this.logger.error(`${this.label(slot)} could not be started or signalled.`, error));
+    child.on("error", (error) =>
+      this.logger.error(`${this.label(slot)} could not be started or signalled.`, error),
+    );
     child.on("exit", (code, signal) => this.onExit(slot, child, code, signal));
   }
 
@@ -123,11 +149,14 @@ export class Supervisor {
         slot.booted = true;
         slot.lastBeat = Date.now();
         this.forkSpecs ??= dedupe(report.forks);
-        if (this.state === "booting" && this.workers.every((worker) => worker.booted)) this.onAllBooted();
+        if (this.state === "booting" && this.workers.every((worker) => worker.booted))
+          this.onAllBooted();
         return;
       case "boot-error":
         if (this.state === "booting") {
-          this.logger.error(`${this.label(slot)} failed to boot; stopping (exit code ${report.code}).`);
+          this.logger.error(
+            `${this.label(slot)} failed to boot; stopping (exit code ${report.code}).`,
+          );
           this.exitCode = report.code;
           this.stop();
         }
@@ -137,7 +166,9 @@ export class Supervisor {
 
   private onAllBooted(): void {
     this.state = "running";
-    this.logger.info(`All ${this.workers.length} worker process${this.workers.length === 1 ? "" : "es"} booted.`);
+    this.logger.info(
+      `All ${this.workers.length} worker process${this.workers.length === 1 ? "" : "es"} booted.`,
+    );
     for (const [index, spec] of (this.forkSpecs ?? []).entries()) {
       const slot = newSlot("fork", index, spec);
       this.forks.push(slot);
@@ -145,22 +176,35 @@ export class Supervisor {
       this.start(slot);
     }
     if (this.options.watch) {
-      this.watcher = new SourceWatcher(this.options.watch, () => this.reload("file change"), this.logger);
+      this.watcher = new SourceWatcher(
+        this.options.watch,
+        () => this.reload("file change"),
+        this.logger,
+      );
       this.watcher.start();
     }
   }
 
-  private onExit(slot: Slot, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(
+    slot: Slot,
+    child: ChildProcess,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ): void {
     if (slot.child !== child) return;
     slot.child = undefined;
     const how = signal ? `signal ${signal}` : `code ${code}`;
     const pid = child.pid ?? "?";
     if (this.state === "stopping") {
-      this.logger.debug(`${slot.kind === "worker" ? "Worker" : "Fork"} process ${slot.index} (PID ${pid}) exited with ${how}.`);
+      this.logger.debug(
+        `${slot.kind === "worker" ? "Worker" : "Fork"} process ${slot.index} (PID ${pid}) exited with ${how}.`,
+      );
       // The exit code says whether the stop was graceful: a process that did not drain makes it 1
       // (a worker killed for a blocked event loop was replaced on purpose and logged as such).
       if (code !== 0 && !slot.killedBlocked && this.exitCode === 0) {
-        this.logger.warn(`${slot.kind === "worker" ? "Worker" : "Fork"} process ${slot.index} (PID ${pid}) exited with ${how} while stopping.`);
+        this.logger.warn(
+          `${slot.kind === "worker" ? "Worker" : "Fork"} process ${slot.index} (PID ${pid}) exited with ${how} while stopping.`,
+        );
         this.exitCode = 1;
       }
       this.checkAllStopped();
@@ -168,28 +212,41 @@ export class Supervisor {
     }
     if (this.state === "booting" && slot.kind === "worker" && !slot.booted) {
       // Dies before booting without saying why: a crash in the user's code at import time.
-      this.logger.error(`Worker process ${slot.index} (PID ${pid}) exited with ${how} before booting; stopping.`);
+      this.logger.error(
+        `Worker process ${slot.index} (PID ${pid}) exited with ${how} before booting; stopping.`,
+      );
       if (this.exitCode === 0) this.exitCode = code === 2 || code === 3 ? code : 1;
       this.stop();
       return;
     }
     if (slot.reloading) {
-      if (slot.recycling) this.logger.info(`${slot.kind === "worker" ? "Worker" : "Fork"} process ${slot.index} (PID ${pid}) recycled (exited with ${how}); starting its replacement.`);
+      if (slot.recycling)
+        this.logger.info(
+          `${slot.kind === "worker" ? "Worker" : "Fork"} process ${slot.index} (PID ${pid}) recycled (exited with ${how}); starting its replacement.`,
+        );
       clearTimeout(slot.restartTimer);
       this.start(slot);
       return;
     }
     // A process that died on its own while running messages: each of them may be the cause.
-    if (slot.kind === "worker" && !slot.killedBlocked && slot.messages.length > 0) this.countKills(slot.messages, `${this.label(slot)} died with ${how}`);
+    if (slot.kind === "worker" && !slot.killedBlocked && slot.messages.length > 0)
+      this.countKills(slot.messages, `${this.label(slot)} died with ${how}`);
     if (slot.kind === "fork" && code === 0) {
       this.logger.info(`Fork process ${slot.index} (PID ${pid}) finished.`);
       return;
     }
     const lived = Date.now() - slot.startedAt;
     slot.failures = lived >= this.timings.stableAfter ? 0 : slot.failures + 1;
-    const delay = Math.min(this.timings.maxRestartDelay, this.timings.restartDelay * 2 ** Math.max(0, slot.failures - 1));
-    const why = slot.killedBlocked ? "was killed for blocking its event loop past its time limit" : `died with ${how}`;
-    this.logger.error(`${slot.kind === "worker" ? "Worker" : "Fork"} process ${slot.index} (PID ${pid}) ${why}; restarting it in ${delay} ms.`);
+    const delay = Math.min(
+      this.timings.maxRestartDelay,
+      this.timings.restartDelay * 2 ** Math.max(0, slot.failures - 1),
+    );
+    const why = slot.killedBlocked
+      ? "was killed for blocking its event loop past its time limit"
+      : `died with ${how}`;
+    this.logger.error(
+      `${slot.kind === "worker" ? "Worker" : "Fork"} process ${slot.index} (PID ${pid}) ${why}; restarting it in ${delay} ms.`,
+    );
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined;
       if (this.state !== "stopping") this.start(slot);
@@ -213,7 +270,10 @@ export class Supervisor {
       );
       // Counted (and told to the other workers) before the kill: RabbitMQ redelivers at once.
       const culprits = pastDeadline(slot.messages, now);
-      this.countKills(culprits.length ? culprits : slot.messages, `${this.label(slot)} blocked its event loop`);
+      this.countKills(
+        culprits.length ? culprits : slot.messages,
+        `${this.label(slot)} blocked its event loop`,
+      );
       child.kill("SIGKILL");
     }
   }
@@ -245,7 +305,9 @@ export class Supervisor {
   private countKills(messages: readonly RunningMessage[], why: string): void {
     if (messages.length === 0) return;
     const counted = this.kills.add(messages.map((message) => message.id));
-    this.logger.warn(`${why}: counting it against message${counted.length === 1 ? "" : "s"} ${counted.map(({ id, count }) => `${id} (${count} of ${this.options.maxKills})`).join(", ")}.`);
+    this.logger.warn(
+      `${why}: counting it against message${counted.length === 1 ? "" : "s"} ${counted.map(({ id, count }) => `${id} (${count} of ${this.options.maxKills})`).join(", ")}.`,
+    );
     const command: SupervisorCommand = { type: "kills", counts: this.kills.toRecord() };
     for (const slot of this.workers) sendCommand(slot.child, command);
   }
@@ -258,7 +320,9 @@ export class Supervisor {
   private onStopSignal(signal: NodeJS.Signals): void {
     this.signals++;
     if (this.signals === 1) {
-      this.logger.info(`Received ${signal}: stopping gracefully (send it again to kill the workers).`);
+      this.logger.info(
+        `Received ${signal}: stopping gracefully (send it again to kill the workers).`,
+      );
       this.stop();
     } else {
       this.logger.warn(`Received ${signal} again: killing the worker processes.`);
@@ -276,7 +340,9 @@ export class Supervisor {
       if (slot.child) this.stopChild(slot.child);
     }
     this.hardStop = setTimeout(() => {
-      this.logger.error(`Worker processes still running ${this.options.workerShutdownTimeout + this.timings.shutdownGrace} ms after TERM: killing them.`);
+      this.logger.error(
+        `Worker processes still running ${this.options.workerShutdownTimeout + this.timings.shutdownGrace} ms after TERM: killing them.`,
+      );
       this.kill();
     }, this.options.workerShutdownTimeout + this.timings.shutdownGrace);
     this.hardStop.unref();
@@ -297,7 +363,11 @@ export class Supervisor {
     if ([...this.workers, ...this.forks].some((slot) => slot.child)) return;
     clearInterval(this.monitor);
     clearTimeout(this.hardStop);
-    this.logger.info(this.exitCode === 0 ? "All processes stopped." : `All processes stopped (exit code ${this.exitCode}).`);
+    this.logger.info(
+      this.exitCode === 0
+        ? "All processes stopped."
+        : `All processes stopped (exit code ${this.exitCode}).`,
+    );
     this.finish(this.exitCode);
   }
 
@@ -318,6 +388,10 @@ export class Supervisor {
 
 function dedupe(specs: readonly ForkSpec[]): ForkSpec[] {
   const seen = new Map<string, ForkSpec>();
-  for (const spec of specs) seen.set(`${spec.module}#${spec.exportName}`, { module: spec.module, exportName: spec.exportName });
+  for (const spec of specs)
+    seen.set(`${spec.module}#${spec.exportName}`, {
+      module: spec.module,
+      exportName: spec.exportName,
+    });
   return [...seen.values()];
 }

@@ -1,7 +1,15 @@
 // The entry of one worker process, forked by the supervisor: imports the user's modules, starts a
 // Worker, reports boot and heartbeats over IPC, and stops gracefully on TERM/HUP, on the
 // supervisor's stop command, or when the supervisor is gone.
-import { ConnectionError, getBroker, getLogger, InvalidOptionError, isImplicitBroker, Worker, type Broker } from "@dq/core";
+import {
+  ConnectionError,
+  getBroker,
+  getLogger,
+  InvalidOptionError,
+  isImplicitBroker,
+  Worker,
+  type Broker,
+} from "@dq/core";
 import { isSupervisorCommand, type WorkerConfig, type WorkerReport } from "./ipc.js";
 import { Heartbeat } from "./heartbeat.js";
 import { loadBrokerAdapter } from "./adapters.js";
@@ -18,7 +26,11 @@ const config = JSON.parse(process.argv[2] ?? "{}") as WorkerConfig;
 const name = `dq.WorkerProcess(${config.index})`;
 if (!config.skipLogging) installLogging();
 const logger = getLogger(name);
-const poison = new PoisonGuard(config.maxKills, config.kills ?? {}, getLogger(`${name}.PoisonGuard`));
+const poison = new PoisonGuard(
+  config.maxKills,
+  config.kills ?? {},
+  getLogger(`${name}.PoisonGuard`),
+);
 
 function report(message: WorkerReport): void {
   sendToSupervisor(message);
@@ -51,7 +63,9 @@ async function shutdown(why: string, timeout = config.shutdownTimeout): Promise<
   await broker?.close();
   clearTimeout(bound);
   clearInterval(heartbeatTimer);
-  logger.info(`Worker process ${config.index} stopped${requeued ? ` (returned ${requeued} message${requeued === 1 ? "" : "s"} to the broker)` : ""}.`);
+  logger.info(
+    `Worker process ${config.index} stopped${requeued ? ` (returned ${requeued} message${requeued === 1 ? "" : "s"} to the broker)` : ""}.`,
+  );
   if (process.connected) process.disconnect?.();
   process.exit(0);
 }
@@ -79,7 +93,11 @@ process.on("SIGHUP", onStopSignal);
 // both, and they make one graceful stop.
 process.on("message", (message) => {
   if (!isSupervisorCommand(message)) return;
-  if (message.type === "stop") stop(message.timeout === undefined ? "asked by the supervisor" : "recycled by the supervisor", message.timeout);
+  if (message.type === "stop")
+    stop(
+      message.timeout === undefined ? "asked by the supervisor" : "recycled by the supervisor",
+      message.timeout,
+    );
   else poison.update(message.counts);
 });
 // The supervisor went away: drain and stop rather than run unsupervised.
@@ -102,11 +120,18 @@ async function boot(): Promise<void> {
     await loadModules(config.modules);
     broker = getBroker();
     if (isImplicitBroker() && !config.inMemory) throw new InvalidOptionError(NO_BROKER_MESSAGE);
-    await addPrometheus(broker, config.modules, config.metrics, config.index === 0 ? logger : undefined);
+    await addPrometheus(
+      broker,
+      config.modules,
+      config.metrics,
+      config.index === 0 ? logger : undefined,
+    );
     await broker.emitAfter("processBoot");
   } catch (error) {
     const message =
-      error instanceof ModuleLoadError || InvalidOptionError.isInstance(error) ? error.message : `could not load the modules: ${(error as Error)?.stack ?? String(error)}`;
+      error instanceof ModuleLoadError || InvalidOptionError.isInstance(error)
+        ? error.message
+        : `could not load the modules: ${(error as Error)?.stack ?? String(error)}`;
     logger.error(message);
     report({ type: "boot-error", code: 2, message });
     process.exit(2);
@@ -126,16 +151,23 @@ async function boot(): Promise<void> {
   const heartbeat = new Heartbeat(broker, () => report(heartbeat.beat()));
   poison.install(broker);
   broker.addMiddleware(heartbeat);
-  worker = new Worker(broker, { queues: config.queues, concurrency: config.concurrency, logger: getLogger(`${name}.Worker`) });
+  worker = new Worker(broker, {
+    queues: config.queues,
+    concurrency: config.concurrency,
+    logger: getLogger(`${name}.Worker`),
+  });
   await worker.start();
   heartbeatTimer = setInterval(() => report(heartbeat.beat()), config.heartbeatInterval);
-  const queues = broker.getDeclaredQueues().filter((queue) => !config.queues || config.queues.includes(queue));
+  const queues = broker
+    .getDeclaredQueues()
+    .filter((queue) => !config.queues || config.queues.includes(queue));
   logger.info(
     `Worker process ${config.index} booted: ${broker.constructor.name}, concurrency ${config.concurrency}, ` +
       `queues ${queues.join(", ") || "(none declared yet)"}, actors ${broker.getDeclaredActors().join(", ") || "(none)"}.`,
   );
   const unused = unusedQueues(config.queues, broker.getDeclaredQueues());
-  if (unused.length > 0 && config.index === 0) logger.warn(unusedQueuesWarning(unused, broker.getDeclaredQueues()));
+  if (unused.length > 0 && config.index === 0)
+    logger.warn(unusedQueuesWarning(unused, broker.getDeclaredQueues()));
   const forks = broker.middleware.flatMap((middleware) => middleware.forks);
   report({ type: "booted", forks: [...forks], queues });
   report(heartbeat.beat());

@@ -24,14 +24,23 @@ describe("dq arguments", () => {
 
   it.each([
     [["--bogus", fixture("plain.mjs")], /unknown option '--bogus'/],
-    [["--thread", "4", fixture("plain.mjs")], /unknown option '--thread'; did you mean --threads\?/],
+    [
+      ["--thread", "4", fixture("plain.mjs")],
+      /unknown option '--thread'; did you mean --threads\?/,
+    ],
     [["-p", "zero", fixture("plain.mjs")], /--processes expects a whole number \(got "zero"\)/],
     [["-p", "0", fixture("plain.mjs")], /--processes must be between 1 and 1024 \(got "0"\)/],
     [["-t", "-3", fixture("plain.mjs")], /option '-t' expects a value/],
     [["--threads=-3", fixture("plain.mjs")], /--threads expects a whole number \(got "-3"\)/],
-    [["-t", "2", "--concurrency", "3", fixture("plain.mjs")], /--threads 2 and --concurrency 3 disagree/],
+    [
+      ["-t", "2", "--concurrency", "3", fixture("plain.mjs")],
+      /--threads 2 and --concurrency 3 disagree/,
+    ],
     [["--pid-file", fixture("plain.mjs")], /expected at least one module/],
-    [["--worker-shutdown-timeout", "soon", fixture("plain.mjs")], /--worker-shutdown-timeout expects a whole number \(got "soon"\)/],
+    [
+      ["--worker-shutdown-timeout", "soon", fixture("plain.mjs")],
+      /--worker-shutdown-timeout expects a whole number \(got "soon"\)/,
+    ],
     [[fixture("plain.mjs"), "-Q", "bad queue!"], /--queues: invalid queue name "bad queue!"/],
     [[], /expected at least one module/],
   ])("exits 2 naming the problem for %j", async (args, message) => {
@@ -47,16 +56,23 @@ describe("dq arguments", () => {
     expect(result.stderr).toMatch(/no broker configured: DQ_BROKER_URL is not set.*--in-memory/);
     expect(result.stderr).toMatch(/failed to boot; stopping \(exit code 2\)/);
     // A module naming its broker needs neither.
-    const named = new DqProcess([`${fixture("brokers.mjs")}:broker`, fixture("plain.mjs"), "-p", "1"], { inMemory: false });
+    const named = new DqProcess(
+      [`${fixture("brokers.mjs")}:broker`, fixture("plain.mjs"), "-p", "1"],
+      { inMemory: false },
+    );
     await named.waitFor(/booted/);
     named.kill("SIGTERM");
     expect((await named.exited).code).toBe(0);
   });
 
   it("exits 2 naming a misspelt DQ_BROKER_URL scheme and listing the known ones", async () => {
-    const result = await runDq([fixture("plain.mjs"), "-p", "1"], { env: { DQ_BROKER_URL: "reddis://:pw@127.0.0.1:6379" } });
+    const result = await runDq([fixture("plain.mjs"), "-p", "1"], {
+      env: { DQ_BROKER_URL: "reddis://:pw@127.0.0.1:6379" },
+    });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('unknown broker URL scheme "reddis" in "reddis://:***@127.0.0.1:6379"; known schemes: amqp, amqps, redis, rediss');
+    expect(result.stderr).toContain(
+      'unknown broker URL scheme "reddis" in "reddis://:***@127.0.0.1:6379"; known schemes: amqp, amqps, redis, rediss',
+    );
     expect(result.stderr).not.toContain(":pw@");
     expect(result.stderr).not.toMatch(/could not load the modules/);
   });
@@ -73,7 +89,9 @@ describe("dq arguments", () => {
 
   it("says what a slow boot is doing", async () => {
     const dq = new DqProcess([fixture("slow-import.mjs"), "-p", "1"]);
-    await dq.waitFor(/Worker process 0 still booting after 5 s: importing .*slow-import\.mjs\.\.\./);
+    await dq.waitFor(
+      /Worker process 0 still booting after 5 s: importing .*slow-import\.mjs\.\.\./,
+    );
     await dq.waitFor(/Worker process 0 booted/);
     dq.kill("SIGTERM");
     expect((await dq.exited).code).toBe(0);
@@ -82,7 +100,9 @@ describe("dq arguments", () => {
   it("exits 2 when a module does not exist", async () => {
     const result = await runDq(["test/fixtures/no-such-module.ts", "-p", "1"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/dq: error: module not found: "test\/fixtures\/no-such-module.ts"/);
+    expect(result.stderr).toMatch(
+      /dq: error: module not found: "test\/fixtures\/no-such-module.ts"/,
+    );
   });
 
   it("exits 2 when a module fails to import", async () => {

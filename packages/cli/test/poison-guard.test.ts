@@ -34,7 +34,14 @@ async function run(counts: (ids: Record<string, string>) => Record<string, numbe
   );
   broker.addMiddleware(new AckRecorder(events));
   const ids: Record<string, string> = {};
-  for (const [name, ms] of [["a", 150], ["b", 200], ["c", 250], ["suspect", 100], ["d", 50], ["e", 50]] as const) {
+  for (const [name, ms] of [
+    ["a", 150],
+    ["b", 200],
+    ["c", 250],
+    ["suspect", 100],
+    ["d", 50],
+    ["e", 50],
+  ] as const) {
     ids[name] = (await job.send(name, ms)).messageId;
   }
   const logger = recordingLogger();
@@ -54,8 +61,14 @@ describe("PoisonGuard", () => {
     const at = (event: string) => events.indexOf(event);
     for (const name of ["a", "b", "c"]) expect(at(`ack ${name}`)).toBeLessThan(at("start suspect"));
     for (const name of ["d", "e"]) expect(at(`start ${name}`)).toBeGreaterThan(at("ack suspect"));
-    expect(events.slice(at("start suspect"), at("ack suspect") + 1)).toEqual(["start suspect", "end suspect", "ack suspect"]);
-    expect(lines.join("\n")).toMatch(/killed a worker process 1 time: running it alone once the 3 running messages settled/);
+    expect(events.slice(at("start suspect"), at("ack suspect") + 1)).toEqual([
+      "start suspect",
+      "end suspect",
+      "ack suspect",
+    ]);
+    expect(lines.join("\n")).toMatch(
+      /killed a worker process 1 time: running it alone once the 3 running messages settled/,
+    );
   });
 
   it("runs neighbours concurrently when no message is a suspect", async () => {
@@ -71,7 +84,9 @@ describe("PoisonGuard", () => {
     const [letter] = broker.deadLetters;
     expect(letter?.messageId).toBe(ids.suspect);
     expect(letter?.exception).toBeInstanceOf(PoisonMessage);
-    expect(lines).toContain(`error Dead-lettering message ${ids.suspect!} (job): PoisonMessage: its processing killed its worker process 3 times (bound 3).`);
+    expect(lines).toContain(
+      `error Dead-lettering message ${ids.suspect!} (job): PoisonMessage: its processing killed its worker process 3 times (bound 3).`,
+    );
     expect(new PoisonMessage("x").name).toBe("PoisonMessage");
   });
 });

@@ -17,7 +17,12 @@ jest.setTimeout(180_000);
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 // Short heartbeats and margins: the blocked worker is killed ~1.5 s after its message started.
-const TIMINGS = JSON.stringify({ heartbeatInterval: 200, blockedMargin: 500, restartDelay: 100, maxRestartDelay: 400 });
+const TIMINGS = JSON.stringify({
+  heartbeatInterval: 200,
+  blockedMargin: 500,
+  restartDelay: 100,
+  maxRestartDelay: 400,
+});
 const amqpUrl = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 
 let redis: TestRedis | undefined;
@@ -37,13 +42,17 @@ afterEach(async () => {
 
 /** Deletes the queues (and their .DQ/.XQ) with amqplib, the client of @dq/broker-rabbitmq. */
 async function deleteRabbitQueues(names: string[]): Promise<void> {
-  const requireFromAdapter = createRequire(createRequire(__filename).resolve("@dq/broker-rabbitmq"));
+  const requireFromAdapter = createRequire(
+    createRequire(__filename).resolve("@dq/broker-rabbitmq"),
+  );
   interface Channel {
     on(event: "error", listener: () => void): void;
     deleteQueue(name: string): Promise<unknown>;
     close(): Promise<void>;
   }
-  const amqplib = requireFromAdapter("amqplib") as { connect(url: string): Promise<{ createChannel(): Promise<Channel>; close(): Promise<void> }> };
+  const amqplib = requireFromAdapter("amqplib") as {
+    connect(url: string): Promise<{ createChannel(): Promise<Channel>; close(): Promise<void> }>;
+  };
   const connection = await amqplib.connect(amqpUrl);
   try {
     for (const name of names.flatMap((queue) => [queue, `${queue}.DQ`, `${queue}.XQ`])) {
@@ -58,7 +67,11 @@ async function deleteRabbitQueues(names: string[]): Promise<void> {
 }
 
 /** Waits until `test` holds, polling every 200 ms, or fails after `timeout` ms. */
-async function until(test: () => Promise<boolean> | boolean, what: string, timeout = 90_000): Promise<void> {
+async function until(
+  test: () => Promise<boolean> | boolean,
+  what: string,
+  timeout = 90_000,
+): Promise<void> {
   const deadline = Date.now() + timeout;
   while (!(await test())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
@@ -71,9 +84,15 @@ function expectPoisonHandled(dq: DqProcess, poisonId: string): void {
   // Killed exactly --max-kills times, then dead-lettered instead of run.
   expect(dq.count(/was killed for blocking its event loop past its time limit/)).toBe(3);
   expect(dq.output).toContain(`counting it against message ${poisonId} (3 of 3)`);
-  expect(dq.output).toMatch(new RegExp(`\\[ERROR\\] Dead-lettering message ${poisonId} \\(block\\): PoisonMessage: its processing killed its worker process 3 times \\(bound 3\\)\\.`));
+  expect(dq.output).toMatch(
+    new RegExp(
+      `\\[ERROR\\] Dead-lettering message ${poisonId} \\(block\\): PoisonMessage: its processing killed its worker process 3 times \\(bound 3\\)\\.`,
+    ),
+  );
   // After the first kill it ran alone (a suspect).
-  expect(dq.output).toMatch(new RegExp(`Message ${poisonId} \\(block\\) killed a worker process 1 time: running it alone`));
+  expect(dq.output).toMatch(
+    new RegExp(`Message ${poisonId} \\(block\\) killed a worker process 1 time: running it alone`),
+  );
 }
 
 describeWithRedis("poison messages on Redis", () => {
@@ -88,14 +107,20 @@ describeWithRedis("poison messages on Redis", () => {
     await redis.sendRecords(range(10), 50);
     await redis.broker.enqueue(poison);
     await redis.sendRecords(range(20).slice(10), 50);
-    await redis.until(async () => (await redis!.broker.getQueueMessageCounts("cli_block")).deadLettered === 1, "the poison dead-lettered", 90_000);
+    await redis.until(
+      async () => (await redis!.broker.getQueueMessageCounts("cli_block")).deadLettered === 1,
+      "the poison dead-lettered",
+      90_000,
+    );
     await redis.until(async () => (await redis!.done()).length === 20, "the 20 neighbours done");
     expect(await redis.done()).toEqual(range(20));
     expectPoisonHandled(dq, poison.messageId);
     const [letter] = await redis.broker.getDeadLetters("cli_block");
     expect(letter?.message?.messageId).toBe(poison.messageId);
     const runs = Number(await redis.broker.client.get(redis.key("runs")));
-    process.stdout.write(`poison on Redis: neighbours ran ${runs} times for 20 messages (${runs - 20} duplicates)\n`);
+    process.stdout.write(
+      `poison on Redis: neighbours ran ${runs} times for 20 messages (${runs - 20} duplicates)\n`,
+    );
     expect(runs - 20).toBeLessThanOrEqual(4);
     dq.kill("SIGTERM");
     expect((await dq.exited).code).toBe(0);
@@ -112,10 +137,18 @@ describeWithRedis("processes replaced under a message on Redis", () => {
     const crash = new Message({ queueName: "cli_crash", actorName: "crash", args: [] });
     redis.broker.declareQueue("cli_crash");
     await redis.broker.enqueue(crash);
-    await redis.until(async () => (await redis!.broker.getQueueMessageCounts("cli_crash")).deadLettered === 1, "the crashing message dead-lettered", 90_000);
+    await redis.until(
+      async () => (await redis!.broker.getQueueMessageCounts("cli_crash")).deadLettered === 1,
+      "the crashing message dead-lettered",
+      90_000,
+    );
     expect(dq.count(/died with signal SIGKILL; restarting it/)).toBe(3);
-    expect(dq.output).toContain(`died with signal SIGKILL: counting it against message ${crash.messageId} (3 of 3)`);
-    expect(dq.output).toMatch(new RegExp(`Dead-lettering message ${crash.messageId} \\(crash\\): PoisonMessage`));
+    expect(dq.output).toContain(
+      `died with signal SIGKILL: counting it against message ${crash.messageId} (3 of 3)`,
+    );
+    expect(dq.output).toMatch(
+      new RegExp(`Dead-lettering message ${crash.messageId} \\(crash\\): PoisonMessage`),
+    );
     dq.kill("SIGTERM");
     expect((await dq.exited).code).toBe(0);
   });
@@ -124,19 +157,52 @@ describeWithRedis("processes replaced under a message on Redis", () => {
   // afterProcessMessage fires only when it settles), so the heartbeat shows it past its deadline.
   it("recycles a process whose timed-out async invocation never settles, returning the message; dead-letters it after 3", async () => {
     redis = new TestRedis();
-    const dq = new DqProcess([`${fixture("redis-jobs.ts")}:broker`, "-p", "1", "-t", "2", "--worker-shutdown-timeout", "5000"], {
-      env: { DQ_TEST_NAMESPACE: redis.namespace, DQ_SUPERVISOR_TIMINGS: JSON.stringify({ heartbeatInterval: 200, stuckGrace: 1000, restartDelay: 100 }) },
-    });
+    const dq = new DqProcess(
+      [
+        `${fixture("redis-jobs.ts")}:broker`,
+        "-p",
+        "1",
+        "-t",
+        "2",
+        "--worker-shutdown-timeout",
+        "5000",
+      ],
+      {
+        env: {
+          DQ_TEST_NAMESPACE: redis.namespace,
+          DQ_SUPERVISOR_TIMINGS: JSON.stringify({
+            heartbeatInterval: 200,
+            stuckGrace: 1000,
+            restartDelay: 100,
+          }),
+        },
+      },
+    );
     await dq.waitFor(/All 1 worker process booted/);
     const stuck = new Message({ queueName: "cli_stuck", actorName: "stuck", args: [] });
     redis.broker.declareQueue("cli_stuck");
     await redis.broker.enqueue(stuck);
-    await dq.waitFor(new RegExp(`still runs message ${stuck.messageId} more than 1000 ms past its time limit: recycling the process`), 15_000);
-    await dq.waitFor(/Worker process 0 \(PID \d+\) recycled \(exited with code 0\); starting its replacement\./);
+    await dq.waitFor(
+      new RegExp(
+        `still runs message ${stuck.messageId} more than 1000 ms past its time limit: recycling the process`,
+      ),
+      15_000,
+    );
+    await dq.waitFor(
+      /Worker process 0 \(PID \d+\) recycled \(exited with code 0\); starting its replacement\./,
+    );
     expect(dq.output).toMatch(/Worker process 0 stopped \(returned 1 message to the broker\)/);
-    await redis.until(async () => (await redis!.broker.getQueueMessageCounts("cli_stuck")).deadLettered === 1, "the stuck message dead-lettered", 90_000);
+    await redis.until(
+      async () => (await redis!.broker.getQueueMessageCounts("cli_stuck")).deadLettered === 1,
+      "the stuck message dead-lettered",
+      90_000,
+    );
     expect(dq.count(/recycling the process/)).toBe(3);
-    expect(dq.output).toMatch(new RegExp(`Dead-lettering message ${stuck.messageId} \\(stuck\\): PoisonMessage: its processing killed its worker process 3 times`));
+    expect(dq.output).toMatch(
+      new RegExp(
+        `Dead-lettering message ${stuck.messageId} \\(stuck\\): PoisonMessage: its processing killed its worker process 3 times`,
+      ),
+    );
     dq.kill("SIGTERM");
     expect((await dq.exited).code).toBe(0);
   });
@@ -147,29 +213,50 @@ describeWithServer("poison messages on RabbitMQ", addressFromUrl(amqpUrl, 5672),
     const namespace = `dq_cli_poison_${randomBytes(4).toString("hex")}`;
     const dir = mkdtempSync(path.join(tmpdir(), "dq-cli-poison-"));
     const recordFile = path.join(dir, "runs.txt");
-    rabbit = { broker: new RabbitmqBroker({ url: amqpUrl }), queues: [`${namespace}_jobs`, `${namespace}_block`], dir };
+    rabbit = {
+      broker: new RabbitmqBroker({ url: amqpUrl }),
+      queues: [`${namespace}_jobs`, `${namespace}_block`],
+      dir,
+    };
     const dq = new DqProcess([`${fixture("rabbit-jobs.ts")}:broker`, "-p", "2", "-t", "4"], {
-      env: { DQ_TEST_NAMESPACE: namespace, DQ_TEST_RECORD_FILE: recordFile, AMQP_URL: amqpUrl, DQ_SUPERVISOR_TIMINGS: TIMINGS },
+      env: {
+        DQ_TEST_NAMESPACE: namespace,
+        DQ_TEST_RECORD_FILE: recordFile,
+        AMQP_URL: amqpUrl,
+        DQ_SUPERVISOR_TIMINGS: TIMINGS,
+      },
     });
     await dq.waitFor(/All 2 worker processes booted/);
     const { broker, queues } = rabbit;
     for (const queue of queues) broker.declareQueue(queue);
     const poison = new Message({ queueName: queues[1]!, actorName: "block", args: [] });
-    const records = (ids: number[]) => ids.map((id) => new Message({ queueName: queues[0]!, actorName: "record", args: [id, 50] }));
+    const records = (ids: number[]) =>
+      ids.map((id) => new Message({ queueName: queues[0]!, actorName: "record", args: [id, 50] }));
     await broker.enqueueMany(records(range(10)));
     await broker.enqueue(poison);
     await broker.enqueueMany(records(range(20).slice(10)));
-    const runs = () => (existsSync(recordFile) ? readFileSync(recordFile, "utf8").trim().split("\n").filter(Boolean).map((line) => Number(line.split(" ")[0])) : []);
-    await until(async () => (await broker.getQueueMessageCounts(queues[1]!)).dead === 1, "the poison dead-lettered");
+    const runs = () =>
+      existsSync(recordFile)
+        ? readFileSync(recordFile, "utf8")
+            .trim()
+            .split("\n")
+            .filter(Boolean)
+            .map((line) => Number(line.split(" ")[0]))
+        : [];
+    await until(
+      async () => (await broker.getQueueMessageCounts(queues[1]!)).dead === 1,
+      "the poison dead-lettered",
+    );
     await until(() => new Set(runs()).size === 20, "the 20 neighbours done");
     expect([...new Set(runs())].sort((a, b) => a - b)).toEqual(range(20));
     expectPoisonHandled(dq, poison.messageId);
     const [letter] = await broker.getDeadLetters(queues[1]!);
     expect(letter?.message?.messageId).toBe(poison.messageId);
-    process.stdout.write(`poison on RabbitMQ: neighbours ran ${runs().length} times for 20 messages (${runs().length - 20} duplicates)\n`);
+    process.stdout.write(
+      `poison on RabbitMQ: neighbours ran ${runs().length} times for 20 messages (${runs().length - 20} duplicates)\n`,
+    );
     expect(runs().length - 20).toBeLessThanOrEqual(8);
     dq.kill("SIGTERM");
     expect((await dq.exited).code).toBe(0);
   });
 });
-

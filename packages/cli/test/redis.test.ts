@@ -26,7 +26,9 @@ afterEach(async () => {
 });
 
 function startDq(test: TestRedis, args: string[]): DqProcess {
-  return new DqProcess([`${fixture("redis-jobs.ts")}:broker`, ...args], { env: { DQ_TEST_NAMESPACE: test.namespace, REDIS_URL: redisUrl } });
+  return new DqProcess([`${fixture("redis-jobs.ts")}:broker`, ...args], {
+    env: { DQ_TEST_NAMESPACE: test.namespace, REDIS_URL: redisUrl },
+  });
 }
 
 /** A port nothing listens on: bind one, then close it. */
@@ -47,7 +49,12 @@ describeWithRedis("dq on Redis", () => {
     await redis.until(async () => (await redis!.done()).length === 40, "40 jobs done");
     expect(await redis.done()).toEqual(range(40));
     const pids = (await redis.broker.client.smembers(redis.key("pids"))).map(Number).sort();
-    expect(pids).toEqual(dq.bootedWorkers().map((worker) => worker.pid).sort());
+    expect(pids).toEqual(
+      dq
+        .bootedWorkers()
+        .map((worker) => worker.pid)
+        .sort(),
+    );
     dq.kill("SIGTERM");
     expect((await dq.exited).code).toBe(0);
   });
@@ -63,10 +70,15 @@ describeWithRedis("dq on Redis", () => {
     const afterFirst = (await redis.done()).length;
     expect(afterFirst).toBeLessThan(30);
     // Running jobs past the 200 ms timeout and every prefetched one went back to Redis.
-    expect(first.output).toMatch(/Worker process \d stopped \(returned \d+ messages? to the broker\)/);
+    expect(first.output).toMatch(
+      /Worker process \d stopped \(returned \d+ messages? to the broker\)/,
+    );
 
     const second = startDq(redis, ["-p", "2", "-t", "4"]);
-    await redis.until(async () => (await redis!.done()).length === 30, "all 30 jobs done after the second run");
+    await redis.until(
+      async () => (await redis!.done()).length === 30,
+      "all 30 jobs done after the second run",
+    );
     expect(await redis.done()).toEqual(range(30));
     second.kill("SIGTERM");
     expect((await second.exited).code).toBe(0);
@@ -80,7 +92,11 @@ describeWithRedis("dq on Redis", () => {
     await redis.until(async () => (await redis!.done()).length >= 2, "a few jobs done");
     const [victim] = dq.bootedWorkers();
     process.kill(victim!.pid, "SIGKILL");
-    await dq.waitFor(new RegExp(`Worker process ${victim!.index} \\(PID ${victim!.pid}\\) died with signal SIGKILL; restarting it`));
+    await dq.waitFor(
+      new RegExp(
+        `Worker process ${victim!.index} \\(PID ${victim!.pid}\\) died with signal SIGKILL; restarting it`,
+      ),
+    );
     await dq.waitFor(() => dq.bootedWorkers().length === 3);
     await redis.until(async () => (await redis!.done()).length === 24, "all 24 jobs done");
     expect(await redis.done()).toEqual(range(24));
@@ -95,7 +111,9 @@ describeWithRedis("dq on Redis", () => {
     await redis.send("cli_block", "block");
     await dq.waitFor(/blocking in \d+/);
     await redis.sendRecords(range(20), 20);
-    await dq.waitFor(/has not answered for \d+ ms, past the time limit of its running message by \d+ ms: its event loop is blocked\. Killing it/);
+    await dq.waitFor(
+      /has not answered for \d+ ms, past the time limit of its running message by \d+ ms: its event loop is blocked\. Killing it/,
+    );
     await dq.waitFor(/was killed for blocking its event loop past its time limit; restarting it/);
     await redis.until(async () => (await redis!.done()).length === 20, "the 20 other jobs done");
     expect(await redis.done()).toEqual(range(20));
@@ -134,7 +152,9 @@ describeWithRedis("dq on Redis", () => {
     try {
       await redis.until(async () => (await versions()).length === 3, "jobs 2 and 3");
     } catch (error) {
-      throw new Error(`${(error as Error).message}; versions ${JSON.stringify(await versions())}; output:\n${dq.output}`);
+      throw new Error(
+        `${(error as Error).message}; versions ${JSON.stringify(await versions())}; output:\n${dq.output}`,
+      );
     }
     // Job 2 was sent during the reload: the old worker may still have taken it, or the new one.
     const done = (await versions()).sort();
@@ -147,9 +167,13 @@ describeWithRedis("dq on Redis", () => {
 
   it("exits 3 when DQ_BROKER_URL points at a closed port", async () => {
     const port = await closedPort();
-    const result = await runDq([fixture("plain.mjs"), "-p", "1"], { env: { DQ_BROKER_URL: `redis://127.0.0.1:${port}` } });
+    const result = await runDq([fixture("plain.mjs"), "-p", "1"], {
+      env: { DQ_BROKER_URL: `redis://127.0.0.1:${port}` },
+    });
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(new RegExp(`broker RedisBroker: connection refused by 127\\.0\\.0\\.1:${port}\\b`));
+    expect(result.stderr).toMatch(
+      new RegExp(`broker RedisBroker: connection refused by 127\\.0\\.0\\.1:${port}\\b`),
+    );
     expect(result.stderr).toMatch(/failed to boot; stopping \(exit code 3\)/);
   });
 
@@ -170,7 +194,11 @@ await broker.close();
     );
     const url = new URL(redisUrl);
     url.searchParams.set("namespace", redis.namespace);
-    const { stdout } = await promisify(execFile)(process.execPath, [path.join(tmpDir, "send.mjs")], { cwd: packageDir, env: { ...process.env, DQ_BROKER_URL: url.toString() } });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [path.join(tmpDir, "send.mjs")],
+      { cwd: packageDir, env: { ...process.env, DQ_BROKER_URL: url.toString() } },
+    );
     expect(stdout.trim()).toBe(`RedisBroker ${redis.namespace}`);
     expect(await redis.broker.client.llen(`${redis.namespace}:producer_q`)).toBe(1);
   });

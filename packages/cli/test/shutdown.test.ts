@@ -21,7 +21,10 @@ afterEach(async () => {
 });
 
 function startDq(test: TestRedis, args: string[], detached = false): DqProcess {
-  return new DqProcess([`${fixture("redis-jobs.ts")}:broker`, ...args], { env: { DQ_TEST_NAMESPACE: test.namespace, REDIS_URL: test.url }, detached });
+  return new DqProcess([`${fixture("redis-jobs.ts")}:broker`, ...args], {
+    env: { DQ_TEST_NAMESPACE: test.namespace, REDIS_URL: test.url },
+    detached,
+  });
 }
 
 const alive = (pid: number) => {
@@ -37,7 +40,8 @@ const alive = (pid: number) => {
 async function allGone(pids: number[], timeout: number): Promise<number> {
   const started = Date.now();
   while (pids.some(alive)) {
-    if (Date.now() - started > timeout) throw new Error(`processes ${pids.filter(alive).join(", ")} still run after ${timeout} ms`);
+    if (Date.now() - started > timeout)
+      throw new Error(`processes ${pids.filter(alive).join(", ")} still run after ${timeout} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return Date.now() - started;
@@ -60,19 +64,32 @@ describeWithRedis("dq shutdown on Redis", () => {
     const workers = dq.bootedWorkers().map((worker) => worker.pid);
     await redis.sendRecords(range(32), 1500);
     // Both processes hold their prefetch window (16 each): nothing waits on the queue.
-    await redis.until(async () => (await redis!.broker.getQueueMessageCounts("cli_jobs")).ready === 0, "all 32 fetched");
+    await redis.until(
+      async () => (await redis!.broker.getQueueMessageCounts("cli_jobs")).ready === 0,
+      "all 32 fetched",
+    );
     await dq.waitFor(() => dq.count(/\[INFO\] Worker process \d booted/) === 2);
     process.kill(dq.child.pid!, "SIGKILL");
     const took = await allGone(workers, 5000 + 3000 + 5000);
     // The workers' logs still reach the command's stderr (they write to it directly).
     await dq.exited;
     for (const { index, pid } of dq.bootedWorkers()) {
-      expect(dq.output).toMatch(new RegExp(`\\[PID ${pid}\\] \\[dq\\.WorkerProcess\\(${index}\\)\\] \\[INFO\\] Worker process ${index} is shutting down \\(the supervisor is gone\\)`));
-      expect(dq.output).toMatch(new RegExp(`\\[PID ${pid}\\] \\[dq\\.WorkerProcess\\(${index}\\)\\] \\[INFO\\] Worker process ${index} stopped`));
+      expect(dq.output).toMatch(
+        new RegExp(
+          `\\[PID ${pid}\\] \\[dq\\.WorkerProcess\\(${index}\\)\\] \\[INFO\\] Worker process ${index} is shutting down \\(the supervisor is gone\\)`,
+        ),
+      );
+      expect(dq.output).toMatch(
+        new RegExp(
+          `\\[PID ${pid}\\] \\[dq\\.WorkerProcess\\(${index}\\)\\] \\[INFO\\] Worker process ${index} stopped`,
+        ),
+      );
     }
     expect(dq.output).not.toMatch(/crashed|EPIPE|failed to stop/);
     expect(took).toBeLessThan(5000 + 3000 + 5000);
-    process.stdout.write(`supervisor SIGKILLed: workers gone ${took} ms later (shutdown timeout 5000 ms)\n`);
+    process.stdout.write(
+      `supervisor SIGKILLed: workers gone ${took} ms later (shutdown timeout 5000 ms)\n`,
+    );
     await expectAccounted(redis, 32);
     expect((await redis.done()).length).toBeGreaterThan(0);
   });
@@ -88,7 +105,9 @@ describeWithRedis("dq shutdown on Redis", () => {
     expect(await dq.exited).toEqual({ code: 0, signal: null });
     expect(workers.some(alive)).toBe(false);
     expect(dq.output).toContain("Received SIGTERM: stopping gracefully");
-    expect(dq.output).not.toMatch(/second signal|killing the worker processes|exited with .* while stopping/);
+    expect(dq.output).not.toMatch(
+      /second signal|killing the worker processes|exited with .* while stopping/,
+    );
     expect(dq.count(/\[INFO\] Worker process \d stopped/)).toBe(2);
     await expectAccounted(redis, 32);
   });
@@ -103,9 +122,16 @@ describeWithRedis("dq shutdown on Redis", () => {
     dq.kill("SIGTERM");
     expect((await dq.exited).code).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
-    process.stdout.write(`never-ending message: dq exited ${Date.now() - started} ms after TERM (timeout 2000 ms)\n`);
+    process.stdout.write(
+      `never-ending message: dq exited ${Date.now() - started} ms after TERM (timeout 2000 ms)\n`,
+    );
     expect(dq.output).toContain("Worker process 0 stopped (returned 1 message to the broker).");
-    expect(await redis.broker.getQueueMessageCounts("cli_forever")).toEqual({ ready: 1, inFlight: 0, delayed: 0, deadLettered: 0 });
+    expect(await redis.broker.getQueueMessageCounts("cli_forever")).toEqual({
+      ready: 1,
+      inFlight: 0,
+      delayed: 0,
+      deadLettered: 0,
+    });
     expect(await redis.unacked()).toBe(0);
   });
 
@@ -124,9 +150,13 @@ describeWithRedis("dq shutdown on Redis", () => {
     // The 2000 ms timeout, then at most 3000 ms to return messages and close: exit 1, as the worker
     // could not return its message (Redis still holds it in the ack set, for recovery).
     expect(took).toBeLessThan(10_000);
-    process.stdout.write(`broker paused at TERM: dq exited ${took} ms after TERM (timeout 2000 ms)\n`);
+    process.stdout.write(
+      `broker paused at TERM: dq exited ${took} ms after TERM (timeout 2000 ms)\n`,
+    );
     expect(code).toBe(1);
-    expect(dq.output).toMatch(/could not return its messages and close the broker within 3000 ms after the 2000 ms shutdown timeout/);
+    expect(dq.output).toMatch(
+      /could not return its messages and close the broker within 3000 ms after the 2000 ms shutdown timeout/,
+    );
     privateRedis.resume();
     expect(await redis.unacked()).toBe(1);
   });

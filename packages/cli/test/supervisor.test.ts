@@ -1,6 +1,13 @@
 // The supervisor with the in-memory broker (each worker process has its own): boot and shutdown
 // logs, signals, restarts, the blocked-loop watchdog, forks, reloads and the log file.
-import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it, jest } from "@jest/globals";
@@ -14,15 +21,28 @@ const tmp = () => mkdtempSync(path.join(tmpdir(), "dq-cli-"));
 describe("dq supervisor", () => {
   it("boots the workers, runs jobs, loads TS/ESM/CJS modules and GenericActors, stops on TERM with exit 0", async () => {
     const dq = new DqProcess(
-      [fixture("counter.ts"), fixture("generic.ts"), fixture("plain.mjs"), fixture("plain.cjs"), "-p", "2", "-t", "4"],
+      [
+        fixture("counter.ts"),
+        fixture("generic.ts"),
+        fixture("plain.mjs"),
+        fixture("plain.cjs"),
+        "-p",
+        "2",
+        "-t",
+        "4",
+      ],
       { env: { DQ_TEST_SELF_SEND: "3" } },
     );
     await dq.waitFor(/All 2 worker processes booted/);
     const workers = dq.bootedWorkers();
     expect(workers.map((worker) => worker.index).sort()).toEqual([0, 1]);
-    expect(dq.output).toMatch(/Worker process 0 booted: StubBroker, concurrency 4, queues fixture_counts, fixture_greetings, fixture_esm, fixture_cjs, actors count, Greeter, ping, pong\./);
+    expect(dq.output).toMatch(
+      /Worker process 0 booted: StubBroker, concurrency 4, queues fixture_counts, fixture_greetings, fixture_esm, fixture_cjs, actors count, Greeter, ping, pong\./,
+    );
     // Each worker runs the three jobs it sent itself.
-    await dq.waitFor((output) => workers.every(({ pid }) => [0, 1, 2].every((n) => output.includes(`counted ${n} in ${pid}`))));
+    await dq.waitFor((output) =>
+      workers.every(({ pid }) => [0, 1, 2].every((n) => output.includes(`counted ${n} in ${pid}`))),
+    );
     dq.kill("SIGTERM");
     expect(await dq.exited).toEqual({ code: 0, signal: null });
     expect(dq.output).toContain("Received SIGTERM: stopping gracefully");
@@ -32,13 +52,17 @@ describe("dq supervisor", () => {
   });
 
   it("lets running messages finish on TERM, and kills with exit 1 on a second TERM", async () => {
-    const finishing = new DqProcess([fixture("slow.ts"), "-p", "1"], { env: { DQ_TEST_SLOW_MS: "1500" } });
+    const finishing = new DqProcess([fixture("slow.ts"), "-p", "1"], {
+      env: { DQ_TEST_SLOW_MS: "1500" },
+    });
     await finishing.waitFor(/slow job started/);
     finishing.kill("SIGTERM");
     expect((await finishing.exited).code).toBe(0);
     expect(finishing.output).toMatch(/slow job finished[\s\S]*Worker process 0 stopped/);
 
-    const killed = new DqProcess([fixture("slow.ts"), "-p", "1"], { env: { DQ_TEST_SLOW_MS: "60000" } });
+    const killed = new DqProcess([fixture("slow.ts"), "-p", "1"], {
+      env: { DQ_TEST_SLOW_MS: "60000" },
+    });
     await killed.waitFor(/slow job started/);
     killed.kill("SIGTERM");
     await killed.waitFor(/Worker process 0 is shutting down/);
@@ -49,7 +73,9 @@ describe("dq supervisor", () => {
   });
 
   it("returns running messages to the broker when the shutdown timeout passes", async () => {
-    const dq = new DqProcess([fixture("slow.ts"), "-p", "1", "--worker-shutdown-timeout", "300"], { env: { DQ_TEST_SLOW_MS: "60000" } });
+    const dq = new DqProcess([fixture("slow.ts"), "-p", "1", "--worker-shutdown-timeout", "300"], {
+      env: { DQ_TEST_SLOW_MS: "60000" },
+    });
     await dq.waitFor(/slow job started/);
     dq.kill("SIGTERM");
     expect((await dq.exited).code).toBe(0);
@@ -57,11 +83,17 @@ describe("dq supervisor", () => {
   });
 
   it("restarts a worker killed with SIGKILL", async () => {
-    const dq = new DqProcess([fixture("counter.ts"), "-p", "2"], { env: { DQ_TEST_SELF_SEND: "1" } });
+    const dq = new DqProcess([fixture("counter.ts"), "-p", "2"], {
+      env: { DQ_TEST_SELF_SEND: "1" },
+    });
     await dq.waitFor(/All 2 worker processes booted/);
     const [victim] = dq.bootedWorkers();
     process.kill(victim!.pid, "SIGKILL");
-    await dq.waitFor(new RegExp(`Worker process ${victim!.index} \\(PID ${victim!.pid}\\) died with signal SIGKILL; restarting it in \\d+ ms`));
+    await dq.waitFor(
+      new RegExp(
+        `Worker process ${victim!.index} \\(PID ${victim!.pid}\\) died with signal SIGKILL; restarting it in \\d+ ms`,
+      ),
+    );
     await dq.waitFor(() => dq.bootedWorkers().length === 3);
     const replacement = dq.bootedWorkers()[2]!;
     expect(replacement.index).toBe(victim!.index);
@@ -74,14 +106,20 @@ describe("dq supervisor", () => {
 
   it("kills and replaces a worker whose event loop is blocked past its message's time limit", async () => {
     const dir = tmp();
-    const dq = new DqProcess([fixture("blocker.ts"), "-p", "1"], { env: { DQ_TEST_BLOCK_MARKER: path.join(dir, "blocked") } });
+    const dq = new DqProcess([fixture("blocker.ts"), "-p", "1"], {
+      env: { DQ_TEST_BLOCK_MARKER: path.join(dir, "blocked") },
+    });
     await dq.waitFor(/blocking in (\d+)/);
     const blocked = Number(/blocking in (\d+)/.exec(dq.output)![1]);
     const started = Date.now();
     await dq.waitFor(/its event loop is blocked\. Killing it/);
     // Time limit 1000 ms plus the 2000 ms margin, measured from when the message started.
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
-    await dq.waitFor(new RegExp(`Worker process 0 \\(PID ${blocked}\\) was killed for blocking its event loop past its time limit; restarting it`));
+    await dq.waitFor(
+      new RegExp(
+        `Worker process 0 \\(PID ${blocked}\\) was killed for blocking its event loop past its time limit; restarting it`,
+      ),
+    );
     await dq.waitFor(() => dq.bootedWorkers().length === 2);
     const replacement = dq.bootedWorkers()[1]!.pid;
     expect(replacement).not.toBe(blocked);
@@ -94,7 +132,9 @@ describe("dq supervisor", () => {
   it("runs the middleware's forks once, restarts a dead fork and stops it on shutdown", async () => {
     const dq = new DqProcess([fixture("forks.mjs"), "-p", "2"]);
     await dq.waitFor(/fork serving in (\d+)/);
-    expect(dq.output).toMatch(/All 2 worker processes booted[\s\S]*Starting fork process 0: serve from file:.*fork-target\.mjs/);
+    expect(dq.output).toMatch(
+      /All 2 worker processes booted[\s\S]*Starting fork process 0: serve from file:.*fork-target\.mjs/,
+    );
     const first = Number(/fork serving in (\d+)/.exec(dq.output)![1]);
     process.kill(first, "SIGKILL");
     await dq.waitFor(/Fork process 0 \(PID \d+\) died with signal SIGKILL; restarting it/);
@@ -110,7 +150,10 @@ describe("dq supervisor", () => {
     const module = path.join(dir, "versioned.mjs");
     copyFileSync(fixture("plain.mjs"), path.join(dir, "plain.mjs"));
     const write = (version: number) =>
-      writeFileSync(module, `process.stdout.write("code version ${version} in " + process.pid + "\\n");\nexport {};\n`);
+      writeFileSync(
+        module,
+        `process.stdout.write("code version ${version} in " + process.pid + "\\n");\nexport {};\n`,
+      );
     write(1);
     const dq = new DqProcess([module, "-p", "1", "--watch", dir]);
     await dq.waitFor(/code version 1 in/);
@@ -132,7 +175,9 @@ describe("dq supervisor", () => {
     const dir = tmp();
     const logFile = path.join(dir, "dq.log");
     appendFileSync(logFile, "earlier line\n");
-    const dq = new DqProcess([fixture("counter.ts"), "-p", "1", "--log-file", logFile], { env: { DQ_TEST_SELF_SEND: "1" } });
+    const dq = new DqProcess([fixture("counter.ts"), "-p", "1", "--log-file", logFile], {
+      env: { DQ_TEST_SELF_SEND: "1" },
+    });
     await dq.waitFor(/counted 0 in/);
     dq.kill("SIGTERM");
     expect((await dq.exited).code).toBe(0);
@@ -151,7 +196,11 @@ describe("dq supervisor", () => {
     const dq = new DqProcess([fixture("failing.ts"), "-p", "1"]);
     await dq.waitFor(/sent ([0-9a-f-]{36})/);
     const messageId = /sent ([0-9a-f-]{36})/.exec(dq.output)![1]!;
-    await dq.waitFor(new RegExp(`\\[ERROR\\] Failed to process message ${messageId} \\(explode\\) with an unhandled exception\\.\\nError: boom from the fixture\\n\\s+at explode`));
+    await dq.waitFor(
+      new RegExp(
+        `\\[ERROR\\] Failed to process message ${messageId} \\(explode\\) with an unhandled exception\\.\\nError: boom from the fixture\\n\\s+at explode`,
+      ),
+    );
     dq.kill("SIGTERM");
     expect((await dq.exited).code).toBe(0);
   });

@@ -23,16 +23,27 @@ const builds = [];
 for (const target of targets) {
   const { Message } = await import(pathToFileURL(path.resolve(target)).href);
   const cases = {
-    small: new Message({ queueName: "default", actorName: "add", args: [1, 2], options: { redisMessageId: "0b5c8a0e-8a43-4a53-9b4a-2f5e1f0c9d11" } }),
+    small: new Message({
+      queueName: "default",
+      actorName: "add",
+      args: [1, 2],
+      options: { redisMessageId: "0b5c8a0e-8a43-4a53-9b4a-2f5e1f0c9d11" },
+    }),
     mixed: new Message({
       queueName: "default",
       actorName: "report",
-      args: Array.from({ length: 50 }, (_, i) => (i % 3 === 0 ? `item-${i}` : i % 3 === 1 ? i * 1.5 : { id: i, tags: ["a", "b"], ok: true })),
+      args: Array.from({ length: 50 }, (_, i) =>
+        i % 3 === 0 ? `item-${i}` : i % 3 === 1 ? i * 1.5 : { id: i, tags: ["a", "b"], ok: true },
+      ),
       kwargs: { user: { name: "Zoë", id: 1234567890123 } },
     }),
   };
   try {
-    const special = new Message({ queueName: "default", actorName: "add", args: [NaN, 2n ** 63n - 1n, 1e-7] });
+    const special = new Message({
+      queueName: "default",
+      actorName: "add",
+      args: [NaN, 2n ** 63n - 1n, 1e-7],
+    });
     special.encode();
     cases.special = special;
   } catch {
@@ -49,13 +60,21 @@ for (const name of ["small", "mixed", "special"]) {
       const message = cases[name];
       if (!message) return;
       const bytes = message.encode();
-      best[index].encode = Math.min(best[index].encode, round(() => message.encode(), iterations));
-      best[index].decode = Math.min(best[index].decode, round(() => Message.decode(bytes), iterations));
+      best[index].encode = Math.min(
+        best[index].encode,
+        round(() => message.encode(), iterations),
+      );
+      best[index].decode = Math.min(
+        best[index].decode,
+        round(() => Message.decode(bytes), iterations),
+      );
     });
   }
   builds.forEach(({ target, cases }, index) => {
     if (!cases[name]) return;
     const size = cases[name].encode().length;
-    console.log(`${name.padEnd(8)} ${String(size).padStart(5)} B  encode ${best[index].encode.toFixed(0).padStart(6)} ns  decode ${best[index].decode.toFixed(0).padStart(6)} ns  ${target}`);
+    console.log(
+      `${name.padEnd(8)} ${String(size).padStart(5)} B  encode ${best[index].encode.toFixed(0).padStart(6)} ns  decode ${best[index].decode.toFixed(0).padStart(6)} ns  ${target}`,
+    );
   });
 }

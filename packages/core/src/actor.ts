@@ -8,7 +8,12 @@ import type { RetryWhen, Throws } from "./middleware/retries.js";
 import { ACTOR_ONLY_OPTIONS, showValue, unknownOptionsError } from "./option-validation.js";
 import { toApiKey } from "./options.js";
 import { validateQueueName } from "./queue-names.js";
-import { formatIssuePath, isStandardSchema, type ArgsSchema, type SchemaInput } from "./standard-schema.js";
+import {
+  formatIssuePath,
+  isStandardSchema,
+  type ArgsSchema,
+  type SchemaInput,
+} from "./standard-schema.js";
 
 /** An actor given where an actor name is expected (`onSuccess: otherActor`). */
 type ActorRef = string | { readonly actorName: string };
@@ -107,7 +112,10 @@ export interface MessageOptionFields extends MiddlewareMessageOptions {
  * Message options accepted by `messageWithOptions` / `sendWithOptions`: exact keys, and `args`
  * required when the actor has required parameters.
  */
-export type MessageWithOptions<P extends unknown[] = unknown[]> = ([] extends P ? { args?: P } : { args: P }) & MessageOptionFields;
+export type MessageWithOptions<P extends unknown[] = unknown[]> = ([] extends P
+  ? { args?: P }
+  : { args: P }) &
+  MessageOptionFields;
 
 /** `actor.message`: builds a message; `.partial` builds a pipeline step missing its last argument. */
 export interface MessageBuilder<P extends unknown[], R> {
@@ -131,7 +139,10 @@ function refName(value: unknown, key: string, where: string): unknown {
     const name = (value as { actorName?: unknown }).actorName;
     if (typeof name === "string") return name;
   }
-  throw new InvalidOptionError(`${where}: invalid option ${key} = ${showValue(value)}: expected an actor or an actor name`, { option: key, value, expected: "an actor or an actor name" });
+  throw new InvalidOptionError(
+    `${where}: invalid option ${key} = ${showValue(value)}: expected an actor or an actor name`,
+    { option: key, value, expected: "an actor or an actor name" },
+  );
 }
 
 function normalizeRefs<T extends Record<string, unknown>>(options: T, where: string): T {
@@ -148,10 +159,14 @@ function normalizeRefs<T extends Record<string, unknown>>(options: T, where: str
 /** `args` must be an array and `kwargs` a plain object (JavaScript callers can pass anything). */
 function checkArgsShape(args: unknown, kwargs: unknown, actorName: string): void {
   if (!Array.isArray(args)) {
-    throw new InvalidArgumentsError(`message of actor ${actorName}: args must be an array of arguments, got ${showValue(args)}`);
+    throw new InvalidArgumentsError(
+      `message of actor ${actorName}: args must be an array of arguments, got ${showValue(args)}`,
+    );
   }
   if (kwargs === null || typeof kwargs !== "object" || Array.isArray(kwargs)) {
-    throw new InvalidArgumentsError(`message of actor ${actorName}: kwargs must be a plain object, got ${showValue(kwargs)}`);
+    throw new InvalidArgumentsError(
+      `message of actor ${actorName}: kwargs must be a plain object, got ${showValue(kwargs)}`,
+    );
   }
 }
 
@@ -159,7 +174,7 @@ function checkArgsShape(args: unknown, kwargs: unknown, actorName: string): void
  * A function declared as an actor: callable (runs the function directly), and able to build and
  * send messages that a worker runs. `P` is the argument tuple, `R` the (awaited) result type.
  */
- 
+
 export interface Actor<P extends unknown[] = unknown[], R = unknown> {
   /** Runs the function directly, in this process. */
   (...args: P): R | Promise<R>;
@@ -184,15 +199,21 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
    * @throws InvalidOptionError on a missing name, an invalid queue name or priority, or an option no middleware declares
    */
   constructor(fn: (...args: never[]) => unknown, options: ActorOptions<P> = {}) {
-    if (typeof fn !== "function") throw new InvalidOptionError(`actor() needs a function, got ${String(fn)}`);
+    if (typeof fn !== "function")
+      throw new InvalidOptionError(`actor() needs a function, got ${String(fn)}`);
     const actorName = options.actorName ?? fn.name;
     if (typeof actorName !== "string" || actorName === "") {
-      throw new InvalidOptionError("actor() needs a name: pass a named function or the `actorName` option");
+      throw new InvalidOptionError(
+        "actor() needs a name: pass a named function or the `actorName` option",
+      );
     }
     const queueName = validateQueueName(options.queueName ?? "default");
     const priority = options.priority ?? 0;
     if (!Number.isSafeInteger(priority)) {
-      throw new InvalidOptionError(`actor ${actorName}: invalid option priority = ${showValue(priority)}: expected an integer`, { option: "priority", value: priority, expected: "an integer" });
+      throw new InvalidOptionError(
+        `actor ${actorName}: invalid option priority = ${showValue(priority)}: expected an integer`,
+        { option: "priority", value: priority, expected: "an integer" },
+      );
     }
     const broker = options.broker ?? currentGlobalBroker();
     if (options.schema !== undefined && !isStandardSchema(options.schema)) {
@@ -208,7 +229,13 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
       if (!broker.actorOptions.has(key)) unknown.push(key);
       actorOptions[key] = value;
     }
-    if (unknown.length) throw unknownOptionsError(unknown, [...broker.actorOptions, ...RESERVED], `actor ${actorName}`, toApiKey);
+    if (unknown.length)
+      throw unknownOptionsError(
+        unknown,
+        [...broker.actorOptions, ...RESERVED],
+        `actor ${actorName}`,
+        toApiKey,
+      );
     const normalized = normalizeRefs(actorOptions, `actor ${actorName}`);
     broker.validateOptions(normalized, `actor ${actorName}`);
     const callable = function (this: unknown, ...args: P) {
@@ -239,20 +266,33 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
     const parsed = this.schema["~standard"].validate(args);
     if (parsed instanceof Promise) {
       parsed.catch(() => undefined);
-      throw new InvalidOptionError(`actor ${this.actorName}: option "schema" validates asynchronously, but arguments are checked synchronously (drop the async refinements)`);
+      throw new InvalidOptionError(
+        `actor ${this.actorName}: option "schema" validates asynchronously, but arguments are checked synchronously (drop the async refinements)`,
+      );
     }
     if (!parsed.issues) return parsed.value as P;
-    const problems = parsed.issues.map((issue) => `args${formatIssuePath(issue.path)}: ${issue.message}`).join("; ");
-    throw new InvalidArgumentsError(`invalid arguments for actor ${this.actorName}: ${problems}`, { cause: parsed.issues });
+    const problems = parsed.issues
+      .map((issue) => `args${formatIssuePath(issue.path)}: ${issue.message}`)
+      .join("; ");
+    throw new InvalidArgumentsError(`invalid arguments for actor ${this.actorName}: ${problems}`, {
+      cause: parsed.issues,
+    });
   }
 
   /** @returns a message with these arguments and options, without sending it */
   messageWithOptions(options: MessageWithOptions<P>): Message<R> {
     // `?? {}` for JavaScript callers that pass nothing.
-    const { args = [] as unknown as P, kwargs = {}, ...rest } = (options as (MessageOptionFields & { args?: P }) | undefined) ?? {};
+    const {
+      args = [] as unknown as P,
+      kwargs = {},
+      ...rest
+    } = (options as (MessageOptionFields & { args?: P }) | undefined) ?? {};
     checkArgsShape(args, kwargs, this.actorName);
     this.validateArgs(args);
-    const messageOptions = normalizeRefs(rest as Record<string, unknown>, `message of actor ${this.actorName}`);
+    const messageOptions = normalizeRefs(
+      rest as Record<string, unknown>,
+      `message of actor ${this.actorName}`,
+    );
     this.checkMessageOptions(messageOptions);
     return new Message<R>({
       queueName: this.queueName,
@@ -273,14 +313,23 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
     for (const key in options) {
       if (options[key] === undefined) continue;
       if (ACTOR_ONLY_OPTIONS.has(key)) {
-        throw new InvalidOptionError(`message of actor ${this.actorName}: ${key} is an actor option; a message cannot carry ${showValue(options[key])}`, {
-          option: key,
-          value: options[key],
-        });
+        throw new InvalidOptionError(
+          `message of actor ${this.actorName}: ${key} is an actor option; a message cannot carry ${showValue(options[key])}`,
+          {
+            option: key,
+            value: options[key],
+          },
+        );
       }
       if (!this.broker.messageOptions.has(key)) (unknown ??= []).push(key);
     }
-    if (unknown) throw unknownOptionsError(unknown, this.broker.messageOptions, `message of actor ${this.actorName}`, toApiKey);
+    if (unknown)
+      throw unknownOptionsError(
+        unknown,
+        this.broker.messageOptions,
+        `message of actor ${this.actorName}`,
+        toApiKey,
+      );
     this.broker.validateOptions(options, `message of actor ${this.actorName}`);
   }
 
@@ -291,7 +340,8 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
 
   /** Sends a message with these arguments and options; `delay` in ms. @returns the enqueued message */
   sendWithOptions(options: MessageWithOptions<P> & EnqueueOptions): Promise<Message<R>> {
-    const { delay, ...rest } = (options as (MessageWithOptions<P> & EnqueueOptions) | undefined) ?? {};
+    const { delay, ...rest } =
+      (options as (MessageWithOptions<P> & EnqueueOptions) | undefined) ?? {};
     try {
       return this.broker.enqueue(this.messageWithOptions(rest as MessageWithOptions<P>), { delay });
     } catch (error) {
@@ -314,18 +364,28 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
 function messageBuilder<P extends unknown[], R>(target: Actor<P, R>): MessageBuilder<P, R> {
   const build = (...args: P): Message<R> => target.messageWithOptions({ args });
   const partial = (...args: LeadingArgs<P>): Message<R, TrailingArg<P>> =>
-    new Message<R, TrailingArg<P>>({ queueName: target.queueName, actorName: target.actorName, args, kwargs: {}, options: {} });
+    new Message<R, TrailingArg<P>>({
+      queueName: target.queueName,
+      actorName: target.actorName,
+      args,
+      kwargs: {},
+      options: {},
+    });
   return Object.assign(build, { partial });
 }
 
 /** The argument tuple of an actor: its schema's input type when it has one, else its function's. */
-export type ActorArgs<F extends (...args: never[]) => unknown, S> = S extends ArgsSchema ? SchemaInput<S> : Parameters<F>;
+export type ActorArgs<F extends (...args: never[]) => unknown, S> = S extends ArgsSchema
+  ? SchemaInput<S>
+  : Parameters<F>;
 
 /** The output of an argument schema (`unknown[]` without one). */
 type SchemaOutput<S> = S extends ArgsSchema<infer Output> ? Output : unknown[];
 
 /** The functions an actor with this schema may run: any, or those accepting the schema's output. */
-type ActorFunction<S> = S extends ArgsSchema ? (...args: SchemaOutput<S>) => unknown : (...args: never[]) => unknown;
+type ActorFunction<S> = S extends ArgsSchema
+  ? (...args: SchemaOutput<S>) => unknown
+  : (...args: never[]) => unknown;
 
 /**
  * Declares `fn` as an actor on the global broker (or `options.broker`). With a `schema`, `send`
@@ -333,7 +393,9 @@ type ActorFunction<S> = S extends ArgsSchema ? (...args: SchemaOutput<S>) => unk
  * typed from it).
  * @example const add = actor(function add(x: number, y: number) { return x + y; });
  */
-export function actor<F extends (...args: never[]) => unknown>(fn: F): Actor<Parameters<F>, Awaited<ReturnType<F>>>;
+export function actor<F extends (...args: never[]) => unknown>(
+  fn: F,
+): Actor<Parameters<F>, Awaited<ReturnType<F>>>;
 export function actor<F extends ActorFunction<S>, S extends ArgsSchema | undefined = undefined>(
   fn: F,
   options: ActorDeclarationOptions & { schema?: S },

@@ -13,7 +13,13 @@ export { uuid4 } from "./uuid.js";
 export { Deadlines } from "./deadlines.js";
 export { toApiKey, toApiOptions, toWireKey, toWireOptions } from "./options.js";
 export { optionValidator } from "./option-validation.js";
-export { canonicalQueueName, deadLetterQueueName, delayQueueName, isDelayQueueName, validateQueueName } from "./queue-names.js";
+export {
+  canonicalQueueName,
+  deadLetterQueueName,
+  delayQueueName,
+  isDelayQueueName,
+  validateQueueName,
+} from "./queue-names.js";
 export { registerBrokerScheme, importBrokerAdapter } from "./global-broker.js";
 export { maskUrl } from "./broker-url.js";
 export { messageJson } from "./encoder.js";

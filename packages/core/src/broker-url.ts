@@ -33,12 +33,19 @@ export function urlScheme(url: string): string {
   try {
     return new URL(url).protocol.replace(/:$/, "").toLowerCase();
   } catch (error) {
-    throw new InvalidOptionError(`invalid broker URL ${JSON.stringify(maskUrl(url))}: expected e.g. redis://127.0.0.1:6379`, { cause: error });
+    throw new InvalidOptionError(
+      `invalid broker URL ${JSON.stringify(maskUrl(url))}: expected e.g. redis://127.0.0.1:6379`,
+      { cause: error },
+    );
   }
 }
 
 /** The message of an unknown scheme, listing the known ones. */
-export function unknownSchemeMessage(scheme: string, url: string, registered: readonly string[]): string {
+export function unknownSchemeMessage(
+  scheme: string,
+  url: string,
+  registered: readonly string[],
+): string {
   const known = [...new Set([...Object.keys(BROKER_ADAPTERS), ...registered])].sort();
   return `unknown broker URL scheme ${JSON.stringify(scheme)} in ${JSON.stringify(maskUrl(url))}; known schemes: ${known.join(", ")}`;
 }
@@ -55,7 +62,10 @@ function searchBases(from: readonly string[]): string[] {
  * @returns false when no adapter is known for the scheme
  * @throws InvalidOptionError naming the package to install when it is not installed
  */
-export async function importAdapterPackage(scheme: string, from: readonly string[] = []): Promise<boolean> {
+export async function importAdapterPackage(
+  scheme: string,
+  from: readonly string[] = [],
+): Promise<boolean> {
   const name = BROKER_ADAPTERS[scheme];
   if (!name) return false;
   const bases = searchBases(from);

@@ -17,12 +17,23 @@ import {
 import { canonicalQueueName, delayQueueName, validateQueueName } from "./queue-names.js";
 import type { ResultBackend } from "./results/result-backend.js";
 import { defaultMiddleware } from "./middleware/defaults.js";
-import { checkOptionValues, CORE_OPTION_VALIDATORS, MESSAGE_ONLY_OPTIONS, type OptionValidator } from "./option-validation.js";
+import {
+  checkOptionValues,
+  CORE_OPTION_VALIDATORS,
+  MESSAGE_ONLY_OPTIONS,
+  type OptionValidator,
+} from "./option-validation.js";
 import { Results } from "./results/results.js";
 import { HookBus } from "./hook-bus.js";
 import { currentSettlement, type Settlement } from "./settlement.js";
 
-export type { BrokerCapabilities, BrokerOptions, DeclarationListener, EnqueueOptions, JoinOptions } from "./broker-options.js";
+export type {
+  BrokerCapabilities,
+  BrokerOptions,
+  DeclarationListener,
+  EnqueueOptions,
+  JoinOptions,
+} from "./broker-options.js";
 
 /**
  * The broker contract: an actor registry, the middleware bus, and the I/O that each broker
@@ -42,7 +53,9 @@ export abstract class Broker {
   /** The options a message may carry: `actorOptions`, those the broker and composition set, and any with a validator. */
   readonly messageOptions = new Set<string>(MESSAGE_ONLY_OPTIONS);
   /** Option value validators: core's, and those every middleware declares (`optionValidators`). */
-  readonly optionValidators = new Map<string, OptionValidator>(Object.entries(CORE_OPTION_VALIDATORS));
+  readonly optionValidators = new Map<string, OptionValidator>(
+    Object.entries(CORE_OPTION_VALIDATORS),
+  );
   readonly logger: Logger;
   /** The clock for delays, timestamps and the worker's timers. */
   readonly clock: TimerClock;
@@ -53,7 +66,8 @@ export abstract class Broker {
     this.logger = options.logger ?? getLogger(`dq.${new.target.name}`);
     this.bus = new HookBus(this.middleware, this.logger);
     this.clock = options.clock ? withTimers(options.clock) : currentClock();
-    for (const middleware of options.middleware ?? defaultMiddleware()) this.addMiddleware(middleware);
+    for (const middleware of options.middleware ?? defaultMiddleware())
+      this.addMiddleware(middleware);
   }
 
   /** What this broker supports (for the conformance suite). */
@@ -64,13 +78,20 @@ export abstract class Broker {
    * declarations made so far to it.
    * @throws InvalidOptionError when `before`/`after` names a class that is not installed, or both are given
    */
-  addMiddleware(middleware: Middleware, position: { before?: MiddlewareClass; after?: MiddlewareClass } = {}): void {
+  addMiddleware(
+    middleware: Middleware,
+    position: { before?: MiddlewareClass; after?: MiddlewareClass } = {},
+  ): void {
     const { before, after } = position;
-    if (before && after) throw new InvalidOptionError("addMiddleware takes `before` or `after`, not both");
+    if (before && after)
+      throw new InvalidOptionError("addMiddleware takes `before` or `after`, not both");
     const anchor = before ?? after;
     if (anchor) {
       const index = this.middleware.findIndex((m) => m instanceof anchor);
-      if (index < 0) throw new InvalidOptionError(`addMiddleware: no middleware of class ${anchor.name} is installed`);
+      if (index < 0)
+        throw new InvalidOptionError(
+          `addMiddleware: no middleware of class ${anchor.name} is installed`,
+        );
       this.middleware.splice(before ? index : index + 1, 0, middleware);
     } else {
       this.middleware.push(middleware);
@@ -84,9 +105,12 @@ export abstract class Broker {
       this.messageOptions.add(option);
     }
     this.bus.clear();
-    for (const actor of this.actors.values()) this.bus.callHook(middleware, "afterDeclareActor", [this, actor]);
-    for (const queue of this.queues) this.bus.callHook(middleware, "afterDeclareQueue", [this, queue]);
-    for (const queue of this.delayQueues) this.bus.callHook(middleware, "afterDeclareDelayQueue", [this, queue]);
+    for (const actor of this.actors.values())
+      this.bus.callHook(middleware, "afterDeclareActor", [this, actor]);
+    for (const queue of this.queues)
+      this.bus.callHook(middleware, "afterDeclareQueue", [this, queue]);
+    for (const queue of this.delayQueues)
+      this.bus.callHook(middleware, "afterDeclareDelayQueue", [this, queue]);
   }
 
   /**
@@ -111,7 +135,10 @@ export abstract class Broker {
    * `Retry` and interrupts propagate; any other error is logged and swallowed. Returns a Promise
    * only when a hook did.
    */
-  emitBefore<S extends BeforeSignal>(signal: S, ...rest: HookRest<`before${Capitalize<S>}`>): void | Promise<void> {
+  emitBefore<S extends BeforeSignal>(
+    signal: S,
+    ...rest: HookRest<`before${Capitalize<S>}`>
+  ): void | Promise<void> {
     return this.bus.emit(hookName("before", signal), [this, ...rest], true);
   }
 
@@ -119,7 +146,10 @@ export abstract class Broker {
    * Runs the `after<Signal>` hooks in reverse middleware order, logging and swallowing every
    * error. Returns a Promise only when a hook did.
    */
-  emitAfter<S extends AfterSignal>(signal: S, ...rest: HookRest<`after${Capitalize<S>}`>): void | Promise<void> {
+  emitAfter<S extends AfterSignal>(
+    signal: S,
+    ...rest: HookRest<`after${Capitalize<S>}`>
+  ): void | Promise<void> {
     return this.bus.emit(hookName("after", signal), [this, ...rest], false);
   }
 
@@ -132,10 +162,15 @@ export abstract class Broker {
     this.declarationListeners = [...this.declarationListeners, listener];
     for (const queue of this.queues) this.tellListener(listener, queue, "queue");
     for (const queue of this.delayQueues) this.tellListener(listener, queue, "delayQueue");
-    return () => void (this.declarationListeners = this.declarationListeners.filter((l) => l !== listener));
+    return () =>
+      void (this.declarationListeners = this.declarationListeners.filter((l) => l !== listener));
   }
 
-  private tellListener(listener: DeclarationListener, queueName: string, kind: "queue" | "delayQueue"): void {
+  private tellListener(
+    listener: DeclarationListener,
+    queueName: string,
+    kind: "queue" | "delayQueue",
+  ): void {
     try {
       listener(queueName, kind);
     } catch (error) {
@@ -149,7 +184,9 @@ export abstract class Broker {
    */
   declareActor(actor: Actor): void {
     if (this.actors.has(actor.actorName)) {
-      throw new InvalidOptionError(`an actor named ${JSON.stringify(actor.actorName)} is already declared on this broker`);
+      throw new InvalidOptionError(
+        `an actor named ${JSON.stringify(actor.actorName)} is already declared on this broker`,
+      );
     }
     this.bus.emitDeclaration("beforeDeclareActor", [this, actor]);
     this.declareQueue(actor.queueName);
@@ -171,7 +208,8 @@ export abstract class Broker {
     this.bus.emitDeclaration("afterDeclareQueue", [this, name]);
     const delayName = delayQueueName(name);
     this.delayQueues.add(delayName);
-    for (const listener of this.declarationListeners) this.tellListener(listener, delayName, "delayQueue");
+    for (const listener of this.declarationListeners)
+      this.tellListener(listener, delayName, "delayQueue");
     this.bus.emitDeclaration("afterDeclareDelayQueue", [this, delayName]);
   }
 
@@ -192,10 +230,18 @@ export abstract class Broker {
     let enqueued: Promise<Message<R>>;
     try {
       const prepared = this.prepareForEnqueue([message], options.delay)[0]!;
-      const send = settlement ? () => settlement.retrying(() => this.publish([prepared]), `message ${prepared.messageId}`) : undefined;
+      const send = settlement
+        ? () => settlement.retrying(() => this.publish([prepared]), `message ${prepared.messageId}`)
+        : undefined;
       const before = this.emitBefore("enqueue", prepared, options.delay);
       // No closure on a plain send's path.
-      const published = send ? (before ? before.then(send) : send()) : before ? before.then(() => this.publish([prepared])) : this.publish([prepared]);
+      const published = send
+        ? before
+          ? before.then(send)
+          : send()
+        : before
+          ? before.then(() => this.publish([prepared]))
+          : this.publish([prepared]);
       enqueued = published.then(() => {
         const after = this.emitAfter("enqueue", prepared, options.delay);
         return after ? after.then(() => prepared) : prepared;
@@ -212,21 +258,29 @@ export abstract class Broker {
    * Hooks run for each message as with `enqueue`.
    * @returns the enqueued copies, in order
    */
-  enqueueMany<R>(messages: readonly Message<R>[], options: EnqueueOptions = {}): Promise<Message<R>[]> {
+  enqueueMany<R>(
+    messages: readonly Message<R>[],
+    options: EnqueueOptions = {},
+  ): Promise<Message<R>[]> {
     const settlement = currentSettlement();
     const enqueued = this.enqueueAll(messages, options, settlement);
     settlement?.hold(enqueued, true);
     return enqueued;
   }
 
-  private async enqueueAll<R>(messages: readonly Message<R>[], options: EnqueueOptions, settlement: Settlement | undefined): Promise<Message<R>[]> {
+  private async enqueueAll<R>(
+    messages: readonly Message<R>[],
+    options: EnqueueOptions,
+    settlement: Settlement | undefined,
+  ): Promise<Message<R>[]> {
     const prepared = this.prepareForEnqueue(messages, options.delay);
     // Hooks run one message after the other as before; a tick is awaited only when a hook returned a Promise.
     for (const message of prepared) {
       const before = this.emitBefore("enqueue", message, options.delay);
       if (before) await before;
     }
-    if (settlement) await settlement.retrying(() => this.publish(prepared), `${prepared.length} messages`);
+    if (settlement)
+      await settlement.retrying(() => this.publish(prepared), `${prepared.length} messages`);
     else await this.publish(prepared);
     for (const message of prepared) {
       const after = this.emitAfter("enqueue", message, options.delay);
@@ -235,14 +289,22 @@ export abstract class Broker {
     return prepared;
   }
 
-  private prepareForEnqueue<R>(messages: readonly Message<R>[], delay: number | undefined): Message<R>[] {
+  private prepareForEnqueue<R>(
+    messages: readonly Message<R>[],
+    delay: number | undefined,
+  ): Message<R>[] {
     if (delay !== undefined && (!Number.isFinite(delay) || delay < 0)) {
-      throw new InvalidOptionError(`invalid delay ${String(delay)}: a delay is a number of milliseconds >= 0`);
+      throw new InvalidOptionError(
+        `invalid delay ${String(delay)}: a delay is a number of milliseconds >= 0`,
+      );
     }
     return messages.map((message) => {
       let prepared = message;
       if (delay) {
-        prepared = message.copy({ queueName: delayQueueName(message.queueName), options: { eta: this.clock.now() + delay } });
+        prepared = message.copy({
+          queueName: delayQueueName(message.queueName),
+          options: { eta: this.clock.now() + delay },
+        });
       }
       return this.decorateMessage(prepared);
     });
@@ -282,7 +344,8 @@ export abstract class Broker {
    */
   getActor(actorName: string): Actor {
     const actor = this.actors.get(actorName);
-    if (!actor) throw new ActorNotFound(`actor ${JSON.stringify(actorName)} is not declared on this broker`);
+    if (!actor)
+      throw new ActorNotFound(`actor ${JSON.stringify(actorName)} is not declared on this broker`);
     return actor;
   }
 
@@ -304,7 +367,10 @@ export abstract class Broker {
    */
   getResultsBackend(): ResultBackend {
     const results = this.middleware.find((m): m is Results => m instanceof Results);
-    if (!results) throw new InvalidOptionError("the broker has no Results middleware: add `new Results({ backend })` to read results");
+    if (!results)
+      throw new InvalidOptionError(
+        "the broker has no Results middleware: add `new Results({ backend })` to read results",
+      );
     return results.backend;
   }
 }

@@ -18,10 +18,15 @@ export interface TimerClock extends Clock {
 }
 
 const systemSetTimeout = (callback: () => void, ms: number): unknown => setTimeout(callback, ms);
-const systemClearTimeout = (timer: unknown): void => clearTimeout(timer as NodeJS.Timeout | undefined);
+const systemClearTimeout = (timer: unknown): void =>
+  clearTimeout(timer as NodeJS.Timeout | undefined);
 
 /** The system clock. */
-export const systemClock: TimerClock = { now: () => Date.now(), setTimeout: systemSetTimeout, clearTimeout: systemClearTimeout };
+export const systemClock: TimerClock = {
+  now: () => Date.now(),
+  setTimeout: systemSetTimeout,
+  clearTimeout: systemClearTimeout,
+};
 
 /** `clock` with the system's timers where it has none of its own. */
 export function withTimers(clock: Clock): TimerClock {
@@ -66,7 +71,13 @@ export function computeBackoff(
     maxBackoff = 2000,
     maxExponent = 32,
     random = Math.random,
-  }: { factor?: number; jitter?: boolean; maxBackoff?: number; maxExponent?: number; random?: () => number } = {},
+  }: {
+    factor?: number;
+    jitter?: boolean;
+    maxBackoff?: number;
+    maxExponent?: number;
+    random?: () => number;
+  } = {},
 ): [number, number] {
   let backoff = factor * 2 ** Math.min(attempts, maxExponent);
   if (jitter) {
@@ -79,7 +90,11 @@ export function computeBackoff(
 }
 
 /** Resolves after `ms` milliseconds of `clock` (default `currentClock()`), or at once when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal, clock: TimerClock = ambient): Promise<void> {
+export function sleep(
+  ms: number,
+  signal?: AbortSignal,
+  clock: TimerClock = ambient,
+): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const timer = clock.setTimeout(done, ms);

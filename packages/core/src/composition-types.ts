@@ -33,10 +33,12 @@ export type AnyPipeline = Pipeline<unknown, never>;
 export type PipelineStep = AnyMessage | AnyPipeline;
 
 /** The result type of a pipeline step (a pipeline's is its last step's). */
-export type StepResult<S> = S extends Pipeline<infer R, never> ? R : S extends Message<infer R, never> ? R : never;
+export type StepResult<S> =
+  S extends Pipeline<infer R, never> ? R : S extends Message<infer R, never> ? R : never;
 
 /** The trailing argument a step leaves to the previous step's result (`[]` for a complete one). */
-export type StepMissing<S> = S extends Pipeline<unknown, infer M> ? M : S extends Message<unknown, infer M> ? M : [];
+export type StepMissing<S> =
+  S extends Pipeline<unknown, infer M> ? M : S extends Message<unknown, infer M> ? M : [];
 
 type CheckStep<S, Previous, First extends boolean> =
   StepMissing<S> extends []
@@ -55,18 +57,27 @@ type CheckStep<S, Previous, First extends boolean> =
  * mismatching step is shown as the type it should have had. (A first step built with
  * `message.partial` makes a pipeline that only another pipeline can run: see `PipelineMissing`.)
  */
-export type PipelineSteps<S extends readonly unknown[], Previous = never, First extends boolean = true> = S extends readonly [
-  infer Head,
-  ...infer Tail,
-]
+export type PipelineSteps<
+  S extends readonly unknown[],
+  Previous = never,
+  First extends boolean = true,
+> = S extends readonly [infer Head, ...infer Tail]
   ? readonly [CheckStep<Head, Previous, First>, ...PipelineSteps<Tail, StepResult<Head>, false>]
   : S;
 
 /** The argument a pipeline's first step leaves to whatever runs before it (`[]` when complete). */
-export type PipelineMissing<S extends readonly unknown[]> = S extends readonly [infer First, ...unknown[]] ? StepMissing<First> : [];
+export type PipelineMissing<S extends readonly unknown[]> = S extends readonly [
+  infer First,
+  ...unknown[],
+]
+  ? StepMissing<First>
+  : [];
 
 /** The result type of a pipeline of these steps: its last step's. */
-export type PipelineResult<S extends readonly unknown[]> = S extends readonly [...unknown[], infer Last]
+export type PipelineResult<S extends readonly unknown[]> = S extends readonly [
+  ...unknown[],
+  infer Last,
+]
   ? StepResult<Last>
   : StepResult<S[number]>;
 
@@ -74,4 +85,6 @@ export type PipelineResult<S extends readonly unknown[]> = S extends readonly [.
 export type GroupChildResult<C> = C extends Group<infer R> ? R : StepResult<C>;
 
 /** The results of a group of these children, in order. */
-export type GroupResults<C extends readonly unknown[]> = { -readonly [K in keyof C]: GroupChildResult<C[K]> };
+export type GroupResults<C extends readonly unknown[]> = {
+  -readonly [K in keyof C]: GroupChildResult<C[K]>;
+};

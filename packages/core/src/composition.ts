@@ -3,7 +3,13 @@ import type { Broker } from "./broker.js";
 import { InvalidOptionError, ResultMissing, ResultTimeout } from "./errors.js";
 import { currentGlobalBroker } from "./global-registry.js";
 import type { Message, MessageData } from "./message.js";
-import type { GroupResults, PipelineMissing, PipelineResult, PipelineStep, PipelineSteps } from "./composition-types.js";
+import type {
+  GroupResults,
+  PipelineMissing,
+  PipelineResult,
+  PipelineStep,
+  PipelineSteps,
+} from "./composition-types.js";
 import type { ResultBackend } from "./results/result-backend.js";
 import { uuid4 } from "./uuid.js";
 
@@ -25,7 +31,9 @@ export interface GroupCompletionMiddleware {
 
 function completionMiddleware(broker: Broker): GroupCompletionMiddleware | undefined {
   return broker.middleware.find(
-    (m): m is never => typeof (m as unknown as Partial<GroupCompletionMiddleware>).prepareGroupCompletion === "function",
+    (m): m is never =>
+      typeof (m as unknown as Partial<GroupCompletionMiddleware>).prepareGroupCompletion ===
+      "function",
   );
 }
 
@@ -58,10 +66,12 @@ export class Pipeline<R = unknown, Missing extends unknown[] = []> {
     this.broker = options.broker ?? currentGlobalBroker();
     const flat: Message[] = [];
     for (const child of children) {
-      if (child instanceof Pipeline) flat.push(...child.messages.map((message) => withoutPipeTarget(message)));
+      if (child instanceof Pipeline)
+        flat.push(...child.messages.map((message) => withoutPipeTarget(message)));
       else flat.push((child as Message).copy());
     }
-    for (let i = flat.length - 2; i >= 0; i--) flat[i] = flat[i]!.copy({ options: { pipeTarget: flat[i + 1]!.asDict() } });
+    for (let i = flat.length - 2; i >= 0; i--)
+      flat[i] = flat[i]!.copy({ options: { pipeTarget: flat[i + 1]!.asDict() } });
     this.messages = flat;
   }
 
@@ -73,7 +83,9 @@ export class Pipeline<R = unknown, Missing extends unknown[] = []> {
    * The pipeline with `next` appended: a message (complete, or built with `message.partial` to
    * take this pipeline's result as its last argument) or another pipeline.
    */
-  pipe<N>(next: Message<N, [previousResult: R]> | Pipeline<N, [previousResult: R]>): Pipeline<N, Missing> {
+  pipe<N>(
+    next: Message<N, [previousResult: R]> | Pipeline<N, [previousResult: R]>,
+  ): Pipeline<N, Missing> {
     return new Pipeline<N, Missing>([this, next], { broker: this.broker });
   }
 
@@ -123,7 +135,12 @@ export class Pipeline<R = unknown, Missing extends unknown[] = []> {
     const deadline = clockNow() + timeout;
     const results: unknown[] = [];
     for (const message of this.messages) {
-      results.push(await backend.getResult(message, { block: options.block, timeout: options.block ? remaining(deadline, timeout) : undefined }));
+      results.push(
+        await backend.getResult(message, {
+          block: options.block,
+          timeout: options.block ? remaining(deadline, timeout) : undefined,
+        }),
+      );
     }
     return results;
   }
@@ -173,14 +190,22 @@ export class Group<R extends unknown[] = unknown[]> {
     if (this.completionCallbacks.length) {
       const middleware = completionMiddleware(this.broker);
       if (!middleware) {
-        throw new InvalidOptionError("group completion callbacks need the GroupCallbacks middleware (from @dq/rate-limits) on the broker");
+        throw new InvalidOptionError(
+          "group completion callbacks need the GroupCallbacks middleware (from @dq/rate-limits) on the broker",
+        );
       }
       const groupId = uuid4();
       await middleware.prepareGroupCompletion(groupId, children.length);
-      const extra = { groupCompletionUuid: groupId, groupCompletionCallbacks: this.completionCallbacks };
+      const extra = {
+        groupCompletionUuid: groupId,
+        groupCompletionCallbacks: this.completionCallbacks,
+      };
       children = children.map((child) => {
         if (child instanceof Group) {
-          if (child.completionCallbacks.length) throw new InvalidOptionError("nested groups with completion callbacks are not supported");
+          if (child.completionCallbacks.length)
+            throw new InvalidOptionError(
+              "nested groups with completion callbacks are not supported",
+            );
           return child;
         }
         if (child instanceof Pipeline) {
@@ -191,7 +216,9 @@ export class Group<R extends unknown[] = unknown[]> {
         return child.copy({ options: extra });
       });
     }
-    const messages = children.filter((child): child is Message => !(child instanceof Group) && !(child instanceof Pipeline));
+    const messages = children.filter(
+      (child): child is Message => !(child instanceof Group) && !(child instanceof Pipeline),
+    );
     if (messages.length) await this.broker.enqueueMany(messages, { delay: options.delay });
     for (const child of children) {
       if (child instanceof Group) await child.run(options);
@@ -225,7 +252,10 @@ export class Group<R extends unknown[] = unknown[]> {
     const deadline = clockNow() + timeout;
     const results: unknown[] = [];
     for (const child of this.children) {
-      const childOptions = { ...options, timeout: options.block ? remaining(deadline, timeout) : undefined };
+      const childOptions = {
+        ...options,
+        timeout: options.block ? remaining(deadline, timeout) : undefined,
+      };
       if (child instanceof Group) results.push(await child.getResults(childOptions));
       else if (child instanceof Pipeline) results.push(await child.getResult(childOptions));
       else results.push(await backendOf(this.broker, options).getResult(child, childOptions));
@@ -267,7 +297,9 @@ export function pipeline<const S extends readonly PipelineStep[]>(
  * Builds a group: children run in parallel. `getResults()` is typed as the tuple of the
  * children's result types (an array for an array of messages).
  */
-export function group<const C extends readonly GroupChild[]>(children: C, options: { broker?: Broker } = {}): Group<GroupResults<C>> {
+export function group<const C extends readonly GroupChild[]>(
+  children: C,
+  options: { broker?: Broker } = {},
+): Group<GroupResults<C>> {
   return new Group<GroupResults<C>>(children, options);
 }
-

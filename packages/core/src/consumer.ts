@@ -30,7 +30,10 @@ export class MessageProxy<R = unknown> {
    * dead-letters it. `actorName` is empty.
    */
   static undecodable(queueName: string, raw: Buffer, error: DecodeError): MessageProxy<unknown> {
-    const proxy = new MessageProxy(new Message({ queueName, actorName: "", args: [], kwargs: {}, options: {} }), raw);
+    const proxy = new MessageProxy(
+      new Message({ queueName, actorName: "", args: [], kwargs: {}, options: {} }),
+      raw,
+    );
     proxy.fail();
     proxy.stuffException(error);
     return proxy;
@@ -186,7 +189,11 @@ export function decodeDelivery(queueName: string, data: Buffer): MessageProxy {
   try {
     return new MessageProxy(Message.decode(data));
   } catch (error) {
-    const decodeError = DecodeError.isInstance(error) ? error : new DecodeError(error instanceof Error ? error.message : String(error), data, { cause: error });
+    const decodeError = DecodeError.isInstance(error)
+      ? error
+      : new DecodeError(error instanceof Error ? error.message : String(error), data, {
+          cause: error,
+        });
     return MessageProxy.undecodable(queueName, data, decodeError);
   }
 }

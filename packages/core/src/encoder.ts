@@ -32,10 +32,13 @@ export function pythonJson(data: unknown): string {
 
 /** An object JSON.stringify writes by its own keys (a `toJSON` would be told its key). */
 const isPlainData = (value: unknown): boolean =>
-  typeof value === "object" && value !== null && typeof (value as { toJSON?: unknown }).toJSON !== "function";
+  typeof value === "object" &&
+  value !== null &&
+  typeof (value as { toJSON?: unknown }).toJSON !== "function";
 
 /** Escapes every character outside ASCII; most messages have none, so one scan and no copy. */
-const asciiOnly = (text: string): string => (HAS_NON_ASCII.test(text) ? text.replace(NON_ASCII, escapeChar) : text);
+const asciiOnly = (text: string): string =>
+  HAS_NON_ASCII.test(text) ? text.replace(NON_ASCII, escapeChar) : text;
 
 /**
  * `pythonJson(data)` for a message's wire shape (the seven keys of `Message.asDict()`, in that
@@ -79,13 +82,20 @@ export class JSONEncoder implements Encoder {
 
   decode(data: Buffer | string): unknown {
     if (typeof data !== "string" && !isUtf8(data)) {
-      throw new DecodeError(`could not decode data: not valid UTF-8 (${describeBadUtf8(data)}); data: ${preview(data)}`, data);
+      throw new DecodeError(
+        `could not decode data: not valid UTF-8 (${describeBadUtf8(data)}); data: ${preview(data)}`,
+        data,
+      );
     }
     const text = typeof data === "string" ? data : data.toString("utf8");
     try {
       return parsePython(text);
     } catch (error) {
-      throw new DecodeError(`could not decode JSON: ${(error as Error).message}; data: ${preview(text)}`, data, { cause: error });
+      throw new DecodeError(
+        `could not decode JSON: ${(error as Error).message}; data: ${preview(text)}`,
+        data,
+        { cause: error },
+      );
     }
   }
 }
@@ -95,7 +105,16 @@ function describeBadUtf8(data: Buffer): string {
   let index = 0;
   while (index < data.length) {
     const lead = data[index]!;
-    const extra = lead < 0x80 ? 0 : lead >= 0xc2 && lead <= 0xdf ? 1 : lead >= 0xe0 && lead <= 0xef ? 2 : lead >= 0xf0 && lead <= 0xf4 ? 3 : -1;
+    const extra =
+      lead < 0x80
+        ? 0
+        : lead >= 0xc2 && lead <= 0xdf
+          ? 1
+          : lead >= 0xe0 && lead <= 0xef
+            ? 2
+            : lead >= 0xf0 && lead <= 0xf4
+              ? 3
+              : -1;
     if (extra < 0) break;
     // The second byte's range excludes overlong forms, surrogates and code points above U+10FFFF.
     const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
@@ -103,7 +122,8 @@ function describeBadUtf8(data: Buffer): string {
     let valid = true;
     for (let k = 1; k <= extra && valid; k++) {
       const byte = data[index + k];
-      valid = byte !== undefined && byte >= (k === 1 ? low : 0x80) && byte <= (k === 1 ? high : 0xbf);
+      valid =
+        byte !== undefined && byte >= (k === 1 ? low : 0x80) && byte <= (k === 1 ? high : 0xbf);
     }
     if (!valid) break;
     index += extra + 1;
@@ -124,14 +144,19 @@ export class V8Encoder implements Encoder {
     try {
       return deserialize(typeof data === "string" ? Buffer.from(data, "latin1") : data) as unknown;
     } catch (error) {
-      throw new DecodeError(`could not decode V8-serialized data: ${(error as Error).message}`, data, { cause: error });
+      throw new DecodeError(
+        `could not decode V8-serialized data: ${(error as Error).message}`,
+        data,
+        { cause: error },
+      );
     }
   }
 }
 
 /** A short printable preview of bad input for error messages. */
 export function preview(data: unknown, max = 120): string {
-  const text = typeof data === "string" ? data : Buffer.isBuffer(data) ? data.toString("utf8") : String(data);
+  const text =
+    typeof data === "string" ? data : Buffer.isBuffer(data) ? data.toString("utf8") : String(data);
   return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }
 

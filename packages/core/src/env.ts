@@ -33,7 +33,9 @@ export function envInteger(name: string, fallback: number): number {
   if (!setting) return fallback;
   const value = Number(setting.value);
   if (!Number.isInteger(value) || value < 0) {
-    throw new InvalidOptionError(`environment variable ${setting.name}=${JSON.stringify(setting.value)} is not a non-negative integer`);
+    throw new InvalidOptionError(
+      `environment variable ${setting.name}=${JSON.stringify(setting.value)} is not a non-negative integer`,
+    );
   }
   return value === 0 ? fallback : value;
 }

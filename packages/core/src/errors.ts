@@ -17,7 +17,11 @@ export class DramatiqError extends Error {
     super(message, options);
     this.name = new.target.name;
     const chain: string[] = [];
-    for (let proto: object | null = new.target.prototype; proto && proto !== Error.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+    for (
+      let proto: object | null = new.target.prototype;
+      proto && proto !== Error.prototype;
+      proto = Object.getPrototypeOf(proto) as object | null
+    ) {
       chain.push((proto.constructor as { name: string }).name);
     }
     this[MARK] = chain;
@@ -131,7 +135,10 @@ export class InvalidOptionError extends DramatiqError {
   readonly value: unknown;
   /** What a valid value is, in words. */
   readonly expected: string | undefined;
-  constructor(message = "", options: { cause?: unknown; option?: string; value?: unknown; expected?: string } = {}) {
+  constructor(
+    message = "",
+    options: { cause?: unknown; option?: string; value?: unknown; expected?: string } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.option = options.option;
     this.value = options.value;

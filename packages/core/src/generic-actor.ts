@@ -9,7 +9,11 @@ export interface GenericActorMeta extends ActorOptions {
   abstract?: boolean;
 }
 
-type GenericActorClass<T extends GenericActor> = { prototype: T; name: string; meta?: GenericActorMeta };
+type GenericActorClass<T extends GenericActor> = {
+  prototype: T;
+  name: string;
+  meta?: GenericActorMeta;
+};
 type PerformArgs<T extends GenericActor> = Parameters<T["perform"]>;
 type PerformResult<T extends GenericActor> = Awaited<ReturnType<T["perform"]>>;
 
@@ -17,7 +21,11 @@ const declared = new WeakMap<object, Actor>();
 
 function effectiveMeta(cls: object): GenericActorMeta {
   const chain: GenericActorMeta[] = [];
-  for (let current: object | null = cls; current && current !== GenericActor; current = Object.getPrototypeOf(current) as object | null) {
+  for (
+    let current: object | null = cls;
+    current && current !== GenericActor;
+    current = Object.getPrototypeOf(current) as object | null
+  ) {
     if (Object.hasOwn(current, "meta")) chain.unshift((current as { meta: GenericActorMeta }).meta);
   }
   const merged: GenericActorMeta = Object.assign({}, ...chain) as GenericActorMeta;
@@ -30,7 +38,10 @@ function effectiveMeta(cls: object): GenericActorMeta {
  * @throws InvalidOptionError for `GenericActor` itself or an abstract class
  */
 function declaredActor(cls: unknown): Actor {
-  if (cls === GenericActor) throw new InvalidOptionError("GenericActor itself is not an actor: read actorName and queueName on a subclass");
+  if (cls === GenericActor)
+    throw new InvalidOptionError(
+      "GenericActor itself is not an actor: read actorName and queueName on a subclass",
+    );
   return GenericActor.declare(cls as GenericActorClass<GenericActor>) as unknown as Actor;
 }
 
@@ -53,11 +64,15 @@ export abstract class GenericActor {
    * Declares a class-based actor on its broker (once) and returns its `Actor`.
    * @throws InvalidOptionError when the class is marked `abstract`
    */
-  static declare<T extends GenericActor>(cls: GenericActorClass<T>): Actor<PerformArgs<T>, PerformResult<T>> {
+  static declare<T extends GenericActor>(
+    cls: GenericActorClass<T>,
+  ): Actor<PerformArgs<T>, PerformResult<T>> {
     const existing = declared.get(cls);
     if (existing) return existing as unknown as Actor<PerformArgs<T>, PerformResult<T>>;
     if (Object.hasOwn(cls, "meta") && cls.meta?.abstract) {
-      throw new InvalidOptionError(`${cls.name} is an abstract GenericActor (meta.abstract) and cannot be sent`);
+      throw new InvalidOptionError(
+        `${cls.name} is an abstract GenericActor (meta.abstract) and cannot be sent`,
+      );
     }
     const instance = new (cls as unknown as new () => T)();
     const meta = effectiveMeta(cls);
@@ -92,23 +107,38 @@ export abstract class GenericActor {
 
   /** Whether `value` is a concrete GenericActor subclass. */
   static isActorClass(value: unknown): value is GenericActorClass<GenericActor> {
-    return typeof value === "function" && value.prototype instanceof GenericActor && !(Object.hasOwn(value, "meta") && (value as { meta?: GenericActorMeta }).meta?.abstract);
+    return (
+      typeof value === "function" &&
+      value.prototype instanceof GenericActor &&
+      !(Object.hasOwn(value, "meta") && (value as { meta?: GenericActorMeta }).meta?.abstract)
+    );
   }
 
   /** The actor of this class. */
-  static actor<T extends GenericActor>(this: GenericActorClass<T>): Actor<PerformArgs<T>, PerformResult<T>> {
+  static actor<T extends GenericActor>(
+    this: GenericActorClass<T>,
+  ): Actor<PerformArgs<T>, PerformResult<T>> {
     return GenericActor.declare(this);
   }
 
-  static message<T extends GenericActor>(this: GenericActorClass<T>, ...args: PerformArgs<T>): Message<PerformResult<T>> {
+  static message<T extends GenericActor>(
+    this: GenericActorClass<T>,
+    ...args: PerformArgs<T>
+  ): Message<PerformResult<T>> {
     return GenericActor.declare(this).message(...args);
   }
 
-  static messageWithOptions<T extends GenericActor>(this: GenericActorClass<T>, options: MessageWithOptions<PerformArgs<T>>): Message<PerformResult<T>> {
+  static messageWithOptions<T extends GenericActor>(
+    this: GenericActorClass<T>,
+    options: MessageWithOptions<PerformArgs<T>>,
+  ): Message<PerformResult<T>> {
     return GenericActor.declare(this).messageWithOptions(options);
   }
 
-  static send<T extends GenericActor>(this: GenericActorClass<T>, ...args: PerformArgs<T>): Promise<Message<PerformResult<T>>> {
+  static send<T extends GenericActor>(
+    this: GenericActorClass<T>,
+    ...args: PerformArgs<T>
+  ): Promise<Message<PerformResult<T>>> {
     return GenericActor.declare(this).send(...args);
   }
 

@@ -1,5 +1,11 @@
 import type { Broker } from "./broker.js";
-import { BROKER_ADAPTERS, importAdapterPackage, maskUrl, unknownSchemeMessage, urlScheme } from "./broker-url.js";
+import {
+  BROKER_ADAPTERS,
+  importAdapterPackage,
+  maskUrl,
+  unknownSchemeMessage,
+  urlScheme,
+} from "./broker-url.js";
 import { InvalidOptionError } from "./errors.js";
 import { registerGlobalBrokerProvider } from "./global-registry.js";
 import { getLogger } from "./logger.js";
@@ -53,7 +59,10 @@ export function brokerFromUrl(url: string): Broker {
  * @throws InvalidOptionError for an invalid URL, an unknown scheme (listing the known ones) or an
  * adapter package that is not installed (naming it)
  */
-export async function brokerFromUrlAsync(url: string, from: readonly string[] = []): Promise<Broker> {
+export async function brokerFromUrlAsync(
+  url: string,
+  from: readonly string[] = [],
+): Promise<Broker> {
   await importBrokerAdapter(url, from);
   return brokerFromUrl(url);
 }
@@ -66,10 +75,14 @@ export async function brokerFromUrlAsync(url: string, from: readonly string[] = 
  * @throws InvalidOptionError for an invalid URL, an unknown scheme (listing the known ones) or an
  * adapter package that is not installed (naming it)
  */
-export async function importBrokerAdapter(url: string, from: readonly string[] = []): Promise<void> {
+export async function importBrokerAdapter(
+  url: string,
+  from: readonly string[] = [],
+): Promise<void> {
   const scheme = urlScheme(url);
   if (schemes.has(scheme)) return;
-  if (!BROKER_ADAPTERS[scheme]) throw new InvalidOptionError(unknownSchemeMessage(scheme, url, getBrokerSchemes()));
+  if (!BROKER_ADAPTERS[scheme])
+    throw new InvalidOptionError(unknownSchemeMessage(scheme, url, getBrokerSchemes()));
   await importAdapterPackage(scheme, from);
 }
 

@@ -12,6 +12,7 @@ export function registerGlobalBrokerProvider(getter: () => Broker): void {
 
 /** @returns the global broker */
 export function currentGlobalBroker(): Broker {
-  if (!provider) throw new Error("@dq/core: the global broker module is not loaded; import from '@dq/core'");
+  if (!provider)
+    throw new Error("@dq/core: the global broker module is not loaded; import from '@dq/core'");
   return provider();
 }

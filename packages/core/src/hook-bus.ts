@@ -32,8 +32,12 @@ export class HookBus {
   /** Calls one middleware's hook; a returned Promise is observed for errors only. */
   callHook(middleware: Middleware, name: HookName, args: unknown[]): void {
     try {
-      const result = (middleware[name] as ((...a: unknown[]) => unknown) | undefined)?.apply(middleware, args);
-      if (result instanceof Promise) result.catch((error: unknown) => this.logHookError(middleware, name, error));
+      const result = (middleware[name] as ((...a: unknown[]) => unknown) | undefined)?.apply(
+        middleware,
+        args,
+      );
+      if (result instanceof Promise)
+        result.catch((error: unknown) => this.logHookError(middleware, name, error));
     } catch (error) {
       this.logHookError(middleware, name, error);
     }
@@ -46,7 +50,12 @@ export class HookBus {
 
   // Synchronous until a hook returns a Promise, so that a bus of synchronous hooks costs no
   // microtasks on the per-message path; from there on, the remaining hooks are awaited in turn.
-  emit(name: HookName, args: unknown[], propagateControlFlow: boolean, from = 0): void | Promise<void> {
+  emit(
+    name: HookName,
+    args: unknown[],
+    propagateControlFlow: boolean,
+    from = 0,
+  ): void | Promise<void> {
     const list = this.hooks(name);
     for (let i = from; i < list.length; i++) {
       const middleware = list[i]!;
@@ -58,11 +67,18 @@ export class HookBus {
         this.logHookError(middleware, name, error);
         continue;
       }
-      if (result instanceof Promise) return this.emitRest(name, args, propagateControlFlow, i, result);
+      if (result instanceof Promise)
+        return this.emitRest(name, args, propagateControlFlow, i, result);
     }
   }
 
-  private async emitRest(name: HookName, args: unknown[], propagateControlFlow: boolean, index: number, pending: Promise<unknown>): Promise<void> {
+  private async emitRest(
+    name: HookName,
+    args: unknown[],
+    propagateControlFlow: boolean,
+    index: number,
+    pending: Promise<unknown>,
+  ): Promise<void> {
     const list = this.hooks(name);
     try {
       await pending;

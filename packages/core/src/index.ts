@@ -9,7 +9,14 @@ export { actor, Actor } from "./actor.js";
 export { GenericActor } from "./generic-actor.js";
 export { Message } from "./message.js";
 export { group, pipeline, Group, Pipeline } from "./composition.js";
-export { JSONEncoder, V8Encoder, getEncoder, setEncoder, pythonJson, messageJson } from "./encoder.js";
+export {
+  JSONEncoder,
+  V8Encoder,
+  getEncoder,
+  setEncoder,
+  pythonJson,
+  messageJson,
+} from "./encoder.js";
 export { Broker } from "./broker.js";
 export { StubBroker } from "./stub-broker.js";
 export {
@@ -79,7 +86,11 @@ export type { ArgsSchema, SchemaInput, StandardSchemaV1 } from "./standard-schem
 export type { GenericActorMeta } from "./generic-actor.js";
 export type { MessageData, MessageFields, GetResultOptions } from "./message.js";
 export type { MessageOptions } from "./options.js";
-export type { CompositionResultOptions, GroupChild, GroupCompletionMiddleware } from "./composition.js";
+export type {
+  CompositionResultOptions,
+  GroupChild,
+  GroupCompletionMiddleware,
+} from "./composition.js";
 export type {
   AnyMessage,
   AnyPipeline,
@@ -95,13 +106,28 @@ export type {
   TrailingArg,
 } from "./composition-types.js";
 export type { Encoder } from "./encoder.js";
-export type { BrokerCapabilities, BrokerOptions, DeclarationListener, EnqueueOptions, JoinOptions } from "./broker.js";
+export type {
+  BrokerCapabilities,
+  BrokerOptions,
+  DeclarationListener,
+  EnqueueOptions,
+  JoinOptions,
+} from "./broker.js";
 export type { StubBrokerOptions } from "./stub-broker.js";
 export type { BrokerFactory } from "./global-broker.js";
 export type { ConsumeOptions } from "./consumer.js";
 export type { WorkerOptions } from "./worker.js";
 export type { EnqueueRetryOptions } from "./settlement.js";
-export type { Awaitable, AfterSignal, BeforeSignal, ForkSpec, HookArgs, HookName, MiddlewareHooks, ProcessOutcome } from "./middleware/middleware.js";
+export type {
+  Awaitable,
+  AfterSignal,
+  BeforeSignal,
+  ForkSpec,
+  HookArgs,
+  HookName,
+  MiddlewareHooks,
+  ProcessOutcome,
+} from "./middleware/middleware.js";
 export type { RetriesOptions, RetryWhen, Throws } from "./middleware/retries.js";
 export type { ResultsOptions } from "./results/results.js";
 export type { ResultBackendOptions, StoredFailure } from "./results/result-backend.js";

@@ -20,7 +20,11 @@ function levelFromEnv(): number {
 
 function formatMeta(meta: unknown[]): string {
   return meta
-    .map((item) => (item instanceof Error ? `\n${item.stack ?? String(item)}` : ` ${typeof item === "string" ? item : JSON.stringify(item)}`))
+    .map((item) =>
+      item instanceof Error
+        ? `\n${item.stack ?? String(item)}`
+        : ` ${typeof item === "string" ? item : JSON.stringify(item)}`,
+    )
     .join("");
 }
 
@@ -29,11 +33,16 @@ function formatMeta(meta: unknown[]): string {
  * @param name - the logger name, e.g. `dq.Worker`
  * @param write - where lines go (tests and the CLI pass their own)
  */
-export function createLogger(name: string, write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
+export function createLogger(
+  name: string,
+  write: (line: string) => void = (line) => process.stderr.write(line),
+): Logger {
   const threshold = levelFromEnv();
   const emit = (level: LevelName, message: string, meta: unknown[]) => {
     if (LEVELS[level] < threshold) return;
-    write(`[${new Date().toISOString()}] [PID ${process.pid}] [${name}] [${level.toUpperCase()}] ${message}${formatMeta(meta)}\n`);
+    write(
+      `[${new Date().toISOString()}] [PID ${process.pid}] [${name}] [${level.toUpperCase()}] ${message}${formatMeta(meta)}\n`,
+    );
   };
   return {
     debug: (message, ...meta) => emit("debug", message, meta),

@@ -43,7 +43,15 @@ const messageEnvelope = z.strictObject({
   message_timestamp: z.number().int().optional(),
 });
 
-const ENVELOPE_KEYS = new Set(["queue_name", "actor_name", "args", "kwargs", "options", "message_id", "message_timestamp"]);
+const ENVELOPE_KEYS = new Set([
+  "queue_name",
+  "actor_name",
+  "args",
+  "kwargs",
+  "options",
+  "message_id",
+  "message_timestamp",
+]);
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => {
   if (value === null || typeof value !== "object") return false;
@@ -56,7 +64,13 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> => {
  * with the seven keys well typed). When it says no, `fromDict` asks zod, which either accepts
  * (an unusual but valid shape) or names the problems.
  */
-function isWellFormedEnvelope(data: unknown): data is Omit<MessageData, "message_id" | "message_timestamp"> & { message_id?: string; message_timestamp?: number } {
+function isWellFormedEnvelope(data: unknown): data is Omit<
+  MessageData,
+  "message_id" | "message_timestamp"
+> & {
+  message_id?: string;
+  message_timestamp?: number;
+} {
   if (!isPlainObject(data)) return false;
   let required = 0;
   for (const key in data) {
@@ -160,7 +174,11 @@ export class Message<R = unknown, Missing extends unknown[] = []> {
       const problems = parsed.error.issues
         .map((issue) => `${issue.path.length ? issue.path.join(".") : "message"}: ${issue.message}`)
         .join("; ");
-      throw new DecodeError(`not a Dramatiq message (${problems}): ${preview(safeStringify(data))}`, data, { cause: parsed.error });
+      throw new DecodeError(
+        `not a Dramatiq message (${problems}): ${preview(safeStringify(data))}`,
+        data,
+        { cause: parsed.error },
+      );
     }
     const fields = parsed.data;
     return new Message<R>({
@@ -178,7 +196,8 @@ export class Message<R = unknown, Missing extends unknown[] = []> {
   encode(): Buffer {
     const encoder = getEncoder();
     // The default encoder's text is pure ASCII: latin1 writes the same bytes without a UTF-8 pass.
-    if (encoder.constructor === JSONEncoder) return Buffer.from(messageJson(this.asDict()), "latin1");
+    if (encoder.constructor === JSONEncoder)
+      return Buffer.from(messageJson(this.asDict()), "latin1");
     return encoder.encode(this.asDict());
   }
 
@@ -209,7 +228,9 @@ export class Message<R = unknown, Missing extends unknown[] = []> {
    * Python's `message | next`: a pipeline of this message followed by `next` (a complete message,
    * one built with `message.partial` whose missing argument takes this message's result, or a pipeline).
    */
-  pipe<N>(next: Message<N, [previousResult: R]> | Pipeline<N, [previousResult: R]>): Pipeline<N, Missing> {
+  pipe<N>(
+    next: Message<N, [previousResult: R]> | Pipeline<N, [previousResult: R]>,
+  ): Pipeline<N, Missing> {
     return new Pipeline<N, Missing>([this, next]);
   }
 
@@ -227,7 +248,8 @@ export class Message<R = unknown, Missing extends unknown[] = []> {
   /** `actor_name(arg1, arg2, k=v)`, as Dramatiq prints messages. */
   toString(): string {
     const parts = this.args.map((arg) => safeStringify(arg));
-    for (const [key, value] of Object.entries(this.kwargs)) parts.push(`${key}=${safeStringify(value)}`);
+    for (const [key, value] of Object.entries(this.kwargs))
+      parts.push(`${key}=${safeStringify(value)}`);
     return `${this.actorName}(${parts.join(", ")})`;
   }
 }

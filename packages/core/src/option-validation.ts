@@ -24,40 +24,79 @@ export interface OptionValidator {
  * @param test - a zod schema or a predicate
  * @example optionValidator("a number of ms > 0", (value) => typeof value === "number" && value > 0)
  */
-export function optionValidator(expected: string, test: ZodType | ((value: unknown) => boolean)): OptionValidator {
+export function optionValidator(
+  expected: string,
+  test: ZodType | ((value: unknown) => boolean),
+): OptionValidator {
   if (typeof test === "function") return { expected, check: test };
   return { expected, check: (value) => test.safeParse(value).success };
 }
 
-const isNumber = (value: unknown): value is number => typeof value === "number" && !Number.isNaN(value);
-const finite = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
-const nullOr = (check: (value: unknown) => boolean) => (value: unknown) => value === null || check(value);
+const isNumber = (value: unknown): value is number =>
+  typeof value === "number" && !Number.isNaN(value);
+const finite = (value: unknown): value is number =>
+  typeof value === "number" && Number.isFinite(value);
+const nullOr = (check: (value: unknown) => boolean) => (value: unknown) =>
+  value === null || check(value);
 const isClass = (value: unknown) => typeof value === "function";
 const actorName = (value: unknown) => typeof value === "string" && value.length > 0;
 
 /** Validators of the options core's own middleware and messages read, by API (camelCase) name. */
 export const CORE_OPTION_VALIDATORS: Readonly<Record<string, OptionValidator>> = {
   // AgeLimit, TimeLimit: 0 or null fall through to the actor's value, then the default (Dramatiq's `or`).
-  maxAge: optionValidator("a number of ms >= 0 (0 or null: no limit of its own)", nullOr((v) => isNumber(v) && v >= 0)),
-  timeLimit: optionValidator("a number of ms >= 0, or Infinity for no limit (0 or null: the default)", nullOr((v) => isNumber(v) && v >= 0)),
-  notifyShutdown: optionValidator("a boolean", nullOr((v) => typeof v === "boolean")),
+  maxAge: optionValidator(
+    "a number of ms >= 0 (0 or null: no limit of its own)",
+    nullOr((v) => isNumber(v) && v >= 0),
+  ),
+  timeLimit: optionValidator(
+    "a number of ms >= 0, or Infinity for no limit (0 or null: the default)",
+    nullOr((v) => isNumber(v) && v >= 0),
+  ),
+  notifyShutdown: optionValidator(
+    "a boolean",
+    nullOr((v) => typeof v === "boolean"),
+  ),
   // Retries: max_retries null means forever; the backoffs are read with `get`, so null is no value.
-  maxRetries: optionValidator("an integer >= 0, or null to retry forever", nullOr((v) => Number.isSafeInteger(v) && (v as number) >= 0)),
+  maxRetries: optionValidator(
+    "an integer >= 0, or null to retry forever",
+    nullOr((v) => Number.isSafeInteger(v) && (v as number) >= 0),
+  ),
   minBackoff: optionValidator("a finite number of ms >= 0", (v) => finite(v) && v >= 0),
   maxBackoff: optionValidator("a finite number of ms >= 0", (v) => finite(v) && v >= 0),
-  retryWhen: optionValidator("a function (retries, error) => boolean", (v) => typeof v === "function"),
-  throws: optionValidator("an error class or an array of error classes", (v) => isClass(v) || (Array.isArray(v) && v.every(isClass))),
+  retryWhen: optionValidator(
+    "a function (retries, error) => boolean",
+    (v) => typeof v === "function",
+  ),
+  throws: optionValidator(
+    "an error class or an array of error classes",
+    (v) => isClass(v) || (Array.isArray(v) && v.every(isClass)),
+  ),
   onRetryExhausted: optionValidator("an actor or an actor name", nullOr(actorName)),
   onSuccess: optionValidator("an actor or an actor name", nullOr(actorName)),
   onFailure: optionValidator("an actor or an actor name", nullOr(actorName)),
-  pipeIgnore: optionValidator("a boolean", nullOr((v) => typeof v === "boolean")),
-  pipeTarget: optionValidator("a message in wire shape (an object)", nullOr((v) => typeof v === "object" && !Array.isArray(v))),
-  storeResults: optionValidator("a boolean", nullOr((v) => typeof v === "boolean")),
+  pipeIgnore: optionValidator(
+    "a boolean",
+    nullOr((v) => typeof v === "boolean"),
+  ),
+  pipeTarget: optionValidator(
+    "a message in wire shape (an object)",
+    nullOr((v) => typeof v === "object" && !Array.isArray(v)),
+  ),
+  storeResults: optionValidator(
+    "a boolean",
+    nullOr((v) => typeof v === "boolean"),
+  ),
   resultTtl: optionValidator("a finite number of ms > 0", (v) => finite(v) && v > 0),
-  delay: optionValidator("a finite number of ms >= 0", nullOr((v) => finite(v) && v >= 0)),
+  delay: optionValidator(
+    "a finite number of ms >= 0",
+    nullOr((v) => finite(v) && v >= 0),
+  ),
   eta: optionValidator("a UNIX time in ms (a finite number)", nullOr(finite)),
   retries: optionValidator("an integer >= 0", (v) => Number.isSafeInteger(v) && (v as number) >= 0),
-  brokerPriority: optionValidator("an integer from 0 to 255", nullOr((v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 255)),
+  brokerPriority: optionValidator(
+    "an integer from 0 to 255",
+    nullOr((v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 255),
+  ),
 };
 
 /**
@@ -82,8 +121,15 @@ export const ACTOR_ONLY_OPTIONS: ReadonlySet<string> = new Set(["retryWhen", "th
 
 /** A short, printable form of a bad value for an error message. */
 export function showValue(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return String(value);
+  if (typeof value === "string")
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (
+    typeof value === "number" ||
+    typeof value === "boolean" ||
+    value === null ||
+    value === undefined
+  )
+    return String(value);
   if (typeof value === "bigint") return `${value}n`;
   if (typeof value === "symbol") return value.toString();
   if (typeof value === "function") return `a function${value.name ? ` (${value.name})` : ""}`;
@@ -100,17 +146,24 @@ export function showValue(value: unknown): string {
  * @param where - who gives the options, for the message (`"actor send_email"`, `"message 1b2c…"`)
  * @throws InvalidOptionError naming the first invalid option, its value and what is expected
  */
-export function checkOptionValues(options: Readonly<Record<string, unknown>>, validators: ReadonlyMap<string, OptionValidator>, where: string): void {
+export function checkOptionValues(
+  options: Readonly<Record<string, unknown>>,
+  validators: ReadonlyMap<string, OptionValidator>,
+  where: string,
+): void {
   for (const key in options) {
     const value = options[key];
     if (value === undefined) continue;
     const validator = validators.get(key);
     if (validator && !validator.check(value)) {
-      throw new InvalidOptionError(`${where}: invalid option ${key} = ${showValue(value)}: expected ${validator.expected}`, {
-        option: key,
-        value,
-        expected: validator.expected,
-      });
+      throw new InvalidOptionError(
+        `${where}: invalid option ${key} = ${showValue(value)}: expected ${validator.expected}`,
+        {
+          option: key,
+          value,
+          expected: validator.expected,
+        },
+      );
     }
   }
 }
@@ -123,7 +176,11 @@ function distance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     previous = current;
   }
@@ -134,13 +191,19 @@ function distance(a: string, b: string): number {
  * @returns the known name closest to `name` (a snake_case wire name maps to its camelCase
  * name first), or undefined when none is close enough to be a likely typo
  */
-export function closestName(name: string, known: Iterable<string>, wireToApi: (key: string) => string = (key) => key): string | undefined {
+export function closestName(
+  name: string,
+  known: Iterable<string>,
+  wireToApi: (key: string) => string = (key) => key,
+): string | undefined {
   const candidates = [...known];
   const mapped = wireToApi(name);
   if (mapped !== name && candidates.includes(mapped)) return mapped;
   // A truncated name (`queue` for `queueName`) is a likely slip too.
   if (name.length >= 4) {
-    const extended = candidates.find((candidate) => candidate.toLowerCase().startsWith(name.toLowerCase()));
+    const extended = candidates.find((candidate) =>
+      candidate.toLowerCase().startsWith(name.toLowerCase()),
+    );
     if (extended) return extended;
   }
   let best: string | undefined;
@@ -159,7 +222,12 @@ export function closestName(name: string, known: Iterable<string>, wireToApi: (k
  * The error for option names nobody declares, each with the closest known name when one is close.
  * @param wireToApi - maps a snake_case wire name to its camelCase name (`max_retries` → `maxRetries`)
  */
-export function unknownOptionsError(names: readonly string[], known: Iterable<string>, where: string, wireToApi?: (key: string) => string): InvalidOptionError {
+export function unknownOptionsError(
+  names: readonly string[],
+  known: Iterable<string>,
+  where: string,
+  wireToApi?: (key: string) => string,
+): InvalidOptionError {
   const knownList = [...known].sort();
   const described = names.map((name) => {
     const suggestion = closestName(name, knownList, wireToApi);
@@ -178,5 +246,6 @@ export function unknownOptionsError(names: readonly string[], known: Iterable<st
  */
 export function checkCoreOption(where: string, option: string, value: unknown): void {
   const validator = CORE_OPTION_VALIDATORS[option];
-  if (validator && value !== undefined) checkOptionValues({ [option]: value }, new Map([[option, validator]]), where);
+  if (validator && value !== undefined)
+    checkOptionValues({ [option]: value }, new Map([[option, validator]]), where);
 }

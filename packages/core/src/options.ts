@@ -65,7 +65,9 @@ const WIRE_KEYS: Record<string, string> = {
   brokerPriority: "broker_priority",
 };
 
-const API_KEYS: Record<string, string> = Object.fromEntries(Object.entries(WIRE_KEYS).map(([api, wire]) => [wire, api]));
+const API_KEYS: Record<string, string> = Object.fromEntries(
+  Object.entries(WIRE_KEYS).map(([api, wire]) => [wire, api]),
+);
 
 /** @returns the wire (snake_case) name of an option key */
 export function toWireKey(key: string): string {

@@ -41,7 +41,8 @@ export function scan(value: unknown, depth = 0): number {
       return SPECIAL;
     case "object": {
       if (value === null) return PLAIN;
-      if (depth > MAX_SCAN_DEPTH || typeof (value as { toJSON?: unknown }).toJSON === "function") return SPECIAL;
+      if (depth > MAX_SCAN_DEPTH || typeof (value as { toJSON?: unknown }).toJSON === "function")
+        return SPECIAL;
       let found = PLAIN;
       if (Array.isArray(value)) {
         for (let index = 0; index < value.length; index++) {
@@ -82,16 +83,37 @@ const MARK = `\u0000dq${NONCE}:`;
 const MARKED = new RegExp(`"\\\\u0000dq${NONCE}:([^"]*)"`, "g");
 
 const describePath = (path: readonly (string | number)[]): string =>
-  path.map((part, index) => (typeof part === "number" ? `[${part}]` : index === 0 ? part : /^[A-Za-z_$][\w$]*$/.test(part) ? `.${part}` : `[${JSON.stringify(part)}]`)).join("");
+  path
+    .map((part, index) =>
+      typeof part === "number"
+        ? `[${part}]`
+        : index === 0
+          ? part
+          : /^[A-Za-z_$][\w$]*$/.test(part)
+            ? `.${part}`
+            : `[${JSON.stringify(part)}]`,
+    )
+    .join("");
 
 /** Where the first value JSON cannot carry is, for the error message. */
-function findUnsendable(value: unknown, path: (string | number)[], seen: Set<object>): { path: string; value: unknown; cycle?: boolean } | undefined {
+function findUnsendable(
+  value: unknown,
+  path: (string | number)[],
+  seen: Set<object>,
+): { path: string; value: unknown; cycle?: boolean } | undefined {
   if (value !== null && typeof value === "object") {
     const json = (value as { toJSON?: unknown }).toJSON;
-    if (typeof json === "function") return findUnsendable((json as (key: string) => unknown).call(value, String(path[path.length - 1] ?? "")), path, seen);
+    if (typeof json === "function")
+      return findUnsendable(
+        (json as (key: string) => unknown).call(value, String(path[path.length - 1] ?? "")),
+        path,
+        seen,
+      );
     if (seen.has(value)) return { path: describePath(path), value, cycle: true };
     seen.add(value);
-    const entries: [string | number, unknown][] = Array.isArray(value) ? Array.from(value, (item, index) => [index, item]) : Object.entries(value);
+    const entries: [string | number, unknown][] = Array.isArray(value)
+      ? Array.from(value, (item, index) => [index, item])
+      : Object.entries(value);
     for (const [key, item] of entries) {
       const found = findUnsendable(item, [...path, key], seen);
       if (found) return found;
@@ -99,16 +121,35 @@ function findUnsendable(value: unknown, path: (string | number)[], seen: Set<obj
     seen.delete(value);
     return undefined;
   }
-  if (value === undefined || typeof value === "function" || typeof value === "symbol") return { path: describePath(path), value };
+  if (value === undefined || typeof value === "function" || typeof value === "symbol")
+    return { path: describePath(path), value };
   return undefined;
 }
 
 function unsendable(data: unknown, root: string, cause?: unknown): EncodeError {
   const found = findUnsendable(data, root ? [root] : [], new Set());
   const path = found?.path || root || "the value";
-  if (found?.cycle) return new EncodeError(`cannot encode ${path} as JSON: it refers back to itself (a cycle)`, path, found.value, { cause });
-  const what = found === undefined ? String(cause) : typeof found.value === "function" ? "a function" : typeof found.value === "symbol" ? "a symbol" : "undefined";
-  return new EncodeError(`cannot encode ${path} as JSON: ${what} has no JSON form (Python's json module has none either; send null or leave the key out)`, path, found?.value, { cause });
+  if (found?.cycle)
+    return new EncodeError(
+      `cannot encode ${path} as JSON: it refers back to itself (a cycle)`,
+      path,
+      found.value,
+      { cause },
+    );
+  const what =
+    found === undefined
+      ? String(cause)
+      : typeof found.value === "function"
+        ? "a function"
+        : typeof found.value === "symbol"
+          ? "a symbol"
+          : "undefined";
+  return new EncodeError(
+    `cannot encode ${path} as JSON: ${what} has no JSON form (Python's json module has none either; send null or leave the key out)`,
+    path,
+    found?.value,
+    { cause },
+  );
 }
 
 function replacer(this: unknown, _key: string, value: unknown): unknown {
@@ -134,7 +175,8 @@ function replacer(this: unknown, _key: string, value: unknown): unknown {
 export function stringifyPython(value: unknown, root = ""): string {
   const found = scan(value);
   if (found === PLAIN) return JSON.stringify(value);
-  if (found === UNSENDABLE && findUnsendable(value, root ? [root] : [], new Set())) throw unsendable(value, root);
+  if (found === UNSENDABLE && findUnsendable(value, root ? [root] : [], new Set()))
+    throw unsendable(value, root);
   let text: string;
   try {
     text = JSON.stringify(value, replacer);
@@ -154,10 +196,12 @@ function hasUnsafeInteger(value: unknown, depth = 0): boolean {
   if (typeof value !== "object" || value === null) return false;
   if (depth > MAX_SCAN_DEPTH) return true;
   if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index++) if (hasUnsafeInteger(value[index], depth + 1)) return true;
+    for (let index = 0; index < value.length; index++)
+      if (hasUnsafeInteger(value[index], depth + 1)) return true;
     return false;
   }
-  for (const key in value) if (hasUnsafeInteger((value as Record<string, unknown>)[key], depth + 1)) return true;
+  for (const key in value)
+    if (hasUnsafeInteger((value as Record<string, unknown>)[key], depth + 1)) return true;
   return false;
 }
 

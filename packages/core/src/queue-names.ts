@@ -7,7 +7,9 @@ const QUEUE_NAME = /^[a-zA-Z_][a-zA-Z0-9._-]*$/;
  */
 export function validateQueueName(name: unknown): string {
   if (typeof name !== "string" || !QUEUE_NAME.test(name)) {
-    throw new InvalidOptionError(`invalid queue name ${JSON.stringify(name)}: queue names must match [a-zA-Z_][a-zA-Z0-9._-]*`);
+    throw new InvalidOptionError(
+      `invalid queue name ${JSON.stringify(name)}: queue names must match [a-zA-Z_][a-zA-Z0-9._-]*`,
+    );
   }
   return name;
 }

@@ -82,8 +82,12 @@ export class Settlement {
       try {
         return await publish();
       } catch (error) {
-        if (!ConnectionError.isInstance(error) || attempt >= this.attempts || this.signal.aborted) throw error;
-        const delay = computeBackoff(attempt - 1, { factor: this.minBackoff, maxBackoff: this.maxBackoff })[1];
+        if (!ConnectionError.isInstance(error) || attempt >= this.attempts || this.signal.aborted)
+          throw error;
+        const delay = computeBackoff(attempt - 1, {
+          factor: this.minBackoff,
+          maxBackoff: this.maxBackoff,
+        })[1];
         this.logger.warn(
           `Could not enqueue ${what} (required by message ${this.messageId}), attempt ${attempt} of ${this.attempts}; retrying in ${delay} ms: ${(error as Error).message}`,
         );

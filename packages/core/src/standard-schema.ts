@@ -53,13 +53,19 @@ export declare namespace StandardSchemaV1 {
 export type ArgsSchema<Output extends unknown[] = unknown[]> = StandardSchemaV1<unknown[], Output>;
 
 /** The argument tuple a schema accepts (what `send` takes). */
-export type SchemaInput<S> = S extends StandardSchemaV1<infer I, unknown> ? (I extends unknown[] ? I : never) : never;
+export type SchemaInput<S> =
+  S extends StandardSchemaV1<infer I, unknown> ? (I extends unknown[] ? I : never) : never;
 
 /** Whether `value` implements Standard Schema v1 (zod 3 before 3.24 does not). */
 export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
   if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
   const props = (value as { "~standard"?: { version?: unknown; validate?: unknown } })["~standard"];
-  return typeof props === "object" && props !== null && props.version === 1 && typeof props.validate === "function";
+  return (
+    typeof props === "object" &&
+    props !== null &&
+    props.version === 1 &&
+    typeof props.validate === "function"
+  );
 }
 
 /** `path` as `[0]["to"]`, as the argument-validation errors show it. */

@@ -16,7 +16,8 @@ class StubQueue {
   /** Counts `count` messages as acked, nacked or flushed; wakes the `join` callers once none is left. */
   finish(count: number): void {
     this.unfinished -= count;
-    if (this.unfinished <= 0 && this.finishWaiters.size) for (const wake of [...this.finishWaiters]) wake();
+    if (this.unfinished <= 0 && this.finishWaiters.size)
+      for (const wake of [...this.finishWaiters]) wake();
   }
 
   push(data: Buffer, front = false): void {
@@ -82,12 +83,15 @@ export class StubBroker extends Broker {
 
   private queue(queueName: string): StubQueue {
     const queue = this.storage.get(queueName);
-    if (!queue) throw new QueueNotFound(`queue ${JSON.stringify(queueName)} is not declared on this broker`);
+    if (!queue)
+      throw new QueueNotFound(`queue ${JSON.stringify(queueName)} is not declared on this broker`);
     return queue;
   }
 
   protected async publish(messages: readonly Message[]): Promise<void> {
-    const encoded = messages.map((message) => [this.queue(message.queueName), message.encode()] as const);
+    const encoded = messages.map(
+      (message) => [this.queue(message.queueName), message.encode()] as const,
+    );
     for (const [queue, data] of encoded) {
       queue.unfinished++;
       queue.push(data);
@@ -113,7 +117,13 @@ export class StubBroker extends Broker {
   }
 
   consume(queueName: string, options: ConsumeOptions = {}): Consumer {
-    return new StubConsumer(this, queueName, this.queue(queueName), options.prefetch ?? 1, options.timeout ?? 100);
+    return new StubConsumer(
+      this,
+      queueName,
+      this.queue(queueName),
+      options.prefetch ?? 1,
+      options.timeout ?? 100,
+    );
   }
 
   async flush(queueName: string): Promise<void> {
@@ -145,7 +155,10 @@ export class StubBroker extends Broker {
     const deadline = options.timeout === undefined ? Infinity : clock.now() + options.timeout;
     while (queue.unfinished > 0 || delayQueue.unfinished > 0) {
       const rest = deadline - clock.now();
-      if (rest <= 0) throw new QueueJoinTimeout(`timed out after ${options.timeout} ms waiting for queue ${JSON.stringify(name)} to drain`);
+      if (rest <= 0)
+        throw new QueueJoinTimeout(
+          `timed out after ${options.timeout} ms waiting for queue ${JSON.stringify(name)} to drain`,
+        );
       // Woken when either queue has drained, not by polling.
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -201,7 +214,9 @@ class StubConsumer extends Consumer {
 
   private settle(proxy: MessageProxy): boolean {
     if (!this.delivered.delete(proxy)) {
-      this.broker.logger.warn(`Ignoring an ack/nack for message ${proxy.messageId}, which this consumer did not deliver.`);
+      this.broker.logger.warn(
+        `Ignoring an ack/nack for message ${proxy.messageId}, which this consumer did not deliver.`,
+      );
       return false;
     }
     this.queue.finish(1);

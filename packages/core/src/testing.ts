@@ -7,7 +7,17 @@ export { waitFor, rejection, uniqueQueueName, recordingLogger } from "./testing/
 export type { RecordingLogger } from "./testing/wait.js";
 export { loadWireFixture, restoreRedisRecording, withEta } from "./testing/wire-fixtures.js";
 export type { RecordedRedisKey, RedisWriter } from "./testing/wire-fixtures.js";
-export { addressFromServers, addressFromUrl, describeWithServer, serverReachable } from "./testing/servers.js";
+export {
+  addressFromServers,
+  addressFromUrl,
+  describeWithServer,
+  serverReachable,
+} from "./testing/servers.js";
 export type { ServerAddress } from "./testing/servers.js";
-export { APPEND_ONLY, freePort, PrivateRedis, redisServerAvailable } from "./testing/private-redis.js";
+export {
+  APPEND_ONLY,
+  freePort,
+  PrivateRedis,
+  redisServerAvailable,
+} from "./testing/private-redis.js";
 export { FakeClock } from "./testing/fake-clock.js";

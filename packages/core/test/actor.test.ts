@@ -21,16 +21,25 @@ afterEach(async () => {
 describe("actor()", () => {
   it("is callable, typed, and builds messages without I/O", async () => {
     const broker = new StubBroker();
-    const add = actor(function add(x: number, y: number) {
-      return x + y;
-    }, { broker });
+    const add = actor(
+      function add(x: number, y: number) {
+        return x + y;
+      },
+      { broker },
+    );
     expect(add(1, 2)).toBe(3);
     expect(add.actorName).toBe("add");
     expect(add.queueName).toBe("default");
     expect(add.priority).toBe(0);
     expect(add.broker).toBe(broker);
     const message: Message<number> = add.message(1, 2);
-    expect(message.asDict()).toMatchObject({ queue_name: "default", actor_name: "add", args: [1, 2], kwargs: {}, options: {} });
+    expect(message.asDict()).toMatchObject({
+      queue_name: "default",
+      actor_name: "add",
+      args: [1, 2],
+      kwargs: {},
+      options: {},
+    });
     const withOptions = add.messageWithOptions({ args: [1, 2], pipeIgnore: true, maxRetries: 3 });
     expect(withOptions.asDict().options).toEqual({ pipe_ignore: true, max_retries: 3 });
     // @ts-expect-error wrong argument types do not compile
@@ -52,16 +61,25 @@ describe("actor()", () => {
     for (const queueName of ["", "1abc", "has space", "sl/ash", "ünï"]) {
       expect(() => actor(function bad() {}, { broker, queueName })).toThrow(InvalidOptionError);
     }
-    expect(() => actor(function bad() {}, { broker, queueName: "has space" })).toThrow(/"has space"/);
-    expect(actor(function good() {}, { broker, queueName: "_ok.name-1" }).queueName).toBe("_ok.name-1");
+    expect(() => actor(function bad() {}, { broker, queueName: "has space" })).toThrow(
+      /"has space"/,
+    );
+    expect(actor(function good() {}, { broker, queueName: "_ok.name-1" }).queueName).toBe(
+      "_ok.name-1",
+    );
   });
 
   it("rejects an option no middleware declares, naming it", () => {
     const broker = new StubBroker();
     // @ts-expect-error -- a misspelt option does not compile; JavaScript callers meet the run-time check
-    expect(() => actor(function f() {}, { broker, maxRetriez: 3 })).toThrow(/"maxRetriez".*Did you forget to add a middleware/);
+    expect(() => actor(function f() {}, { broker, maxRetriez: 3 })).toThrow(
+      /"maxRetriez".*Did you forget to add a middleware/,
+    );
     expect(() => actor(function g() {}, { broker, storeResults: true })).toThrow(/"storeResults"/);
-    expect(actor(function h() {}, { broker, maxRetries: 3, timeLimit: 10, maxAge: 5, onSuccess: "x" }).options).toEqual({
+    expect(
+      actor(function h() {}, { broker, maxRetries: 3, timeLimit: 10, maxAge: 5, onSuccess: "x" })
+        .options,
+    ).toEqual({
       maxRetries: 3,
       timeLimit: 10,
       maxAge: 5,
@@ -85,7 +103,11 @@ describe("actor()", () => {
 
   it("validates arguments with a zod schema at send, enqueuing nothing", async () => {
     const broker = new StubBroker();
-    const email = actor((to: string) => to, { broker, actorName: "email", schema: z.tuple([z.string().email()]) });
+    const email = actor((to: string) => to, {
+      broker,
+      actorName: "email",
+      schema: z.tuple([z.string().email()]),
+    });
     await expect(email.send("not-an-email")).rejects.toThrow(InvalidArgumentsError);
     await expect(email.send("not-an-email")).rejects.toThrow(/email.*args\[0\]/);
     await broker.join("default", { timeout: 100 });
@@ -96,8 +118,21 @@ describe("actor()", () => {
     const h = await harness();
     cleanups.push(h.stop);
     const ran: string[] = [];
-    actor((to: string) => void ran.push(to), { broker: h.broker, actorName: "strict", schema: z.tuple([z.string()]) });
-    h.broker.enqueueRaw("default", JSON.stringify({ queue_name: "default", actor_name: "strict", args: [42], kwargs: {}, options: {} }));
+    actor((to: string) => void ran.push(to), {
+      broker: h.broker,
+      actorName: "strict",
+      schema: z.tuple([z.string()]),
+    });
+    h.broker.enqueueRaw(
+      "default",
+      JSON.stringify({
+        queue_name: "default",
+        actor_name: "strict",
+        args: [42],
+        kwargs: {},
+        options: {},
+      }),
+    );
     await waitFor(() => h.broker.deadLetters.length === 1, "the dead letter");
     expect(ran).toEqual([]);
     expect(h.broker.deadLetters[0]!.exception).toBeInstanceOf(InvalidArgumentsError);
@@ -108,7 +143,9 @@ describe("actor()", () => {
     cleanups.push(h.stop);
     const seen: unknown[][] = [];
     actor((...args: unknown[]) => void seen.push(args), { broker: h.broker, actorName: "kw" });
-    await h.broker.enqueue(new Message({ queueName: "default", actorName: "kw", args: [1], kwargs: { y: 5 } }));
+    await h.broker.enqueue(
+      new Message({ queueName: "default", actorName: "kw", args: [1], kwargs: { y: 5 } }),
+    );
     await h.broker.enqueue(new Message({ queueName: "default", actorName: "kw", args: [2] }));
     await h.broker.join("default");
     expect(seen).toEqual([[1, { y: 5 }], [2]]);
@@ -130,7 +167,12 @@ describe("GenericActor", () => {
     cleanups.push(h.stop);
     const sent: string[] = [];
     abstract class Base extends GenericActor {
-      static override meta: GenericActorMeta = { abstract: true, queueName: "emails", maxRetries: 2, broker: h.broker };
+      static override meta: GenericActorMeta = {
+        abstract: true,
+        queueName: "emails",
+        maxRetries: 2,
+        broker: h.broker,
+      };
     }
     class Email extends Base {
       perform(to: string) {

@@ -40,7 +40,11 @@ afterEach(async () => {
 async function setup() {
   const backend = new RecordingBackend();
   const logger = recordingLogger();
-  const middleware = [...defaultMiddleware().filter((m) => !(m instanceof Retries)), new Retries({ minBackoff: 10, maxBackoff: 50 }), new Results({ backend })];
+  const middleware = [
+    ...defaultMiddleware().filter((m) => !(m instanceof Retries)),
+    new Retries({ minBackoff: 10, maxBackoff: 50 }),
+    new Results({ backend }),
+  ];
   const broker = new StubBroker({ middleware, logger });
   setBroker(broker);
   const queueName = `dqtest_${randomBytes(4).toString("hex")}`;
@@ -89,13 +93,27 @@ async function setup() {
     await broker.close();
   });
   const join = () => broker.join(queueName, { timeout: TIMEOUT, failFast: false });
-  return { broker, backend, logger, queueName, calls, add, double, constant, explode, discard, join };
+  return {
+    broker,
+    backend,
+    logger,
+    queueName,
+    calls,
+    add,
+    double,
+    constant,
+    explode,
+    discard,
+    join,
+  };
 }
 
 describe("pipelines", () => {
   it("runs three actors in order, each result appended to the next step's arguments", async () => {
     const { broker, add, double, calls } = await setup();
-    const steps = pipeline([add.message(1, 2), add.message.partial(10), double.message.partial()], { broker });
+    const steps = pipeline([add.message(1, 2), add.message.partial(10), double.message.partial()], {
+      broker,
+    });
     expect(steps.length).toBe(3);
     await steps.run();
     expect(await steps.getResult({ block: true, timeout: TIMEOUT })).toBe(26);
@@ -111,7 +129,10 @@ describe("pipelines", () => {
 
   it("stops at a failing step: its failure is stored, later steps never run", async () => {
     const { broker, add, double, explode, calls, join } = await setup();
-    const steps = pipeline([add.message(1, 2), explode.message.partial(), double.message.partial()], { broker });
+    const steps = pipeline(
+      [add.message(1, 2), explode.message.partial(), double.message.partial()],
+      { broker },
+    );
     await steps.run();
     const error = await rejection(steps.messages[1]!.getResult({ block: true, timeout: TIMEOUT }));
     expect(ResultFailure.isInstance(error)).toBe(true);
@@ -119,12 +140,17 @@ describe("pipelines", () => {
     await join();
     expect(calls.map((call) => call.actor)).toEqual(["add", "explode"]);
     expect(ResultMissing.isInstance(await rejection(steps.getResult()))).toBe(true);
-    expect(ResultTimeout.isInstance(await rejection(steps.getResult({ block: true, timeout: 300 })))).toBe(true);
+    expect(
+      ResultTimeout.isInstance(await rejection(steps.getResult({ block: true, timeout: 300 }))),
+    ).toBe(true);
   });
 
   it("does not pass the previous result to a step built with pipeIgnore", async () => {
     const { broker, add, constant, calls } = await setup();
-    const steps = pipeline([add.message(1, 2), constant.messageWithOptions({ args: [7], pipeIgnore: true })], { broker });
+    const steps = pipeline(
+      [add.message(1, 2), constant.messageWithOptions({ args: [7], pipeIgnore: true })],
+      { broker },
+    );
     await steps.run();
     expect(await steps.getResult({ block: true, timeout: TIMEOUT })).toBe("constant");
     expect(calls[1]).toEqual({ actor: "constant", args: [7] });
@@ -133,7 +159,10 @@ describe("pipelines", () => {
   it("flattens nested pipelines", async () => {
     const { broker, add, double } = await setup();
     const inner = pipeline([add.message(1, 1), double.message.partial()], { broker });
-    const steps = pipeline([inner, pipeline([double.message.partial(), add.message.partial(1)], { broker })], { broker });
+    const steps = pipeline(
+      [inner, pipeline([double.message.partial(), add.message.partial(1)], { broker })],
+      { broker },
+    );
     expect(steps.length).toBe(4);
     await steps.run();
     expect(await steps.getResults({ block: true, timeout: TIMEOUT })).toEqual([2, 4, 8, 9]);
@@ -151,7 +180,13 @@ describe("pipelines", () => {
     const { broker, add, double, queueName } = await setup();
     const partial = add.message.partial(10);
     expect(partial).toBeInstanceOf(Message);
-    const expected = new Message({ queueName, actorName: "add", args: [10], messageId: partial.messageId, messageTimestamp: partial.messageTimestamp });
+    const expected = new Message({
+      queueName,
+      actorName: "add",
+      args: [10],
+      messageId: partial.messageId,
+      messageTimestamp: partial.messageTimestamp,
+    });
     expect(partial.encode().toString()).toBe(expected.encode().toString());
     const steps = pipeline([double.message(2), partial], { broker });
     expect(steps.messages[0]!.asDict().options.pipe_target).toEqual(expected.asDict());
@@ -179,7 +214,9 @@ describe("groups", () => {
     expect(await jobs.completedCount).toBe(0);
     expect(await jobs.completed).toBe(false);
     await jobs.run();
-    expect(await jobs.getResults({ block: true, timeout: TIMEOUT })).toEqual(Array.from({ length: 100 }, (_, i) => 2 * i));
+    expect(await jobs.getResults({ block: true, timeout: TIMEOUT })).toEqual(
+      Array.from({ length: 100 }, (_, i) => 2 * i),
+    );
     await join();
     expect(await jobs.completedCount).toBe(100);
     expect(await jobs.completed).toBe(true);
@@ -197,7 +234,14 @@ describe("groups", () => {
 
   it("waits for every child with wait(), nested groups and pipelines included", async () => {
     const { broker, add, double } = await setup();
-    const jobs = group([add.message(1, 2), group([double.message(4), double.message(5)], { broker }), pipeline([add.message(1, 1), double.message.partial()], { broker })], { broker });
+    const jobs = group(
+      [
+        add.message(1, 2),
+        group([double.message(4), double.message(5)], { broker }),
+        pipeline([add.message(1, 1), double.message.partial()], { broker }),
+      ],
+      { broker },
+    );
     await jobs.run();
     await jobs.wait({ timeout: TIMEOUT });
     expect(await jobs.completed).toBe(true);
@@ -225,7 +269,12 @@ describe("results of actors without storeResults", () => {
     const timeout = await rejection(sent.getResult({ block: true, timeout: 300 }));
     expect(ResultTimeout.isInstance(timeout)).toBe(true);
     expect((timeout as Error).message).toContain("discard");
-    expect(logger.lines.some((line) => line.startsWith("warn") && line.includes("discard") && line.includes("storeResults"))).toBe(true);
+    expect(
+      logger.lines.some(
+        (line) =>
+          line.startsWith("warn") && line.includes("discard") && line.includes("storeResults"),
+      ),
+    ).toBe(true);
   });
 });
 

@@ -26,7 +26,9 @@ describe("Deadlines", () => {
     const first = () => due.push(-1);
     deadlines.set(first, 30);
     deadlines.delete(first);
-    await new Promise<void>((resolve) => deadlines.set(() => (due.push(performance.now() - started), resolve()), 150));
+    await new Promise<void>((resolve) =>
+      deadlines.set(() => (due.push(performance.now() - started), resolve()), 150),
+    );
     expect(due).toHaveLength(1);
     expect(due[0]).toBeGreaterThanOrEqual(149);
   });

@@ -5,7 +5,36 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { ActorNotFound, BrokerError, ConnectionClosed, ConnectionError, ConnectionFailed, DecodeError, DramatiqError, getBroker, getBrokerAsync, getBrokerSchemes, isImplicitBroker, Interrupt, InvalidOptionError, MiddlewareError, QueueJoinTimeout, QueueNotFound, RateLimitExceeded, ResultError, ResultFailure, ResultMissing, ResultTimeout, Retry, setBroker, setLoggerFactory, Shutdown, SkipMessage, StubBroker, TimeLimitExceeded } from "../src/index.js";
+import {
+  ActorNotFound,
+  BrokerError,
+  ConnectionClosed,
+  ConnectionError,
+  ConnectionFailed,
+  DecodeError,
+  DramatiqError,
+  getBroker,
+  getBrokerAsync,
+  getBrokerSchemes,
+  isImplicitBroker,
+  Interrupt,
+  InvalidOptionError,
+  MiddlewareError,
+  QueueJoinTimeout,
+  QueueNotFound,
+  RateLimitExceeded,
+  ResultError,
+  ResultFailure,
+  ResultMissing,
+  ResultTimeout,
+  Retry,
+  setBroker,
+  setLoggerFactory,
+  Shutdown,
+  SkipMessage,
+  StubBroker,
+  TimeLimitExceeded,
+} from "../src/index.js";
 import { dqEnvName, envInteger, registerBrokerScheme } from "../src/adapter.js";
 import { recordingLogger } from "./helpers.js";
 
@@ -15,7 +44,11 @@ describe("errors", () => {
       [new ActorNotFound("x"), "ActorNotFound", [BrokerError, DramatiqError, Error]],
       [new QueueNotFound("x"), "QueueNotFound", [BrokerError]],
       [new QueueJoinTimeout("x"), "QueueJoinTimeout", [BrokerError]],
-      [new ConnectionClosed("x"), "ConnectionClosed", [ConnectionError, BrokerError, DramatiqError]],
+      [
+        new ConnectionClosed("x"),
+        "ConnectionClosed",
+        [ConnectionError, BrokerError, DramatiqError],
+      ],
       [new ConnectionFailed("x"), "ConnectionFailed", [ConnectionError, BrokerError]],
       [new DecodeError("x"), "DecodeError", [DramatiqError]],
       [new RateLimitExceeded("x"), "RateLimitExceeded", [DramatiqError]],
@@ -34,11 +67,20 @@ describe("errors", () => {
     expect(new Retry({ delay: 5 }).delay).toBe(5);
     const failure = new ResultFailure("actor raised ValueError: bad", "ValueError", "bad");
     expect([failure.origExcType, failure.origExcMsg]).toEqual(["ValueError", "bad"]);
-    expect(new ConnectionFailed("down", { cause: new Error("ECONNREFUSED") }).cause).toEqual(new Error("ECONNREFUSED"));
+    expect(new ConnectionFailed("down", { cause: new Error("ECONNREFUSED") }).cause).toEqual(
+      new Error("ECONNREFUSED"),
+    );
   });
 
   it("are recognised across copies of the package by isInstance", () => {
-    const foreign = Object.assign(new Error("from another copy"), { [Symbol.for("dq.error")]: ["ConnectionClosed", "ConnectionError", "BrokerError", "DramatiqError"] });
+    const foreign = Object.assign(new Error("from another copy"), {
+      [Symbol.for("dq.error")]: [
+        "ConnectionClosed",
+        "ConnectionError",
+        "BrokerError",
+        "DramatiqError",
+      ],
+    });
     expect(foreign instanceof ConnectionError).toBe(false);
     expect(ConnectionError.isInstance(foreign)).toBe(true);
     expect(DramatiqError.isInstance(foreign)).toBe(true);
@@ -81,22 +123,36 @@ describe("getBroker / setBroker", () => {
   it("names an unknown scheme and lists the known ones", async () => {
     process.env.DQ_BROKER_URL = "reddis://:secret@127.0.0.1:6379";
     expect(() => getBroker()).toThrow(InvalidOptionError);
-    expect(() => getBroker()).toThrow(/^unknown broker URL scheme "reddis" in "reddis:\/\/:\*\*\*@127.0.0.1:6379"; known schemes: amqp, amqps, (dqtest, )?redis, rediss$/);
-    await expect(getBrokerAsync()).rejects.toThrow(/unknown broker URL scheme "reddis".*known schemes: amqp, amqps, (dqtest, )?redis, rediss/);
+    expect(() => getBroker()).toThrow(
+      /^unknown broker URL scheme "reddis" in "reddis:\/\/:\*\*\*@127.0.0.1:6379"; known schemes: amqp, amqps, (dqtest, )?redis, rediss$/,
+    );
+    await expect(getBrokerAsync()).rejects.toThrow(
+      /unknown broker URL scheme "reddis".*known schemes: amqp, amqps, (dqtest, )?redis, rediss/,
+    );
     process.env.DQ_BROKER_URL = "::not a url::";
     expect(() => getBroker()).toThrow('invalid broker URL "::not a url::"');
   });
 
   it("names the adapter a known scheme needs, and getBrokerAsync names the package to install", async () => {
     process.env.DQ_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672";
-    expect(() => getBroker()).toThrow(/"amqp:\/\/guest:\*\*\*@127.0.0.1:5672" needs @dq\/broker-rabbitmq.*getBrokerAsync/);
+    expect(() => getBroker()).toThrow(
+      /"amqp:\/\/guest:\*\*\*@127.0.0.1:5672" needs @dq\/broker-rabbitmq.*getBrokerAsync/,
+    );
     // A producer outside the workspace, where no adapter is installed: @dq/core's build, run by node.
     const dir = mkdtempSync(path.join(tmpdir(), "dq-no-adapter-"));
     try {
       const core = pathToFileURL(path.resolve(__dirname, "../dist/index.js")).href;
-      writeFileSync(path.join(dir, "send.mjs"), `import { getBrokerAsync } from ${JSON.stringify(core)};\nawait getBrokerAsync().then((b) => console.log("got", b.constructor.name), (error) => { console.log(error.message); });\n`);
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, ["send.mjs"], { cwd: dir, env: { ...process.env, NODE_PATH: "", DQ_BROKER_URL: "amqp://guest:guest@127.0.0.1:5672" } });
-      expect(stdout + stderr).toMatch(/^broker URL scheme "amqp" needs the package @dq\/broker-rabbitmq, which is not installed .*install it with `npm install @dq\/broker-rabbitmq`/);
+      writeFileSync(
+        path.join(dir, "send.mjs"),
+        `import { getBrokerAsync } from ${JSON.stringify(core)};\nawait getBrokerAsync().then((b) => console.log("got", b.constructor.name), (error) => { console.log(error.message); });\n`,
+      );
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, ["send.mjs"], {
+        cwd: dir,
+        env: { ...process.env, NODE_PATH: "", DQ_BROKER_URL: "amqp://guest:guest@127.0.0.1:5672" },
+      });
+      expect(stdout + stderr).toMatch(
+        /^broker URL scheme "amqp" needs the package @dq\/broker-rabbitmq, which is not installed .*install it with `npm install @dq\/broker-rabbitmq`/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -111,7 +167,9 @@ describe("getBroker / setBroker", () => {
       process.env.DQ_QUEUE_PREFETCH = "9";
       expect(envInteger("dramatiq_queue_prefetch", 1)).toBe(9);
       process.env.DQ_QUEUE_PREFETCH = "lots";
-      expect(() => envInteger("dramatiq_queue_prefetch", 1)).toThrow('environment variable DQ_QUEUE_PREFETCH="lots" is not a non-negative integer');
+      expect(() => envInteger("dramatiq_queue_prefetch", 1)).toThrow(
+        'environment variable DQ_QUEUE_PREFETCH="lots" is not a non-negative integer',
+      );
       expect(dqEnvName("dramatiq_worker_timeout")).toBe("DQ_WORKER_TIMEOUT");
     } finally {
       process.env = keep;

@@ -17,10 +17,13 @@ export function recordedBodies(): string[] {
   for (const name of ["redis-enqueued.json", "redis-after-worker.json"]) {
     const keys = fixture<{ keys: Record<string, { type: string; value: unknown }> }>(name).keys;
     for (const [key, entry] of Object.entries(keys)) {
-      if (entry.type === "hash" && key.endsWith(".msgs")) bodies.push(...Object.values(entry.value as Record<string, string>));
+      if (entry.type === "hash" && key.endsWith(".msgs"))
+        bodies.push(...Object.values(entry.value as Record<string, string>));
     }
   }
-  bodies.push(...Object.values(fixture<{ bodies: Record<string, string> }>("rabbitmq.json").bodies));
+  bodies.push(
+    ...Object.values(fixture<{ bodies: Record<string, string> }>("rabbitmq.json").bodies),
+  );
   return bodies;
 }
 
@@ -28,10 +31,22 @@ export { recordingLogger, rejection, waitFor } from "../src/testing.js";
 export type { RecordingLogger as Recorded } from "../src/testing.js";
 
 /** A StubBroker with a recording logger and a started worker; `stop()` in afterEach. */
-export async function harness(options: { middleware?: Middleware[]; concurrency?: number; queuePrefetch?: number; start?: boolean; clock?: Clock } = {}) {
+export async function harness(
+  options: {
+    middleware?: Middleware[];
+    concurrency?: number;
+    queuePrefetch?: number;
+    start?: boolean;
+    clock?: Clock;
+  } = {},
+) {
   const logger = recordingLogger();
   const broker = new StubBroker({ middleware: options.middleware, logger, clock: options.clock });
-  const worker = new Worker(broker, { workerTimeout: 20, concurrency: options.concurrency ?? 8, queuePrefetch: options.queuePrefetch });
+  const worker = new Worker(broker, {
+    workerTimeout: 20,
+    concurrency: options.concurrency ?? 8,
+    queuePrefetch: options.queuePrefetch,
+  });
   if (options.start !== false) await worker.start();
   return {
     broker,

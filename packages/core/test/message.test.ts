@@ -1,5 +1,14 @@
 import { describe, expect, it } from "@jest/globals";
-import { DecodeError, getEncoder, JSONEncoder, Message, messageJson, pythonJson, setEncoder, V8Encoder } from "../src/index.js";
+import {
+  DecodeError,
+  getEncoder,
+  JSONEncoder,
+  Message,
+  messageJson,
+  pythonJson,
+  setEncoder,
+  V8Encoder,
+} from "../src/index.js";
 import { uuid4 } from "../src/adapter.js";
 import { recordedBodies } from "./helpers.js";
 
@@ -23,16 +32,34 @@ describe("Message on the wire", () => {
     const message = new Message({
       queueName: "q",
       actorName: "a",
-      options: { maxRetries: 3, onSuccess: "done", pipeIgnore: true, redisMessageId: "r", requeueTimestamp: 5, custom_option: "kept", myOption: 1 },
+      options: {
+        maxRetries: 3,
+        onSuccess: "done",
+        pipeIgnore: true,
+        redisMessageId: "r",
+        requeueTimestamp: 5,
+        custom_option: "kept",
+        myOption: 1,
+      },
     });
     const wire = message.asDict().options;
-    expect(Object.keys(wire)).toEqual(["max_retries", "on_success", "pipe_ignore", "redis_message_id", "requeue_timestamp", "custom_option", "myOption"]);
+    expect(Object.keys(wire)).toEqual([
+      "max_retries",
+      "on_success",
+      "pipe_ignore",
+      "redis_message_id",
+      "requeue_timestamp",
+      "custom_option",
+      "myOption",
+    ]);
     const back = Message.decode(message.encode());
     expect(back.options).toEqual(message.options);
   });
 
   it("escapes non-ASCII the way Python's json.dumps does", () => {
-    expect(pythonJson({ s: "café ☕ 😀 \u007f" })).toBe('{"s":"caf\\u00e9 \\u2615 \\ud83d\\ude00 \\u007f"}');
+    expect(pythonJson({ s: "café ☕ 😀 \u007f" })).toBe(
+      '{"s":"caf\\u00e9 \\u2615 \\ud83d\\ude00 \\u007f"}',
+    );
     const message = new Message({ queueName: "q", actorName: "a", args: ["naïve"] });
     expect(message.encode().toString()).toContain('"args":["na\\u00efve"]');
     expect(Message.decode(message.encode()).args).toEqual(["naïve"]);
@@ -41,8 +68,28 @@ describe("Message on the wire", () => {
   it("messageJson writes the same text as pythonJson of the wire shape, for every kind of value", () => {
     const messages = [
       new Message({ queueName: "q", actorName: "a" }),
-      new Message({ queueName: "qé", actorName: "☃", args: [null, NaN, -0, 1e21, 1e-7, 2n ** 63n - 1n, "a\"b\\c\n", new Date(0), [1, [2, { x: Infinity }]]], kwargs: { k: "ü", n: null } }),
-      new Message({ queueName: "q", actorName: "a", args: [{ toJSON: (key: string) => `key:${key}` }], options: { maxRetries: 3, retries: undefined, custom: { deep: ["😀", -Infinity] } } }),
+      new Message({
+        queueName: "qé",
+        actorName: "☃",
+        args: [
+          null,
+          NaN,
+          -0,
+          1e21,
+          1e-7,
+          2n ** 63n - 1n,
+          'a"b\\c\n',
+          new Date(0),
+          [1, [2, { x: Infinity }]],
+        ],
+        kwargs: { k: "ü", n: null },
+      }),
+      new Message({
+        queueName: "q",
+        actorName: "a",
+        args: [{ toJSON: (key: string) => `key:${key}` }],
+        options: { maxRetries: 3, retries: undefined, custom: { deep: ["😀", -Infinity] } },
+      }),
     ];
     for (const message of messages) {
       const data = message.asDict();
@@ -50,25 +97,36 @@ describe("Message on the wire", () => {
       expect(message.encode().toString("latin1")).toBe(pythonJson(data));
     }
     // A toJSON on kwargs is told its key ("kwargs"), as in one walk of the whole object.
-    const keyed = new Message({ queueName: "q", actorName: "a", kwargs: { toJSON: (key: string) => ({ key }) } }).asDict();
+    const keyed = new Message({
+      queueName: "q",
+      actorName: "a",
+      kwargs: { toJSON: (key: string) => ({ key }) },
+    }).asDict();
     expect(messageJson(keyed)).toContain('"kwargs":{"key":"kwargs"}');
     // A shape other than asDict's (no message_id) takes pythonJson's own path.
     const { message_id: _id, ...partial } = messages[0]!.asDict();
     expect(messageJson(partial as never)).toBe(pythonJson(partial));
-    expect(messageJson(new Message({ queueName: "q", actorName: "a", args: [1n] }).asDict())).toContain('"args":[1]');
+    expect(
+      messageJson(new Message({ queueName: "q", actorName: "a", args: [1n] }).asDict()),
+    ).toContain('"args":[1]');
   });
 
   it("uuid4 gives random version 4 UUIDs, as crypto.randomUUID does", () => {
     const ids = Array.from({ length: 5000 }, () => uuid4());
-    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(new Set(ids).size).toBe(ids.length);
     // Every hex digit position varies (no slot left at its template value).
-    const positions = Array.from({ length: 36 }, (_, index) => new Set(ids.map((id) => id[index])).size);
+    const positions = Array.from(
+      { length: 36 },
+      (_, index) => new Set(ids.map((id) => id[index])).size,
+    );
     expect(positions.filter((count) => count >= 16)).toHaveLength(30);
   });
 
   it("decodes Python's NaN and Infinity tokens", () => {
-    const body = '{"queue_name":"q","actor_name":"a","args":[NaN,Infinity,-Infinity,"NaN"],"kwargs":{},"options":{},"message_id":"x","message_timestamp":1}';
+    const body =
+      '{"queue_name":"q","actor_name":"a","args":[NaN,Infinity,-Infinity,"NaN"],"kwargs":{},"options":{},"message_id":"x","message_timestamp":1}';
     const message = Message.decode(body);
     expect(message.args[0]).toBeNaN();
     expect(message.args.slice(1)).toEqual([Infinity, -Infinity, "NaN"]);
@@ -79,7 +137,15 @@ describe("Message on the wire", () => {
     expect(bodies.length).toBeGreaterThanOrEqual(10);
     for (const body of bodies) {
       const message = Message.decode(body);
-      expect(Object.keys(message.asDict())).toEqual(["queue_name", "actor_name", "args", "kwargs", "options", "message_id", "message_timestamp"]);
+      expect(Object.keys(message.asDict())).toEqual([
+        "queue_name",
+        "actor_name",
+        "args",
+        "kwargs",
+        "options",
+        "message_id",
+        "message_timestamp",
+      ]);
       expect(message.encode().toString()).toBe(body);
     }
   });
@@ -111,11 +177,21 @@ describe("Message on the wire", () => {
   it("rejects valid JSON that is not a message, naming the problem", () => {
     expect(() => Message.decode("[1,2,3]")).toThrow(DecodeError);
     expect(() => Message.decode('{"queue_name":"q"}')).toThrow(/actor_name/);
-    expect(() => Message.decode('{"queue_name":"q","actor_name":"a","args":{},"kwargs":{},"options":{}}')).toThrow(/args/);
+    expect(() =>
+      Message.decode('{"queue_name":"q","actor_name":"a","args":{},"kwargs":{},"options":{}}'),
+    ).toThrow(/args/);
   });
 
   it("rejects each badly typed envelope field with a DecodeError naming it", () => {
-    const base = { queue_name: "q", actor_name: "a", args: [], kwargs: {}, options: {}, message_id: "x", message_timestamp: 1 };
+    const base = {
+      queue_name: "q",
+      actor_name: "a",
+      args: [],
+      kwargs: {},
+      options: {},
+      message_id: "x",
+      message_timestamp: 1,
+    };
     const bad: [string, unknown][] = [
       ["queue_name", ""],
       ["actor_name", 3],
@@ -136,7 +212,13 @@ describe("Message on the wire", () => {
   });
 
   it("does not share the args and kwargs of the data it was built from", () => {
-    const data = { queue_name: "q", actor_name: "a", args: [1, [2]], kwargs: { k: 1 }, options: { max_retries: 2 } };
+    const data = {
+      queue_name: "q",
+      actor_name: "a",
+      args: [1, [2]],
+      kwargs: { k: 1 },
+      options: { max_retries: 2 },
+    };
     const message = Message.fromDict(data);
     data.args.push(9);
     data.kwargs.k = 5;
@@ -146,19 +228,28 @@ describe("Message on the wire", () => {
   });
 
   it("rejects a message with an extra top-level key, as Python does", () => {
-    const body = '{"queue_name":"q","actor_name":"a","args":[],"kwargs":{},"options":{},"message_id":"x","message_timestamp":1,"priority":3}';
+    const body =
+      '{"queue_name":"q","actor_name":"a","args":[],"kwargs":{},"options":{},"message_id":"x","message_timestamp":1,"priority":3}';
     expect(() => Message.decode(body)).toThrow(DecodeError);
     expect(() => Message.decode(body)).toThrow(/priority/);
   });
 
   it("fills message_id and message_timestamp when a producer omits them", () => {
-    const message = Message.decode('{"queue_name":"q","actor_name":"a","args":[],"kwargs":{},"options":{}}');
+    const message = Message.decode(
+      '{"queue_name":"q","actor_name":"a","args":[],"kwargs":{},"options":{}}',
+    );
     expect(message.messageId).toMatch(/^[0-9a-f-]{36}$/);
     expect(message.messageTimestamp).toBeGreaterThan(0);
   });
 
   it("copies with options merged shallowly, and prints like Dramatiq", () => {
-    const message = new Message({ queueName: "q", actorName: "add", args: [1, "x"], kwargs: { k: 2 }, options: { a: 1, b: 2 } });
+    const message = new Message({
+      queueName: "q",
+      actorName: "add",
+      args: [1, "x"],
+      kwargs: { k: 2 },
+      options: { a: 1, b: 2 },
+    });
     const copy = message.copy({ queueName: "q.DQ", options: { b: 3, eta: 10 } });
     expect(copy.options).toEqual({ a: 1, b: 3, eta: 10 });
     expect(message.options).toEqual({ a: 1, b: 2 });
@@ -175,7 +266,11 @@ describe("encoders", () => {
     try {
       setEncoder(new V8Encoder());
       const when = new Date(1_700_000_000_000);
-      const message = new Message({ queueName: "q", actorName: "a", args: [when, new Map([["k", 1n]])] });
+      const message = new Message({
+        queueName: "q",
+        actorName: "a",
+        args: [when, new Map([["k", 1n]])],
+      });
       const back = Message.decode(message.encode());
       expect(back.args[0]).toEqual(when);
       expect([...(back.args[1] as Map<string, bigint>).entries()]).toEqual([["k", 1n]]);

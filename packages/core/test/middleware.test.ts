@@ -1,5 +1,26 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { actor, AgeLimit, Callbacks, CurrentMessage, defaultMiddleware, getAbortSignal, InvalidOptionError, Message, Middleware, pipeline, Retries, Retry, Shutdown, ShutdownNotifications, SkipMessage, StubBroker, TimeLimit, TimeLimitExceeded, type Broker, type MessageProxy } from "../src/index.js";
+import {
+  actor,
+  AgeLimit,
+  Callbacks,
+  CurrentMessage,
+  defaultMiddleware,
+  getAbortSignal,
+  InvalidOptionError,
+  Message,
+  Middleware,
+  pipeline,
+  Retries,
+  Retry,
+  Shutdown,
+  ShutdownNotifications,
+  SkipMessage,
+  StubBroker,
+  TimeLimit,
+  TimeLimitExceeded,
+  type Broker,
+  type MessageProxy,
+} from "../src/index.js";
 import { computeBackoff } from "../src/adapter.js";
 import { harness, waitFor } from "./helpers.js";
 import { FakeClock } from "../src/testing/fake-clock.js";
@@ -10,8 +31,15 @@ afterEach(async () => {
 });
 
 /** Defaults with fast retries, plus whatever the test adds. */
-function fastDefaults(retries: ConstructorParameters<typeof Retries>[0] = {}, extra: Middleware[] = []) {
-  return [...defaultMiddleware().filter((m) => !(m instanceof Retries)), new Retries({ minBackoff: 5, maxBackoff: 20, ...retries }), ...extra];
+function fastDefaults(
+  retries: ConstructorParameters<typeof Retries>[0] = {},
+  extra: Middleware[] = [],
+) {
+  return [
+    ...defaultMiddleware().filter((m) => !(m instanceof Retries)),
+    new Retries({ minBackoff: 5, maxBackoff: 20, ...retries }),
+    ...extra,
+  ];
 }
 
 /** Records every enqueue with its delay. */
@@ -25,7 +53,14 @@ class EnqueueLog extends Middleware {
 describe("the middleware bus", () => {
   it("installs Dramatiq's defaults in order", () => {
     const broker = new StubBroker();
-    expect(broker.middleware.map((m) => m.constructor.name)).toEqual(["AgeLimit", "TimeLimit", "ShutdownNotifications", "Callbacks", "Pipelines", "Retries"]);
+    expect(broker.middleware.map((m) => m.constructor.name)).toEqual([
+      "AgeLimit",
+      "TimeLimit",
+      "ShutdownNotifications",
+      "Callbacks",
+      "Pipelines",
+      "Retries",
+    ]);
   });
 
   it("adds middleware before or after a class, and rejects unknown anchors", () => {
@@ -34,9 +69,22 @@ describe("the middleware bus", () => {
     class B extends Middleware {}
     broker.addMiddleware(new A(), { before: Callbacks });
     broker.addMiddleware(new B(), { after: AgeLimit });
-    expect(broker.middleware.map((m) => m.constructor.name)).toEqual(["AgeLimit", "B", "TimeLimit", "ShutdownNotifications", "A", "Callbacks", "Pipelines", "Retries"]);
-    expect(() => broker.addMiddleware(new A(), { before: CurrentMessage })).toThrow(/CurrentMessage/);
-    expect(() => broker.addMiddleware(new A(), { before: AgeLimit, after: AgeLimit })).toThrow(InvalidOptionError);
+    expect(broker.middleware.map((m) => m.constructor.name)).toEqual([
+      "AgeLimit",
+      "B",
+      "TimeLimit",
+      "ShutdownNotifications",
+      "A",
+      "Callbacks",
+      "Pipelines",
+      "Retries",
+    ]);
+    expect(() => broker.addMiddleware(new A(), { before: CurrentMessage })).toThrow(
+      /CurrentMessage/,
+    );
+    expect(() => broker.addMiddleware(new A(), { before: AgeLimit, after: AgeLimit })).toThrow(
+      InvalidOptionError,
+    );
   });
 
   it("replays earlier declarations to a middleware added later", () => {
@@ -96,15 +144,27 @@ describe("the middleware bus", () => {
 describe("Retries", () => {
   it("computes Dramatiq's backoff within its bounds", () => {
     for (let attempt = 0; attempt < 10; attempt++) {
-      const low = computeBackoff(attempt, { factor: 15_000, maxBackoff: 604_800_000, random: () => 0 })[1];
-      const high = computeBackoff(attempt, { factor: 15_000, maxBackoff: 604_800_000, random: () => 0.999999 })[1];
+      const low = computeBackoff(attempt, {
+        factor: 15_000,
+        maxBackoff: 604_800_000,
+        random: () => 0,
+      })[1];
+      const high = computeBackoff(attempt, {
+        factor: 15_000,
+        maxBackoff: 604_800_000,
+        random: () => 0.999999,
+      })[1];
       expect(low).toBe(15_000 * 2 ** attempt);
       expect(high).toBeLessThan(2 * 15_000 * 2 ** attempt);
       expect(high).toBeGreaterThanOrEqual(low);
     }
     // Past the cap: between half the cap and the cap.
     for (const random of [0, 0.5, 0.999]) {
-      const [next, backoff] = computeBackoff(30, { factor: 15_000, maxBackoff: 604_800_000, random: () => random });
+      const [next, backoff] = computeBackoff(30, {
+        factor: 15_000,
+        maxBackoff: 604_800_000,
+        random: () => random,
+      });
       expect(next).toBe(31);
       expect(backoff).toBeGreaterThanOrEqual(302_400_000);
       expect(backoff).toBeLessThanOrEqual(604_800_000);
@@ -157,7 +217,12 @@ describe("Retries", () => {
     // maxAge: 0 on the message falls through to the actor's 60 s (an `or` option), so it runs.
     await fail.sendWithOptions({ args: ["age-zero"], maxAge: 0, maxRetries: 0 });
     await h.broker.join("default", { failFast: false });
-    expect(Object.fromEntries(counts)).toEqual({ "actor-option": 2, "message-zero": 1, "message-two": 3, "age-zero": 1 });
+    expect(Object.fromEntries(counts)).toEqual({
+      "actor-option": 2,
+      "message-zero": 1,
+      "message-two": 3,
+      "age-zero": 1,
+    });
   });
 
   it("dead-letters at once on an error listed in throws", async () => {
@@ -222,7 +287,10 @@ describe("Retries", () => {
     const h = await harness({ middleware: fastDefaults() });
     cleanups.push(h.stop);
     const exhausted: unknown[][] = [];
-    actor((data: unknown, info: unknown) => void exhausted.push([data, info]), { broker: h.broker, actorName: "gave_up" });
+    actor((data: unknown, info: unknown) => void exhausted.push([data, info]), {
+      broker: h.broker,
+      actorName: "gave_up",
+    });
     const doomed = actor(
       function doomed() {
         throw new Error("nope");
@@ -238,7 +306,9 @@ describe("Retries", () => {
   });
 
   it("acks a failed message when the Retries middleware is removed", async () => {
-    const h = await harness({ middleware: defaultMiddleware().filter((m) => !(m instanceof Retries)) });
+    const h = await harness({
+      middleware: defaultMiddleware().filter((m) => !(m instanceof Retries)),
+    });
     cleanups.push(h.stop);
     const once = actor(
       function once() {
@@ -257,7 +327,11 @@ describe("AgeLimit, TimeLimit, ShutdownNotifications", () => {
     const h = await harness();
     cleanups.push(h.stop);
     const ran: string[] = [];
-    const fresh = actor((x: string) => void ran.push(x), { broker: h.broker, actorName: "fresh", maxAge: 1000 });
+    const fresh = actor((x: string) => void ran.push(x), {
+      broker: h.broker,
+      actorName: "fresh",
+      maxAge: 1000,
+    });
     await h.broker.enqueue(fresh.message("old").copy({ messageTimestamp: Date.now() - 5000 }));
     await fresh.send("new");
     await h.broker.join("default", { failFast: false });
@@ -267,7 +341,15 @@ describe("AgeLimit, TimeLimit, ShutdownNotifications", () => {
   });
 
   it("aborts an actor's signal at the deadline and fails it with TimeLimitExceeded once it returns", async () => {
-    const h = await harness({ middleware: [new AgeLimit(), new TimeLimit(), new ShutdownNotifications(), new Callbacks(), new Retries({ maxRetries: 0 })] });
+    const h = await harness({
+      middleware: [
+        new AgeLimit(),
+        new TimeLimit(),
+        new ShutdownNotifications(),
+        new Callbacks(),
+        new Retries({ maxRetries: 0 }),
+      ],
+    });
     cleanups.push(h.stop);
     let signal: AbortSignal | undefined;
     let finished = false;
@@ -292,7 +374,15 @@ describe("AgeLimit, TimeLimit, ShutdownNotifications", () => {
   });
 
   it("times a message out at its own deadline when the one before finished in time", async () => {
-    const h = await harness({ middleware: [new AgeLimit(), new TimeLimit(), new ShutdownNotifications(), new Callbacks(), new Retries({ maxRetries: 0 })] });
+    const h = await harness({
+      middleware: [
+        new AgeLimit(),
+        new TimeLimit(),
+        new ShutdownNotifications(),
+        new Callbacks(),
+        new Retries({ maxRetries: 0 }),
+      ],
+    });
     cleanups.push(h.stop);
     const quick = actor(function quick() {}, { broker: h.broker, timeLimit: 100 });
     const slow = actor(
@@ -357,8 +447,14 @@ describe("Callbacks and Pipelines", () => {
     const h = await harness({ middleware: fastDefaults({ maxRetries: 0 }) });
     cleanups.push(h.stop);
     const calls: unknown[][] = [];
-    actor((data: unknown, extra: unknown) => void calls.push(["ok", data, extra]), { broker: h.broker, actorName: "on_ok" });
-    actor((data: unknown, extra: unknown) => void calls.push(["failed", data, extra]), { broker: h.broker, actorName: "on_fail" });
+    actor((data: unknown, extra: unknown) => void calls.push(["ok", data, extra]), {
+      broker: h.broker,
+      actorName: "on_ok",
+    });
+    actor((data: unknown, extra: unknown) => void calls.push(["failed", data, extra]), {
+      broker: h.broker,
+      actorName: "on_fail",
+    });
     const risky = actor(
       function risky(fail: boolean) {
         if (fail) throw new RangeError("out of range");
@@ -389,7 +485,15 @@ describe("Callbacks and Pipelines", () => {
       },
       { broker: h.broker },
     );
-    await pipeline([step.message(1), step.message(10), step.messageWithOptions({ args: [100], pipeIgnore: true }), step.message()], { broker: h.broker }).run();
+    await pipeline(
+      [
+        step.message(1),
+        step.message(10),
+        step.messageWithOptions({ args: [100], pipeIgnore: true }),
+        step.message(),
+      ],
+      { broker: h.broker },
+    ).run();
     await h.broker.join("default");
     expect(seen).toEqual([[1], [10, 2], [100], [101]]);
   });
@@ -407,7 +511,9 @@ describe("Callbacks and Pipelines", () => {
       { broker: h.broker },
     );
     const piped = step.message(1).pipe(step.messageWithOptions({ args: [2], pipeIgnore: true }));
-    await pipeline([piped, step.messageWithOptions({ args: [3], pipeIgnore: true })], { broker: h.broker }).run();
+    await pipeline([piped, step.messageWithOptions({ args: [3], pipeIgnore: true })], {
+      broker: h.broker,
+    }).run();
     await h.broker.join("default", { failFast: false });
     expect(seen).toEqual([1, 2]);
   });
@@ -419,9 +525,20 @@ describe("the worker", () => {
     const h = await harness({ concurrency: 1, queuePrefetch: 100, start: false });
     cleanups.push(h.stop);
     const order: string[] = [];
-    const low = actor((x: string) => void order.push(x), { broker: h.broker, actorName: "low", priority: 10 });
-    const high = actor((x: string) => void order.push(x), { broker: h.broker, actorName: "high", priority: 0 });
-    const gate = actor(async () => void (await new Promise((resolve) => setTimeout(resolve, 100))), { broker: h.broker, actorName: "gate", priority: -1 });
+    const low = actor((x: string) => void order.push(x), {
+      broker: h.broker,
+      actorName: "low",
+      priority: 10,
+    });
+    const high = actor((x: string) => void order.push(x), {
+      broker: h.broker,
+      actorName: "high",
+      priority: 0,
+    });
+    const gate = actor(
+      async () => void (await new Promise((resolve) => setTimeout(resolve, 100))),
+      { broker: h.broker, actorName: "gate", priority: -1 },
+    );
     await gate.send();
     for (let i = 0; i < 3; i++) await low.send(`low${i}`);
     for (let i = 0; i < 3; i++) await high.send(`high${i}`);
@@ -440,7 +557,10 @@ describe("the worker", () => {
       stopClock();
     });
     const ran: [string, number][] = [];
-    const when = actor((label: string) => void ran.push([label, clock.now()]), { broker: h.broker, actorName: "when" });
+    const when = actor((label: string) => void ran.push([label, clock.now()]), {
+      broker: h.broker,
+      actorName: "when",
+    });
     const start = clock.now();
     await when.sendWithOptions({ args: ["late"], delay: 250 });
     await when.send("now");
@@ -472,7 +592,8 @@ describe("the worker", () => {
       async function check(label: string, wait: number) {
         for (let i = 0; i < 5; i++) {
           const current = CurrentMessage.getCurrentMessage();
-          if (current?.args[0] !== label) mismatches.push(`${label} saw ${String(current?.args[0])}`);
+          if (current?.args[0] !== label)
+            mismatches.push(`${label} saw ${String(current?.args[0])}`);
           await new Promise((resolve) => setTimeout(resolve, wait));
         }
         observed.push(label);

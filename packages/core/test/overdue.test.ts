@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { actor, Middleware, TimeLimitExceeded, type Broker, type MessageProxy, type ProcessOutcome } from "../src/index.js";
+import {
+  actor,
+  Middleware,
+  TimeLimitExceeded,
+  type Broker,
+  type MessageProxy,
+  type ProcessOutcome,
+} from "../src/index.js";
 import { harness, waitFor } from "./helpers.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -10,7 +17,11 @@ afterEach(async () => {
 /** Records when afterProcessMessage runs, as the `dq` command's heartbeat tracks running messages. */
 class Tracker extends Middleware {
   readonly after: { at: number; exception: unknown }[] = [];
-  override afterProcessMessage(_broker: Broker, _message: MessageProxy, { exception }: ProcessOutcome): void {
+  override afterProcessMessage(
+    _broker: Broker,
+    _message: MessageProxy,
+    { exception }: ProcessOutcome,
+  ): void {
     this.after.push({ at: Date.now(), exception });
   }
 }
@@ -41,7 +52,10 @@ describe("invocations running past their time limit", () => {
     expect(spans).toHaveLength(2);
     expect(spans[1]!.start).toBeGreaterThanOrEqual(spans[0]!.end);
     // afterProcessMessage fired once per invocation, each after it ended, with TimeLimitExceeded.
-    expect(tracker.after.map((entry) => entry.exception)).toEqual([expect.any(TimeLimitExceeded), expect.any(TimeLimitExceeded)]);
+    expect(tracker.after.map((entry) => entry.exception)).toEqual([
+      expect.any(TimeLimitExceeded),
+      expect.any(TimeLimitExceeded),
+    ]);
     expect(tracker.after[0]!.at).toBeGreaterThanOrEqual(spans[0]!.end);
     expect(h.broker.deadLetters).toHaveLength(1);
     expect(h.worker.overdue).toBe(0);

@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { actor, GenericActor, Message, ResultFailure, Results, StubResultBackend, type GenericActorMeta } from "../src/index.js";
+import {
+  actor,
+  GenericActor,
+  Message,
+  ResultFailure,
+  Results,
+  StubResultBackend,
+  type GenericActorMeta,
+} from "../src/index.js";
 import { harness } from "./helpers.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -24,7 +32,12 @@ describe("an aged-out message with results", () => {
     h.broker.addMiddleware(new Results({ backend }));
     await h.worker.start();
     const ran: number[] = [];
-    const old = actor((x: number) => void ran.push(x), { broker: h.broker, actorName: "old", maxAge: 1000, storeResults: true });
+    const old = actor((x: number) => void ran.push(x), {
+      broker: h.broker,
+      actorName: "old",
+      maxAge: 1000,
+      storeResults: true,
+    });
     const message = old.message(1);
     // Sent two seconds ago: past its one-second age limit.
     await h.broker.enqueue(new Message({ ...message, messageTimestamp: Date.now() - 2000 }));
@@ -32,7 +45,9 @@ describe("an aged-out message with results", () => {
     expect(ran).toEqual([]);
     // json.dumps({"__t": "dramatiq.results.Result", "exn": {"type": "SkipMessage", "msg": "Message age limit exceeded"}},
     //   separators=(",", ":")), as Dramatiq's Results.after_nack stores the exception its worker stuffed.
-    expect(backend.writes).toEqual(['{"__t":"dramatiq.results.Result","exn":{"type":"SkipMessage","msg":"Message age limit exceeded"}}']);
+    expect(backend.writes).toEqual([
+      '{"__t":"dramatiq.results.Result","exn":{"type":"SkipMessage","msg":"Message age limit exceeded"}}',
+    ]);
     const error = await backend.getResult(message).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ResultFailure);
     expect((error as ResultFailure).origExcType).toBe("SkipMessage");
@@ -45,7 +60,11 @@ describe("GenericActor subclasses", () => {
     const h = await harness();
     cleanups.push(h.stop);
     abstract class Base extends GenericActor {
-      static override meta: GenericActorMeta = { abstract: true, queueName: "emails", broker: h.broker };
+      static override meta: GenericActorMeta = {
+        abstract: true,
+        queueName: "emails",
+        broker: h.broker,
+      };
     }
     class Email extends Base {
       static override meta: GenericActorMeta = { priority: 5, maxRetries: 3 };

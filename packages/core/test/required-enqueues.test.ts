@@ -60,7 +60,10 @@ async function setUp(options: { attempts?: number; middleware?: Middleware[] } =
 }
 
 function retryFast(retries: ConstructorParameters<typeof Retries>[0] = {}): Middleware[] {
-  return [...defaultMiddleware().filter((m) => !(m instanceof Retries)), new Retries({ minBackoff: 1, maxBackoff: 2, ...retries })];
+  return [
+    ...defaultMiddleware().filter((m) => !(m instanceof Retries)),
+    new Retries({ minBackoff: 1, maxBackoff: 2, ...retries }),
+  ];
 }
 
 /** An actor that fails its first `failures` runs and records every run. */
@@ -95,7 +98,9 @@ describe("enqueues that a message's ack depends on", () => {
     broker.down = true;
     // Each run fails and cannot enqueue its retry: the message goes back to its queue and runs again.
     await waitFor(() => runs.length >= 3, "the message to be requeued and run again");
-    expect(logger.lines).toContainEqual(expect.stringContaining(`error Requeuing message ${message.messageId}`));
+    expect(logger.lines).toContainEqual(
+      expect.stringContaining(`error Requeuing message ${message.messageId}`),
+    );
     broker.down = false;
     const runsWhileDown = runs.length;
     await broker.join("default", { timeout: 5000, failFast: false });
@@ -151,7 +156,10 @@ describe("enqueues that a message's ack depends on", () => {
     );
     const depth = 20_000;
     const data = work.message(null).asDict();
-    const raw = JSON.stringify({ ...data, args: [] }).replace('"args":[]', `"args":[${"[".repeat(depth)}${"]".repeat(depth)}]`);
+    const raw = JSON.stringify({ ...data, args: [] }).replace(
+      '"args":[]',
+      `"args":[${"[".repeat(depth)}${"]".repeat(depth)}]`,
+    );
     broker.enqueueRaw("default", raw);
     await broker.join("default", { timeout: 5000, failFast: false });
     // Dead-lettered with the reason, never acked: the decoder's walk for unsafe integers already
@@ -171,7 +179,10 @@ describe("enqueues that a message's ack depends on", () => {
       },
       { broker, actorName: "first" },
     );
-    const second = actor((...args: number[]) => void steps.push(`second ${args.join(",")}`), { broker, actorName: "second" });
+    const second = actor((...args: number[]) => void steps.push(`second ${args.join(",")}`), {
+      broker,
+      actorName: "second",
+    });
     await pipeline([first.message(1), second.message()], { broker }).run();
     broker.failures = 2;
     await broker.join("default", { timeout: 5000 });
@@ -183,8 +194,13 @@ describe("enqueues that a message's ack depends on", () => {
   it("holds the ack for any middleware's enqueue (as GroupCallbacks does), without changes to it", async () => {
     const sent: string[] = [];
     class Completion extends Middleware {
-      override async afterProcessMessage(broker: Broker, message: MessageProxy, { exception }: ProcessOutcome): Promise<void> {
-        if (exception === undefined && message.actorName === "child") await broker.getActor("done").send(message.messageId);
+      override async afterProcessMessage(
+        broker: Broker,
+        message: MessageProxy,
+        { exception }: ProcessOutcome,
+      ): Promise<void> {
+        if (exception === undefined && message.actorName === "child")
+          await broker.getActor("done").send(message.messageId);
       }
     }
     const { broker } = await setUp({ attempts: 1, middleware: [...retryFast(), new Completion()] });

@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { actor, ConnectionClosed, QueueJoinTimeout, Results, StubResultBackend } from "../src/index.js";
+import {
+  actor,
+  ConnectionClosed,
+  QueueJoinTimeout,
+  Results,
+  StubResultBackend,
+} from "../src/index.js";
 import { harness, rejection, waitFor } from "./helpers.js";
 
 /**
@@ -40,7 +46,13 @@ afterEach(async () => {
 
 async function setUp(options: { concurrency?: number } = {}) {
   const backend = new TroubledBackend();
-  const results = new Results({ backend, storeResults: true, storeAttempts: 3, storeMinBackoff: 1, storeMaxBackoff: 5 });
+  const results = new Results({
+    backend,
+    storeResults: true,
+    storeAttempts: 3,
+    storeMinBackoff: 1,
+    storeMaxBackoff: 5,
+  });
   const h = await harness({ concurrency: options.concurrency ?? 8 });
   h.broker.addMiddleware(results);
   cleanups.push(async () => {
@@ -69,7 +81,13 @@ describe("storing results", () => {
     await broker.join("default", { timeout: 5000 });
     expect(results.failedStores).toBe(2);
     for (const message of messages) {
-      expect(logger.lines).toContainEqual(expect.stringMatching(new RegExp(`^error Could not store the result of message ${message.messageId} .*after 3 attempts`)));
+      expect(logger.lines).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^error Could not store the result of message ${message.messageId} .*after 3 attempts`,
+          ),
+        ),
+      );
     }
     expect(broker.deadLetters).toHaveLength(0);
   });
@@ -77,7 +95,11 @@ describe("storing results", () => {
   it("lets other messages run while a store waits for a paused backend, and acks only after the store", async () => {
     const { broker, backend, double } = await setUp({ concurrency: 2 });
     const ran: number[] = [];
-    const plain = actor((x: number) => void ran.push(x), { broker, actorName: "plain", storeResults: false });
+    const plain = actor((x: number) => void ran.push(x), {
+      broker,
+      actorName: "plain",
+      storeResults: false,
+    });
     backend.pause();
     const stored = [await double.send(1), await double.send(2)];
     await waitFor(() => backend.attempts === 2, "both stores to start");
@@ -85,7 +107,9 @@ describe("storing results", () => {
     // Both slots' messages wait for their stores; the other messages still run.
     await waitFor(() => ran.length === 20, "the other messages to run while the backend is paused");
     // Store, then ack: the storing messages are not acked yet.
-    expect(await rejection(broker.join("default", { timeout: 100 }))).toBeInstanceOf(QueueJoinTimeout);
+    expect(await rejection(broker.join("default", { timeout: 100 }))).toBeInstanceOf(
+      QueueJoinTimeout,
+    );
     backend.resume();
     await broker.join("default", { timeout: 5000 });
     expect(await Promise.all(stored.map((message) => backend.getResult(message)))).toEqual([2, 4]);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "@jest/globals";
-import { actor, Consumer, StubBroker, Worker, type ConsumeOptions, type MessageProxy } from "../src/index.js";
+import {
+  actor,
+  Consumer,
+  StubBroker,
+  Worker,
+  type ConsumeOptions,
+  type MessageProxy,
+} from "../src/index.js";
 
 /** Delegates to a stub consumer, holding every ack until `release()`. */
 class HeldAcks extends Consumer {
@@ -53,7 +60,8 @@ function slowAcks() {
 }
 
 const until = async (condition: () => boolean) => {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let i = 0; i < 500 && !condition(); i++)
+    await new Promise((resolve) => setTimeout(resolve, 10));
   expect(condition()).toBe(true);
 };
 
@@ -67,7 +75,9 @@ describe("Worker acks", () => {
       // One slot, and no ack has completed: every message ran all the same.
       await until(() => ran.length === 3);
       expect(broker.acksAsked).toBe(3);
-      await expect(broker.join("default", { timeout: 100 })).rejects.toMatchObject({ name: "QueueJoinTimeout" });
+      await expect(broker.join("default", { timeout: 100 })).rejects.toMatchObject({
+        name: "QueueJoinTimeout",
+      });
       broker.release();
       await broker.join("default", { timeout: 5000 });
       await worker.join();

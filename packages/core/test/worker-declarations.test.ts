@@ -17,19 +17,32 @@ describe("declaration listeners", () => {
     broker.declareQueue("late");
     remove();
     broker.declareQueue("after");
-    expect(seen).toEqual(["queue:early", "delayQueue:early.DQ", "queue:late", "delayQueue:late.DQ"]);
+    expect(seen).toEqual([
+      "queue:early",
+      "delayQueue:early.DQ",
+      "queue:late",
+      "delayQueue:late.DQ",
+    ]);
   });
 
   it("logs a listener's error and goes on declaring", () => {
     const errors: string[] = [];
-    const logger = { debug() {}, info() {}, warn() {}, error: (message: string) => void errors.push(message) };
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (message: string) => void errors.push(message),
+    };
     const broker = new StubBroker({ logger });
     broker.onDeclare(() => {
       throw new Error("boom");
     });
     broker.declareQueue("q");
     expect(broker.getDeclaredQueues()).toEqual(["q"]);
-    expect(errors).toEqual(["Unexpected failure in a declaration listener for q", "Unexpected failure in a declaration listener for q.DQ"]);
+    expect(errors).toEqual([
+      "Unexpected failure in a declaration listener for q",
+      "Unexpected failure in a declaration listener for q.DQ",
+    ]);
   });
 
   it("a started worker leaves the broker's middleware list alone and consumes queues declared later", async () => {
@@ -40,7 +53,11 @@ describe("declaration listeners", () => {
     cleanups.push(async () => void (await worker.stop({ timeout: 2000 })));
     expect(broker.middleware).toEqual(before);
     const ran: number[] = [];
-    const late = actor((x: number) => void ran.push(x), { broker, actorName: "late", queueName: "declared_after_start" });
+    const late = actor((x: number) => void ran.push(x), {
+      broker,
+      actorName: "late",
+      queueName: "declared_after_start",
+    });
     await late.send(7);
     await broker.join("declared_after_start", { timeout: 5000 });
     expect(ran).toEqual([7]);
@@ -49,7 +66,13 @@ describe("declaration listeners", () => {
 
 describe("decodeDelivery", () => {
   it("decodes a message's bytes into a proxy", () => {
-    const message = new Message({ queueName: "q", actorName: "a", args: [1], kwargs: {}, options: {} });
+    const message = new Message({
+      queueName: "q",
+      actorName: "a",
+      args: [1],
+      kwargs: {},
+      options: {},
+    });
     const proxy = decodeDelivery("q", message.encode());
     expect(proxy.undecodable).toBe(false);
     expect(proxy.messageId).toBe(message.messageId);

@@ -14,12 +14,18 @@ export async function serveRunMetrics(): Promise<MetricsServer | 0> {
   const query = new URL(import.meta.url).searchParams;
   let server: MetricsServer;
   try {
-    server = await startRunMetricsServer({ host: query.get("host") ?? "127.0.0.1", port: Number(query.get("port") ?? 9191), dbDirectory: query.get("db") ?? "" });
+    server = await startRunMetricsServer({
+      host: query.get("host") ?? "127.0.0.1",
+      port: Number(query.get("port") ?? 9191),
+      dbDirectory: query.get("db") ?? "",
+    });
   } catch (error) {
     if (!MetricsServerError.isInstance(error)) throw error;
     getLogger("dq.Prometheus").warn(`${(error as Error).message}. This run serves no metrics.`);
     return 0;
   }
-  getLogger("dq.Prometheus").info(`Serving the run's Prometheus metrics on http://${server.host}:${server.port}/metrics (from ${query.get("db")}).`);
+  getLogger("dq.Prometheus").info(
+    `Serving the run's Prometheus metrics on http://${server.host}:${server.port}/metrics (from ${query.get("db")}).`,
+  );
   return server;
 }

@@ -24,7 +24,11 @@ export interface MetricsServer {
  * Starts an HTTP server answering `routes[pathname]` (GET); `/` answers like `/metrics`.
  * @throws MetricsServerError when it cannot listen, naming the host and port (e.g. in use)
  */
-export async function startMetricsServer(host: string, port: number, routes: Record<string, () => Promise<RouteResponse>>): Promise<MetricsServer> {
+export async function startMetricsServer(
+  host: string,
+  port: number,
+  routes: Record<string, () => Promise<RouteResponse>>,
+): Promise<MetricsServer> {
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const pathname = new URL(request.url ?? "/", "http://localhost").pathname;
     const route = routes[pathname === "/" ? "/metrics" : pathname];
@@ -38,14 +42,26 @@ export async function startMetricsServer(host: string, port: number, routes: Rec
         response.end(request.method === "HEAD" ? undefined : body);
       },
       (error: unknown) => {
-        response.writeHead(500, { "Content-Type": "text/plain" }).end(`could not collect the metrics: ${String(error)}\n`);
+        response
+          .writeHead(500, { "Content-Type": "text/plain" })
+          .end(`could not collect the metrics: ${String(error)}\n`);
       },
     );
   });
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
-      const why = error.code === "EADDRINUSE" ? `port ${port} is already in use` : error.code === "EACCES" ? `no permission to bind port ${port}` : error.message;
-      reject(new MetricsServerError(`cannot serve Prometheus metrics on ${host}:${port}: ${why} (set dramatiq_prom_port or httpPort to another port)`, { cause: error }));
+      const why =
+        error.code === "EADDRINUSE"
+          ? `port ${port} is already in use`
+          : error.code === "EACCES"
+            ? `no permission to bind port ${port}`
+            : error.message;
+      reject(
+        new MetricsServerError(
+          `cannot serve Prometheus metrics on ${host}:${port}: ${why} (set dramatiq_prom_port or httpPort to another port)`,
+          { cause: error },
+        ),
+      );
     };
     server.once("error", onError);
     server.listen(port, host, () => {

@@ -7,7 +7,13 @@
 import { mkdirSync } from "node:fs";
 import { readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type Registry, type RegistryContentType } from "prom-client";
+import {
+  AggregatorRegistry,
+  type MetricObjectWithValues,
+  type MetricValue,
+  type Registry,
+  type RegistryContentType,
+} from "prom-client";
 
 /** The metrics of one registry, as `getMetricsAsJSON()` returns them. */
 export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
@@ -68,7 +74,11 @@ export class SnapshotWriter {
   }
 
   private async writeOnce(): Promise<void> {
-    const snapshot: ProcessSnapshot = { pid: process.pid, writtenAt: Date.now(), metrics: await this.registry.getMetricsAsJSON() };
+    const snapshot: ProcessSnapshot = {
+      pid: process.pid,
+      writtenAt: Date.now(),
+      metrics: await this.registry.getMetricsAsJSON(),
+    };
     // Write then rename, so that a reader never sees half a file.
     const temporary = `${this.file}.${process.pid}.tmp`;
     await writeFile(temporary, JSON.stringify(snapshot));
@@ -124,7 +134,10 @@ export class RunCollector {
     return next;
   }
 
-  private async collectOnce(): Promise<{ registry: Registry<RegistryContentType>; processes: ProcessSummary[] }> {
+  private async collectOnce(): Promise<{
+    registry: Registry<RegistryContentType>;
+    processes: ProcessSummary[];
+  }> {
     mkdirSync(this.directory, { recursive: true });
     const names = (await readdir(this.directory)).filter((name) => SNAPSHOT.test(name));
     const live: ProcessSnapshot[] = [];
@@ -134,9 +147,17 @@ export class RunCollector {
       if (this.isAlive(snapshot.pid)) live.push(snapshot);
       else await this.archive(name, snapshot);
     }
-    const archived = (await readJson<{ metrics: MetricsJson }>(path.join(this.directory, ARCHIVE)))?.metrics ?? [];
-    const registry = AggregatorRegistry.aggregate([archived, ...live.map((snapshot) => snapshot.metrics)]);
-    const processes = live.map((snapshot) => ({ pid: snapshot.pid, writtenAt: snapshot.writtenAt, messagesTotal: sumOf(snapshot.metrics, "dramatiq_messages_total") }));
+    const archived =
+      (await readJson<{ metrics: MetricsJson }>(path.join(this.directory, ARCHIVE)))?.metrics ?? [];
+    const registry = AggregatorRegistry.aggregate([
+      archived,
+      ...live.map((snapshot) => snapshot.metrics),
+    ]);
+    const processes = live.map((snapshot) => ({
+      pid: snapshot.pid,
+      writtenAt: snapshot.writtenAt,
+      messagesTotal: sumOf(snapshot.metrics, "dramatiq_messages_total"),
+    }));
     return { registry, processes };
   }
 
@@ -155,5 +176,8 @@ export class RunCollector {
 
 /** The sum of a metric's values over its labels (0 when absent). */
 export function sumOf(metrics: MetricsJson, name: string): number {
-  return (metrics.find((metric) => metric.name === name)?.values ?? []).reduce((total, value) => total + value.value, 0);
+  return (metrics.find((metric) => metric.name === name)?.values ?? []).reduce(
+    (total, value) => total + value.value,
+    0,
+  );
 }

@@ -28,7 +28,10 @@ export interface PrometheusOptions {
   logger?: Logger;
 }
 
-const labelsOf = (message: { queueName: string; actorName: string }) => ({ queue_name: canonicalQueueName(message.queueName), actor_name: message.actorName });
+const labelsOf = (message: { queueName: string; actorName: string }) => ({
+  queue_name: canonicalQueueName(message.queueName),
+  actor_name: message.actorName,
+});
 
 /**
  * Exports Dramatiq's Prometheus metrics (same names, types and `queue_name`/`actor_name` labels).
@@ -61,15 +64,31 @@ export class Prometheus extends Middleware {
 
   /** The exposition server, run once per `dq` run; its options travel in the URL's query. */
   override get forks(): readonly ForkSpec[] {
-    const query = new URLSearchParams({ host: this.settings.httpHost, port: String(this.settings.httpPort), db: this.settings.dbDirectory });
-    return [{ module: `${packageDirectoryUrl}exposition.js?${query.toString()}`, exportName: "serveRunMetrics" }];
+    const query = new URLSearchParams({
+      host: this.settings.httpHost,
+      port: String(this.settings.httpPort),
+      db: this.settings.dbDirectory,
+    });
+    return [
+      {
+        module: `${packageDirectoryUrl}exposition.js?${query.toString()}`,
+        exportName: "serveRunMetrics",
+      },
+    ];
   }
 
   /** Under `dq` (or any process that emits `processBoot`): start writing to the run directory. */
   override afterProcessBoot(): void {
     if (this.writer) return;
-    this.writer = new SnapshotWriter(this.settings.dbDirectory, this.registry, this.flushInterval, (error) =>
-      this.logger.warn(`Could not write the metrics of process ${process.pid} to ${this.settings.dbDirectory}.`, error),
+    this.writer = new SnapshotWriter(
+      this.settings.dbDirectory,
+      this.registry,
+      this.flushInterval,
+      (error) =>
+        this.logger.warn(
+          `Could not write the metrics of process ${process.pid} to ${this.settings.dbDirectory}.`,
+          error,
+        ),
     );
     this.writer.start();
   }
@@ -115,7 +134,11 @@ export class Prometheus extends Middleware {
     this.startTimes.set(message.messageId, performance.now());
   }
 
-  override afterProcessMessage(_broker: Broker, message: MessageProxy, outcome: ProcessOutcome = {}): void {
+  override afterProcessMessage(
+    _broker: Broker,
+    message: MessageProxy,
+    outcome: ProcessOutcome = {},
+  ): void {
     const labels = labelsOf(message);
     const started = this.startTimes.get(message.messageId);
     this.startTimes.delete(message.messageId);
@@ -136,8 +159,15 @@ export class Prometheus extends Middleware {
    * @throws MetricsServerError when the port is in use
    */
   startServer(options: { host?: string; port?: number } = {}): Promise<MetricsServer> {
-    return startMetricsServer(options.host ?? this.settings.httpHost, options.port ?? this.settings.httpPort, {
-      "/metrics": async () => ({ contentType: this.registry.contentType, body: pythonBucketBounds(await this.registry.metrics()) }),
-    });
+    return startMetricsServer(
+      options.host ?? this.settings.httpHost,
+      options.port ?? this.settings.httpPort,
+      {
+        "/metrics": async () => ({
+          contentType: this.registry.contentType,
+          body: pythonBucketBounds(await this.registry.metrics()),
+        }),
+      },
+    );
   }
 }

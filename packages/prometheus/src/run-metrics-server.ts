@@ -8,13 +8,20 @@ import { RunCollector } from "./multiprocess.js";
  * processes read (JSON: pid, last write, messages processed).
  * @throws MetricsServerError when the port is in use
  */
-export async function startRunMetricsServer(options: { host: string; port: number; dbDirectory: string }): Promise<MetricsServer> {
+export async function startRunMetricsServer(options: {
+  host: string;
+  port: number;
+  dbDirectory: string;
+}): Promise<MetricsServer> {
   if (!options.dbDirectory) throw new Error("no run directory to read the metrics from");
   const collector = new RunCollector(options.dbDirectory);
   return startMetricsServer(options.host, options.port, {
     "/metrics": async () => {
       const { registry } = await collector.collect();
-      return { contentType: registry.contentType, body: pythonBucketBounds(await registry.metrics()) };
+      return {
+        contentType: registry.contentType,
+        body: pythonBucketBounds(await registry.metrics()),
+      };
     },
     "/processes": async () => {
       const { processes } = await collector.collect();

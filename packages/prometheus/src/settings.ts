@@ -26,7 +26,9 @@ export function defaultDbDirectory(): string {
 export function parsePort(value: unknown, source: string): number {
   const port = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidOptionError(`${source}=${JSON.stringify(value)} is not a TCP port (an integer from 0 to 65535)`);
+    throw new InvalidOptionError(
+      `${source}=${JSON.stringify(value)} is not a TCP port (an integer from 0 to 65535)`,
+    );
   }
   return port;
 }
@@ -35,12 +37,21 @@ export function parsePort(value: unknown, source: string): number {
  * Resolves the settings: constructor options first, then Dramatiq's environment variables,
  * then the defaults.
  */
-export function resolveSettings(options: { httpHost?: string; httpPort?: number; dbDirectory?: string } = {}): ServerSettings {
+export function resolveSettings(
+  options: { httpHost?: string; httpPort?: number; dbDirectory?: string } = {},
+): ServerSettings {
   // DQ_PROM_HOST / DQ_PROM_PORT / DQ_PROM_DB, with Dramatiq's dramatiq_prom_* names as aliases.
   const port = envSetting("dramatiq_prom_port");
   return {
     httpHost: options.httpHost ?? (envSetting("dramatiq_prom_host")?.value || "127.0.0.1"),
-    httpPort: options.httpPort !== undefined ? parsePort(options.httpPort, "httpPort") : port ? parsePort(port.value, port.name) : 9191,
-    dbDirectory: path.resolve(options.dbDirectory ?? (envSetting("dramatiq_prom_db")?.value || defaultDbDirectory())),
+    httpPort:
+      options.httpPort !== undefined
+        ? parsePort(options.httpPort, "httpPort")
+        : port
+          ? parsePort(port.value, port.name)
+          : 9191,
+    dbDirectory: path.resolve(
+      options.dbDirectory ?? (envSetting("dramatiq_prom_db")?.value || defaultDbDirectory()),
+    ),
   };
 }

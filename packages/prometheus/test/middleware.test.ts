@@ -1,7 +1,15 @@
 // The middleware in one process: what each hook counts, the single-process server, the settings.
 import path from "node:path";
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { actor, AgeLimit, InvalidOptionError, Retries, StubBroker, Worker, type Middleware } from "@dq/core";
+import {
+  actor,
+  AgeLimit,
+  InvalidOptionError,
+  Retries,
+  StubBroker,
+  Worker,
+  type Middleware,
+} from "@dq/core";
 import { MetricsServerError, Prometheus, type MetricsServer } from "../src/index.js";
 import { get, listen, parseExposition, total } from "./helpers/dq.js";
 
@@ -94,7 +102,12 @@ describe("Prometheus.startServer (one process, by hand)", () => {
     cleanups.push(() => server.close());
     const response = await get(`http://127.0.0.1:${server.port}/metrics`);
     expect(response.status).toBe(200);
-    expect(total(parseExposition(response.body), "dramatiq_messages_total", { queue_name: "q", actor_name: "a" })).toBe(3);
+    expect(
+      total(parseExposition(response.body), "dramatiq_messages_total", {
+        queue_name: "q",
+        actor_name: "a",
+      }),
+    ).toBe(3);
     expect((await get(`http://127.0.0.1:${server.port}/nope`)).status).toBe(404);
   });
 
@@ -120,7 +133,15 @@ describe("Prometheus.startServer (one process, by hand)", () => {
 describe("settings", () => {
   const saved = { ...process.env };
   afterEach(() => {
-    for (const key of ["dramatiq_prom_host", "dramatiq_prom_port", "dramatiq_prom_db", "DQ_PROM_HOST", "DQ_PROM_PORT", "DQ_PROM_DB", "DQ_SUPERVISOR_PID"]) {
+    for (const key of [
+      "dramatiq_prom_host",
+      "dramatiq_prom_port",
+      "dramatiq_prom_db",
+      "DQ_PROM_HOST",
+      "DQ_PROM_PORT",
+      "DQ_PROM_DB",
+      "DQ_SUPERVISOR_PID",
+    ]) {
       if (saved[key] === undefined) delete process.env[key];
       else process.env[key] = saved[key];
     }
@@ -131,12 +152,22 @@ describe("settings", () => {
     delete process.env.dramatiq_prom_port;
     delete process.env.dramatiq_prom_db;
     process.env.DQ_SUPERVISOR_PID = "4242";
-    expect(new Prometheus().settings).toEqual({ httpHost: "127.0.0.1", httpPort: 9191, dbDirectory: expect.stringMatching(/dq-prometheus-4242$/) });
+    expect(new Prometheus().settings).toEqual({
+      httpHost: "127.0.0.1",
+      httpPort: 9191,
+      dbDirectory: expect.stringMatching(/dq-prometheus-4242$/),
+    });
     process.env.dramatiq_prom_host = "0.0.0.0";
     process.env.dramatiq_prom_port = "9300";
     process.env.dramatiq_prom_db = "/tmp/some-run";
-    expect(new Prometheus().settings).toEqual({ httpHost: "0.0.0.0", httpPort: 9300, dbDirectory: path.resolve("/tmp/some-run") });
-    expect(new Prometheus({ httpHost: "::1", httpPort: 9400, dbDirectory: "/tmp/other" }).settings).toEqual({ httpHost: "::1", httpPort: 9400, dbDirectory: path.resolve("/tmp/other") });
+    expect(new Prometheus().settings).toEqual({
+      httpHost: "0.0.0.0",
+      httpPort: 9300,
+      dbDirectory: path.resolve("/tmp/some-run"),
+    });
+    expect(
+      new Prometheus({ httpHost: "::1", httpPort: 9400, dbDirectory: "/tmp/other" }).settings,
+    ).toEqual({ httpHost: "::1", httpPort: 9400, dbDirectory: path.resolve("/tmp/other") });
   });
 
   it("rejects a port that is not one", () => {
@@ -150,18 +181,30 @@ describe("settings", () => {
     process.env.dramatiq_prom_port = "9300";
     process.env.DQ_PROM_PORT = "9310";
     process.env.DQ_PROM_DB = "/tmp/dq-run";
-    expect(new Prometheus().settings).toEqual({ httpHost: "127.0.0.1", httpPort: 9310, dbDirectory: path.resolve("/tmp/dq-run") });
+    expect(new Prometheus().settings).toEqual({
+      httpHost: "127.0.0.1",
+      httpPort: 9310,
+      dbDirectory: path.resolve("/tmp/dq-run"),
+    });
     process.env.DQ_PROM_PORT = "metrics";
     expect(() => new Prometheus()).toThrow('DQ_PROM_PORT="metrics" is not a TCP port');
   });
 
   it("names the exposition entry in forks, with the settings in its query", () => {
-    const prometheus = new Prometheus({ httpHost: "127.0.0.1", httpPort: 9500, dbDirectory: "/tmp/run" });
+    const prometheus = new Prometheus({
+      httpHost: "127.0.0.1",
+      httpPort: 9500,
+      dbDirectory: "/tmp/run",
+    });
     const [fork] = prometheus.forks;
     expect(fork?.exportName).toBe("serveRunMetrics");
     const url = new URL(fork!.module);
     expect(url.protocol).toBe("file:");
     expect(url.pathname).toMatch(/\/prometheus\/dist\/exposition\.js$/);
-    expect(Object.fromEntries(url.searchParams)).toEqual({ host: "127.0.0.1", port: "9500", db: path.resolve("/tmp/run") });
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      host: "127.0.0.1",
+      port: "9500",
+      db: path.resolve("/tmp/run"),
+    });
   });
 });

@@ -48,7 +48,10 @@ it("sums live processes, and keeps a dead process's counters but not its gauges"
   await writer.stop();
   // A process that has exited, as its last write left it.
   const dead = await deadPid();
-  writeFileSync(path.join(directory, `${dead}.json`), JSON.stringify({ pid: dead, writtenAt: Date.now(), metrics: await metricsOf(7, 3) }));
+  writeFileSync(
+    path.join(directory, `${dead}.json`),
+    JSON.stringify({ pid: dead, writtenAt: Date.now(), metrics: await metricsOf(7, 3) }),
+  );
 
   const collector = new RunCollector(directory);
   for (let scrape = 0; scrape < 2; scrape++) {

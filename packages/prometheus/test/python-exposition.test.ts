@@ -74,15 +74,27 @@ it("serves every sample Python's exposition server writes, with the same label t
   });
   writer.start();
   await writer.stop();
-  const server = await startRunMetricsServer({ host: "127.0.0.1", port: 0, dbDirectory: directory });
+  const server = await startRunMetricsServer({
+    host: "127.0.0.1",
+    port: 0,
+    dbDirectory: directory,
+  });
   cleanups.push(() => server.close());
 
   const ours = parseExposition((await get(`http://127.0.0.1:${server.port}/metrics`)).body);
   const python = parseExposition(PYTHON_EXPOSITION.replace("PID", String(process.pid)));
   expect(python).toHaveLength(24);
   for (const sample of python) {
-    const match = ours.filter((candidate) => candidate.name === sample.name && JSON.stringify(Object.entries(candidate.labels).sort()) === JSON.stringify(Object.entries(sample.labels).sort()));
-    expect({ sample, found: match.map((candidate) => candidate.value) }).toEqual({ sample, found: [sample.value] });
+    const match = ours.filter(
+      (candidate) =>
+        candidate.name === sample.name &&
+        JSON.stringify(Object.entries(candidate.labels).sort()) ===
+          JSON.stringify(Object.entries(sample.labels).sort()),
+    );
+    expect({ sample, found: match.map((candidate) => candidate.value) }).toEqual({
+      sample,
+      found: [sample.value],
+    });
   }
 });
 
@@ -99,7 +111,13 @@ it("labels the delayed gauge with the pid from the middleware itself", async () 
   await later.sendWithOptions({ delay: 600_000 });
   const labels = { queue_name: "default", actor_name: "later", pid: String(process.pid) };
   const deadline = Date.now() + 10_000;
-  while (total(parseExposition(await prometheus.registry.metrics()), "dramatiq_delayed_messages_inprogress", labels) !== 1) {
+  while (
+    total(
+      parseExposition(await prometheus.registry.metrics()),
+      "dramatiq_delayed_messages_inprogress",
+      labels,
+    ) !== 1
+  ) {
     if (Date.now() > deadline) throw new Error("the delayed message was never held");
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -18,7 +18,11 @@ export class ConcurrentRateLimiter extends RateLimiter {
   readonly limit: number;
   readonly ttl: number;
 
-  constructor(backend: RateLimiterBackend, key: string, options: ConcurrentRateLimiterOptions = {}) {
+  constructor(
+    backend: RateLimiterBackend,
+    key: string,
+    options: ConcurrentRateLimiterOptions = {},
+  ) {
     super(backend, key, options);
     this.limit = wholeNumber("ConcurrentRateLimiter", "limit", options.limit ?? 1);
     this.ttl = wholeNumber("ConcurrentRateLimiter", "ttl", options.ttl ?? 900_000);

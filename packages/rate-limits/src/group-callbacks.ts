@@ -1,4 +1,11 @@
-import { Message, Middleware, type Broker, type GroupCompletionMiddleware, type MessageProxy, type ProcessOutcome } from "@dq/core";
+import {
+  Message,
+  Middleware,
+  type Broker,
+  type GroupCompletionMiddleware,
+  type MessageProxy,
+  type ProcessOutcome,
+} from "@dq/core";
 import { optionValidator, type OptionValidator } from "@dq/core/adapter";
 import { Barrier } from "./barrier.js";
 import type { RateLimiterBackend } from "./rate-limiter-backend.js";
@@ -11,11 +18,20 @@ export interface GroupCallbacksOptions {
 }
 
 const isMessageShape = (value: unknown) =>
-  typeof value === "object" && value !== null && typeof (value as { actor_name?: unknown }).actor_name === "string" && typeof (value as { queue_name?: unknown }).queue_name === "string";
+  typeof value === "object" &&
+  value !== null &&
+  typeof (value as { actor_name?: unknown }).actor_name === "string" &&
+  typeof (value as { queue_name?: unknown }).queue_name === "string";
 
 const GROUP_OPTION_VALIDATORS: Readonly<Record<string, OptionValidator>> = {
-  groupCompletionUuid: optionValidator("a group id (a non-empty string)", (value) => value === null || (typeof value === "string" && value.length > 0)),
-  groupCompletionCallbacks: optionValidator("a list of messages in wire shape", (value) => value === null || (Array.isArray(value) && value.every(isMessageShape))),
+  groupCompletionUuid: optionValidator(
+    "a group id (a non-empty string)",
+    (value) => value === null || (typeof value === "string" && value.length > 0),
+  ),
+  groupCompletionCallbacks: optionValidator(
+    "a list of messages in wire shape",
+    (value) => value === null || (Array.isArray(value) && value.every(isMessageShape)),
+  ),
 };
 
 /**
@@ -54,7 +70,11 @@ export class GroupCallbacks extends Middleware implements GroupCompletionMiddlew
     await new Barrier(this.backend, groupId, { ttl: this.barrierTtl }).create(parties);
   }
 
-  override async afterProcessMessage(broker: Broker, message: MessageProxy, { exception }: ProcessOutcome): Promise<void> {
+  override async afterProcessMessage(
+    broker: Broker,
+    message: MessageProxy,
+    { exception }: ProcessOutcome,
+  ): Promise<void> {
     if (exception !== undefined || message.failed) return;
     const groupId = message.options.groupCompletionUuid;
     const callbacks = message.options.groupCompletionCallbacks;

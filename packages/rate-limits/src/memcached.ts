@@ -62,7 +62,9 @@ export class MemcachedRateLimiterBackend extends RateLimiterBackend {
     if (options.client) {
       this.client = options.client;
       this.ownsClient = false;
-      this.where = options.client.servers.map((server) => `${server.host}:${server.port}`).join(",");
+      this.where = options.client.servers
+        .map((server) => `${server.host}:${server.port}`)
+        .join(",");
       return;
     }
     this.where = options.servers ?? process.env.MEMCACHED_SERVERS ?? "127.0.0.1:11211";
@@ -77,7 +79,13 @@ export class MemcachedRateLimiterBackend extends RateLimiterBackend {
     this.ownsClient = true;
   }
 
-  private request(opcode: number, key: string, extras: Buffer, value: Buffer, cas?: Buffer): Promise<Reply> {
+  private request(
+    opcode: number,
+    key: string,
+    extras: Buffer,
+    value: Buffer,
+    cas?: Buffer,
+  ): Promise<Reply> {
     const client = this.client;
     client.incrSeq();
     const seq = client.seq;
@@ -96,7 +104,12 @@ export class MemcachedRateLimiterBackend extends RateLimiterBackend {
     return new Promise((resolve, reject) => {
       client.perform(key, request, seq, (error: Error | null, response?: memjs.Response) => {
         if (error || !response) {
-          reject(new ConnectionFailed(`rate-limiter backend could not reach Memcached at ${this.where}: ${error?.message ?? "no response"}`, { cause: error }));
+          reject(
+            new ConnectionFailed(
+              `rate-limiter backend could not reach Memcached at ${this.where}: ${error?.message ?? "no response"}`,
+              { cause: error },
+            ),
+          );
           return;
         }
         resolve({ status: response.header.status, value: response.val, cas: response.header.cas });
@@ -105,10 +118,18 @@ export class MemcachedRateLimiterBackend extends RateLimiterBackend {
   }
 
   private unexpected(operation: string, key: string, reply: Reply): Error {
-    return new Error(`Memcached ${operation} of '${key}' failed with status ${reply.status}: ${reply.value.toString()}`);
+    return new Error(
+      `Memcached ${operation} of '${key}' failed with status ${reply.status}: ${reply.value.toString()}`,
+    );
   }
 
-  private store(opcode: number, key: string, value: number, ttl: number, cas?: Buffer): Promise<Reply> {
+  private store(
+    opcode: number,
+    key: string,
+    value: number,
+    ttl: number,
+    cas?: Buffer,
+  ): Promise<Reply> {
     const extras = Buffer.alloc(8);
     extras.writeUInt32BE(INTEGER_FLAGS, 0);
     extras.writeUInt32BE(expiry(ttl), 4);
@@ -121,7 +142,8 @@ export class MemcachedRateLimiterBackend extends RateLimiterBackend {
     extras.writeUInt32BE(FAIL_IF_MISSING, 16);
     const reply = await this.request(opcode, key, extras, Buffer.alloc(0));
     if (reply.status === NOT_FOUND) return undefined;
-    if (reply.status !== 0) throw this.unexpected(opcode === INCREMENT ? "INCR" : "DECR", key, reply);
+    if (reply.status !== 0)
+      throw this.unexpected(opcode === INCREMENT ? "INCR" : "DECR", key, reply);
     return Number(reply.value.readBigUInt64BE(0));
   }
 
@@ -148,12 +170,23 @@ export class MemcachedRateLimiterBackend extends RateLimiterBackend {
     return false;
   }
 
-  override async decr(key: string, amount: number, minimum: number, _ttl: number): Promise<boolean> {
+  override async decr(
+    key: string,
+    amount: number,
+    minimum: number,
+    _ttl: number,
+  ): Promise<boolean> {
     const value = await this.counter(DECREMENT, key, amount);
     return (value ?? 0) >= minimum;
   }
 
-  override async incrAndSum(key: string, keys: () => string[], amount: number, maximum: number, ttl: number): Promise<boolean> {
+  override async incrAndSum(
+    key: string,
+    keys: () => string[],
+    amount: number,
+    maximum: number,
+    ttl: number,
+  ): Promise<boolean> {
     await this.add(key, 0, ttl);
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const current = await this.get(key);
@@ -165,7 +198,8 @@ export class MemcachedRateLimiterBackend extends RateLimiterBackend {
       if (total > maximum) return false;
       const reply = await this.store(SET, key, value, ttl, current.cas);
       if (reply.status === 0) return true;
-      if (reply.status !== EXISTS && reply.status !== NOT_FOUND) throw this.unexpected("CAS", key, reply);
+      if (reply.status !== EXISTS && reply.status !== NOT_FOUND)
+        throw this.unexpected("CAS", key, reply);
     }
     return false;
   }
@@ -175,7 +209,9 @@ export class MemcachedRateLimiterBackend extends RateLimiterBackend {
    * @throws Error always, as Dramatiq's Memcached backend does; use the Redis backend for blocking barriers
    */
   override async wait(key: string, _timeout: number | undefined): Promise<boolean> {
-    throw new Error(`the Memcached rate-limiter backend cannot block waiting on '${key}'; use Barrier.wait({ block: false }) or the Redis backend`);
+    throw new Error(
+      `the Memcached rate-limiter backend cannot block waiting on '${key}'; use Barrier.wait({ block: false }) or the Redis backend`,
+    );
   }
 
   /** Nothing to notify: no one can be waiting on Memcached. */

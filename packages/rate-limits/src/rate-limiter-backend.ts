@@ -39,7 +39,13 @@ export abstract class RateLimiterBackend {
    * @returns whether the key was incremented
    * @throws ConnectionError when the server cannot be reached
    */
-  abstract incrAndSum(key: string, keys: () => string[], amount: number, maximum: number, ttl: number): Promise<boolean>;
+  abstract incrAndSum(
+    key: string,
+    keys: () => string[],
+    amount: number,
+    maximum: number,
+    ttl: number,
+  ): Promise<boolean>;
 
   /**
    * Waits until an event is published on `key` (by `waitNotify`) or `timeout` ms pass.

@@ -45,12 +45,17 @@ export abstract class RateLimiter {
    */
   acquire(fn: () => unknown): Promise<boolean>;
   acquire(options: AcquireOptions | undefined, fn: () => unknown): Promise<boolean>;
-  async acquire(optionsOrFn: AcquireOptions | undefined | (() => unknown), maybeFn?: () => unknown): Promise<boolean> {
-    const [options, fn] = typeof optionsOrFn === "function" ? [{}, optionsOrFn] : [optionsOrFn ?? {}, maybeFn];
+  async acquire(
+    optionsOrFn: AcquireOptions | undefined | (() => unknown),
+    maybeFn?: () => unknown,
+  ): Promise<boolean> {
+    const [options, fn] =
+      typeof optionsOrFn === "function" ? [{}, optionsOrFn] : [optionsOrFn ?? {}, maybeFn];
     if (typeof fn !== "function") throw new TypeError("acquire needs a function to run");
     const acquired = await this.tryAcquire();
     if (!acquired) {
-      if (options.raiseOnFailure ?? true) throw new RateLimitExceeded(`rate limit exceeded for key '${this.key}'`);
+      if (options.raiseOnFailure ?? true)
+        throw new RateLimitExceeded(`rate limit exceeded for key '${this.key}'`);
       return false;
     }
     try {

@@ -2,7 +2,15 @@
  * `@dq/rate-limits/redis` — the Redis rate-limiter backend (needs the optional peer `ioredis`).
  */
 import { ConnectionError, ConnectionFailed } from "@dq/core";
-import { cappedRetry, checkOptions, classifyConnectionError, closeClient, describeConnectionProblem, endpointOf, failFastOptions } from "@dq/redis-connection";
+import {
+  cappedRetry,
+  checkOptions,
+  classifyConnectionError,
+  closeClient,
+  describeConnectionProblem,
+  endpointOf,
+  failFastOptions,
+} from "@dq/redis-connection";
 import { Redis, ReplyError, type RedisOptions } from "ioredis";
 import { z } from "zod";
 import { RateLimiterBackend } from "./rate-limiter-backend.js";
@@ -69,7 +77,9 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
 
   constructor(options: RedisRateLimiterBackendOptions = {}) {
     super();
-    checkOptions(optionsSchema, options as Record<string, unknown>, { url: "a redis:// URL string" });
+    checkOptions(optionsSchema, options as Record<string, unknown>, {
+      url: "a redis:// URL string",
+    });
     const { client, url, ...redisOptions } = options;
     if (client) {
       this.client = client;
@@ -96,7 +106,10 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
     this.ownsClient = true;
   }
 
-  private async run<T>(operation: (client: Redis) => Promise<T>, client: Redis = this.client): Promise<T> {
+  private async run<T>(
+    operation: (client: Redis) => Promise<T>,
+    client: Redis = this.client,
+  ): Promise<T> {
     try {
       if (client.status === "wait" || client.status === "end") await client.connect();
       return await operation(client);
@@ -105,26 +118,51 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
       // One of the four named problems of the shared policy when it is one.
       const cause = classifyConnectionError(error) ? error : this.lastConnectionError;
       const problem = classifyConnectionError(cause);
-      const detail = problem ? describeConnectionProblem(problem, endpointOf(this.where, {}), (cause as Error).message, client.options.connectTimeout ?? 5000) : (error as Error).message;
-      throw new ConnectionFailed(`rate-limiter backend could not reach Redis at ${this.where}: ${detail}`, { cause: error });
+      const detail = problem
+        ? describeConnectionProblem(
+            problem,
+            endpointOf(this.where, {}),
+            (cause as Error).message,
+            client.options.connectTimeout ?? 5000,
+          )
+        : (error as Error).message;
+      throw new ConnectionFailed(
+        `rate-limiter backend could not reach Redis at ${this.where}: ${detail}`,
+        { cause: error },
+      );
     }
   }
 
   override async add(key: string, value: number, ttl: number): Promise<boolean> {
-    return this.run(async (client) => (await client.set(key, String(value), "PX", ttl, "NX")) === "OK");
+    return this.run(
+      async (client) => (await client.set(key, String(value), "PX", ttl, "NX")) === "OK",
+    );
   }
 
   override async incr(key: string, amount: number, maximum: number, ttl: number): Promise<boolean> {
-    return this.run(async (client) => (await client.eval(INCR, 1, key, amount, maximum, ttl)) === 1);
+    return this.run(
+      async (client) => (await client.eval(INCR, 1, key, amount, maximum, ttl)) === 1,
+    );
   }
 
   override async decr(key: string, amount: number, minimum: number, ttl: number): Promise<boolean> {
-    return this.run(async (client) => (await client.eval(DECR, 1, key, amount, minimum, ttl)) === 1);
+    return this.run(
+      async (client) => (await client.eval(DECR, 1, key, amount, minimum, ttl)) === 1,
+    );
   }
 
-  override async incrAndSum(key: string, keys: () => string[], amount: number, maximum: number, ttl: number): Promise<boolean> {
+  override async incrAndSum(
+    key: string,
+    keys: () => string[],
+    amount: number,
+    maximum: number,
+    ttl: number,
+  ): Promise<boolean> {
     const all = [key, ...keys()];
-    return this.run(async (client) => (await client.eval(INCR_AND_SUM, all.length, ...all, amount, maximum, ttl)) === 1);
+    return this.run(
+      async (client) =>
+        (await client.eval(INCR_AND_SUM, all.length, ...all, amount, maximum, ttl)) === 1,
+    );
   }
 
   /**
@@ -136,12 +174,19 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
     if (timeout !== undefined && timeout <= 0) {
       return this.run(async (client) => (await client.lindex(key, -1)) === NOTIFY_MARKER);
     }
-    const connection = this.client.duplicate({ lazyConnect: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+    const connection = this.client.duplicate({
+      lazyConnect: true,
+      maxRetriesPerRequest: null,
+      commandTimeout: undefined,
+    });
     connection.on("error", () => undefined);
     this.blocking.add(connection);
     try {
       const seconds = timeout === undefined ? 0 : timeout / 1000;
-      return await this.run(async (client) => (await client.brpoplpush(key, key, seconds)) === NOTIFY_MARKER, connection);
+      return await this.run(
+        async (client) => (await client.brpoplpush(key, key, seconds)) === NOTIFY_MARKER,
+        connection,
+      );
     } finally {
       this.blocking.delete(connection);
       connection.disconnect();

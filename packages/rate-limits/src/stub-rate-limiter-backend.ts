@@ -65,7 +65,13 @@ export class StubRateLimiterBackend extends RateLimiterBackend {
     return true;
   }
 
-  override async incrAndSum(key: string, keys: () => string[], amount: number, maximum: number, ttl: number): Promise<boolean> {
+  override async incrAndSum(
+    key: string,
+    keys: () => string[],
+    amount: number,
+    maximum: number,
+    ttl: number,
+  ): Promise<boolean> {
     const value = this.read(key) + amount;
     if (value > maximum) return false;
     const total = keys().reduce((sum, k) => sum + this.read(k), amount);

@@ -33,6 +33,12 @@ export class WindowRateLimiter extends RateLimiter {
 
   protected override async tryAcquire(): Promise<boolean> {
     const [current] = this.windowKeys();
-    return this.backend.incrAndSum(current!, () => this.windowKeys(), 1, this.limit, this.window * 1000);
+    return this.backend.incrAndSum(
+      current!,
+      () => this.windowKeys(),
+      1,
+      this.limit,
+      this.window * 1000,
+    );
   }
 }

@@ -17,9 +17,16 @@ defineRateLimiterBackendTests("StubRateLimiterBackend", () => ({
 }));
 
 describeWithServer("Redis", "Redis", () => {
-  defineRateLimiterBackendTests("RedisRateLimiterBackend", () => new RedisRateLimiterBackend({ url: REDIS_URL }));
+  defineRateLimiterBackendTests(
+    "RedisRateLimiterBackend",
+    () => new RedisRateLimiterBackend({ url: REDIS_URL }),
+  );
 });
 
 describeWithServer("Memcached", "Memcached", () => {
-  defineRateLimiterBackendTests("MemcachedRateLimiterBackend", () => new MemcachedRateLimiterBackend({ servers: MEMCACHED_SERVERS }), { blocking: false });
+  defineRateLimiterBackendTests(
+    "MemcachedRateLimiterBackend",
+    () => new MemcachedRateLimiterBackend({ servers: MEMCACHED_SERVERS }),
+    { blocking: false },
+  );
 });

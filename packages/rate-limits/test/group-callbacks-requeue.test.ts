@@ -1,12 +1,24 @@
 import { expect, it } from "@jest/globals";
-import { actor, ConnectionClosed, defaultMiddleware, group, Retries, StubBroker, Worker, type Message } from "@dq/core";
+import {
+  actor,
+  ConnectionClosed,
+  defaultMiddleware,
+  group,
+  Retries,
+  StubBroker,
+  Worker,
+  type Message,
+} from "@dq/core";
 import { GroupCallbacks, StubRateLimiterBackend } from "../src/index.js";
 
 /** A StubBroker whose first `failures` publishes of completion callbacks fail as if the server were away. */
 class CallbackOutage extends StubBroker {
   failures = 2;
   protected override publish(messages: readonly Message[]): Promise<void> {
-    if (this.failures > 0 && messages.some((message) => message.actorName === "group_done_requeue")) {
+    if (
+      this.failures > 0 &&
+      messages.some((message) => message.actorName === "group_done_requeue")
+    ) {
       this.failures--;
       return Promise.reject(new ConnectionClosed("lost the connection (simulated)"));
     }
@@ -16,13 +28,27 @@ class CallbackOutage extends StubBroker {
 
 it("fires a group's completion callback whose enqueue failed: the last child is requeued, not acked", async () => {
   const backend = new StubRateLimiterBackend();
-  const middleware = [...defaultMiddleware().filter((m) => !(m instanceof Retries)), new Retries({ maxRetries: 0 }), new GroupCallbacks(backend)];
+  const middleware = [
+    ...defaultMiddleware().filter((m) => !(m instanceof Retries)),
+    new Retries({ maxRetries: 0 }),
+    new GroupCallbacks(backend),
+  ];
   const broker = new CallbackOutage({ middleware });
   const processed: number[] = [];
   const fired: string[] = [];
-  const child = actor((id: number) => void processed.push(id), { broker, actorName: "group_child_requeue" });
-  const done = actor((label: string) => void fired.push(label), { broker, actorName: "group_done_requeue" });
-  const worker = new Worker(broker, { concurrency: 1, workerTimeout: 20, enqueueRetry: { attempts: 1 } });
+  const child = actor((id: number) => void processed.push(id), {
+    broker,
+    actorName: "group_child_requeue",
+  });
+  const done = actor((label: string) => void fired.push(label), {
+    broker,
+    actorName: "group_done_requeue",
+  });
+  const worker = new Worker(broker, {
+    concurrency: 1,
+    workerTimeout: 20,
+    enqueueRetry: { attempts: 1 },
+  });
   await worker.start();
   try {
     await group([child.message(1), child.message(2), child.message(3)], { broker })

@@ -1,5 +1,16 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { actor, group, InvalidOptionError, Middleware, Retries, StubBroker, Worker, defaultMiddleware, type Broker, type Message } from "@dq/core";
+import {
+  actor,
+  group,
+  InvalidOptionError,
+  Middleware,
+  Retries,
+  StubBroker,
+  Worker,
+  defaultMiddleware,
+  type Broker,
+  type Message,
+} from "@dq/core";
 import { GroupCallbacks, StubRateLimiterBackend, type RateLimiterBackend } from "../src/index.js";
 import { RedisRateLimiterBackend } from "../src/redis.js";
 import { describeWithServer, REDIS_URL, uniqueKey } from "./helpers.js";
@@ -10,7 +21,11 @@ afterEach(async () => {
 });
 
 function setup(backend: RateLimiterBackend) {
-  const middleware = [...defaultMiddleware().filter((m) => !(m instanceof Retries)), new Retries({ maxRetries: 0 }), new GroupCallbacks(backend)];
+  const middleware = [
+    ...defaultMiddleware().filter((m) => !(m instanceof Retries)),
+    new Retries({ maxRetries: 0 }),
+    new GroupCallbacks(backend),
+  ];
   const broker = new StubBroker({ middleware });
   const queueName = uniqueKey("dqgroup").replace(/-/g, "_");
   const processed: string[] = [];
@@ -69,7 +84,9 @@ describe("GroupCallbacks on the stub backend", () => {
   it("is required by a group with callbacks, and puts Dramatiq's option keys on the wire", async () => {
     const broker = new StubBroker();
     const noop = actor(function noop_child() {}, { broker, queueName: "gc_plain" });
-    await expect(group([noop.message()], { broker }).addCompletionCallback(noop.message()).run()).rejects.toThrow(InvalidOptionError);
+    await expect(
+      group([noop.message()], { broker }).addCompletionCallback(noop.message()).run(),
+    ).rejects.toThrow(InvalidOptionError);
 
     const { broker: withMiddleware, work, done } = setup(new StubRateLimiterBackend());
     const sent: Record<string, unknown>[] = [];
@@ -80,8 +97,13 @@ describe("GroupCallbacks on the stub backend", () => {
         }
       })(),
     );
-    await group([work.message(1, false)], { broker: withMiddleware }).addCompletionCallback(done.message("x")).run();
-    const options = sent[0]!.options as { group_completion_uuid: unknown; group_completion_callbacks: { actor_name: string }[] };
+    await group([work.message(1, false)], { broker: withMiddleware })
+      .addCompletionCallback(done.message("x"))
+      .run();
+    const options = sent[0]!.options as {
+      group_completion_uuid: unknown;
+      group_completion_callbacks: { actor_name: string }[];
+    };
     expect(typeof options.group_completion_uuid).toBe("string");
     expect(options.group_completion_callbacks[0]!.actor_name).toBe("group_done");
   });
@@ -95,7 +117,15 @@ describe("GroupCallbacks option values", () => {
       [1, { group_completion_uuid: 42, group_completion_callbacks: [] }],
       [2, { group_completion_uuid: "g-1", group_completion_callbacks: "done" }],
     ] as const) {
-      const body = JSON.stringify({ queue_name: queueName, actor_name: work.actorName, args: [id, false], kwargs: {}, options, message_id: `bad-${id}`, message_timestamp: Date.now() });
+      const body = JSON.stringify({
+        queue_name: queueName,
+        actor_name: work.actorName,
+        args: [id, false],
+        kwargs: {},
+        options,
+        message_id: `bad-${id}`,
+        message_timestamp: Date.now(),
+      });
       broker.enqueueRaw(queueName, body);
     }
     await broker.join(queueName, { timeout: 20_000, failFast: false });

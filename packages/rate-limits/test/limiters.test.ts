@@ -1,6 +1,12 @@
 import { describe, expect, it } from "@jest/globals";
 import { InvalidOptionError, RateLimitExceeded } from "@dq/core";
-import { Barrier, BucketRateLimiter, ConcurrentRateLimiter, StubRateLimiterBackend, WindowRateLimiter } from "../src/index.js";
+import {
+  Barrier,
+  BucketRateLimiter,
+  ConcurrentRateLimiter,
+  StubRateLimiterBackend,
+  WindowRateLimiter,
+} from "../src/index.js";
 import { ManualClock } from "./helpers.js";
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
@@ -116,13 +122,37 @@ describe("Barrier", () => {
 describe("bad options", () => {
   const backend = new StubRateLimiterBackend();
   it.each([
-    ["limit", () => new ConcurrentRateLimiter(backend, "k", { limit: 0 }), "limit must be an integer >= 1, got 0"],
-    ["ttl", () => new ConcurrentRateLimiter(backend, "k", { ttl: -5 }), "ttl must be an integer >= 1, got -5"],
-    ["bucket", () => new BucketRateLimiter(backend, "k", { bucket: 1.5 }), "bucket must be an integer >= 1, got 1.5"],
-    ["limit (string)", () => new BucketRateLimiter(backend, "k", { limit: "3" as unknown as number }), 'limit must be an integer >= 1, got "3"'],
-    ["window", () => new WindowRateLimiter(backend, "k", { window: 0.5 }), "window must be an integer >= 1, got 0.5"],
+    [
+      "limit",
+      () => new ConcurrentRateLimiter(backend, "k", { limit: 0 }),
+      "limit must be an integer >= 1, got 0",
+    ],
+    [
+      "ttl",
+      () => new ConcurrentRateLimiter(backend, "k", { ttl: -5 }),
+      "ttl must be an integer >= 1, got -5",
+    ],
+    [
+      "bucket",
+      () => new BucketRateLimiter(backend, "k", { bucket: 1.5 }),
+      "bucket must be an integer >= 1, got 1.5",
+    ],
+    [
+      "limit (string)",
+      () => new BucketRateLimiter(backend, "k", { limit: "3" as unknown as number }),
+      'limit must be an integer >= 1, got "3"',
+    ],
+    [
+      "window",
+      () => new WindowRateLimiter(backend, "k", { window: 0.5 }),
+      "window must be an integer >= 1, got 0.5",
+    ],
     ["window NaN", () => new WindowRateLimiter(backend, "k", { window: Number.NaN }), "got NaN"],
-    ["barrier ttl", () => new Barrier(backend, "k", { ttl: 0 }), "ttl must be an integer >= 1, got 0"],
+    [
+      "barrier ttl",
+      () => new Barrier(backend, "k", { ttl: 0 }),
+      "ttl must be an integer >= 1, got 0",
+    ],
     ["key", () => new ConcurrentRateLimiter(backend, ""), 'key must be a non-empty string, got ""'],
   ])("rejects a bad %s at construction with the value shown", (_name, build, text) => {
     expect(build).toThrow(InvalidOptionError);
@@ -130,6 +160,8 @@ describe("bad options", () => {
   });
 
   it("rejects bad barrier parties", async () => {
-    await expect(new Barrier(backend, "p").create(0)).rejects.toThrow("parties must be an integer >= 1, got 0");
+    await expect(new Barrier(backend, "p").create(0)).rejects.toThrow(
+      "parties must be an integer >= 1, got 0",
+    );
   });
 });

@@ -16,7 +16,8 @@ import { describeWithServer, MEMCACHED_SERVERS, REDIS_URL, uniqueKey } from "./h
 const root = join(__dirname, "..");
 beforeAll(() => {
   for (const pkg of ["core", "broker-redis", "rate-limits"]) {
-    if (!existsSync(join(root, `../${pkg}/dist/index.js`))) throw new Error(`build @dq/${pkg} first: pnpm build`);
+    if (!existsSync(join(root, `../${pkg}/dist/index.js`)))
+      throw new Error(`build @dq/${pkg} first: pnpm build`);
   }
 });
 
@@ -28,7 +29,8 @@ const closers: (() => Promise<unknown>)[] = [];
 
 afterEach(async () => {
   // Children still running (a failed test) are killed; the normal path stops them with SIGTERM.
-  for (const { child } of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  for (const { child } of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   for (const close of closers.splice(0)) await close();
   for (const namespace of namespaces.splice(0)) {
     const keys = await redis.keys(`${namespace}:*`);
@@ -38,7 +40,9 @@ afterEach(async () => {
 afterAll(() => redis.quit());
 
 /** Starts a worker process and resolves once its `Worker` is consuming. */
-function startWorker(env: Record<string, string>): Promise<{ child: ChildProcess; stderr: string[] }> {
+function startWorker(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; stderr: string[] }> {
   const child = spawn(process.execPath, [join(__dirname, "processes/worker-child.mjs")], {
     env: { ...process.env, REDIS_URL, MEMCACHED_SERVERS, ...env },
     stdio: ["ignore", "ignore", "pipe", "ipc"],
@@ -47,21 +51,32 @@ function startWorker(env: Record<string, string>): Promise<{ child: ChildProcess
   children.push(entry);
   child.stderr!.on("data", (chunk: Buffer) => entry.stderr.push(String(chunk)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker ${env.DQ_TEST_WORKER} did not start:\n${entry.stderr.join("")}`)), 30_000);
+    const timer = setTimeout(
+      () =>
+        reject(new Error(`worker ${env.DQ_TEST_WORKER} did not start:\n${entry.stderr.join("")}`)),
+      30_000,
+    );
     child.once("message", () => {
       clearTimeout(timer);
       resolve(entry);
     });
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`worker ${env.DQ_TEST_WORKER} exited with ${code} before starting:\n${entry.stderr.join("")}`));
+      reject(
+        new Error(
+          `worker ${env.DQ_TEST_WORKER} exited with ${code} before starting:\n${entry.stderr.join("")}`,
+        ),
+      );
     });
   });
 }
 
 /** SIGTERMs the workers and checks each stopped cleanly (exit code 0, nothing on stderr). */
 async function stopWorkers(entries: { child: ChildProcess; stderr: string[] }[]) {
-  const exits = entries.map(({ child }) => new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code))));
+  const exits = entries.map(
+    ({ child }) =>
+      new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code))),
+  );
   for (const { child } of entries) child.kill("SIGTERM");
   const codes = await Promise.all(exits);
   expect(entries.map(({ stderr }) => stderr.join(""))).toEqual(entries.map(() => ""));
@@ -82,8 +97,10 @@ function producer(namespace: string, middleware = defaultMiddleware()): Broker {
   return broker;
 }
 
-const count = async (namespace: string, name: string) => Number((await redis.get(`${namespace}:${name}`)) ?? 0);
-const byWorker = async (namespace: string) => Object.values(await redis.hgetall(`${namespace}:by-worker`)).map(Number);
+const count = async (namespace: string, name: string) =>
+  Number((await redis.get(`${namespace}:${name}`)) ?? 0);
+const byWorker = async (namespace: string) =>
+  Object.values(await redis.hgetall(`${namespace}:by-worker`)).map(Number);
 
 describeWithServer("Redis", "dq worker processes on a RedisBroker", () => {
   for (const kind of ["redis", "memcached"] as const) {
@@ -101,14 +118,25 @@ describeWithServer("Redis", "dq worker processes on a RedisBroker", () => {
         });
       }
       const workers = await Promise.all(
-        [1, 2, 3, 4].map((n) => startWorker({ DQ_TEST_NAMESPACE: namespace, DQ_TEST_QUEUE: queueName, DQ_TEST_WORKER: `w${n}`, DQ_TEST_MODE: "concurrent", DQ_TEST_BACKEND: kind })),
+        [1, 2, 3, 4].map((n) =>
+          startWorker({
+            DQ_TEST_NAMESPACE: namespace,
+            DQ_TEST_QUEUE: queueName,
+            DQ_TEST_WORKER: `w${n}`,
+            DQ_TEST_MODE: "concurrent",
+            DQ_TEST_BACKEND: kind,
+          }),
+        ),
       );
       const broker = producer(namespace);
       // The producer only enqueues; the body never runs here.
       const limited = actor(function limited_work(_i: number) {}, { broker, queueName });
       for (let i = 0; i < 200; i++) await limited.send(i);
 
-      await waitFor(async () => (await redis.scard(`${namespace}:done`)) === 200, "200 messages done");
+      await waitFor(
+        async () => (await redis.scard(`${namespace}:done`)) === 200,
+        "200 messages done",
+      );
       await broker.join(queueName, { timeout: 30_000 });
       await stopWorkers(workers);
 
@@ -123,7 +151,10 @@ describeWithServer("Redis", "dq worker processes on a RedisBroker", () => {
       expect(await count(namespace, "inside")).toBe(0);
       expect((await (broker as RedisBroker).getQueueMessageCounts(queueName)).deadLettered).toBe(0);
       // Every slot was given back.
-      const backend = kind === "redis" ? new RedisRateLimiterBackend({ url: REDIS_URL }) : new MemcachedRateLimiterBackend({ servers: MEMCACHED_SERVERS });
+      const backend =
+        kind === "redis"
+          ? new RedisRateLimiterBackend({ url: REDIS_URL })
+          : new MemcachedRateLimiterBackend({ servers: MEMCACHED_SERVERS });
       try {
         expect(await backend.incr(`${namespace}:limit`, 3, 3, 10_000)).toBe(true);
       } finally {
@@ -137,11 +168,22 @@ describeWithServer("Redis", "dq worker processes on a RedisBroker", () => {
     namespaces.push(namespace);
     const queueName = "grouped";
     const workers = await Promise.all(
-      [1, 2].map((n) => startWorker({ DQ_TEST_NAMESPACE: namespace, DQ_TEST_QUEUE: queueName, DQ_TEST_WORKER: `w${n}`, DQ_TEST_MODE: "group", DQ_TEST_BACKEND: "redis" })),
+      [1, 2].map((n) =>
+        startWorker({
+          DQ_TEST_NAMESPACE: namespace,
+          DQ_TEST_QUEUE: queueName,
+          DQ_TEST_WORKER: `w${n}`,
+          DQ_TEST_MODE: "group",
+          DQ_TEST_BACKEND: "redis",
+        }),
+      ),
     );
     const backend = new RedisRateLimiterBackend({ url: REDIS_URL });
     closers.push(() => backend.close());
-    const broker = producer(namespace, [...defaultMiddleware(), new GroupCallbacks(backend, { barrierTtl: 120_000 })]);
+    const broker = producer(namespace, [
+      ...defaultMiddleware(),
+      new GroupCallbacks(backend, { barrierTtl: 120_000 }),
+    ]);
     const child = actor(function group_child(_i: number) {}, { broker, queueName });
     const done = actor(function group_done(_label: string) {}, { broker, queueName });
 
@@ -152,12 +194,18 @@ describeWithServer("Redis", "dq worker processes on a RedisBroker", () => {
       .addCompletionCallback(done.message("all 50 done"))
       .run();
     // The barrier is keyed by the group's uuid (verbatim, no namespace): find it on a child message.
-    const stored = Object.values(await redis.hgetall(`${namespace}:${queueName}.msgs`)).map((data) => JSON.parse(data) as { options: { group_completion_uuid?: string } });
-    const groupId = stored.find((message) => message.options.group_completion_uuid)?.options.group_completion_uuid;
+    const stored = Object.values(await redis.hgetall(`${namespace}:${queueName}.msgs`)).map(
+      (data) => JSON.parse(data) as { options: { group_completion_uuid?: string } },
+    );
+    const groupId = stored.find((message) => message.options.group_completion_uuid)?.options
+      .group_completion_uuid;
     expect(groupId).toEqual(expect.any(String));
     closers.push(() => redis.del(groupId!, `${groupId}@events`));
 
-    await waitFor(async () => (await redis.llen(`${namespace}:fired`)) > 0, "the completion callback");
+    await waitFor(
+      async () => (await redis.llen(`${namespace}:fired`)) > 0,
+      "the completion callback",
+    );
     await broker.join(queueName, { timeout: 30_000 });
     await stopWorkers(workers);
 
@@ -180,10 +228,15 @@ interface BarrierReport {
 
 function barrierChild(key: string, items: number): Promise<BarrierReport> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(__dirname, "processes/barrier-child.mjs"), key, String(items)], { env: { ...process.env, REDIS_URL, MEMCACHED_SERVERS }, timeout: 120_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`child failed: ${error.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout) as BarrierReport);
-    });
+    execFile(
+      process.execPath,
+      [join(__dirname, "processes/barrier-child.mjs"), key, String(items)],
+      { env: { ...process.env, REDIS_URL, MEMCACHED_SERVERS }, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`child failed: ${error.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout) as BarrierReport);
+      },
+    );
   });
 }
 

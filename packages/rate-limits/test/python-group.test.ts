@@ -3,7 +3,12 @@ import { afterEach, expect, it } from "@jest/globals";
 import { Redis } from "ioredis";
 import { actor, CurrentMessage, defaultMiddleware, Worker } from "@dq/core";
 import { RedisBroker } from "@dq/broker-redis";
-import { loadWireFixture, restoreRedisRecording, withEta, type RecordedRedisKey } from "@dq/core/testing";
+import {
+  loadWireFixture,
+  restoreRedisRecording,
+  withEta,
+  type RecordedRedisKey,
+} from "@dq/core/testing";
 import { GroupCallbacks } from "../src/index.js";
 import { RedisRateLimiterBackend } from "../src/redis.js";
 import { describeWithServer, REDIS_URL, uniqueKey } from "./helpers.js";
@@ -42,7 +47,12 @@ describeWithServer("Redis", "a group enqueued by Python Dramatiq, finished by dq
     });
 
     const backend = new RedisRateLimiterBackend({ url: REDIS_URL });
-    const broker = new RedisBroker({ url: REDIS_URL, namespace, logger: quiet, middleware: [...defaultMiddleware(), new CurrentMessage(), new GroupCallbacks(backend)] });
+    const broker = new RedisBroker({
+      url: REDIS_URL,
+      namespace,
+      logger: quiet,
+      middleware: [...defaultMiddleware(), new CurrentMessage(), new GroupCallbacks(backend)],
+    });
     const runs: { actorName: string; messageId: string; args: unknown[] }[] = [];
     const record = (actorName: string) => {
       const message = CurrentMessage.getCurrentMessage()!;
@@ -81,7 +91,8 @@ describeWithServer("Redis", "a group enqueued by Python Dramatiq, finished by dq
     await worker.start();
     const deadline = Date.now() + 20_000;
     const groupDone = () => runs.filter((run) => run.messageId === RECORDED_CALLBACK);
-    while (groupDone().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (groupDone().length === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     await broker.join("fx", { timeout: 10_000 });
 
     const callbacks = groupDone();
@@ -89,7 +100,11 @@ describeWithServer("Redis", "a group enqueued by Python Dramatiq, finished by dq
     expect(callbacks[0]!.actorName).toBe("done");
     expect(callbacks[0]!.args).toEqual(["group-finished"]);
     // It ran after all three children (the recorded group is add(0,0), add(1,1), add(2,2)).
-    const children = ["66abb499-89d4-4fae-9cd2-082ea5d0766d", "592a9305-e350-4367-a18c-ac3bac6b3687", "b970d7a7-c77e-4f25-a25b-15890c7013ff"];
+    const children = [
+      "66abb499-89d4-4fae-9cd2-082ea5d0766d",
+      "592a9305-e350-4367-a18c-ac3bac6b3687",
+      "b970d7a7-c77e-4f25-a25b-15890c7013ff",
+    ];
     const childIndexes = children.map((id) => runs.findIndex((run) => run.messageId === id));
     for (const index of childIndexes) expect(index).toBeGreaterThanOrEqual(0);
     expect(runs.indexOf(callbacks[0]!)).toBeGreaterThan(Math.max(...childIndexes));

@@ -13,14 +13,27 @@ export interface Endpoint {
   url: string | undefined;
 }
 
-const UNREACHABLE = new Set(["ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "EADDRNOTAVAIL"]);
+const UNREACHABLE = new Set([
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EHOSTDOWN",
+  "EADDRNOTAVAIL",
+]);
 
 /** The endpoint of a URL or of ioredis's `host`/`port` options (ioredis's defaults when unset). */
-export function endpointOf(url: string | undefined, options: { host?: string; port?: number }): Endpoint {
+export function endpointOf(
+  url: string | undefined,
+  options: { host?: string; port?: number },
+): Endpoint {
   if (url) {
     try {
       const parsed = new URL(url);
-      return { address: `${parsed.hostname || "127.0.0.1"}:${parsed.port || 6379}`, url: maskUrl(url) };
+      return {
+        address: `${parsed.hostname || "127.0.0.1"}:${parsed.port || 6379}`,
+        url: maskUrl(url),
+      };
     } catch {
       return { address: url, url: undefined };
     }
@@ -31,18 +44,28 @@ export function endpointOf(url: string | undefined, options: { host?: string; po
 /** Which of the four problems an ioredis error is, or undefined for another error. */
 export function classifyConnectionError(error: unknown): ConnectionProblem | undefined {
   // Not `instanceof Error`: errors from Node's net module may come from another realm (jest, vm).
-  if (typeof error !== "object" || error === null || typeof (error as Error).message !== "string") return undefined;
+  if (typeof error !== "object" || error === null || typeof (error as Error).message !== "string")
+    return undefined;
   const { code, message } = error as { code?: string; message: string };
   if (code === "ECONNREFUSED") return "refused";
   if (code && UNREACHABLE.has(code)) return "unreachable";
   if (code === "ETIMEDOUT" || /connect ETIMEDOUT/.test(message)) return "timeout";
-  if (/^(WRONGPASS|NOAUTH|ERR AUTH|ERR invalid password|ERR Client sent AUTH)/.test(message)) return "auth";
+  if (/^(WRONGPASS|NOAUTH|ERR AUTH|ERR invalid password|ERR Client sent AUTH)/.test(message))
+    return "auth";
   return undefined;
 }
 
 /** The message of one problem, naming host and port; `detail` is the underlying error's text. */
-export function describeConnectionProblem(problem: ConnectionProblem, endpoint: Endpoint, detail: string, timeout: number): string {
-  const at = endpoint.url && endpoint.url !== endpoint.address ? `${endpoint.address} (${endpoint.url})` : endpoint.address;
+export function describeConnectionProblem(
+  problem: ConnectionProblem,
+  endpoint: Endpoint,
+  detail: string,
+  timeout: number,
+): string {
+  const at =
+    endpoint.url && endpoint.url !== endpoint.address
+      ? `${endpoint.address} (${endpoint.url})`
+      : endpoint.address;
   switch (problem) {
     case "refused":
       return `connection refused by ${at}: nothing accepts connections on that port; is Redis running there? (${detail})`;
@@ -61,12 +84,22 @@ export function describeConnectionProblem(problem: ConnectionProblem, endpoint: 
  * `timeout` ms pass without Redis answering (a server that accepts and never replies).
  * @param lastError - the connection error the client reported before this wait, if any
  */
-export function waitUntilReady(client: Redis, endpoint: Endpoint, timeout: number, lastError?: unknown): Promise<void> {
+export function waitUntilReady(
+  client: Redis,
+  endpoint: Endpoint,
+  timeout: number,
+  lastError?: unknown,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     // The connection already failed before anyone waited (ioredis reports it once).
     const known = client.status === "ready" ? undefined : classifyConnectionError(lastError);
     if (known && known !== "timeout") {
-      reject(new ConnectionFailed(describeConnectionProblem(known, endpoint, (lastError as Error).message, timeout), { cause: lastError }));
+      reject(
+        new ConnectionFailed(
+          describeConnectionProblem(known, endpoint, (lastError as Error).message, timeout),
+          { cause: lastError },
+        ),
+      );
       return;
     }
     const cleanup = () => {
@@ -82,11 +115,20 @@ export function waitUntilReady(client: Redis, endpoint: Endpoint, timeout: numbe
       const problem = classifyConnectionError(error);
       if (!problem) return;
       cleanup();
-      reject(new ConnectionFailed(describeConnectionProblem(problem, endpoint, (error as Error).message, timeout), { cause: error }));
+      reject(
+        new ConnectionFailed(
+          describeConnectionProblem(problem, endpoint, (error as Error).message, timeout),
+          { cause: error },
+        ),
+      );
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new ConnectionFailed(describeConnectionProblem("timeout", endpoint, `client status ${client.status}`, timeout)));
+      reject(
+        new ConnectionFailed(
+          describeConnectionProblem("timeout", endpoint, `client status ${client.status}`, timeout),
+        ),
+      );
     }, timeout);
     client.on("ready", onReady);
     client.on("error", onError);

@@ -5,7 +5,18 @@
  * with four named problems (refused, unreachable, authentication failed, timed out).
  * It uses ioredis's types only: the adapters bring ioredis.
  */
-export { cappedRetry, closeClient, DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, failFastOptions } from "./policy.js";
-export { classifyConnectionError, describeConnectionProblem, endpointOf, waitUntilReady } from "./connection-errors.js";
+export {
+  cappedRetry,
+  closeClient,
+  DEFAULT_COMMAND_TIMEOUT,
+  DEFAULT_CONNECT_TIMEOUT,
+  failFastOptions,
+} from "./policy.js";
+export {
+  classifyConnectionError,
+  describeConnectionProblem,
+  endpointOf,
+  waitUntilReady,
+} from "./connection-errors.js";
 export type { ConnectionProblem, Endpoint } from "./connection-errors.js";
 export { checkOptions } from "./options.js";

@@ -26,7 +26,12 @@ export function failFastOptions(overrides: RedisOptions = {}): RedisOptions {
  * `maxAttempts`, it gives up (null) after that many attempts or once `stopped()` says so.
  * @example cappedRetry(100, 2000) // 100, 200, ... 2000, 2000, ... ms, forever
  */
-export function cappedRetry(step: number, cap: number, maxAttempts = Infinity, stopped: () => boolean = () => false): (attempt: number) => number | null {
+export function cappedRetry(
+  step: number,
+  cap: number,
+  maxAttempts = Infinity,
+  stopped: () => boolean = () => false,
+): (attempt: number) => number | null {
   return (attempt) => (stopped() || attempt > maxAttempts ? null : Math.min(attempt * step, cap));
 }
 

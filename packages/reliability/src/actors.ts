@@ -18,7 +18,8 @@ export function buildBroker(config: BrokerConfig, resultsUrl?: string): Broker {
         })
       : new RabbitmqBroker({ url: config.url, confirmDelivery: config.confirmDelivery ?? false });
   broker.addMiddleware(new CurrentMessage());
-  if (resultsUrl) broker.addMiddleware(new Results({ backend: new RedisResultBackend({ url: resultsUrl }) }));
+  if (resultsUrl)
+    broker.addMiddleware(new Results({ backend: new RedisResultBackend({ url: resultsUrl }) }));
   return broker;
 }
 

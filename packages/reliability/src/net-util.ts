@@ -9,7 +9,11 @@ export async function freePort(): Promise<number> {
     server.on("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address
+          ? resolve(address.port)
+          : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -41,11 +45,17 @@ function probe(port: number, request: string | undefined, timeout: number): Prom
  * Polls until `ready()` says yes.
  * @throws Error naming `what` after `timeout` ms
  */
-export async function waitUntil(what: string, timeout: number, ready: () => Promise<boolean> | boolean, interval = 100): Promise<void> {
+export async function waitUntil(
+  what: string,
+  timeout: number,
+  ready: () => Promise<boolean> | boolean,
+  interval = 100,
+): Promise<void> {
   const deadline = Date.now() + timeout;
   for (;;) {
     if (await ready()) return;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    if (Date.now() >= deadline)
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
     await sleep(interval);
   }
 }

@@ -6,7 +6,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { amqpAnswers, freePort, waitUntil } from "./net-util.js";
 import { exited, registerTempDir, spawnTracked, stopChild, waitExit } from "./processes.js";
 
-const RABBITMQ_SERVER = process.env.DQ_REL_RABBITMQ_SERVER ?? "/usr/lib/rabbitmq/bin/rabbitmq-server";
+const RABBITMQ_SERVER =
+  process.env.DQ_REL_RABBITMQ_SERVER ?? "/usr/lib/rabbitmq/bin/rabbitmq-server";
 
 /** PIDs of the processes in process group `pgid` whose command name is `comm` (Linux /proc). */
 function groupMembers(pgid: number, comm: string): number[] {
@@ -57,15 +58,31 @@ export class PrivateRabbitmq {
   }
 
   /** Starts epmd and a fresh node; waits until the node answers on its AMQP port. */
-  static async start(options: { logFile?: string; bootTimeout?: number } = {}): Promise<PrivateRabbitmq> {
+  static async start(
+    options: { logFile?: string; bootTimeout?: number } = {},
+  ): Promise<PrivateRabbitmq> {
     const dir = registerTempDir(mkdtempSync(path.join(tmpdir(), "dqrel-rabbitmq-")));
     const nodeName = `dqrel-${process.pid}-${Math.random().toString(36).slice(2, 8)}@localhost`;
-    const server = new PrivateRabbitmq(await freePort(), await freePort(), await freePort(), dir, nodeName, options.logFile ?? path.join(dir, "node.log"));
+    const server = new PrivateRabbitmq(
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      dir,
+      nodeName,
+      options.logFile ?? path.join(dir, "node.log"),
+    );
     writeFileSync(path.join(dir, "enabled_plugins"), "[].\n");
     writeFileSync(path.join(dir, "rabbitmq-env.conf"), "");
-    writeFileSync(path.join(dir, "rabbitmq.conf"), `listeners.tcp.default = 127.0.0.1:${server.port}\n`);
+    writeFileSync(
+      path.join(dir, "rabbitmq.conf"),
+      `listeners.tcp.default = 127.0.0.1:${server.port}\n`,
+    );
     mkdirSync(path.join(dir, "home"));
-    server.epmd = spawnTracked("epmd", ["-port", String(server.epmdPort), "-address", "127.0.0.1"], { logFile: server.logFile });
+    server.epmd = spawnTracked(
+      "epmd",
+      ["-port", String(server.epmdPort), "-address", "127.0.0.1"],
+      { logFile: server.logFile },
+    );
     await server.up(options.bootTimeout);
     return server;
   }
@@ -94,12 +111,25 @@ export class PrivateRabbitmq {
   async up(timeout = 90_000): Promise<void> {
     if (this.node && !exited(this.node)) return;
     const started = Date.now();
-    this.node = spawnTracked(RABBITMQ_SERVER, [], { env: this.env(), cwd: this.dir, logFile: this.logFile, group: true });
+    this.node = spawnTracked(RABBITMQ_SERVER, [], {
+      env: this.env(),
+      cwd: this.dir,
+      logFile: this.logFile,
+      group: true,
+    });
     const node = this.node;
-    await waitUntil(`RabbitMQ node ${this.nodeName} on port ${this.port}`, timeout, async () => {
-      if (exited(node)) throw new Error(`RabbitMQ node ${this.nodeName} exited (code ${node.exitCode}); see ${this.logFile}`);
-      return amqpAnswers(this.port);
-    }, 200);
+    await waitUntil(
+      `RabbitMQ node ${this.nodeName} on port ${this.port}`,
+      timeout,
+      async () => {
+        if (exited(node))
+          throw new Error(
+            `RabbitMQ node ${this.nodeName} exited (code ${node.exitCode}); see ${this.logFile}`,
+          );
+        return amqpAnswers(this.port);
+      },
+      200,
+    );
     this.bootTimes.push(Date.now() - started);
   }
 
@@ -120,7 +150,12 @@ export class PrivateRabbitmq {
     // Whatever is left of the group (helper processes, or the node itself past the timeout) is killed.
     await stopChild(node, "SIGKILL", 5000, true);
     if (!clean) this.uncleanStops++;
-    await waitUntil(`port ${this.port} to close`, 10_000, async () => !(await amqpAnswers(this.port)), 200);
+    await waitUntil(
+      `port ${this.port} to close`,
+      10_000,
+      async () => !(await amqpAnswers(this.port)),
+      200,
+    );
   }
 
   /** Stops the node, waits `gapMs`, starts it again. */

@@ -40,7 +40,11 @@ export class PrivateRedis {
 
   /** Starts a new server and waits until it answers PING. */
   static async start(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
-    const server = new PrivateRedis(await freePort(), registerTempDir(mkdtempSync(path.join(tmpdir(), "dqrel-redis-"))), options);
+    const server = new PrivateRedis(
+      await freePort(),
+      registerTempDir(mkdtempSync(path.join(tmpdir(), "dqrel-redis-"))),
+      options,
+    );
     await server.up();
     return server;
   }
@@ -48,15 +52,35 @@ export class PrivateRedis {
   /** Starts the server process (again) on the same port and directory; waits until it answers. */
   async up(timeout = 30_000): Promise<void> {
     if (this.child && !exited(this.child)) return;
-    const persistence = this.options.persistent === false ? ["--appendonly", "no"] : ["--appendonly", "yes", "--appendfsync", "always"];
+    const persistence =
+      this.options.persistent === false
+        ? ["--appendonly", "no"]
+        : ["--appendonly", "yes", "--appendfsync", "always"];
     this.child = spawnTracked(
       "redis-server",
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", ...persistence, "--daemonize", "no", "--protected-mode", "no"],
+      [
+        "--port",
+        String(this.port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        this.dir,
+        "--save",
+        "",
+        ...persistence,
+        "--daemonize",
+        "no",
+        "--protected-mode",
+        "no",
+      ],
       { logFile: this.options.logFile ?? path.join(this.dir, "redis.log") },
     );
     const child = this.child;
     await waitUntil(`redis-server on port ${this.port}`, timeout, async () => {
-      if (exited(child)) throw new Error(`redis-server on port ${this.port} exited (code ${child.exitCode}); see ${this.options.logFile ?? this.dir}`);
+      if (exited(child))
+        throw new Error(
+          `redis-server on port ${this.port} exited (code ${child.exitCode}); see ${this.options.logFile ?? this.dir}`,
+        );
       return redisAnswers(this.port);
     });
   }

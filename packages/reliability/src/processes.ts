@@ -50,7 +50,10 @@ function ensureReaper(): string {
   if (!registry) {
     registry = path.join(tmpdir(), `dqrel-reaper-${process.pid}-${Date.now()}.jsonl`);
     appendFileSync(registry, "");
-    spawn(process.execPath, ["-e", REAPER, String(process.pid), registry], { detached: true, stdio: "ignore" }).unref();
+    spawn(process.execPath, ["-e", REAPER, String(process.pid), registry], {
+      detached: true,
+      stdio: "ignore",
+    }).unref();
   }
   return registry;
 }
@@ -161,7 +164,12 @@ export function waitExit(child: ChildProcess, timeout: number): Promise<boolean>
  * Sends `name` to a child (its group when it leads one), waits up to `timeout` ms, then SIGKILLs.
  * @returns true when it stopped on `name` alone
  */
-export async function stopChild(child: ChildProcess, name: NodeJS.Signals, timeout: number, group = false): Promise<boolean> {
+export async function stopChild(
+  child: ChildProcess,
+  name: NodeJS.Signals,
+  timeout: number,
+  group = false,
+): Promise<boolean> {
   const entry: Tracked = { child, group };
   if (exited(child)) {
     if (group) signal(entry, "SIGKILL");

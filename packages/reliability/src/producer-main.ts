@@ -32,7 +32,10 @@ async function main(): Promise<void> {
     // (a named error before anything is enqueued) is not sent, and not retried.
     let message;
     try {
-      message = actors[planned.actor].messageWithOptions({ ...(planned.options ?? {}), args: [index] });
+      message = actors[planned.actor].messageWithOptions({
+        ...(planned.options ?? {}),
+        args: [index],
+      });
     } catch {
       refused++;
       continue;
@@ -46,7 +49,11 @@ async function main(): Promise<void> {
       } catch (error) {
         // A broker's error (connection lost, server still loading) is worth retrying; an invalid
         // message (bad option or argument, something that does not encode) is refused for good.
-        const permanent = !DramatiqError.isInstance(error) || InvalidOptionError.isInstance(error) || InvalidArgumentsError.isInstance(error) || DecodeError.isInstance(error);
+        const permanent =
+          !DramatiqError.isInstance(error) ||
+          InvalidOptionError.isInstance(error) ||
+          InvalidArgumentsError.isInstance(error) ||
+          DecodeError.isInstance(error);
         if (permanent) {
           refused++;
           break;
@@ -68,6 +75,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`producer child failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `producer child failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

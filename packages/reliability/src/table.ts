@@ -51,7 +51,9 @@ export function count(tally: Tally): Counts {
   const done = new Set(tally.done);
   const dead = new Set(tally.dead);
   const attempts = new Set(tally.attempts);
-  const lostIds = [...sent].filter((id) => !dead.has(id) && !(done.has(id) && (!tally.results || tally.results.has(id))));
+  const lostIds = [...sent].filter(
+    (id) => !dead.has(id) && !(done.has(id) && (!tally.results || tally.results.has(id))),
+  );
   const known = (id: string) => sent.has(id);
   return {
     sent: sent.size,

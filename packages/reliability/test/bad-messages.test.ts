@@ -8,21 +8,51 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import amqp from "amqplib";
 import type { BrokerConfig, PlannedSend, ScenarioConfig } from "../src/config.js";
-import { cleanShared, deadLetters, gather, Ledger, queueState, RUN, scenario, scenarioDir, SHARED_AMQP_URL, SHARED_REDIS_URL, startProducer, startWorker, stopWorkers, waitSettled, writeRow } from "./support/harness.js";
+import {
+  cleanShared,
+  deadLetters,
+  gather,
+  Ledger,
+  queueState,
+  RUN,
+  scenario,
+  scenarioDir,
+  SHARED_AMQP_URL,
+  SHARED_REDIS_URL,
+  startProducer,
+  startWorker,
+  stopWorkers,
+  waitSettled,
+  writeRow,
+} from "./support/harness.js";
 
-const UNDECODABLE = [Buffer.from("\x00\x01not json at all"), Buffer.from('{"queue_name": 3, "actor_name": []}')];
+const UNDECODABLE = [
+  Buffer.from("\x00\x01not json at all"),
+  Buffer.from('{"queue_name": 3, "actor_name": []}'),
+];
 const workers: ChildProcess[] = [];
 afterAll(() => stopWorkers(workers), 60_000);
 
 /** A message of the failing actor whose `min_backoff` is not a number, as JSON from another producer. */
 function badOptionMessage(config: ScenarioConfig): { id: string; bytes: Buffer } {
   const id = randomUUID();
-  const message = { queue_name: config.queue, actor_name: "rel_fail", args: [0], kwargs: {}, options: { min_backoff: "abc" }, message_id: id, message_timestamp: Date.now() };
+  const message = {
+    queue_name: config.queue,
+    actor_name: "rel_fail",
+    args: [0],
+    kwargs: {},
+    options: { min_backoff: "abc" },
+    message_id: id,
+    message_timestamp: Date.now(),
+  };
   return { id, bytes: Buffer.from(JSON.stringify(message)) };
 }
 
 /** Pushes payloads straight onto the queue, as a foreign producer might: `bytes` under their ids. */
-async function pushRaw(config: ScenarioConfig, payloads: { id: string; bytes: Buffer }[]): Promise<void> {
+async function pushRaw(
+  config: ScenarioConfig,
+  payloads: { id: string; bytes: Buffer }[],
+): Promise<void> {
   const broker = config.broker;
   if (broker.kind === "redis") {
     const redis = new Redis(broker.url, { maxRetriesPerRequest: 3 });
@@ -39,7 +69,8 @@ async function pushRaw(config: ScenarioConfig, payloads: { id: string; bytes: Bu
   const connection = await amqp.connect(broker.url);
   try {
     const channel = await connection.createConfirmChannel();
-    for (const { bytes } of payloads) channel.sendToQueue(config.queue, bytes, { persistent: true });
+    for (const { bytes } of payloads)
+      channel.sendToQueue(config.queue, bytes, { persistent: true });
     await channel.waitForConfirms();
     await channel.close();
   } finally {
@@ -47,7 +78,11 @@ async function pushRaw(config: ScenarioConfig, payloads: { id: string; bytes: Bu
   }
 }
 
-async function badMessagesRow(order: number, brokerName: "redis" | "rabbitmq", broker: BrokerConfig): Promise<void> {
+async function badMessagesRow(
+  order: number,
+  brokerName: "redis" | "rabbitmq",
+  broker: BrokerConfig,
+): Promise<void> {
   const started = Date.now();
   const name = `bad_${brokerName}`;
   const dir = scenarioDir(name);
@@ -60,22 +95,33 @@ async function badMessagesRow(order: number, brokerName: "redis" | "rabbitmq", b
       { actor: "badRetry" },
       ...Array.from({ length: 10 }, () => ({ actor: "ok" as const })),
     ];
-    const run = await startProducer(dir, "producer", config, plan, { durationMs: 0, closeBeforeExit: true }).done;
+    const run = await startProducer(dir, "producer", config, plan, {
+      durationMs: 0,
+      closeBeforeExit: true,
+    }).done;
     const badOption = badOptionMessage(config);
-    await pushRaw(config, [badOption, ...UNDECODABLE.map((bytes) => ({ id: randomUUID(), bytes }))]);
+    await pushRaw(config, [
+      badOption,
+      ...UNDECODABLE.map((bytes) => ({ id: randomUUID(), bytes })),
+    ]);
     const okIds = run.sent.filter((_, index) => plan[index]?.actor === "ok");
     const badIds = run.sent.filter((_, index) => plan[index]?.actor !== "ok");
     const settled = await waitSettled(30_000, async () => {
       const done = new Set(await ledger.done());
       const dead = await deadLetters(config);
-      return okIds.every((id) => done.has(id)) && [...badIds, badOption.id].every((id) => dead.ids.includes(id)) && dead.undecodable >= UNDECODABLE.length;
+      return (
+        okIds.every((id) => done.has(id)) &&
+        [...badIds, badOption.id].every((id) => dead.ids.includes(id)) &&
+        dead.undecodable >= UNDECODABLE.length
+      );
     });
     const counts = await gather(ledger, config, run.sent);
     const left = await queueState(config);
     const badOptionDead = (await deadLetters(config)).ids.includes(badOption.id);
     const rawLost = Math.max(0, UNDECODABLE.length - counts.undecodable) + (badOptionDead ? 0 : 1);
     writeRow(order, {
-      scenario: "Poison payloads among 20 good messages: Retry({ delay: -1 }), min_backoff \"abc\" on the wire, 2 undecodable",
+      scenario:
+        'Poison payloads among 20 good messages: Retry({ delay: -1 }), min_backoff "abc" on the wire, 2 undecodable',
       broker: brokerName,
       sent: counts.sent + UNDECODABLE.length + 1,
       processed: counts.processed,
@@ -97,6 +143,8 @@ async function badMessagesRow(order: number, brokerName: "redis" | "rabbitmq", b
 }
 
 describe("poison payloads", () => {
-  it("are dead-lettered, never dropped, on Redis", () => badMessagesRow(70, "redis", { kind: "redis", url: SHARED_REDIS_URL, namespace: `${RUN}-bad` }));
-  it("are dead-lettered, never dropped, on RabbitMQ", () => badMessagesRow(71, "rabbitmq", { kind: "rabbitmq", url: SHARED_AMQP_URL }));
+  it("are dead-lettered, never dropped, on Redis", () =>
+    badMessagesRow(70, "redis", { kind: "redis", url: SHARED_REDIS_URL, namespace: `${RUN}-bad` }));
+  it("are dead-lettered, never dropped, on RabbitMQ", () =>
+    badMessagesRow(71, "rabbitmq", { kind: "rabbitmq", url: SHARED_AMQP_URL }));
 });

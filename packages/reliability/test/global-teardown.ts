@@ -6,14 +6,37 @@ import path from "node:path";
 // Type-only: jest loads this file outside its module mapper, so it imports no sources at run time.
 import type { Row } from "../src/table.js";
 
-const HEADER = ["scenario", "broker", "sent", "processed", "duplicates", "dead-lettered", "lost", "s", "notes"];
+const HEADER = [
+  "scenario",
+  "broker",
+  "sent",
+  "processed",
+  "duplicates",
+  "dead-lettered",
+  "lost",
+  "s",
+  "notes",
+];
 
 /** The rows as a Markdown table. */
 function formatTable(rows: readonly Row[]): string {
   const escape = (text: string) => text.replace(/\|/g, "\\|");
-  const lines = [`| ${HEADER.join(" | ")} |`, `| ${HEADER.map((_, index) => (index >= 2 && index <= 7 ? "---:" : "---")).join(" | ")} |`];
+  const lines = [
+    `| ${HEADER.join(" | ")} |`,
+    `| ${HEADER.map((_, index) => (index >= 2 && index <= 7 ? "---:" : "---")).join(" | ")} |`,
+  ];
   for (const row of rows) {
-    const cells = [row.scenario, row.broker, row.sent, row.processed, row.duplicates, row.deadLettered, row.lost, row.seconds.toFixed(1), row.notes];
+    const cells = [
+      row.scenario,
+      row.broker,
+      row.sent,
+      row.processed,
+      row.duplicates,
+      row.deadLettered,
+      row.lost,
+      row.seconds.toFixed(1),
+      row.notes,
+    ];
     lines.push(`| ${cells.map((cell) => escape(String(cell))).join(" | ")} |`);
   }
   return `${lines.join("\n")}\n`;

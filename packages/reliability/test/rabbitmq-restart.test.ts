@@ -8,16 +8,32 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PlannedSend } from "../src/config.js";
 import { PrivateRabbitmq } from "../src/private-rabbitmq.js";
-import { available, gather, Ledger, queueState, scenario, scenarioDir, startProducer, startWorker, stopWorkers, waitSettled, writeRow } from "./support/harness.js";
+import {
+  available,
+  gather,
+  Ledger,
+  queueState,
+  scenario,
+  scenarioDir,
+  startProducer,
+  startWorker,
+  stopWorkers,
+  waitSettled,
+  writeRow,
+} from "./support/harness.js";
 
-const RABBITMQ_SERVER = process.env.DQ_REL_RABBITMQ_SERVER ?? "/usr/lib/rabbitmq/bin/rabbitmq-server";
+const RABBITMQ_SERVER =
+  process.env.DQ_REL_RABBITMQ_SERVER ?? "/usr/lib/rabbitmq/bin/rabbitmq-server";
 const enabled = available(RABBITMQ_SERVER, "epmd");
 let node: PrivateRabbitmq | undefined;
 const workers: ChildProcess[] = [];
 const ledgers: Ledger[] = [];
 
 beforeAll(async () => {
-  if (enabled) node = await PrivateRabbitmq.start({ logFile: path.join(scenarioDir("rabbitmq_node"), "node.log") });
+  if (enabled)
+    node = await PrivateRabbitmq.start({
+      logFile: path.join(scenarioDir("rabbitmq_node"), "node.log"),
+    });
 }, 120_000);
 
 afterAll(async () => {
@@ -33,10 +49,17 @@ async function restartRow(order: number, confirmDelivery: boolean): Promise<void
   const config = scenario(name, { kind: "rabbitmq", url: node!.url, confirmDelivery });
   const ledger = new Ledger(config);
   ledgers.push(ledger);
-  const own = await Promise.all([startWorker(dir, "worker-1", config), startWorker(dir, "worker-2", config)]);
+  const own = await Promise.all([
+    startWorker(dir, "worker-1", config),
+    startWorker(dir, "worker-2", config),
+  ]);
   workers.push(...own);
   const plan: PlannedSend[] = Array.from({ length: 1000 }, () => ({ actor: "ok" }));
-  const producer = startProducer(dir, "producer", config, plan, { durationMs: 15_000, retryForMs: 90_000, timeout: 150_000 });
+  const producer = startProducer(dir, "producer", config, plan, {
+    durationMs: 15_000,
+    retryForMs: 90_000,
+    timeout: 150_000,
+  });
   // Disruptions are timed from the producer's start (booting the workers takes a while on a loaded machine).
   const producing = Date.now();
   const restarts: number[] = [];
@@ -76,6 +99,14 @@ async function restartRow(order: number, confirmDelivery: boolean): Promise<void
 }
 
 describe("RabbitMQ node restarted twice", () => {
-  (enabled ? it : it.skip)("loses nothing with publisher confirms off", () => restartRow(20, false), 240_000);
-  (enabled ? it : it.skip)("loses nothing with publisher confirms on", () => restartRow(21, true), 240_000);
+  (enabled ? it : it.skip)(
+    "loses nothing with publisher confirms off",
+    () => restartRow(20, false),
+    240_000,
+  );
+  (enabled ? it : it.skip)(
+    "loses nothing with publisher confirms on",
+    () => restartRow(21, true),
+    240_000,
+  );
 });

@@ -7,22 +7,47 @@ import type { ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BrokerConfig, PlannedSend } from "../src/config.js";
 import { stopChild } from "../src/processes.js";
-import { cleanShared, gather, Ledger, queueState, RUN, scenario, scenarioDir, SHARED_AMQP_URL, SHARED_REDIS_URL, startProducer, startWorker, stopWorkers, waitSettled, writeRow } from "./support/harness.js";
+import {
+  cleanShared,
+  gather,
+  Ledger,
+  queueState,
+  RUN,
+  scenario,
+  scenarioDir,
+  SHARED_AMQP_URL,
+  SHARED_REDIS_URL,
+  startProducer,
+  startWorker,
+  stopWorkers,
+  waitSettled,
+  writeRow,
+} from "./support/harness.js";
 
 const workers: ChildProcess[] = [];
 afterAll(() => stopWorkers(workers), 60_000);
 
-async function sigkillRow(order: number, brokerName: "redis" | "rabbitmq", broker: BrokerConfig): Promise<void> {
+async function sigkillRow(
+  order: number,
+  brokerName: "redis" | "rabbitmq",
+  broker: BrokerConfig,
+): Promise<void> {
   const started = Date.now();
   const name = `sigkill_${brokerName}`;
   const dir = scenarioDir(name);
   const config = scenario(name, broker, { slowMs: 30 });
   const ledger = new Ledger(config);
   try {
-    const first = await Promise.all([startWorker(dir, "worker-1", config), startWorker(dir, "worker-2", config)]);
+    const first = await Promise.all([
+      startWorker(dir, "worker-1", config),
+      startWorker(dir, "worker-2", config),
+    ]);
     workers.push(...first);
     const plan: PlannedSend[] = Array.from({ length: 600 }, () => ({ actor: "slow" }));
-    const producer = startProducer(dir, "producer", config, plan, { durationMs: 5000, closeBeforeExit: true });
+    const producer = startProducer(dir, "producer", config, plan, {
+      durationMs: 5000,
+      closeBeforeExit: true,
+    });
     const producing = Date.now();
     await sleep(Math.max(0, producing + 2000 - Date.now()));
     await stopChild(first[0], "SIGKILL", 5000);
@@ -61,6 +86,13 @@ async function sigkillRow(order: number, brokerName: "redis" | "rabbitmq", broke
 
 describe("SIGKILLed workers", () => {
   it("lose nothing on Redis", () =>
-    sigkillRow(60, "redis", { kind: "redis", url: SHARED_REDIS_URL, namespace: `${RUN}-sigkill`, heartbeatTimeout: 3000, maintenanceChance: 1_000_000 }));
-  it("lose nothing on RabbitMQ", () => sigkillRow(61, "rabbitmq", { kind: "rabbitmq", url: SHARED_AMQP_URL }));
+    sigkillRow(60, "redis", {
+      kind: "redis",
+      url: SHARED_REDIS_URL,
+      namespace: `${RUN}-sigkill`,
+      heartbeatTimeout: 3000,
+      maintenanceChance: 1_000_000,
+    }));
+  it("lose nothing on RabbitMQ", () =>
+    sigkillRow(61, "rabbitmq", { kind: "rabbitmq", url: SHARED_AMQP_URL }));
 });

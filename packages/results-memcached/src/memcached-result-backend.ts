@@ -1,10 +1,21 @@
 import memjs from "memjs";
-import { ConnectionError, DecodeError, ResultBackend, ResultError, getLogger, type Logger, type ResultBackendOptions } from "@dq/core";
+import {
+  ConnectionError,
+  DecodeError,
+  ResultBackend,
+  ResultError,
+  getLogger,
+  type Logger,
+  type ResultBackendOptions,
+} from "@dq/core";
 import { Missing } from "@dq/core/adapter";
 import { checkMemcachedOptions } from "./options.js";
 
 /** The memjs client options the backend passes through (retries, timeouts, failover, ...). */
-export type MemjsOptions = Omit<memjs.ClientOptions<Buffer, Buffer | null> & memjs.ServerOptions, "logger" | "serializer">;
+export type MemjsOptions = Omit<
+  memjs.ClientOptions<Buffer, Buffer | null> & memjs.ServerOptions,
+  "logger" | "serializer"
+>;
 
 /** What `MemcachedResultBackend` takes: the result-backend options, servers, and memjs options. */
 export interface MemcachedResultBackendOptions extends ResultBackendOptions, MemjsOptions {
@@ -37,7 +48,8 @@ export class MemcachedResultBackend extends ResultBackend {
 
   /** @throws InvalidOptionError on a `servers`, `namespace` or `useNamespacePrefixKeys` of the wrong type */
   constructor(options: MemcachedResultBackendOptions = {}) {
-    const { namespace, encoder, useNamespacePrefixKeys, servers, client, logger, ...memjsOptions } = options;
+    const { namespace, encoder, useNamespacePrefixKeys, servers, client, logger, ...memjsOptions } =
+      options;
     checkMemcachedOptions(options);
     super({ namespace, encoder, useNamespacePrefixKeys });
     const log = logger ?? getLogger("dq.MemcachedResultBackend");
@@ -63,7 +75,10 @@ export class MemcachedResultBackend extends ResultBackend {
 
   private failure(what: string, error: unknown): ConnectionError {
     const text = error instanceof Error ? error.message : String(error);
-    return new ConnectionError(`Memcached result backend (${this.servers}) failed to ${what}: ${text}`, { cause: error });
+    return new ConnectionError(
+      `Memcached result backend (${this.servers}) failed to ${what}: ${text}`,
+      { cause: error },
+    );
   }
 
   /** @returns the decoded value under `key`, or `Missing` */
@@ -79,7 +94,11 @@ export class MemcachedResultBackend extends ResultBackend {
       return this.decodeValue(value);
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
-      throw new DecodeError(`the result stored in Memcached under key ${key} does not decode: ${text}`, value, { cause: error });
+      throw new DecodeError(
+        `the result stored in Memcached under key ${key} does not decode: ${text}`,
+        value,
+        { cause: error },
+      );
     }
   }
 
@@ -93,7 +112,10 @@ export class MemcachedResultBackend extends ResultBackend {
     } catch (error) {
       throw this.failure("store a result", error);
     }
-    if (!stored) throw new ResultError(`Memcached (${this.servers}) refused to store the result under key ${key} (${data.length} bytes; Memcached's item size limit is 1 MiB by default)`);
+    if (!stored)
+      throw new ResultError(
+        `Memcached (${this.servers}) refused to store the result under key ${key} (${data.length} bytes; Memcached's item size limit is 1 MiB by default)`,
+      );
   }
 
   /** Closes the backend's own connections (not a `client` passed in). */

@@ -5,7 +5,8 @@
 import { InvalidOptionError } from "@dq/core";
 import { z } from "zod";
 
-const show = (value: unknown) => (typeof value === "string" ? JSON.stringify(value) : String(value));
+const show = (value: unknown) =>
+  typeof value === "string" ? JSON.stringify(value) : String(value);
 
 /** Each checked option with what a valid value is (in the error message). */
 const memcachedOptionsSchema = z.object({
@@ -21,7 +22,11 @@ type CheckedName = keyof typeof memcachedOptionsSchema.shape;
  * @throws InvalidOptionError naming the first bad option and showing its value
  */
 export function checkMemcachedOptions(options: Partial<Record<CheckedName, unknown>>): void {
-  const parsed = memcachedOptionsSchema.safeParse({ servers: options.servers, namespace: options.namespace, useNamespacePrefixKeys: options.useNamespacePrefixKeys });
+  const parsed = memcachedOptionsSchema.safeParse({
+    servers: options.servers,
+    namespace: options.namespace,
+    useNamespacePrefixKeys: options.useNamespacePrefixKeys,
+  });
   if (parsed.success) return;
   const name = parsed.error.issues[0]!.path[0] as CheckedName;
   const expected = memcachedOptionsSchema.shape[name].meta()?.description ?? "a valid value";

@@ -8,7 +8,6 @@ export interface MemcachedResultsFixture {
   entries: { key: string; message: unknown; raw: string }[];
 }
 
-
 /**
  * A backend and a plain memjs client on the test Memcached for one describe block, created in
  * beforeAll; `track(message)` remembers the message's key so afterAll deletes it.

@@ -28,9 +28,15 @@ describe("MemcachedResultBackend without a server", () => {
 describe("MemcachedResultBackend options", () => {
   it("refuses options of the wrong type with InvalidOptionError naming the option and its value", () => {
     expect(() => new MemcachedResultBackend({ servers: 42 as never })).toThrow(InvalidOptionError);
-    expect(() => new MemcachedResultBackend({ servers: 42 as never })).toThrow(/invalid servers 42: expected a "\[user:pass@\]host/);
-    expect(() => new MemcachedResultBackend({ namespace: 7 as never })).toThrow(/invalid namespace 7: expected a string/);
-    expect(() => new MemcachedResultBackend({ useNamespacePrefixKeys: "yes" as never })).toThrow(/invalid useNamespacePrefixKeys "yes": expected a boolean/);
+    expect(() => new MemcachedResultBackend({ servers: 42 as never })).toThrow(
+      /invalid servers 42: expected a "\[user:pass@\]host/,
+    );
+    expect(() => new MemcachedResultBackend({ namespace: 7 as never })).toThrow(
+      /invalid namespace 7: expected a string/,
+    );
+    expect(() => new MemcachedResultBackend({ useNamespacePrefixKeys: "yes" as never })).toThrow(
+      /invalid useNamespacePrefixKeys "yes": expected a boolean/,
+    );
   });
 });
 
@@ -42,8 +48,10 @@ describeWithServer("Memcached", addressFromServers(servers, 11211), () => {
     it("stores the encoder's bytes under the key", async () => {
       const message = newMessage();
       const key = track(message);
-      await memcached.backend.storeResult(message, { "é": [1, null] }, 30_000);
-      expect((await memcached.client.get(key)).value?.toString("utf8")).toBe('{"\\u00e9":[1,null]}');
+      await memcached.backend.storeResult(message, { é: [1, null] }, 30_000);
+      expect((await memcached.client.get(key)).value?.toString("utf8")).toBe(
+        '{"\\u00e9":[1,null]}',
+      );
     });
 
     it("keeps a result with a TTL over 30 days (sent as an absolute expiry)", async () => {
@@ -58,20 +66,27 @@ describeWithServer("Memcached", addressFromServers(servers, 11211), () => {
       const key = track(message);
       await memcached.client.set(key, "{not json", { expires: 30 });
       for (const options of [{}, { block: true, timeout: 5000 }]) {
-        const error = await memcached.backend.getResult(message, options).catch((caught: unknown) => caught);
+        const error = await memcached.backend
+          .getResult(message, options)
+          .catch((caught: unknown) => caught);
         expect(DecodeError.isInstance(error)).toBe(true);
         expect((error as Error).message).toContain(key);
       }
     });
 
     it("uses a memcached.client passed in and leaves it open on close", async () => {
-      const own = new MemcachedResultBackend({ client: memcached.client, namespace: memcached.backend.namespace });
+      const own = new MemcachedResultBackend({
+        client: memcached.client,
+        namespace: memcached.backend.namespace,
+      });
       const message = newMessage();
       track(message);
       await own.storeResult(message, "via memcached.client", 30_000);
       await own.close();
       expect(await memcached.backend.getResult(message)).toBe("via memcached.client");
-      expect((await memcached.client.get(memcached.backend.buildMessageKey(message))).value?.toString()).toBe('"via memcached.client"');
+      expect(
+        (await memcached.client.get(memcached.backend.buildMessageKey(message))).value?.toString(),
+      ).toBe('"via memcached.client"');
     });
   });
 });

@@ -1,4 +1,10 @@
-import { checkOptions, classifyConnectionError, closeClient, describeConnectionProblem, failFastOptions } from "@dq/redis-connection";
+import {
+  checkOptions,
+  classifyConnectionError,
+  closeClient,
+  describeConnectionProblem,
+  failFastOptions,
+} from "@dq/redis-connection";
 import { Redis, type RedisOptions } from "ioredis";
 import {
   ConnectionError,
@@ -16,7 +22,8 @@ import { z } from "zod";
 import { Missing } from "@dq/core/adapter";
 
 /** What `RedisResultBackend` takes: the result-backend options, a connection, and ioredis options. */
-export interface RedisResultBackendOptions extends ResultBackendOptions, Omit<RedisOptions, "lazyConnect"> {
+export interface RedisResultBackendOptions
+  extends ResultBackendOptions, Omit<RedisOptions, "lazyConnect"> {
   /** `redis://[user:password@]host:port/db` (default `redis://127.0.0.1:6379`). Ignored with `client`. */
   url?: string;
   /**
@@ -59,9 +66,21 @@ export class RedisResultBackend extends ResultBackend {
   private closed = false;
 
   constructor(options: RedisResultBackendOptions = {}) {
-    const { namespace, encoder, useNamespacePrefixKeys, url, client, logger, maxIdleBlockingConnections, ...redisOptions } = options;
+    const {
+      namespace,
+      encoder,
+      useNamespacePrefixKeys,
+      url,
+      client,
+      logger,
+      maxIdleBlockingConnections,
+      ...redisOptions
+    } = options;
     super({ namespace, encoder, useNamespacePrefixKeys });
-    checkOptions(optionsSchema, options as Record<string, unknown>, { url: "a redis:// URL string", maxIdleBlockingConnections: "an integer >= 0" });
+    checkOptions(optionsSchema, options as Record<string, unknown>, {
+      url: "a redis:// URL string",
+      maxIdleBlockingConnections: "an integer >= 0",
+    });
     this.logger = logger ?? getLogger("dq.RedisResultBackend");
     this.maxIdleBlocking = maxIdleBlockingConnections ?? 4;
     this.connectTimeout = redisOptions.connectTimeout ?? 2000;
@@ -93,7 +112,11 @@ export class RedisResultBackend extends ResultBackend {
 
   // ioredis prints unhandled "error" events to the console; route them to the logger instead.
   private watchErrors(connection: Redis): void {
-    connection.on("error", (error: Error) => this.logger.debug(`Redis result backend connection error (${this.address}): ${error.message}`));
+    connection.on("error", (error: Error) =>
+      this.logger.debug(
+        `Redis result backend connection error (${this.address}): ${error.message}`,
+      ),
+    );
   }
 
   /**
@@ -103,8 +126,10 @@ export class RedisResultBackend extends ResultBackend {
    */
   private async ready(connection: Redis): Promise<void> {
     if (connection.status === "ready") return;
-    if (this.closed) throw new ConnectionFailed(`the Redis result backend (${this.address}) is closed`);
-    if (connection.status === "end") throw new ConnectionFailed(`the connection to Redis at ${this.address} is closed`);
+    if (this.closed)
+      throw new ConnectionFailed(`the Redis result backend (${this.address}) is closed`);
+    if (connection.status === "end")
+      throw new ConnectionFailed(`the connection to Redis at ${this.address} is closed`);
     let wait = this.readyWaits.get(connection);
     if (!wait) {
       wait = this.waitReady(connection).finally(() => this.readyWaits.delete(connection));
@@ -120,13 +145,22 @@ export class RedisResultBackend extends ResultBackend {
         connection.off("ready", onReady);
         connection.off("error", onError);
         connection.off("end", onEnd);
-        if (error) reject(new ConnectionFailed(`could not connect to Redis at ${this.address}: ${this.describe(error)}`, { cause: error }));
+        if (error)
+          reject(
+            new ConnectionFailed(
+              `could not connect to Redis at ${this.address}: ${this.describe(error)}`,
+              { cause: error },
+            ),
+          );
         else resolve();
       };
       const onReady = () => done();
       const onError = (error: Error) => done(error);
       const onEnd = () => done(new Error("connection closed"));
-      const timer = setTimeout(() => done(new Error(`not connected after ${this.connectTimeout} ms`)), this.connectTimeout);
+      const timer = setTimeout(
+        () => done(new Error(`not connected after ${this.connectTimeout} ms`)),
+        this.connectTimeout,
+      );
       connection.on("ready", onReady);
       connection.on("error", onError);
       connection.on("end", onEnd);
@@ -138,7 +172,14 @@ export class RedisResultBackend extends ResultBackend {
   /** The text of a connection failure: one of the four named problems when it is one (the shared policy). */
   private describe(error: Error): string {
     const problem = classifyConnectionError(error);
-    return problem ? describeConnectionProblem(problem, { address: this.address, url: undefined }, error.message, this.connectTimeout) : error.message;
+    return problem
+      ? describeConnectionProblem(
+          problem,
+          { address: this.address, url: undefined },
+          error.message,
+          this.connectTimeout,
+        )
+      : error.message;
   }
 
   /** Runs a command once the connection is ready, turning I/O failures into ConnectionError. */
@@ -149,7 +190,10 @@ export class RedisResultBackend extends ResultBackend {
     } catch (error) {
       if (error instanceof Error && error.name === "ReplyError") throw error;
       const text = error instanceof Error ? error.message : String(error);
-      throw new ConnectionError(`Redis result backend (${this.address}) failed to ${what}: ${text}`, { cause: error });
+      throw new ConnectionError(
+        `Redis result backend (${this.address}) failed to ${what}: ${text}`,
+        { cause: error },
+      );
     }
   }
 
@@ -159,7 +203,11 @@ export class RedisResultBackend extends ResultBackend {
       return this.decodeValue(data);
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
-      throw new DecodeError(`the result stored in Redis under key ${key} does not decode: ${text}`, data, { cause: error });
+      throw new DecodeError(
+        `the result stored in Redis under key ${key} does not decode: ${text}`,
+        data,
+        { cause: error },
+      );
     }
   }
 
@@ -171,16 +219,25 @@ export class RedisResultBackend extends ResultBackend {
    * @throws ConnectionError when Redis cannot be reached
    * @throws DecodeError when the stored value does not decode
    */
-  override async getResult<R>(message: Message<R>, options: { block?: boolean; timeout?: number } = {}): Promise<R> {
+  override async getResult<R>(
+    message: Message<R>,
+    options: { block?: boolean; timeout?: number } = {},
+  ): Promise<R> {
     const key = this.buildMessageKey(message);
     if (!options.block) {
       const value = await this.getValue(key);
-      if (value === Missing) throw new ResultMissing(`no result stored for message ${message.messageId} (${message.actorName}) under key ${key} (results are kept only for actors or messages with storeResults: true)`);
+      if (value === Missing)
+        throw new ResultMissing(
+          `no result stored for message ${message.messageId} (${message.actorName}) under key ${key} (results are kept only for actors or messages with storeResults: true)`,
+        );
       return this.unwrapResult(value) as R;
     }
     const timeout = options.timeout ?? 10_000;
     const data = await this.blockingRead(key, timeout);
-    if (data === null) throw new ResultTimeout(`timed out after ${timeout} ms waiting for the result of message ${message.messageId} (${message.actorName})`);
+    if (data === null)
+      throw new ResultTimeout(
+        `timed out after ${timeout} ms waiting for the result of message ${message.messageId} (${message.actorName})`,
+      );
     return this.unwrapResult(this.decodeStored(key, data)) as R;
   }
 
@@ -193,13 +250,16 @@ export class RedisResultBackend extends ResultBackend {
       const seconds = Math.max(0, timeout) / 1000;
       // Rotating the only element onto the same list leaves it (and its TTL) in place for other readers.
       const data = await this.run(connection, "wait for a result", () =>
-        seconds > 0 ? connection.brpoplpushBuffer(key, key, seconds) : connection.rpoplpushBuffer(key, key),
+        seconds > 0
+          ? connection.brpoplpushBuffer(key, key, seconds)
+          : connection.rpoplpushBuffer(key, key),
       );
       healthy = true;
       return data;
     } finally {
       this.busyBlocking.delete(connection);
-      if (healthy && !this.closed && this.idleBlocking.length < this.maxIdleBlocking) this.idleBlocking.push(connection);
+      if (healthy && !this.closed && this.idleBlocking.length < this.maxIdleBlocking)
+        this.idleBlocking.push(connection);
       else connection.disconnect();
     }
   }
@@ -207,14 +267,21 @@ export class RedisResultBackend extends ResultBackend {
   private newBlockingConnection(): Redis {
     // Blocking reads may legitimately take longer than any command timeout; retrying one after a
     // lost connection is left to the caller.
-    const connection = this.client.duplicate({ lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: undefined });
+    const connection = this.client.duplicate({
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: undefined,
+    });
     this.watchErrors(connection);
     return connection;
   }
 
   /** @returns the decoded value under `key` (`LINDEX key 0`), or `Missing` */
   protected async getValue(key: string): Promise<unknown> {
-    const data = await this.run(this.client, "read a result", () => this.client.lindexBuffer(key, 0));
+    const data = await this.run(this.client, "read a result", () =>
+      this.client.lindexBuffer(key, 0),
+    );
     return data === null ? Missing : this.decodeStored(key, data);
   }
 
@@ -224,13 +291,17 @@ export class RedisResultBackend extends ResultBackend {
       this.client.multi().del(key).lpush(key, data).pexpire(key, Math.floor(ttl)).exec(),
     );
     const failed = replies?.find(([error]) => error);
-    if (!replies || failed) throw new ConnectionError(`Redis result backend (${this.address}) failed to store a result under key ${key}: ${failed?.[0]?.message ?? "transaction aborted"}`);
+    if (!replies || failed)
+      throw new ConnectionError(
+        `Redis result backend (${this.address}) failed to store a result under key ${key}: ${failed?.[0]?.message ?? "transaction aborted"}`,
+      );
   }
 
   /** Closes the backend's own connections (not a `client` passed in). */
   override async close(): Promise<void> {
     this.closed = true;
-    for (const connection of [...this.idleBlocking.splice(0), ...this.busyBlocking]) connection.disconnect();
+    for (const connection of [...this.idleBlocking.splice(0), ...this.busyBlocking])
+      connection.disconnect();
     this.busyBlocking.clear();
     if (this.ownsClient) await closeClient(this.client);
   }

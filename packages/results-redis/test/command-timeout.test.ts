@@ -1,6 +1,11 @@
 import { afterEach, beforeEach, expect, it } from "@jest/globals";
 import { ConnectionError, Message } from "@dq/core";
-import { addressFromUrl, describeWithServer, PrivateRedis, recordingLogger } from "@dq/core/testing";
+import {
+  addressFromUrl,
+  describeWithServer,
+  PrivateRedis,
+  recordingLogger,
+} from "@dq/core/testing";
 import { RedisResultBackend } from "../src/index.js";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -18,7 +23,11 @@ describeWithServer("Redis", addressFromUrl(url, 6379), () => {
   });
 
   it("fails a store on a paused Redis with ConnectionError within the command timeout", async () => {
-    const backend = new RedisResultBackend({ url: server.url, commandTimeout: 1000, logger: recordingLogger() });
+    const backend = new RedisResultBackend({
+      url: server.url,
+      commandTimeout: 1000,
+      logger: recordingLogger(),
+    });
     const message = new Message({ queueName: "dqtest", actorName: "add", args: [1, 2] });
     try {
       await backend.storeResult(message, 3, 60_000);

@@ -21,7 +21,11 @@ function recordedMessage(which: "ok" | "failed"): Message {
 describe("RedisResultBackend and Python Dramatiq's RedisBackend: keys", () => {
   it("computes the MD5 keys Python computed for the same messages", () => {
     const backend = new RedisResultBackend({ url, namespace: NAMESPACE });
-    const plain = new RedisResultBackend({ url, namespace: NAMESPACE, useNamespacePrefixKeys: true });
+    const plain = new RedisResultBackend({
+      url,
+      namespace: NAMESPACE,
+      useNamespacePrefixKeys: true,
+    });
     for (const which of ["ok", "failed"] as const) {
       expect(backend.buildMessageKey(recordedMessage(which))).toBe(fixture.result_keys[which]);
       expect(plain.buildMessageKey(recordedMessage(which))).toBe(fixture.result_key_plain[which]);
@@ -69,7 +73,11 @@ describeWithServer("Redis", addressFromUrl(url, 6379), () => {
       for (const options of [{}, { block: true, timeout: 5000 }]) {
         const error = await backend.getResult(message, options).catch((caught: unknown) => caught);
         expect(ResultFailure.isInstance(error)).toBe(true);
-        expect(error).toMatchObject({ origExcType: "ValueError", origExcMsg: "bad input", message: "actor raised ValueError: bad input" });
+        expect(error).toMatchObject({
+          origExcType: "ValueError",
+          origExcMsg: "bad input",
+          message: "actor raised ValueError: bad input",
+        });
       }
     });
 
@@ -79,7 +87,10 @@ describeWithServer("Redis", addressFromUrl(url, 6379), () => {
       keys.push(backend.buildMessageKey(ok), backend.buildMessageKey(failed));
       await backend.storeResult(ok, 5, 60_000);
       await backend.storeException(failed, new ValueError("bad input"), 60_000);
-      for (const [message, recorded] of [[ok, fixture.results.ok], [failed, fixture.results.failed]] as const) {
+      for (const [message, recorded] of [
+        [ok, fixture.results.ok],
+        [failed, fixture.results.failed],
+      ] as const) {
         const key = backend.buildMessageKey(message);
         expect(await redis.type(key)).toBe("list");
         const stored = await redis.lrangeBuffer(key, 0, -1);

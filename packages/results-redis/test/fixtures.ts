@@ -6,4 +6,3 @@ export interface RedisAfterWorkerFixture {
   result_keys: { ok: string; failed: string };
   results: { ok: string[]; failed: string[] };
 }
-

@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { actor, Results, StubBroker, Worker, type Message } from "@dq/core";
-import { recordingLogger, redisServerAvailable, waitFor, APPEND_ONLY, PrivateRedis } from "@dq/core/testing";
+import {
+  recordingLogger,
+  redisServerAvailable,
+  waitFor,
+  APPEND_ONLY,
+  PrivateRedis,
+} from "@dq/core/testing";
 import { RedisResultBackend } from "../src/index.js";
 
 // Private redis-servers that these tests pause and kill: the shared server is never touched.
@@ -18,7 +24,12 @@ describeWithRedisServer("Results while the Redis result backend is away", () => 
   beforeEach(async () => {
     logger.lines.length = 0;
     redis = await PrivateRedis.start(APPEND_ONLY);
-    backend = new RedisResultBackend({ url: redis.url, namespace: "dqtest-outage", logger, connectTimeout: 500 });
+    backend = new RedisResultBackend({
+      url: redis.url,
+      namespace: "dqtest-outage",
+      logger,
+      connectTimeout: 500,
+    });
   });
 
   afterEach(async () => {
@@ -64,7 +75,13 @@ describeWithRedisServer("Results while the Redis result backend is away", () => 
   }, 90_000);
 
   it("logs at ERROR, with its message id, each result it could not store while the server was down", async () => {
-    const results = new Results({ backend, storeAttempts: 2, storeMinBackoff: 50, storeMaxBackoff: 100, storeTimeout: 1000 });
+    const results = new Results({
+      backend,
+      storeAttempts: 2,
+      storeMinBackoff: 50,
+      storeMaxBackoff: 100,
+      storeTimeout: 1000,
+    });
     const { square } = start(results);
     await worker.start();
     await redis.kill();
@@ -81,13 +98,23 @@ describeWithRedisServer("Results while the Redis result backend is away", () => 
         () => true,
         () => false,
       );
-      const logged = logger.lines.some((line) => line.startsWith(`error Could not store the result of message ${message.messageId}`));
+      const logged = logger.lines.some((line) =>
+        line.startsWith(`error Could not store the result of message ${message.messageId}`),
+      );
       expect(stored || logged).toBe(true);
     }
-    expect(results.failedStores).toBe(logger.lines.filter((line) => line.startsWith("error Could not store")).length);
+    expect(results.failedStores).toBe(
+      logger.lines.filter((line) => line.startsWith("error Could not store")).length,
+    );
     expect(results.failedStores).toBeGreaterThan(0);
-    await waitFor(async () => (await Promise.all(after.map((message) => backend.getResult(message)))).length === 5, "results after the return");
-    expect(await Promise.all(after.map((message) => backend.getResult(message)))).toEqual([100, 121, 144, 169, 196]);
+    await waitFor(
+      async () =>
+        (await Promise.all(after.map((message) => backend.getResult(message)))).length === 5,
+      "results after the return",
+    );
+    expect(await Promise.all(after.map((message) => backend.getResult(message)))).toEqual([
+      100, 121, 144, 169, 196,
+    ]);
   }, 90_000);
 
   it("holds back any number of stores while disconnected without piling up listeners", async () => {
@@ -100,7 +127,14 @@ describeWithRedisServer("Results while the Redis result backend is away", () => 
     });
     await redis.kill();
     await sleep(300); // the client notices the closed connection and starts reconnecting
-    const stores = await Promise.all(Array.from({ length: 50 }, (_, i) => backend.storeResult(square50(i), i, 60_000).then(() => "stored", () => "refused")));
+    const stores = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        backend.storeResult(square50(i), i, 60_000).then(
+          () => "stored",
+          () => "refused",
+        ),
+      ),
+    );
     expect(stores).toContain("refused");
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(2);

@@ -13,7 +13,10 @@ const newMessage = () => new Message({ queueName: "dqtest", actorName: "add", ar
 describe("RedisResultBackend without a server", () => {
   it("fails quickly with ConnectionFailed instead of hanging", async () => {
     // Port 1 on loopback refuses connections.
-    const backend = new RedisResultBackend({ url: "redis://127.0.0.1:1", logger: recordingLogger() });
+    const backend = new RedisResultBackend({
+      url: "redis://127.0.0.1:1",
+      logger: recordingLogger(),
+    });
     try {
       await expectUnreachableResultBackend(backend, "127.0.0.1:1");
       await expect(backend.getResult(newMessage())).rejects.toBeInstanceOf(ConnectionFailed);
@@ -38,7 +41,10 @@ describeWithServer("Redis", addressFromUrl(url, 6379), () => {
       redis.disconnect();
     });
 
-    async function withBackend(body: (backend: RedisResultBackend) => Promise<void>, options: ConstructorParameters<typeof RedisResultBackend>[0] = {}) {
+    async function withBackend(
+      body: (backend: RedisResultBackend) => Promise<void>,
+      options: ConstructorParameters<typeof RedisResultBackend>[0] = {},
+    ) {
       const backend = new RedisResultBackend({ url, namespace, ...options });
       try {
         await body(backend);
@@ -64,7 +70,10 @@ describeWithServer("Redis", addressFromUrl(url, 6379), () => {
         const ttl = await redis.pttl(key);
         expect(ttl).toBeGreaterThan(25_000);
         expect(ttl).toBeLessThanOrEqual(30_000);
-        for (let i = 0; i < 3; i++) expect(await backend.getResult(message, { block: true, timeout: 5000 })).toEqual({ replaced: true });
+        for (let i = 0; i < 3; i++)
+          expect(await backend.getResult(message, { block: true, timeout: 5000 })).toEqual({
+            replaced: true,
+          });
         expect(await redis.lrange(key, 0, -1)).toEqual(['{"replaced":true}']);
         expect(await redis.pttl(key)).toBeGreaterThan(20_000);
       }));
@@ -75,7 +84,9 @@ describeWithServer("Redis", addressFromUrl(url, 6379), () => {
         const key = track(backend, message);
         await redis.lpush(key, "{not json");
         for (const options of [{}, { block: true, timeout: 5000 }]) {
-          const error = await backend.getResult(message, options).catch((caught: unknown) => caught);
+          const error = await backend
+            .getResult(message, options)
+            .catch((caught: unknown) => caught);
           expect(DecodeError.isInstance(error)).toBe(true);
           expect((error as Error).message).toContain(key);
         }
@@ -85,9 +96,12 @@ describeWithServer("Redis", addressFromUrl(url, 6379), () => {
       withBackend(async (backend) => {
         const messages = Array.from({ length: 12 }, newMessage);
         for (const message of messages) track(backend, message);
-        const reads = messages.map((message) => backend.getResult(message, { block: true, timeout: 10_000 }));
+        const reads = messages.map((message) =>
+          backend.getResult(message, { block: true, timeout: 10_000 }),
+        );
         await new Promise((resolve) => setTimeout(resolve, 100));
-        for (const [index, message] of [...messages.entries()].reverse()) await backend.storeResult(message, index, 30_000);
+        for (const [index, message] of [...messages.entries()].reverse())
+          await backend.storeResult(message, index, 30_000);
         expect(await Promise.all(reads)).toEqual(messages.map((_, index) => index));
       }));
 
@@ -99,7 +113,9 @@ describeWithServer("Redis", addressFromUrl(url, 6379), () => {
             const message = newMessage();
             track(backend, message);
             await backend.storeResult(message, "via client", 30_000);
-            expect(await backend.getResult(message, { block: true, timeout: 5000 })).toBe("via client");
+            expect(await backend.getResult(message, { block: true, timeout: 5000 })).toBe(
+              "via client",
+            );
           },
           { client },
         );

@@ -31,14 +31,21 @@ export interface BrokerTestCapabilities {
 }
 
 /** Builds a fresh broker for one test; `middleware` and `logger` must be passed to it. */
-export type BrokerFactory = (options: { middleware?: Middleware[]; logger?: Logger }) => Broker | Promise<Broker>;
+export type BrokerFactory = (options: {
+  middleware?: Middleware[];
+  logger?: Logger;
+}) => Broker | Promise<Broker>;
 
 /**
  * The broker contract as jest tests. Call it at the top level of a test file:
  * `defineBrokerTests("RedisBroker", (options) => new RedisBroker({ url, ...options }))`.
  * Each test declares its own uniquely named queue and closes its broker.
  */
-export function defineBrokerTests(name: string, factory: BrokerFactory, capabilities: BrokerTestCapabilities = {}): void {
+export function defineBrokerTests(
+  name: string,
+  factory: BrokerFactory,
+  capabilities: BrokerTestCapabilities = {},
+): void {
   const caps = { delay: true, deadLetters: true, requeue: true, ...capabilities };
   const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -53,14 +60,20 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
     return { broker, queueName, logger };
   }
 
-  async function startWorker(broker: Broker, options: ConstructorParameters<typeof Worker>[1] = {}) {
+  async function startWorker(
+    broker: Broker,
+    options: ConstructorParameters<typeof Worker>[1] = {},
+  ) {
     const worker = new Worker(broker, { workerTimeout: 100, ...options });
     cleanups.unshift(() => worker.stop({ timeout: 5000 }));
     await worker.start();
     return worker;
   }
 
-  const fastRetries = () => [...defaultMiddleware().filter((m) => !(m instanceof Retries)), new Retries({ minBackoff: 10, maxBackoff: 50 })];
+  const fastRetries = () => [
+    ...defaultMiddleware().filter((m) => !(m instanceof Retries)),
+    new Retries({ minBackoff: 10, maxBackoff: 50 }),
+  ];
 
   describe(`${name}: broker contract`, () => {
     afterEach(async () => {
@@ -70,13 +83,19 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
     it("enqueues, consumes and acks a message with its fields intact", async () => {
       const { broker, queueName } = await setup();
       broker.declareQueue(queueName);
-      const message = new Message({ queueName, actorName: "echo", args: [1, "two", { three: 3 }], kwargs: { k: true }, options: { custom_option: "kept" } });
+      const message = new Message({
+        queueName,
+        actorName: "echo",
+        args: [1, "two", { three: 3 }],
+        kwargs: { k: true },
+        options: { custom_option: "kept" },
+      });
       const enqueued = await broker.enqueue(message);
       expect(enqueued.messageId).toBe(message.messageId);
       const consumer = broker.consume(queueName, { prefetch: 1, timeout: 1000 });
       try {
         let proxy: MessageProxy | null = null;
-        for (let i = 0; i < 20 && !proxy; i++) proxy = ((await consumer.next()).value) ?? null;
+        for (let i = 0; i < 20 && !proxy; i++) proxy = (await consumer.next()).value ?? null;
         expect(proxy).not.toBeNull();
         expect(proxy!.messageId).toBe(message.messageId);
         expect(proxy!.actorName).toBe("echo");
@@ -96,7 +115,8 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
       const consumer = broker.consume(queueName, { prefetch: 2, timeout: 100 });
       try {
         expect((await consumer.next()).value).toBeNull();
-        for (let i = 0; i < 3; i++) await broker.enqueue(new Message({ queueName, actorName: "noop", args: [i] }));
+        for (let i = 0; i < 3; i++)
+          await broker.enqueue(new Message({ queueName, actorName: "noop", args: [i] }));
         const delivered: MessageProxy[] = [];
         for (let i = 0; i < 40 && delivered.length < 3; i++) {
           const value = (await consumer.next()).value;
@@ -141,7 +161,8 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
     it("nextReady and next together deliver each message once, in order, within the prefetch window", async () => {
       const { broker, queueName } = await setup();
       broker.declareQueue(queueName);
-      for (let i = 0; i < 6; i++) await broker.enqueue(new Message({ queueName, actorName: "noop", args: [i] }));
+      for (let i = 0; i < 6; i++)
+        await broker.enqueue(new Message({ queueName, actorName: "noop", args: [i] }));
       const consumer = broker.consume(queueName, { prefetch: 3, timeout: 100 });
       // What a worker does: take what is ready, else wait for the next delivery.
       const take = async (): Promise<MessageProxy> => {
@@ -190,13 +211,16 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
       const { broker, queueName } = await setup();
       broker.declareQueue(queueName);
       await broker.enqueue(new Message({ queueName, actorName: "nobody" }));
-      await expect(broker.join(queueName, { timeout: 200 })).rejects.toBeInstanceOf(QueueJoinTimeout);
+      await expect(broker.join(queueName, { timeout: 200 })).rejects.toBeInstanceOf(
+        QueueJoinTimeout,
+      );
     });
 
     it("flush drops a queue's messages", async () => {
       const { broker, queueName } = await setup();
       broker.declareQueue(queueName);
-      for (let i = 0; i < 3; i++) await broker.enqueue(new Message({ queueName, actorName: "noop" }));
+      for (let i = 0; i < 3; i++)
+        await broker.enqueue(new Message({ queueName, actorName: "noop" }));
       await broker.flush(queueName);
       await broker.join(queueName, { timeout: 2000 });
       const consumer = broker.consume(queueName, { prefetch: 1, timeout: 100 });
@@ -217,7 +241,11 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
           await new Promise((resolve) => setTimeout(resolve, 1));
           calls.push(`before:${this.label}`);
         }
-        override afterProcessMessage(_broker: Broker, _message: MessageProxy, outcome: ProcessOutcome) {
+        override afterProcessMessage(
+          _broker: Broker,
+          _message: MessageProxy,
+          outcome: ProcessOutcome,
+        ) {
           calls.push(`after:${this.label}:${String(outcome.result)}`);
         }
         override beforeAck() {
@@ -227,7 +255,11 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
           calls.push(`afterAck:${this.label}`);
         }
       }
-      const { broker, queueName } = await setup([...defaultMiddleware(), new Recorder("a"), new Recorder("b")]);
+      const { broker, queueName } = await setup([
+        ...defaultMiddleware(),
+        new Recorder("a"),
+        new Recorder("b"),
+      ]);
       const hooked = actor(
         function hooked() {
           calls.push("actor");
@@ -239,7 +271,17 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
       await hooked.send();
       await broker.join(queueName, { timeout: 5000 });
       await waitFor(() => calls.length === 9, "every hook");
-      expect(calls).toEqual(["before:a", "before:b", "actor", "after:b:7", "after:a:7", "beforeAck:a", "beforeAck:b", "afterAck:b", "afterAck:a"]);
+      expect(calls).toEqual([
+        "before:a",
+        "before:b",
+        "actor",
+        "after:b:7",
+        "after:a:7",
+        "beforeAck:a",
+        "beforeAck:b",
+        "afterAck:b",
+        "afterAck:a",
+      ]);
     });
 
     it("retries a failing actor until it succeeds, counting retries in options", async () => {
@@ -283,7 +325,13 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
     }
 
     if (caps.deadLetters && caps.deadLetterIds) {
-      defineDeadLetterCases({ setup, startWorker, fastRetries, deadLetterIds: caps.deadLetterIds.bind(caps), enqueueRaw: caps.enqueueRaw?.bind(caps) });
+      defineDeadLetterCases({
+        setup,
+        startWorker,
+        fastRetries,
+        deadLetterIds: caps.deadLetterIds.bind(caps),
+        enqueueRaw: caps.enqueueRaw?.bind(caps),
+      });
     }
 
     if (caps.requeue) {
@@ -309,6 +357,12 @@ export function defineBrokerTests(name: string, factory: BrokerFactory, capabili
       });
     }
 
-    defineSettlementCases({ setup, startWorker, fastRetries, requeue: caps.requeue, deadLetterIds: caps.deadLetters ? caps.deadLetterIds?.bind(caps) : undefined });
+    defineSettlementCases({
+      setup,
+      startWorker,
+      fastRetries,
+      requeue: caps.requeue,
+      deadLetterIds: caps.deadLetters ? caps.deadLetterIds?.bind(caps) : undefined,
+    });
   });
 }

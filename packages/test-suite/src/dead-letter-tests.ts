@@ -4,7 +4,10 @@ import { waitFor } from "@dq/core/testing";
 import type { SettlementCaseContext } from "./settlement-tests.js";
 
 /** What `defineBrokerTests` hands the dead-letter cases. */
-export interface DeadLetterCaseContext extends Pick<SettlementCaseContext, "setup" | "startWorker" | "fastRetries"> {
+export interface DeadLetterCaseContext extends Pick<
+  SettlementCaseContext,
+  "setup" | "startWorker" | "fastRetries"
+> {
   /** The ids of the messages in the dead-letter queue of `queueName`. */
   deadLetterIds: (broker: Broker, queueName: string) => Promise<string[]>;
   /** Enqueues raw bytes onto `queueName`, when the broker can. */
@@ -29,7 +32,10 @@ export function defineDeadLetterCases(context: DeadLetterCaseContext): void {
     );
     await context.startWorker(broker);
     const message = await doomed.send();
-    await waitFor(async () => (await deadLetterIds(broker, queueName)).includes(message.messageId), "the dead letter");
+    await waitFor(
+      async () => (await deadLetterIds(broker, queueName)).includes(message.messageId),
+      "the dead letter",
+    );
     expect(runs).toBe(3);
     await broker.join(queueName, { timeout: 5000, failFast: false } as never);
   });
@@ -39,9 +45,14 @@ export function defineDeadLetterCases(context: DeadLetterCaseContext): void {
     const seen: string[] = [];
     actor((x: string) => void seen.push(x), { broker, queueName, actorName: "known" });
     await context.startWorker(broker);
-    const unknown = await broker.enqueue(new Message({ queueName, actorName: "no_such_actor", args: [] }));
+    const unknown = await broker.enqueue(
+      new Message({ queueName, actorName: "no_such_actor", args: [] }),
+    );
     await broker.enqueue(new Message({ queueName, actorName: "known", args: ["after"] }));
-    await waitFor(async () => (await deadLetterIds(broker, queueName)).includes(unknown.messageId), "the dead letter");
+    await waitFor(
+      async () => (await deadLetterIds(broker, queueName)).includes(unknown.messageId),
+      "the dead letter",
+    );
     await waitFor(() => seen.includes("after"), "the next message");
   });
 
@@ -53,10 +64,28 @@ export function defineDeadLetterCases(context: DeadLetterCaseContext): void {
       actor((x: string) => void seen.push(x), { broker, queueName, actorName: "survivor" });
       await context.startWorker(broker);
       await enqueueRaw(broker, queueName, Buffer.from("this is not json {"));
-      await enqueueRaw(broker, queueName, Buffer.from(JSON.stringify({ queue_name: queueName, actor_name: "survivor", args: [], kwargs: {}, options: {}, extra: 1 })));
-      await broker.enqueue(new Message({ queueName, actorName: "survivor", args: ["still alive"] }));
+      await enqueueRaw(
+        broker,
+        queueName,
+        Buffer.from(
+          JSON.stringify({
+            queue_name: queueName,
+            actor_name: "survivor",
+            args: [],
+            kwargs: {},
+            options: {},
+            extra: 1,
+          }),
+        ),
+      );
+      await broker.enqueue(
+        new Message({ queueName, actorName: "survivor", args: ["still alive"] }),
+      );
       await waitFor(() => seen.includes("still alive"), "the good message");
-      await waitFor(() => logger.lines.filter((line) => line.includes("does not decode")).length === 2, "two decode errors logged");
+      await waitFor(
+        () => logger.lines.filter((line) => line.includes("does not decode")).length === 2,
+        "two decode errors logged",
+      );
       expect(seen).toEqual(["still alive"]);
     });
   }

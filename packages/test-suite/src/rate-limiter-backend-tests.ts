@@ -9,7 +9,13 @@ export interface RateLimiterBackendLike {
   add(key: string, value: number, ttl: number): Promise<boolean>;
   incr(key: string, amount: number, maximum: number, ttl: number): Promise<boolean>;
   decr(key: string, amount: number, minimum: number, ttl: number): Promise<boolean>;
-  incrAndSum(key: string, keys: () => string[], amount: number, maximum: number, ttl: number): Promise<boolean>;
+  incrAndSum(
+    key: string,
+    keys: () => string[],
+    amount: number,
+    maximum: number,
+    ttl: number,
+  ): Promise<boolean>;
   wait(key: string, timeout: number | undefined): Promise<boolean>;
   waitNotify(key: string, ttl: number): Promise<void>;
   close(): Promise<void>;
@@ -24,14 +30,19 @@ export interface RateLimiterBackendTestCapabilities {
 }
 
 /** Builds a fresh backend; the suite closes it after each test. Called twice where a test needs two clients. */
-export type RateLimiterBackendFactory = () => RateLimiterBackendLike | Promise<RateLimiterBackendLike>;
+export type RateLimiterBackendFactory = () =>
+  RateLimiterBackendLike | Promise<RateLimiterBackendLike>;
 
 /**
  * The rate-limiter backend contract as jest tests:
  * `defineRateLimiterBackendTests("RedisRateLimiterBackend", () => new RedisRateLimiterBackend({ url }))`.
  * Every key is unique to its test and lives at most a few seconds.
  */
-export function defineRateLimiterBackendTests(name: string, factory: RateLimiterBackendFactory, capabilities: RateLimiterBackendTestCapabilities = {}): void {
+export function defineRateLimiterBackendTests(
+  name: string,
+  factory: RateLimiterBackendFactory,
+  capabilities: RateLimiterBackendTestCapabilities = {},
+): void {
   const caps = { blocking: true, incrWritesNothingOnFailure: true, ...capabilities };
   const opened: RateLimiterBackendLike[] = [];
   const TTL = 10_000;
@@ -90,7 +101,9 @@ export function defineRateLimiterBackendTests(name: string, factory: RateLimiter
       const [first, second] = [await backend(), await backend()];
       const k = key();
       await first.add(k, 0, TTL);
-      const attempts = Array.from({ length: 40 }, (_, i) => (i % 2 ? first : second).incr(k, 1, 10, TTL));
+      const attempts = Array.from({ length: 40 }, (_, i) =>
+        (i % 2 ? first : second).incr(k, 1, 10, TTL),
+      );
       const granted = (await Promise.all(attempts)).filter(Boolean).length;
       expect(granted).toBe(10);
     });
@@ -113,7 +126,9 @@ export function defineRateLimiterBackendTests(name: string, factory: RateLimiter
     it("never lets concurrent window increments from two clients cross the maximum", async () => {
       const [first, second] = [await backend(), await backend()];
       const k = key();
-      const attempts = Array.from({ length: 30 }, (_, i) => (i % 2 ? first : second).incrAndSum(k, () => [k], 1, 7, TTL));
+      const attempts = Array.from({ length: 30 }, (_, i) =>
+        (i % 2 ? first : second).incrAndSum(k, () => [k], 1, 7, TTL),
+      );
       expect((await Promise.all(attempts)).filter(Boolean).length).toBe(7);
     });
 

@@ -22,7 +22,9 @@ export interface ResultBackendFactoryOptions {
 }
 
 /** Builds a fresh result backend for one test. */
-export type ResultBackendFactory = (options: ResultBackendFactoryOptions) => ResultBackend | Promise<ResultBackend>;
+export type ResultBackendFactory = (
+  options: ResultBackendFactoryOptions,
+) => ResultBackend | Promise<ResultBackend>;
 
 /** Hooks of a result backend's conformance run. */
 export interface ResultBackendTestOptions {
@@ -54,7 +56,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Each test uses its own namespace (`dqtest-results-<random>`), deletes the keys it wrote through
  * `deleteKeys` when given, and closes its backend.
  */
-export function defineResultBackendTests(name: string, factory: ResultBackendFactory, testOptions: ResultBackendTestOptions = {}): void {
+export function defineResultBackendTests(
+  name: string,
+  factory: ResultBackendFactory,
+  testOptions: ResultBackendTestOptions = {},
+): void {
   const cleanups: (() => Promise<unknown>)[] = [];
 
   async function setup(options: { useNamespacePrefixKeys?: boolean } = {}) {
@@ -74,7 +80,8 @@ export function defineResultBackendTests(name: string, factory: ResultBackendFac
       return sent;
     };
     /** A new message whose result is deleted after the test. */
-    const message = <R = unknown>(actorName = "add", queueName = "dqtest"): Message<R> => track(new Message<R>({ queueName, actorName, args: [1, 2] }));
+    const message = <R = unknown>(actorName = "add", queueName = "dqtest"): Message<R> =>
+      track(new Message<R>({ queueName, actorName, args: [1, 2] }));
     return { backend, namespace, message, track };
   }
 
@@ -85,12 +92,28 @@ export function defineResultBackendTests(name: string, factory: ResultBackendFac
 
     it("stores and reads back numbers, strings, null, booleans, arrays and objects", async () => {
       const { backend, message } = await setup();
-      const values: unknown[] = [3, 0, -1.5, 2 ** 40, "s", "", "héllo ✓ 日本", null, true, false, [1, [2, "x"], null], { a: { b: [1, 2] }, c: null, "d e": "f" }, []];
+      const values: unknown[] = [
+        3,
+        0,
+        -1.5,
+        2 ** 40,
+        "s",
+        "",
+        "héllo ✓ 日本",
+        null,
+        true,
+        false,
+        [1, [2, "x"], null],
+        { a: { b: [1, 2] }, c: null, "d e": "f" },
+        [],
+      ];
       for (const value of values) {
         const stored = message();
         await backend.storeResult(stored, value, TTL);
         expect(await backend.getResult(stored)).toEqual(value);
-        expect(await backend.getResult(stored, { block: true, timeout: LONG_TIMEOUT })).toEqual(value);
+        expect(await backend.getResult(stored, { block: true, timeout: LONG_TIMEOUT })).toEqual(
+          value,
+        );
         expect(await stored.getResult({ backend })).toEqual(value);
       }
     });
@@ -105,7 +128,9 @@ export function defineResultBackendTests(name: string, factory: ResultBackendFac
     it("keys results by the MD5 of namespace:queue:actor:id, with the delay-queue suffix stripped", async () => {
       const { backend, namespace, message } = await setup();
       const stored = message("compute", "dqtest_q");
-      const expected = createHash("md5").update(`${namespace}:dqtest_q:compute:${stored.messageId}`, "utf8").digest("hex");
+      const expected = createHash("md5")
+        .update(`${namespace}:dqtest_q:compute:${stored.messageId}`, "utf8")
+        .digest("hex");
       expect(backend.buildMessageKey(stored)).toBe(expected);
       const delayed = stored.copy({ queueName: "dqtest_q.DQ" });
       expect(backend.buildMessageKey(delayed)).toBe(expected);
@@ -116,7 +141,9 @@ export function defineResultBackendTests(name: string, factory: ResultBackendFac
     it("keys results by the plain string with useNamespacePrefixKeys", async () => {
       const { backend, namespace, message } = await setup({ useNamespacePrefixKeys: true });
       const stored = message("compute", "dqtest_q");
-      expect(backend.buildMessageKey(stored)).toBe(`${namespace}:dqtest_q:compute:${stored.messageId}`);
+      expect(backend.buildMessageKey(stored)).toBe(
+        `${namespace}:dqtest_q:compute:${stored.messageId}`,
+      );
       await backend.storeResult(stored, { ok: 1 }, TTL);
       expect(await backend.getResult(stored)).toEqual({ ok: 1 });
     });
@@ -137,7 +164,10 @@ export function defineResultBackendTests(name: string, factory: ResultBackendFac
       const stored = message();
       const started = Date.now();
       let storeError: unknown;
-      const timer = setTimeout(() => backend.storeResult(stored, 42, TTL).catch((error: unknown) => (storeError = error)), 200);
+      const timer = setTimeout(
+        () => backend.storeResult(stored, 42, TTL).catch((error: unknown) => (storeError = error)),
+        200,
+      );
       try {
         expect(await backend.getResult(stored, { block: true, timeout: LONG_TIMEOUT })).toBe(42);
       } finally {
@@ -162,8 +192,16 @@ export function defineResultBackendTests(name: string, factory: ResultBackendFac
     it("honours sub-second and zero timeouts", async () => {
       const { backend, message } = await setup();
       const started = Date.now();
-      expect(ResultTimeout.isInstance(await rejection(backend.getResult(message(), { block: true, timeout: 300 })))).toBe(true);
-      expect(ResultTimeout.isInstance(await rejection(backend.getResult(message(), { block: true, timeout: 0 })))).toBe(true);
+      expect(
+        ResultTimeout.isInstance(
+          await rejection(backend.getResult(message(), { block: true, timeout: 300 })),
+        ),
+      ).toBe(true);
+      expect(
+        ResultTimeout.isInstance(
+          await rejection(backend.getResult(message(), { block: true, timeout: 0 })),
+        ),
+      ).toBe(true);
       expect(Date.now() - started).toBeLessThan(5000);
       const stored = message();
       await backend.storeResult(stored, "there", TTL);
@@ -177,19 +215,31 @@ export function defineResultBackendTests(name: string, factory: ResultBackendFac
       for (const options of [{}, { block: true, timeout: LONG_TIMEOUT }]) {
         const error = await rejection(backend.getResult(failed, options));
         expect(ResultFailure.isInstance(error)).toBe(true);
-        expect(error).toMatchObject({ origExcType: "TypeError", origExcMsg: "bad input", message: "actor raised TypeError: bad input" });
+        expect(error).toMatchObject({
+          origExcType: "TypeError",
+          origExcMsg: "bad input",
+          message: "actor raised TypeError: bad input",
+        });
       }
       const custom = message("explode");
       await backend.storeException(custom, new QuotaExceeded("over quota"), TTL);
-      expect(await rejection(backend.getResult(custom))).toMatchObject({ origExcType: "QuotaExceeded", origExcMsg: "over quota" });
+      expect(await rejection(backend.getResult(custom))).toMatchObject({
+        origExcType: "QuotaExceeded",
+        origExcMsg: "over quota",
+      });
     });
 
     it("wakes a blocked reader with ResultFailure when a failure is stored", async () => {
       const { backend, message } = await setup();
       const failed = message("explode");
-      const timer = setTimeout(() => backend.storeException(failed, new RangeError("too big"), TTL).catch(() => undefined), 200);
+      const timer = setTimeout(
+        () => backend.storeException(failed, new RangeError("too big"), TTL).catch(() => undefined),
+        200,
+      );
       try {
-        const error = await rejection(backend.getResult(failed, { block: true, timeout: LONG_TIMEOUT }));
+        const error = await rejection(
+          backend.getResult(failed, { block: true, timeout: LONG_TIMEOUT }),
+        );
         expect(ResultFailure.isInstance(error)).toBe(true);
         expect(error).toMatchObject({ origExcType: "RangeError", origExcMsg: "too big" });
       } finally {
@@ -200,12 +250,17 @@ export function defineResultBackendTests(name: string, factory: ResultBackendFac
     it("lets two blocked readers read the same result, and leaves it in place", async () => {
       const { backend, message } = await setup();
       const stored = message();
-      const readers = [backend.getResult(stored, { block: true, timeout: LONG_TIMEOUT }), backend.getResult(stored, { block: true, timeout: LONG_TIMEOUT })];
+      const readers = [
+        backend.getResult(stored, { block: true, timeout: LONG_TIMEOUT }),
+        backend.getResult(stored, { block: true, timeout: LONG_TIMEOUT }),
+      ];
       await sleep(200);
       await backend.storeResult(stored, { answer: 42 }, TTL);
       expect(await Promise.all(readers)).toEqual([{ answer: 42 }, { answer: 42 }]);
       expect(await backend.getResult(stored)).toEqual({ answer: 42 });
-      expect(await backend.getResult(stored, { block: true, timeout: LONG_TIMEOUT })).toEqual({ answer: 42 });
+      expect(await backend.getResult(stored, { block: true, timeout: LONG_TIMEOUT })).toEqual({
+        answer: 42,
+      });
     });
 
     it("replaces a result stored again under the same message", async () => {
@@ -214,7 +269,9 @@ export function defineResultBackendTests(name: string, factory: ResultBackendFac
       await backend.storeResult(stored, "first", TTL);
       await backend.storeResult(stored, "second", TTL);
       expect(await backend.getResult(stored)).toBe("second");
-      expect(await backend.getResult(stored, { block: true, timeout: LONG_TIMEOUT })).toBe("second");
+      expect(await backend.getResult(stored, { block: true, timeout: LONG_TIMEOUT })).toBe(
+        "second",
+      );
     });
 
     it("keeps results of different messages apart", async () => {
@@ -237,7 +294,9 @@ export function defineResultBackendTests(name: string, factory: ResultBackendFac
       let expired = false;
       while (!expired && Date.now() < deadline) {
         await sleep(200);
-        expired = ResultMissing.isInstance(await rejection(backend.getResult(short)).catch(() => undefined));
+        expired = ResultMissing.isInstance(
+          await rejection(backend.getResult(short)).catch(() => undefined),
+        );
       }
       expect(expired).toBe(true);
       expect(await backend.getResult(long)).toBe("long-lived");
@@ -245,9 +304,17 @@ export function defineResultBackendTests(name: string, factory: ResultBackendFac
 
     it("stores what a Worker's actors return, and their failures once retries are exhausted", async () => {
       const { backend, track } = await setup();
-      const broker = new StubBroker({ middleware: [...defaultMiddleware(), new Results({ backend })], logger: recordingLogger() });
+      const broker = new StubBroker({
+        middleware: [...defaultMiddleware(), new Results({ backend })],
+        logger: recordingLogger(),
+      });
       const queueName = `dqtest_${randomBytes(4).toString("hex")}`;
-      const multiply = actor((x: number, y: number) => x * y, { actorName: "multiply", queueName, broker, storeResults: true });
+      const multiply = actor((x: number, y: number) => x * y, {
+        actorName: "multiply",
+        queueName,
+        broker,
+        storeResults: true,
+      });
       const explode = actor(
         (what: string): number => {
           throw new QuotaExceeded(`no ${what}`);
@@ -260,7 +327,9 @@ export function defineResultBackendTests(name: string, factory: ResultBackendFac
         const ok = track(await multiply.send(6, 7));
         const failed = track(await explode.send("luck"));
         expect(await ok.getResult({ backend, block: true, timeout: LONG_TIMEOUT })).toBe(42);
-        const error = await rejection(failed.getResult({ backend, block: true, timeout: LONG_TIMEOUT }));
+        const error = await rejection(
+          failed.getResult({ backend, block: true, timeout: LONG_TIMEOUT }),
+        );
         expect(ResultFailure.isInstance(error)).toBe(true);
         expect(error).toMatchObject({ origExcType: "QuotaExceeded", origExcMsg: "no luck" });
         await broker.join(queueName, { timeout: LONG_TIMEOUT, failFast: false });
@@ -276,7 +345,10 @@ export function defineResultBackendTests(name: string, factory: ResultBackendFac
  * Asserts that a result backend pointed at a server that refuses connections fails quickly with a
  * `ConnectionError` naming `where`, for a read, a blocking read and a store — instead of hanging.
  */
-export async function expectUnreachableResultBackend(backend: ResultBackend, where: string): Promise<void> {
+export async function expectUnreachableResultBackend(
+  backend: ResultBackend,
+  where: string,
+): Promise<void> {
   const message = () => new Message({ queueName: "dqtest", actorName: "add", args: [1, 2] });
   const started = Date.now();
   const attempts = [

@@ -1,10 +1,22 @@
 import { expect, it } from "@jest/globals";
-import { actor, ConnectionClosed, holdAck, Middleware, Retry, type Broker, type Logger, type MessageProxy, type Worker } from "@dq/core";
+import {
+  actor,
+  ConnectionClosed,
+  holdAck,
+  Middleware,
+  Retry,
+  type Broker,
+  type Logger,
+  type MessageProxy,
+  type Worker,
+} from "@dq/core";
 import { waitFor } from "@dq/core/testing";
 
 /** What `defineBrokerTests` hands the settlement cases. */
 export interface SettlementCaseContext {
-  setup(middleware?: Middleware[]): Promise<{ broker: Broker; queueName: string; logger: Logger & { lines: string[] } }>;
+  setup(
+    middleware?: Middleware[],
+  ): Promise<{ broker: Broker; queueName: string; logger: Logger & { lines: string[] } }>;
   startWorker(broker: Broker, options?: ConstructorParameters<typeof Worker>[1]): Promise<Worker>;
   fastRetries(): Middleware[];
   requeue: boolean;
@@ -17,7 +29,9 @@ class FirstSettlementFails extends Middleware {
   override afterProcessMessage(_broker: Broker, message: MessageProxy): void {
     if (this.seen.has(message.messageId)) return;
     this.seen.add(message.messageId);
-    void holdAck(Promise.reject(new ConnectionClosed("the server went away (simulated)"))).catch(() => undefined);
+    void holdAck(Promise.reject(new ConnectionClosed("the server went away (simulated)"))).catch(
+      () => undefined,
+    );
   }
 }
 
@@ -49,15 +63,24 @@ export function defineSettlementCases(context: SettlementCaseContext): void {
 
   if (context.requeue) {
     it("requeues a message whose required work failed for want of a connection, and runs it again", async () => {
-      const { broker, queueName, logger } = await context.setup([...context.fastRetries(), new FirstSettlementFails()]);
+      const { broker, queueName, logger } = await context.setup([
+        ...context.fastRetries(),
+        new FirstSettlementFails(),
+      ]);
       const runs: string[] = [];
-      const work = actor((x: string) => void runs.push(x), { broker, queueName, actorName: "requeued" });
+      const work = actor((x: string) => void runs.push(x), {
+        broker,
+        queueName,
+        actorName: "requeued",
+      });
       await context.startWorker(broker);
       const message = await work.send("once more");
       await waitFor(() => runs.length === 2, "the requeued message to run again");
       await broker.join(queueName, { timeout: 5000 });
       expect(runs).toEqual(["once more", "once more"]);
-      expect(logger.lines).toContainEqual(expect.stringContaining(`error Requeuing message ${message.messageId}`));
+      expect(logger.lines).toContainEqual(
+        expect.stringContaining(`error Requeuing message ${message.messageId}`),
+      );
       if (context.deadLetterIds) expect(await context.deadLetterIds(broker, queueName)).toEqual([]);
     });
   }
@@ -74,8 +97,15 @@ export function defineSettlementCases(context: SettlementCaseContext): void {
       );
       await context.startWorker(broker);
       const message = await work.send();
-      await waitFor(async () => (await deadLetterIds(broker, queueName)).includes(message.messageId), "the dead letter");
-      expect(logger.lines).toContainEqual(expect.stringMatching(new RegExp(`^error Dead-lettering message ${message.messageId} .*invalid delay -1`)));
+      await waitFor(
+        async () => (await deadLetterIds(broker, queueName)).includes(message.messageId),
+        "the dead letter",
+      );
+      expect(logger.lines).toContainEqual(
+        expect.stringMatching(
+          new RegExp(`^error Dead-lettering message ${message.messageId} .*invalid delay -1`),
+        ),
+      );
     });
   }
 }

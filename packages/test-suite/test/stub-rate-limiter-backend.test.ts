@@ -8,7 +8,11 @@ class ReferenceBackend implements RateLimiterBackendLike {
   private readonly events: Map<string, number>;
   private readonly waiters: Map<string, Set<() => void>>;
 
-  constructor(shared: { values: Map<string, { value: number; expiresAt: number }>; events: Map<string, number>; waiters: Map<string, Set<() => void>> }) {
+  constructor(shared: {
+    values: Map<string, { value: number; expiresAt: number }>;
+    events: Map<string, number>;
+    waiters: Map<string, Set<() => void>>;
+  }) {
     this.values = shared.values;
     this.events = shared.events;
     this.waiters = shared.waiters;
@@ -41,9 +45,16 @@ class ReferenceBackend implements RateLimiterBackendLike {
     this.values.set(key, { value, expiresAt: Date.now() + ttl });
     return true;
   }
-  async incrAndSum(key: string, keys: () => string[], amount: number, maximum: number, ttl: number) {
+  async incrAndSum(
+    key: string,
+    keys: () => string[],
+    amount: number,
+    maximum: number,
+    ttl: number,
+  ) {
     const value = this.read(key) + amount;
-    if (value > maximum || keys().reduce((sum, k) => sum + this.read(k), amount) > maximum) return false;
+    if (value > maximum || keys().reduce((sum, k) => sum + this.read(k), amount) > maximum)
+      return false;
     this.values.set(key, { value, expiresAt: Date.now() + ttl });
     return true;
   }
@@ -52,7 +63,10 @@ class ReferenceBackend implements RateLimiterBackendLike {
     return new Promise<boolean>((resolve) => {
       const set = this.waiters.get(key) ?? new Set();
       this.waiters.set(key, set);
-      const timer = timeout === undefined ? undefined : setTimeout(() => (set.delete(wake), resolve(false)), timeout);
+      const timer =
+        timeout === undefined
+          ? undefined
+          : setTimeout(() => (set.delete(wake), resolve(false)), timeout);
       const wake = () => (clearTimeout(timer), set.delete(wake), resolve(true));
       set.add(wake);
     });

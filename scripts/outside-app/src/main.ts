@@ -10,7 +10,10 @@ if (!url) throw new Error("set DQ_BROKER_URL, e.g. redis://127.0.0.1:6379/0?name
 const namespace = new URL(url).searchParams.get("namespace") ?? "dramatiq";
 
 const broker = await getBrokerAsync();
-const backend = new RedisResultBackend({ url: url.replace(/\?.*$/, ""), namespace: `${namespace}-results` });
+const backend = new RedisResultBackend({
+  url: url.replace(/\?.*$/, ""),
+  namespace: `${namespace}-results`,
+});
 broker.addMiddleware(new Results({ backend, storeResults: true, resultTtl: 60_000 }));
 
 const add = actor(function add(x: number, y: number): number {

@@ -2,11 +2,24 @@
 // the in-memory result backend (no server needed). Core's README quotes this file; CI runs it
 // (`pnpm --filter @dq/example-composition test`) and it checks every result it prints.
 import { strict as assert } from "node:assert";
-import { actor, defaultMiddleware, group, pipeline, ResultFailure, Results, setBroker, StubBroker, StubResultBackend, Worker } from "@dq/core";
+import {
+  actor,
+  defaultMiddleware,
+  group,
+  pipeline,
+  ResultFailure,
+  Results,
+  setBroker,
+  StubBroker,
+  StubResultBackend,
+  Worker,
+} from "@dq/core";
 
 // Results are stored by the Results middleware; storeResults: true makes it the default for every actor.
 const backend = new StubResultBackend();
-const broker = new StubBroker({ middleware: [...defaultMiddleware(), new Results({ backend, storeResults: true })] });
+const broker = new StubBroker({
+  middleware: [...defaultMiddleware(), new Results({ backend, storeResults: true })],
+});
 setBroker(broker);
 
 const fetchPrice = actor(async function fetch_price(symbol: string) {
@@ -46,7 +59,10 @@ try {
   assert.deepEqual(await price.getResults(), [142, 120.7, "120.70 EUR"]);
 
   // The same pipeline with pipe(): message.pipe(next) is Python's `message | next`.
-  const piped = fetchPrice.message("GADGET").pipe(applyDiscount.message.partial(50)).pipe(formatPrice.message.partial("USD"));
+  const piped = fetchPrice
+    .message("GADGET")
+    .pipe(applyDiscount.message.partial(50))
+    .pipe(formatPrice.message.partial("USD"));
   await piped.run();
   assert.equal(await piped.getResult({ block: true, timeout: 10_000 }), "71.00 USD");
 
@@ -63,17 +79,25 @@ try {
   const symbols = ["AB", "CDE", "FGHI"];
   const stock = group(symbols.map((symbol) => checkStock.message(symbol)));
   await stock.run();
-  const inStock = (await stock.getResults({ block: true, timeout: 10_000 })).filter((result) => result.inStock).map((result) => result.symbol);
-  console.log(`in stock: ${inStock.join(", ")} (${await stock.completedCount} of ${stock.length} completed)`);
+  const inStock = (await stock.getResults({ block: true, timeout: 10_000 }))
+    .filter((result) => result.inStock)
+    .map((result) => result.symbol);
+  console.log(
+    `in stock: ${inStock.join(", ")} (${await stock.completedCount} of ${stock.length} completed)`,
+  );
   assert.deepEqual(inStock, ["AB", "FGHI"]);
 
   // One message's result; a failure is stored too and read back as ResultFailure.
   const sent = await fetchPrice.send("PHONE");
   const value: number = await sent.getResult({ block: true, timeout: 10_000 });
   assert.equal(value, 135);
-  console.log("check_stock(UNKNOWN) fails on purpose: the worker logs the error and the backend stores it");
+  console.log(
+    "check_stock(UNKNOWN) fails on purpose: the worker logs the error and the backend stores it",
+  );
   const failed = await checkStock.send("UNKNOWN");
-  const error = await failed.getResult({ block: true, timeout: 10_000 }).catch((caught: unknown) => caught);
+  const error = await failed
+    .getResult({ block: true, timeout: 10_000 })
+    .catch((caught: unknown) => caught);
   assert.ok(error instanceof ResultFailure);
   console.log(`check_stock(UNKNOWN) failed: ${error.origExcType}: ${error.origExcMsg}`);
 } finally {

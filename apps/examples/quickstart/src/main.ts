@@ -7,7 +7,10 @@ import { actor, getBrokerAsync, Retries, setBroker, StubBroker, Worker } from "@
 if (!process.env.DQ_BROKER_URL) setBroker(new StubBroker());
 const broker = await getBrokerAsync();
 // Retry quickly in the demo (Dramatiq's default backoff starts at 15 s).
-broker.middleware.splice(broker.middleware.findIndex((m) => m instanceof Retries), 1);
+broker.middleware.splice(
+  broker.middleware.findIndex((m) => m instanceof Retries),
+  1,
+);
 broker.addMiddleware(new Retries({ minBackoff: 100, maxBackoff: 500 }));
 
 const started = Date.now();
@@ -34,7 +37,9 @@ const flaky = actor(
   function flaky_fetch(url: string) {
     flakyCalls++;
     if (flakyCalls < 3) {
-      console.log(`${stamp()}  flaky_fetch(${url}) failed on attempt ${flakyCalls}, will be retried`);
+      console.log(
+        `${stamp()}  flaky_fetch(${url}) failed on attempt ${flakyCalls}, will be retried`,
+      );
       throw new Error(`upstream timeout (attempt ${flakyCalls})`);
     }
     console.log(`${stamp()}  flaky_fetch(${url}) succeeded on attempt ${flakyCalls}`);
@@ -47,12 +52,14 @@ await worker.start();
 console.log(`dq quickstart on ${broker.constructor.name}: worker started (concurrency 8)`);
 
 for (let i = 1; i <= 5; i++) await add.send(i, i * 10);
-for (const user of ["ada", "grace", "linus"]) await sendEmail.send(`${user}@example.com`, "Welcome to dq");
+for (const user of ["ada", "grace", "linus"])
+  await sendEmail.send(`${user}@example.com`, "Welcome to dq");
 await flaky.send("https://example.com/feed");
 await add.sendWithOptions({ args: [40, 2], delay: 500 });
 console.log(`${stamp()}  sent 10 jobs (one delayed by 500 ms, one that fails twice)`);
 
-for (const queue of ["quickstart", "quickstart_emails"]) await broker.join(queue, { timeout: 30_000 });
+for (const queue of ["quickstart", "quickstart_emails"])
+  await broker.join(queue, { timeout: 30_000 });
 await worker.join();
 await worker.stop();
 await broker.close();

@@ -2,7 +2,12 @@
 // completion callback runs once they all succeeded. In memory by default; with REDIS_URL set the
 // limiter and the group's barrier live in Redis, where Python Dramatiq processes could share them.
 import { actor, group, Retries, StubBroker, Worker, defaultMiddleware } from "@dq/core";
-import { ConcurrentRateLimiter, GroupCallbacks, StubRateLimiterBackend, type RateLimiterBackend } from "@dq/rate-limits";
+import {
+  ConcurrentRateLimiter,
+  GroupCallbacks,
+  StubRateLimiterBackend,
+  type RateLimiterBackend,
+} from "@dq/rate-limits";
 
 async function loadBackend(): Promise<RateLimiterBackend> {
   const url = process.env.REDIS_URL;
@@ -14,12 +19,19 @@ async function loadBackend(): Promise<RateLimiterBackend> {
 const backend = await loadBackend();
 const broker = new StubBroker({
   // Retry a refused message quickly in the demo (Dramatiq's default backoff starts at 15 s).
-  middleware: [...defaultMiddleware().filter((m) => !(m instanceof Retries)), new Retries({ minBackoff: 50, maxBackoff: 200 }), new GroupCallbacks(backend)],
+  middleware: [
+    ...defaultMiddleware().filter((m) => !(m instanceof Retries)),
+    new Retries({ minBackoff: 50, maxBackoff: 200 }),
+    new GroupCallbacks(backend),
+  ],
 });
 
 const started = Date.now();
 const stamp = () => `+${String(Date.now() - started).padStart(5)} ms`;
-const partnerApi = new ConcurrentRateLimiter(backend, `example-partner-api-${process.pid}`, { limit: 2, ttl: 60_000 });
+const partnerApi = new ConcurrentRateLimiter(backend, `example-partner-api-${process.pid}`, {
+  limit: 2,
+  ttl: 60_000,
+});
 let inside = 0;
 
 const syncAccount = actor(
@@ -27,7 +39,9 @@ const syncAccount = actor(
     // RateLimitExceeded when both slots are taken: the Retries middleware tries the message again.
     await partnerApi.acquire(async () => {
       inside++;
-      console.log(`${stamp()}  sync_account(${id}) calling the partner API (${inside} of at most 2 inside)`);
+      console.log(
+        `${stamp()}  sync_account(${id}) calling the partner API (${inside} of at most 2 inside)`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
       inside--;
     });
@@ -48,19 +62,29 @@ const syncReport = actor(
 
 const worker = new Worker(broker, { concurrency: 6 });
 await worker.start();
-console.log(`dq rate limits on ${backend.constructor.name}: worker started (concurrency 6, limit 2)`);
+console.log(
+  `dq rate limits on ${backend.constructor.name}: worker started (concurrency 6, limit 2)`,
+);
 
 const ids = [1, 2, 3, 4, 5, 6];
-await group(ids.map((id) => syncAccount.message(id)), { broker })
+await group(
+  ids.map((id) => syncAccount.message(id)),
+  { broker },
+)
   .addCompletionCallback(syncReport.message(ids.length))
   .run();
-console.log(`${stamp()}  sent a group of ${ids.length} sync_account jobs with a completion callback`);
+console.log(
+  `${stamp()}  sent a group of ${ids.length} sync_account jobs with a completion callback`,
+);
 
 // The end is the completion callback itself (waiting for the queue to drain could return while a
 // refused message waits for its retry). Bounded: a demo must finish and exit.
 let timer: NodeJS.Timeout | undefined;
 const deadline = new Promise<never>((_, reject) => {
-  timer = setTimeout(() => reject(new Error("the completion callback did not run within 60 s")), 60_000);
+  timer = setTimeout(
+    () => reject(new Error("the completion callback did not run within 60 s")),
+    60_000,
+  );
 });
 try {
   await Promise.race([report, deadline]);

@@ -1,12 +1,27 @@
 // dq results: a pipeline and a group, their results stored in Redis by RedisResultBackend (in the
 // same keys and format as Python Dramatiq's RedisBackend). Messages travel on the in-memory
 // StubBroker here; with @dq/broker-redis they would travel on Redis too.
-import { actor, defaultMiddleware, group, pipeline, ResultFailure, Results, setBroker, StubBroker, Worker } from "@dq/core";
+import {
+  actor,
+  defaultMiddleware,
+  group,
+  pipeline,
+  ResultFailure,
+  Results,
+  setBroker,
+  StubBroker,
+  Worker,
+} from "@dq/core";
 import { RedisResultBackend } from "@dq/results-redis";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const backend = new RedisResultBackend({ url, namespace: "dq-example-results" });
-const broker = new StubBroker({ middleware: [...defaultMiddleware(), new Results({ backend, storeResults: true, resultTtl: 60_000 })] });
+const broker = new StubBroker({
+  middleware: [
+    ...defaultMiddleware(),
+    new Results({ backend, storeResults: true, resultTtl: 60_000 }),
+  ],
+});
 setBroker(broker);
 
 const started = Date.now();
@@ -63,7 +78,9 @@ try {
     formatPrice.message.partial("EUR"),
   ]);
   await price.run();
-  console.log(`${stamp()}  pipeline of ${price.length} steps sent; waiting for its result in Redis`);
+  console.log(
+    `${stamp()}  pipeline of ${price.length} steps sent; waiting for its result in Redis`,
+  );
   const result = await price.getResult({ block: true, timeout: 10_000 });
   console.log(`${stamp()}  pipeline result: ${result}`);
   console.log(`${stamp()}  every step: ${JSON.stringify(await price.getResults())}`);
@@ -74,7 +91,8 @@ try {
   await stock.run();
   await stock.wait({ timeout: 10_000 });
   console.log(`${stamp()}  group of ${stock.length}: ${await stock.completedCount} completed`);
-  for (const result of await stock.getResults()) console.log(`${stamp()}    ${JSON.stringify(result)}`);
+  for (const result of await stock.getResults())
+    console.log(`${stamp()}    ${JSON.stringify(result)}`);
 
   // A failure is stored too, and read back as ResultFailure.
   const missing = await checkStock.send("UNKNOWN");
@@ -82,9 +100,13 @@ try {
     await missing.getResult({ backend, block: true, timeout: 10_000 });
   } catch (error) {
     if (!(error instanceof ResultFailure)) throw error;
-    console.log(`${stamp()}  check_stock(UNKNOWN) failed: ${error.origExcType}: ${error.origExcMsg}`);
+    console.log(
+      `${stamp()}  check_stock(UNKNOWN) failed: ${error.origExcType}: ${error.origExcMsg}`,
+    );
   }
-  console.log(`${stamp()}  the result key of that message in Redis: ${backend.buildMessageKey(missing)}`);
+  console.log(
+    `${stamp()}  the result key of that message in Redis: ${backend.buildMessageKey(missing)}`,
+  );
 } finally {
   await broker.join("default", { timeout: 10_000, failFast: false });
   await worker.join();

@@ -31,8 +31,19 @@ export class DqProcess {
     if (options.inMemory ?? !options.env?.DQ_BROKER_URL) args = [...args, "--in-memory"];
     // DQ_PROMETHEUS=0: @dq/prometheus is resolvable here through pnpm's NODE_PATH, and its
     // exposition fork (port 9191) is not what these tests are about.
-    const env: Record<string, string | undefined> = { ...process.env, DQ_LOG_LEVEL: "info", DQ_BROKER_URL: undefined, DQ_PROMETHEUS: "0", ...options.env };
-    this.child = spawn(process.execPath, [binPath, ...args], { cwd: options.cwd ?? packageDir, env, stdio: ["ignore", "pipe", "pipe"], detached: options.detached });
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      DQ_LOG_LEVEL: "info",
+      DQ_BROKER_URL: undefined,
+      DQ_PROMETHEUS: "0",
+      ...options.env,
+    };
+    this.child = spawn(process.execPath, [binPath, ...args], {
+      cwd: options.cwd ?? packageDir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: options.detached,
+    });
     this.child.stdout!.on("data", (chunk: Buffer) => {
       this.stdout += chunk.toString();
       this.notify();
@@ -41,7 +52,9 @@ export class DqProcess {
       this.stderr += chunk.toString();
       this.notify();
     });
-    this.exited = new Promise((resolve) => this.child.on("close", (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) =>
+      this.child.on("close", (code, signal) => resolve({ code, signal })),
+    );
     void this.exited.then(() => this.notify());
     running.add(this);
   }
@@ -72,12 +85,20 @@ export class DqProcess {
           resolve(this.output);
         } else if (!this.alive) {
           done();
-          reject(new Error(`dq exited (${this.child.exitCode ?? this.child.signalCode}) before ${String(test)}; output:\n${this.output}`));
+          reject(
+            new Error(
+              `dq exited (${this.child.exitCode ?? this.child.signalCode}) before ${String(test)}; output:\n${this.output}`,
+            ),
+          );
         }
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`timed out after ${timeout} ms waiting for ${String(test)}; output:\n${this.output}`));
+        reject(
+          new Error(
+            `timed out after ${timeout} ms waiting for ${String(test)}; output:\n${this.output}`,
+          ),
+        );
       }, timeout);
       this.listeners.push(onChange);
       onChange();
@@ -86,12 +107,23 @@ export class DqProcess {
 
   /** Counts the matches of `pattern` (global) in the output. */
   count(pattern: RegExp): number {
-    return [...this.output.matchAll(new RegExp(pattern.source, pattern.flags.includes("g") ? pattern.flags : `${pattern.flags}g`))].length;
+    return [
+      ...this.output.matchAll(
+        new RegExp(
+          pattern.source,
+          pattern.flags.includes("g") ? pattern.flags : `${pattern.flags}g`,
+        ),
+      ),
+    ].length;
   }
 
   /** The pids of the worker processes that booted, by index, in boot order. */
   bootedWorkers(): { index: number; pid: number }[] {
-    return [...this.output.matchAll(/\[PID (\d+)\] \[dq\.WorkerProcess\((\d+)\)\] \[INFO\] Worker process \d+ booted/g)].map((match) => ({
+    return [
+      ...this.output.matchAll(
+        /\[PID (\d+)\] \[dq\.WorkerProcess\((\d+)\)\] \[INFO\] Worker process \d+ booted/g,
+      ),
+    ].map((match) => ({
       pid: Number(match[1]),
       index: Number(match[2]),
     }));

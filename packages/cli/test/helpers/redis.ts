@@ -28,7 +28,9 @@ export class TestRedis {
   /** Enqueues `record(id, ms)` for each id, as a producer that does not declare the actor. */
   async sendRecords(ids: number[], ms = 0): Promise<void> {
     this.broker.declareQueue("cli_jobs");
-    await this.broker.enqueueMany(ids.map((id) => new Message({ queueName: "cli_jobs", actorName: "record", args: [id, ms] })));
+    await this.broker.enqueueMany(
+      ids.map((id) => new Message({ queueName: "cli_jobs", actorName: "record", args: [id, ms] })),
+    );
   }
 
   async send(queueName: string, actorName: string, args: unknown[] = []): Promise<void> {
@@ -52,7 +54,8 @@ export class TestRedis {
   async until(test: () => Promise<boolean>, what: string, timeout = 30_000): Promise<void> {
     const deadline = Date.now() + timeout;
     while (!(await test())) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -18,11 +18,18 @@ export class Callbacks extends Middleware {
   }
 
   // Synchronous when there is nothing to send: most messages have no callbacks.
-  override afterProcessMessage(broker: Broker, message: MessageProxy, { result, exception }: ProcessOutcome): void | Promise<unknown> {
+  override afterProcessMessage(
+    broker: Broker,
+    message: MessageProxy,
+    { result, exception }: ProcessOutcome,
+  ): void | Promise<unknown> {
     // The message is acked only once its callback is enqueued (see `holdAck`).
     if (exception === undefined) {
       const target = optionOr<string | undefined>(broker, message, "onSuccess", undefined);
-      if (target) return holdAck(send(broker, target, message.asDict(), result === undefined ? null : result));
+      if (target)
+        return holdAck(
+          send(broker, target, message.asDict(), result === undefined ? null : result),
+        );
     } else {
       const target = optionOr<string | undefined>(broker, message, "onFailure", undefined);
       if (target) {

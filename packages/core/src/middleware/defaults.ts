@@ -11,5 +11,12 @@ import { TimeLimit } from "./time-limit.js";
  * `AgeLimit, TimeLimit, ShutdownNotifications, Callbacks, Pipelines, Retries`.
  */
 export function defaultMiddleware(): Middleware[] {
-  return [new AgeLimit(), new TimeLimit(), new ShutdownNotifications(), new Callbacks(), new Pipelines(), new Retries()];
+  return [
+    new AgeLimit(),
+    new TimeLimit(),
+    new ShutdownNotifications(),
+    new Callbacks(),
+    new Pipelines(),
+    new Retries(),
+  ];
 }

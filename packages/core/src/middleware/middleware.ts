@@ -54,15 +54,20 @@ export type HookName =
   | "beforeWorkerThreadShutdown";
 
 /** Names of the signals with a `before*` hook (`"ack"` → `beforeAck`). */
-export type BeforeSignal = { [K in HookName]: K extends `before${infer S}` ? Uncapitalize<S> : never }[HookName];
+export type BeforeSignal = {
+  [K in HookName]: K extends `before${infer S}` ? Uncapitalize<S> : never;
+}[HookName];
 /** Names of the signals with an `after*` hook (`"processMessage"` → `afterProcessMessage`). */
-export type AfterSignal = { [K in HookName]: K extends `after${infer S}` ? Uncapitalize<S> : never }[HookName];
+export type AfterSignal = {
+  [K in HookName]: K extends `after${infer S}` ? Uncapitalize<S> : never;
+}[HookName];
 
 /** The arguments of hook `K`. */
 export type HookArgs<K extends HookName> = Parameters<MiddlewareHooks[K]>;
 
 /** The arguments of hook `K` after the broker (what `emitBefore`/`emitAfter` take). */
-export type HookRest<K extends HookName> = HookArgs<K> extends [unknown, ...infer Rest] ? Rest : never;
+export type HookRest<K extends HookName> =
+  HookArgs<K> extends [unknown, ...infer Rest] ? Rest : never;
 
 /**
  * Base class of middleware. Override any hook of `MiddlewareHooks`; `before*` hooks run in the

@@ -12,16 +12,27 @@ export function findActor(broker: Broker, message: MessageProxy): Actor | undefi
  * (0, false, null) falls through to the actor, then to the default.
  */
 export function optionOr<T>(broker: Broker, message: MessageProxy, key: string, fallback: T): T {
-  return ((message.options[key] as T | undefined) || (findActor(broker, message)?.options[key] as T | undefined) || fallback);
+  return (
+    (message.options[key] as T | undefined) ||
+    (findActor(broker, message)?.options[key] as T | undefined) ||
+    fallback
+  );
 }
 
 /**
  * Dramatiq's `message.options.get(k, actor.options.get(k, default))`: a message value that is
  * present wins even when falsy (`maxRetries: null` means forever; `0` means none).
  */
-export function optionExplicit<T>(broker: Broker, message: MessageProxy, key: string, fallback: T): T {
-  if (key in message.options && message.options[key] !== undefined) return message.options[key] as T;
+export function optionExplicit<T>(
+  broker: Broker,
+  message: MessageProxy,
+  key: string,
+  fallback: T,
+): T {
+  if (key in message.options && message.options[key] !== undefined)
+    return message.options[key] as T;
   const actorOptions = findActor(broker, message)?.options;
-  if (actorOptions && key in actorOptions && actorOptions[key] !== undefined) return actorOptions[key] as T;
+  if (actorOptions && key in actorOptions && actorOptions[key] !== undefined)
+    return actorOptions[key] as T;
   return fallback;
 }

@@ -16,7 +16,11 @@ export class Pipelines extends Middleware {
     return new Set(["pipeIgnore", "pipeTarget"]);
   }
 
-  override afterProcessMessage(broker: Broker, message: MessageProxy, { result, exception }: ProcessOutcome): void | Promise<unknown> {
+  override afterProcessMessage(
+    broker: Broker,
+    message: MessageProxy,
+    { result, exception }: ProcessOutcome,
+  ): void | Promise<unknown> {
     if (exception !== undefined || message.failed) return;
     const target = message.options.pipeTarget;
     if (!target) return;
@@ -24,10 +28,16 @@ export class Pipelines extends Middleware {
     return holdAck(this.enqueueNext(broker, message, target, result));
   }
 
-  private async enqueueNext(broker: Broker, message: MessageProxy, target: NonNullable<MessageProxy["options"]["pipeTarget"]>, result: unknown): Promise<unknown> {
+  private async enqueueNext(
+    broker: Broker,
+    message: MessageProxy,
+    target: NonNullable<MessageProxy["options"]["pipeTarget"]>,
+    result: unknown,
+  ): Promise<unknown> {
     let next = Message.fromDict(target);
     const pipeIgnore = next.options.pipeIgnore || findActor(broker, message)?.options.pipeIgnore;
-    if (!pipeIgnore) next = next.copy({ args: [...next.args, result === undefined ? null : result] });
+    if (!pipeIgnore)
+      next = next.copy({ args: [...next.args, result === undefined ? null : result] });
     return broker.enqueue(next, { delay: next.options.delay || undefined });
   }
 }

@@ -11,7 +11,9 @@ import { findActor, optionExplicit, optionOr } from "./option-lookup.js";
 export type RetryWhen = (retries: number, error: unknown) => boolean;
 
 /** An error class, or a list of them, that dead-letters a message at once instead of retrying. */
-export type Throws = (abstract new (...args: never[]) => unknown) | readonly (abstract new (...args: never[]) => unknown)[];
+export type Throws =
+  | (abstract new (...args: never[]) => unknown)
+  | readonly (abstract new (...args: never[]) => unknown)[];
 
 /** What `Retries` takes. */
 export interface RetriesOptions {
@@ -31,7 +33,9 @@ const MAX_BACKOFF = 604_800_000;
 
 function matchesThrows(throws: Throws, error: unknown): boolean {
   const classes = Array.isArray(throws) ? throws : [throws as Exclude<Throws, readonly unknown[]>];
-  return classes.some((errorClass) => typeof errorClass === "function" && error instanceof errorClass);
+  return classes.some(
+    (errorClass) => typeof errorClass === "function" && error instanceof errorClass,
+  );
 }
 
 /**
@@ -58,15 +62,28 @@ export class Retries extends Middleware {
     this.retryWhen = options.retryWhen;
     this.random = options.random ?? Math.random;
     if (this.maxRetries !== null && !(Number.isInteger(this.maxRetries) && this.maxRetries >= 0)) {
-      throw new InvalidOptionError(`invalid maxRetries ${String(options.maxRetries)}: expected an integer >= 0 or null`);
+      throw new InvalidOptionError(
+        `invalid maxRetries ${String(options.maxRetries)}: expected an integer >= 0 or null`,
+      );
     }
   }
 
   override get actorOptions(): ReadonlySet<string> {
-    return new Set(["maxRetries", "minBackoff", "maxBackoff", "retryWhen", "throws", "onRetryExhausted"]);
+    return new Set([
+      "maxRetries",
+      "minBackoff",
+      "maxBackoff",
+      "retryWhen",
+      "throws",
+      "onRetryExhausted",
+    ]);
   }
 
-  override afterProcessMessage(broker: Broker, message: MessageProxy, { exception }: ProcessOutcome): void | Promise<void> {
+  override afterProcessMessage(
+    broker: Broker,
+    message: MessageProxy,
+    { exception }: ProcessOutcome,
+  ): void | Promise<void> {
     if (exception === undefined) return;
     // The message is acked only once its retry (or `onRetryExhausted` message) is enqueued.
     return holdAck(this.retry(broker, message, exception));
@@ -76,7 +93,9 @@ export class Retries extends Middleware {
     const actor = findActor(broker, message);
     const throws = optionOr<Throws | undefined>(broker, message, "throws", undefined);
     if (throws && matchesThrows(throws, exception)) {
-      broker.logger.info(`Aborting message ${message.messageId} (${message.actorName}): it raised ${describe(exception)}, listed in \`throws\`.`);
+      broker.logger.info(
+        `Aborting message ${message.messageId} (${message.actorName}): it raised ${describe(exception)}, listed in \`throws\`.`,
+      );
       message.fail();
       return;
     }
@@ -84,17 +103,30 @@ export class Retries extends Middleware {
     const options = message.options;
     const retries = typeof options.retries === "number" ? options.retries : 0;
     options.retries = retries + 1;
-    options.traceback = exception instanceof Error ? (exception.stack ?? `${exception.name}: ${exception.message}`) : inspect(exception);
+    options.traceback =
+      exception instanceof Error
+        ? (exception.stack ?? `${exception.name}: ${exception.message}`)
+        : inspect(exception);
     options.requeueTimestamp = broker.clock.now();
 
-    const maxRetries = optionExplicit<number | null>(broker, message, "maxRetries", this.maxRetries);
+    const maxRetries = optionExplicit<number | null>(
+      broker,
+      message,
+      "maxRetries",
+      this.maxRetries,
+    );
     const retryWhen = (actor?.options.retryWhen as RetryWhen | undefined) ?? this.retryWhen;
-    const exhausted = retryWhen ? !retryWhen(retries, exception) : maxRetries !== null && maxRetries !== undefined && retries >= maxRetries;
+    const exhausted = retryWhen
+      ? !retryWhen(retries, exception)
+      : maxRetries !== null && maxRetries !== undefined && retries >= maxRetries;
     if (exhausted) {
-      broker.logger.warn(`Retries exceeded for message ${message.messageId} (${message.actorName}).`);
+      broker.logger.warn(
+        `Retries exceeded for message ${message.messageId} (${message.actorName}).`,
+      );
       message.fail();
       const target = optionOr<string | undefined>(broker, message, "onRetryExhausted", undefined);
-      if (target) await broker.getActor(target).send(message.asDict(), { retries, max_retries: maxRetries });
+      if (target)
+        await broker.getActor(target).send(message.asDict(), { retries, max_retries: maxRetries });
       return;
     }
 
@@ -103,10 +135,15 @@ export class Retries extends Middleware {
       delay = exception.delay;
     } else {
       const minBackoff = optionExplicit(broker, message, "minBackoff", this.minBackoff);
-      const maxBackoff = Math.min(optionExplicit(broker, message, "maxBackoff", this.maxBackoff), MAX_BACKOFF);
+      const maxBackoff = Math.min(
+        optionExplicit(broker, message, "maxBackoff", this.maxBackoff),
+        MAX_BACKOFF,
+      );
       delay = computeBackoff(retries, { factor: minBackoff, maxBackoff, random: this.random })[1];
     }
-    broker.logger.info(`Retrying message ${message.messageId} (${message.actorName}) in ${delay} milliseconds.`);
+    broker.logger.info(
+      `Retrying message ${message.messageId} (${message.actorName}) in ${delay} milliseconds.`,
+    );
     await broker.enqueue(message.message, { delay });
   }
 }

@@ -47,7 +47,11 @@ export class ShutdownNotifications extends Middleware {
 
   override beforeWorkerShutdown(): void {
     for (const message of this.running) {
-      message.interrupt(new Shutdown(`worker shutdown while processing message ${message.messageId} (${message.actorName})`));
+      message.interrupt(
+        new Shutdown(
+          `worker shutdown while processing message ${message.messageId} (${message.actorName})`,
+        ),
+      );
     }
     this.running.clear();
   }

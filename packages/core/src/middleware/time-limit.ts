@@ -20,21 +20,30 @@ export class TimeLimit extends Middleware {
   /** Accepted for Dramatiq compatibility; deadlines here are exact, not polled. */
   readonly interval: number;
   /** The running messages' deadlines, on one unref'd timer that the next message reuses. */
-  private readonly deadlines = new Deadlines<MessageProxy>((message) => this.interrupt(message), true);
+  private readonly deadlines = new Deadlines<MessageProxy>(
+    (message) => this.interrupt(message),
+    true,
+  );
 
   constructor(options: { timeLimit?: number; interval?: number } = {}) {
     super();
     this.timeLimit = options.timeLimit ?? 600_000;
     this.interval = options.interval ?? 1000;
     if (typeof this.timeLimit !== "number" || !(this.timeLimit > 0)) {
-      throw new InvalidOptionError(`TimeLimit: invalid option timeLimit = ${showValue(options.timeLimit)}: expected a number of ms > 0, or Infinity for no limit`, {
-        option: "timeLimit",
-        value: options.timeLimit,
-        expected: "a number of ms > 0, or Infinity for no limit",
-      });
+      throw new InvalidOptionError(
+        `TimeLimit: invalid option timeLimit = ${showValue(options.timeLimit)}: expected a number of ms > 0, or Infinity for no limit`,
+        {
+          option: "timeLimit",
+          value: options.timeLimit,
+          expected: "a number of ms > 0, or Infinity for no limit",
+        },
+      );
     }
     if (typeof this.interval !== "number" || !(this.interval > 0)) {
-      throw new InvalidOptionError(`TimeLimit: invalid option interval = ${showValue(options.interval)}: expected a number of ms > 0`, { option: "interval", value: options.interval, expected: "a number of ms > 0" });
+      throw new InvalidOptionError(
+        `TimeLimit: invalid option interval = ${showValue(options.interval)}: expected a number of ms > 0`,
+        { option: "interval", value: options.interval, expected: "a number of ms > 0" },
+      );
     }
   }
 
@@ -57,6 +66,10 @@ export class TimeLimit extends Middleware {
   }
 
   private interrupt(message: MessageProxy): void {
-    message.interrupt(new TimeLimitExceeded(`time limit exceeded while processing message ${message.messageId} (${message.actorName})`));
+    message.interrupt(
+      new TimeLimitExceeded(
+        `time limit exceeded while processing message ${message.messageId} (${message.actorName})`,
+      ),
+    );
   }
 }

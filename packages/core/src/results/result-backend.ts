@@ -27,7 +27,9 @@ export interface StoredFailure {
 const FAILURE_TAG = "dramatiq.results.Result";
 
 function isStoredFailure(value: unknown): value is StoredFailure {
-  return typeof value === "object" && value !== null && (value as { __t?: unknown }).__t === FAILURE_TAG;
+  return (
+    typeof value === "object" && value !== null && (value as { __t?: unknown }).__t === FAILURE_TAG
+  );
 }
 
 /**
@@ -53,19 +55,28 @@ export abstract class ResultBackend {
    * @throws ResultTimeout when blocking and nothing arrives within `timeout` (default 10 000 ms)
    * @throws ResultFailure when the stored value is a failure
    */
-  async getResult<R>(message: Message<R>, options: { block?: boolean; timeout?: number } = {}): Promise<R> {
+  async getResult<R>(
+    message: Message<R>,
+    options: { block?: boolean; timeout?: number } = {},
+  ): Promise<R> {
     const key = this.buildMessageKey(message);
     const timeout = options.timeout ?? 10_000;
     const deadline = clockNow() + timeout;
-    for (let attempts = 0; ; ) {
+    for (let attempts = 0; ;) {
       const value = await this.getValue(key);
       if (value !== Missing) return this.unwrapResult(value) as R;
-      if (!options.block) throw new ResultMissing(`no result stored for message ${message.messageId} (${message.actorName}) under key ${key} (results are kept only for actors or messages with storeResults: true)`);
+      if (!options.block)
+        throw new ResultMissing(
+          `no result stored for message ${message.messageId} (${message.actorName}) under key ${key} (results are kept only for actors or messages with storeResults: true)`,
+        );
       let delay: number;
       [attempts, delay] = computeBackoff(attempts, { factor: 100, maxBackoff: 2000 });
       if (clockNow() + delay > deadline) {
         const rest = deadline - clockNow();
-        if (rest <= 0) throw new ResultTimeout(`timed out after ${timeout} ms waiting for the result of message ${message.messageId} (${message.actorName})`);
+        if (rest <= 0)
+          throw new ResultTimeout(
+            `timed out after ${timeout} ms waiting for the result of message ${message.messageId} (${message.actorName})`,
+          );
         delay = rest;
       }
       await sleep(delay);
@@ -74,7 +85,11 @@ export abstract class ResultBackend {
 
   /** Stores an actor's return value for `ttl` ms. */
   async storeResult(message: Message, result: unknown, ttl: number): Promise<void> {
-    await this.storeValue(this.buildMessageKey(message), this.encoder.encode(result === undefined ? null : result), ttl);
+    await this.storeValue(
+      this.buildMessageKey(message),
+      this.encoder.encode(result === undefined ? null : result),
+      ttl,
+    );
   }
 
   /** Stores an actor's failure for `ttl` ms, as Dramatiq's `{"__t": ..., "exn": {type, msg}}`. */
@@ -120,7 +135,8 @@ export abstract class ResultBackend {
 export function describeError(error: unknown): { type: string; msg: string } {
   if (error instanceof Error) {
     // `class QuotaExceeded extends Error {}` inherits name "Error"; Python reports the class name.
-    const type = error.name && error.name !== "Error" ? error.name : error.constructor?.name || "Error";
+    const type =
+      error.name && error.name !== "Error" ? error.name : error.constructor?.name || "Error";
     return { type, msg: error.message };
   }
   return { type: "Error", msg: String(error) };

@@ -69,35 +69,65 @@ export class Results extends Middleware {
 
   private settings(broker: Broker, message: MessageProxy): [boolean, number] {
     if (!findActor(broker, message)) return [false, 0];
-    return [optionExplicit(broker, message, "storeResults", this.storeResults), optionExplicit(broker, message, "resultTtl", this.resultTtl)];
+    return [
+      optionExplicit(broker, message, "storeResults", this.storeResults),
+      optionExplicit(broker, message, "resultTtl", this.resultTtl),
+    ];
   }
 
-  override afterProcessMessage(broker: Broker, message: MessageProxy, { result, exception }: ProcessOutcome): void {
+  override afterProcessMessage(
+    broker: Broker,
+    message: MessageProxy,
+    { result, exception }: ProcessOutcome,
+  ): void {
     const [store, ttl] = this.settings(broker, message);
     if (store && exception === undefined) {
       // Not returned to the bus: the slot goes on to the next message, the ack waits for this.
-      void holdAck(this.store(broker, message, "result", () => this.backend.storeResult(message.message, result, ttl)), { required: false });
+      void holdAck(
+        this.store(broker, message, "result", () =>
+          this.backend.storeResult(message.message, result, ttl),
+        ),
+        { required: false },
+      );
     } else if (!store && result !== undefined && result !== null && !message.options.pipeTarget) {
-      broker.logger.warn(`Actor '${message.actorName}' returned a value that is not null, but you haven't set its \`storeResults\` option to \`true\` so the value has been discarded.`);
+      broker.logger.warn(
+        `Actor '${message.actorName}' returned a value that is not null, but you haven't set its \`storeResults\` option to \`true\` so the value has been discarded.`,
+      );
     }
   }
 
   override afterSkipMessage(broker: Broker, message: MessageProxy): void {
     const [store, ttl] = this.settings(broker, message);
     if (store && !message.failed) {
-      void holdAck(this.store(broker, message, "result", () => this.backend.storeResult(message.message, null, ttl)), { required: false });
+      void holdAck(
+        this.store(broker, message, "result", () =>
+          this.backend.storeResult(message.message, null, ttl),
+        ),
+        { required: false },
+      );
     }
   }
 
   override async afterNack(broker: Broker, message: MessageProxy): Promise<void> {
     const [store, ttl] = this.settings(broker, message);
     if (store && message.failed) {
-      await this.store(broker, message, "failure", () => this.backend.storeException(message.message, message.exception ?? new Error("unknown"), ttl));
+      await this.store(broker, message, "failure", () =>
+        this.backend.storeException(
+          message.message,
+          message.exception ?? new Error("unknown"),
+          ttl,
+        ),
+      );
     }
   }
 
   /** Runs `write` with retries; never rejects: a store given up on is logged and counted. */
-  private async store(broker: Broker, message: MessageProxy, what: string, write: () => Promise<void>): Promise<void> {
+  private async store(
+    broker: Broker,
+    message: MessageProxy,
+    what: string,
+    write: () => Promise<void>,
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await withTimeout(write(), this.storeTimeout);
@@ -106,11 +136,19 @@ export class Results extends Middleware {
         if (!transient || attempt >= this.storeAttempts) {
           this.failed++;
           const why = error === TIMED_OUT ? `no answer within ${this.storeTimeout} ms` : error;
-          broker.logger.error(`Could not store the ${what} of message ${message.messageId} (${message.actorName}) after ${attempt} attempt${attempt === 1 ? "" : "s"}; it is lost.`, why);
+          broker.logger.error(
+            `Could not store the ${what} of message ${message.messageId} (${message.actorName}) after ${attempt} attempt${attempt === 1 ? "" : "s"}; it is lost.`,
+            why,
+          );
           return;
         }
-        const delay = computeBackoff(attempt - 1, { factor: this.storeMinBackoff, maxBackoff: this.storeMaxBackoff })[1];
-        broker.logger.warn(`Could not store the ${what} of message ${message.messageId} (attempt ${attempt} of ${this.storeAttempts}); retrying in ${delay} ms.`);
+        const delay = computeBackoff(attempt - 1, {
+          factor: this.storeMinBackoff,
+          maxBackoff: this.storeMaxBackoff,
+        })[1];
+        broker.logger.warn(
+          `Could not store the ${what} of message ${message.messageId} (attempt ${attempt} of ${this.storeAttempts}); retrying in ${delay} ms.`,
+        );
         await sleep(delay);
       }
     }
@@ -138,6 +176,7 @@ function withTimeout(work: Promise<void>, ms: number): Promise<void> {
 }
 
 function atLeastOne(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new InvalidOptionError(`invalid ${name} ${String(value)}: expected an integer >= 1`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new InvalidOptionError(`invalid ${name} ${String(value)}: expected an integer >= 1`);
   return value;
 }

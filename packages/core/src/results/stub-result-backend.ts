@@ -15,11 +15,17 @@ export class StubResultBackend extends ResultBackend {
     super(options);
   }
 
-  override async getResult<R>(message: Message<R>, options: { block?: boolean; timeout?: number } = {}): Promise<R> {
+  override async getResult<R>(
+    message: Message<R>,
+    options: { block?: boolean; timeout?: number } = {},
+  ): Promise<R> {
     const key = this.buildMessageKey(message);
     const value = await this.getValue(key);
     if (value !== Missing) return this.unwrapResult(value) as R;
-    if (!options.block) throw new ResultMissing(`no result stored for message ${message.messageId} (${message.actorName}) under key ${key} (results are kept only for actors or messages with storeResults: true)`);
+    if (!options.block)
+      throw new ResultMissing(
+        `no result stored for message ${message.messageId} (${message.actorName}) under key ${key} (results are kept only for actors or messages with storeResults: true)`,
+      );
     const timeout = options.timeout ?? 10_000;
     const clock = currentClock();
     await new Promise<void>((resolve, reject) => {
@@ -32,7 +38,11 @@ export class StubResultBackend extends ResultBackend {
       };
       const timer = clock.setTimeout(() => {
         waiters.delete(wake);
-        reject(new ResultTimeout(`timed out after ${timeout} ms waiting for the result of message ${message.messageId} (${message.actorName})`));
+        reject(
+          new ResultTimeout(
+            `timed out after ${timeout} ms waiting for the result of message ${message.messageId} (${message.actorName})`,
+          ),
+        );
       }, timeout);
       waiters.add(wake);
       // A store that landed between the read above and this registration would never wake us.

@@ -23,7 +23,9 @@ export class FakeClock implements TimerClock {
   private time: number;
   private sequence = 0;
   private live = 0;
-  private readonly timers = new Heap<FakeTimer>((a, b) => a.at < b.at || (a.at === b.at && a.sequence < b.sequence));
+  private readonly timers = new Heap<FakeTimer>(
+    (a, b) => a.at < b.at || (a.at === b.at && a.sequence < b.sequence),
+  );
 
   /** @param start - the time to start at, in UNIX ms (default the system's now) */
   constructor(start: number = Date.now()) {
@@ -35,14 +37,20 @@ export class FakeClock implements TimerClock {
   }
 
   setTimeout(callback: () => void, ms: number): unknown {
-    const timer: FakeTimer = { at: this.time + Math.max(0, ms), sequence: this.sequence++, callback, done: false };
+    const timer: FakeTimer = {
+      at: this.time + Math.max(0, ms),
+      sequence: this.sequence++,
+      callback,
+      done: false,
+    };
     this.timers.push(timer);
     this.live++;
     return timer;
   }
 
   clearTimeout(timer: unknown): void {
-    if (!timer || typeof timer !== "object" || !("done" in timer) || (timer as FakeTimer).done) return;
+    if (!timer || typeof timer !== "object" || !("done" in timer) || (timer as FakeTimer).done)
+      return;
     (timer as FakeTimer).done = true;
     this.live--;
   }

@@ -75,15 +75,29 @@ export class PrivateRedis {
 
   /** Starts the server again (same port and dir) and waits until it answers PING. */
   async start(): Promise<void> {
-    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--dir", this.dir, "--daemonize", "no", ...this.extraArgs];
+    const args = [
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--dir",
+      this.dir,
+      "--daemonize",
+      "no",
+      ...this.extraArgs,
+    ];
     const child = spawn("redis-server", args, { stdio: "ignore" });
     this.process = child;
     const deadline = Date.now() + 20_000;
     for (;;) {
       // LOADING while the AOF is replayed: wait for a real PONG.
       if ((await ping(this.port)) === "+PONG") return;
-      if (child.exitCode !== null) throw new Error(`redis-server on port ${this.port} exited with ${child.exitCode}`);
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not answer within 20 s`);
+      if (child.exitCode !== null)
+        throw new Error(`redis-server on port ${this.port} exited with ${child.exitCode}`);
+      if (Date.now() > deadline)
+        throw new Error(`redis-server on port ${this.port} did not answer within 20 s`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

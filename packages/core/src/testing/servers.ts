@@ -19,14 +19,20 @@ socket.on("error", () => process.exit(1));
  * that a test file can decide at definition time whether to define or skip its tests.
  */
 export function serverReachable(address: ServerAddress): boolean {
-  const probe = spawnSync(process.execPath, ["-e", PROBE, address.host, String(address.port)], { timeout: 5000, stdio: "ignore" });
+  const probe = spawnSync(process.execPath, ["-e", PROBE, address.host, String(address.port)], {
+    timeout: 5000,
+    stdio: "ignore",
+  });
   return probe.status === 0;
 }
 
 /** `host:port` from a `redis://...` style URL, with defaults. */
 export function addressFromUrl(url: string, defaultPort: number): ServerAddress {
   const parsed = new URL(url);
-  return { host: parsed.hostname.replace(/^\[|\]$/g, "") || "127.0.0.1", port: Number(parsed.port || defaultPort) };
+  return {
+    host: parsed.hostname.replace(/^\[|\]$/g, "") || "127.0.0.1",
+    port: Number(parsed.port || defaultPort),
+  };
 }
 
 /** The first `host:port` of a comma-separated server list such as `MEMCACHED_SERVERS`. */
@@ -46,10 +52,15 @@ export function describeWithServer(label: string, address: ServerAddress, body: 
   } else if (process.env.CI) {
     describe(label, () => {
       it(`needs a server at ${address.host}:${address.port}`, () => {
-        throw new Error(`${label}: no server answers at ${address.host}:${address.port} (CI is set, so this fails instead of skipping)`);
+        throw new Error(
+          `${label}: no server answers at ${address.host}:${address.port} (CI is set, so this fails instead of skipping)`,
+        );
       });
     });
   } else {
-    describe.skip(`${label} (skipped: no server at ${address.host}:${address.port}; start it with scripts/services.sh)`, body);
+    describe.skip(
+      `${label} (skipped: no server at ${address.host}:${address.port}; start it with scripts/services.sh)`,
+      body,
+    );
   }
 }

@@ -4,7 +4,11 @@ import { randomBytes } from "node:crypto";
  * Polls `condition` every 5 ms until it holds; throws after `timeout` ms (15 s by default, the
  * machine may be loaded) with `what` in the message.
  */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeout = 15_000): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeout = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeout;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
@@ -42,5 +46,11 @@ export interface RecordingLogger {
 export function recordingLogger(): RecordingLogger {
   const lines: string[] = [];
   const push = (level: string) => (message: string) => void lines.push(`${level} ${message}`);
-  return { lines, debug: push("debug"), info: push("info"), warn: push("warn"), error: push("error") };
+  return {
+    lines,
+    debug: push("debug"),
+    info: push("info"),
+    warn: push("warn"),
+    error: push("error"),
+  };
 }

@@ -10,7 +10,8 @@ export function loadWireFixture<T = Record<string, unknown>>(name: string): T {
   for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, "fixtures", "dramatiq-wire", name);
     if (existsSync(candidate)) return JSON.parse(readFileSync(candidate, "utf8")) as T;
-    if (path.dirname(dir) === dir) throw new Error(`wire fixture ${name} not found above ${process.cwd()}`);
+    if (path.dirname(dir) === dir)
+      throw new Error(`wire fixture ${name} not found above ${process.cwd()}`);
   }
 }
 
@@ -41,9 +42,12 @@ export async function restoreRedisRecording(
   for (const [recordedKey, { type, value }] of Object.entries(keys)) {
     const key = recordedKey.replace(/^dqfixtures:/, `${namespace}:`);
     if (type === "list") await redis.rpush(key, ...(value as string[]));
-    if (type === "zset") for (const [member, score] of value as [string, number][]) await redis.zadd(key, score, member);
+    if (type === "zset")
+      for (const [member, score] of value as [string, number][])
+        await redis.zadd(key, score, member);
     if (type === "hash") {
-      for (const [field, data] of Object.entries(value as Record<string, string>)) await redis.hset(key, field, rewrite(key, data));
+      for (const [field, data] of Object.entries(value as Record<string, string>))
+        await redis.hset(key, field, rewrite(key, data));
     }
   }
 }

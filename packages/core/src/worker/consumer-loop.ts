@@ -47,7 +47,9 @@ export interface Straggler {
 /** One queue's consumer, its fetch loop and its in-memory delay queue. */
 export class ConsumerLoop {
   consumer: Consumer | undefined;
-  private readonly delayed = new Heap<DelayedItem>((a, b) => a.eta < b.eta || (a.eta === b.eta && a.sequence < b.sequence));
+  private readonly delayed = new Heap<DelayedItem>(
+    (a, b) => a.eta < b.eta || (a.eta === b.eta && a.sequence < b.sequence),
+  );
   private running = true;
   /** Settles once the loop has ended (after `stop()`). */
   done: Promise<void> = Promise.resolve();
@@ -95,7 +97,10 @@ export class ConsumerLoop {
     while (this.running) {
       let consumer: Consumer | undefined;
       try {
-        consumer = broker.consume(this.queueName, { prefetch: this.prefetch, timeout: this.host.workerTimeout });
+        consumer = broker.consume(this.queueName, {
+          prefetch: this.prefetch,
+          timeout: this.host.workerTimeout,
+        });
         this.consumer = consumer;
         await broker.emitAfter("consumerThreadBoot", this.queueName);
         while (this.running) {
@@ -118,11 +123,17 @@ export class ConsumerLoop {
         if (!this.running) break;
         const restartDelay = this.host.restartDelay;
         if (ConnectionError.isInstance(error)) {
-          this.host.logger.error(`Consumer of ${this.queueName} lost its connection; restarting in ${restartDelay} ms.`, error);
+          this.host.logger.error(
+            `Consumer of ${this.queueName} lost its connection; restarting in ${restartDelay} ms.`,
+            error,
+          );
           // The broker redelivers what this consumer held (Redis: once reconnected, see release).
           for (const item of this.drainDelayed()) item.consumer.release([item.proxy]);
         } else {
-          this.host.logger.error(`Consumer of ${this.queueName} failed unexpectedly; restarting in ${restartDelay} ms.`, error);
+          this.host.logger.error(
+            `Consumer of ${this.queueName} failed unexpectedly; restarting in ${restartDelay} ms.`,
+            error,
+          );
           await this.returnDelayed(consumer);
         }
         await consumer?.close().catch(() => undefined);
@@ -137,14 +148,18 @@ export class ConsumerLoop {
    * Awaits the consumer's next delivery, or `undefined` when the loop is stopped first (the
    * delivery, if one comes late, is kept in `stragglers` for the worker to return).
    */
-  private async waitNext(consumer: Consumer): Promise<IteratorResult<MessageProxy | null> | undefined> {
+  private async waitNext(
+    consumer: Consumer,
+  ): Promise<IteratorResult<MessageProxy | null> | undefined> {
     const next = consumer.next();
     // Not Promise.race with `stopped`: that would add a reaction to the never-settling
     // `stopped` promise for every delivery (a leak and a per-message allocation).
-    const result = await new Promise<IteratorResult<MessageProxy | null> | undefined>((resolve, reject) => {
-      this.cancelNext = () => resolve(undefined);
-      next.then(resolve, reject);
-    });
+    const result = await new Promise<IteratorResult<MessageProxy | null> | undefined>(
+      (resolve, reject) => {
+        this.cancelNext = () => resolve(undefined);
+        next.then(resolve, reject);
+      },
+    );
     this.cancelNext = undefined;
     if (result === undefined) {
       this.pendingNext = next.then(
@@ -170,11 +185,14 @@ export class ConsumerLoop {
     const clock = this.host.broker.clock;
     clock.clearTimeout(this.delayTimer);
     this.delayTimerAt = next.eta;
-    this.delayTimer = clock.setTimeout(() => {
-      this.delayTimer = undefined;
-      this.delayTimerAt = Infinity;
-      void this.handleDelayed();
-    }, Math.max(0, next.eta - clock.now()));
+    this.delayTimer = clock.setTimeout(
+      () => {
+        this.delayTimer = undefined;
+        this.delayTimerAt = Infinity;
+        void this.handleDelayed();
+      },
+      Math.max(0, next.eta - clock.now()),
+    );
   }
 
   /** Re-enqueues the delayed messages that are due on their canonical queue, then acks them. */
@@ -185,11 +203,18 @@ export class ConsumerLoop {
       try {
         const options = { ...item.proxy.options };
         delete options.eta;
-        const due = new Message({ ...item.proxy.message, queueName: canonicalQueueName(item.proxy.queueName), options });
+        const due = new Message({
+          ...item.proxy.message,
+          queueName: canonicalQueueName(item.proxy.queueName),
+          options,
+        });
         await this.host.broker.enqueue(due);
         await this.host.settle(item.proxy, item.consumer);
       } catch (error) {
-        this.host.logger.error(`Could not re-enqueue delayed message ${item.proxy.messageId}; it stays on ${this.queueName}.`, error);
+        this.host.logger.error(
+          `Could not re-enqueue delayed message ${item.proxy.messageId}; it stays on ${this.queueName}.`,
+          error,
+        );
         await item.consumer.requeue([item.proxy]).catch(() => undefined);
       }
       if (this.delayed.size === 0) this.host.delayedDrained();
@@ -199,6 +224,7 @@ export class ConsumerLoop {
 
   private async returnDelayed(consumer: Consumer | undefined): Promise<void> {
     const items = this.drainDelayed();
-    if (consumer && items.length) await consumer.requeue(items.map((item) => item.proxy)).catch(() => undefined);
+    if (consumer && items.length)
+      await consumer.requeue(items.map((item) => item.proxy)).catch(() => undefined);
   }
 }

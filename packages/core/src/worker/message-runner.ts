@@ -20,7 +20,8 @@ export interface RunnerSettings {
 }
 
 const isError = (value: unknown): value is Error => value instanceof Error;
-const describe = (error: unknown): string => (isError(error) ? `${error.name}: ${error.message}` : String(error));
+const describe = (error: unknown): string =>
+  isError(error) ? `${error.name}: ${error.message}` : String(error);
 
 /**
  * Runs one message through the process hooks and its actor, then settles it: waits for the work
@@ -85,7 +86,9 @@ export class MessageRunner {
   // `stop()` returned this message to the broker while it ran: its outcome is not this worker's
   // any more (no retry, no next step), or it would run twice.
   private forget(proxy: MessageProxy): void {
-    this.settings.logger.warn(`Message ${proxy.messageId} (${proxy.actorName}) finished after the worker returned it to the broker; its outcome is dropped.`);
+    this.settings.logger.warn(
+      `Message ${proxy.messageId} (${proxy.actorName}) finished after the worker returned it to the broker; its outcome is dropped.`,
+    );
   }
 
   /**
@@ -102,7 +105,9 @@ export class MessageRunner {
       proxy.onInterrupt = (reason) => {
         overdue = true;
         this.overdueCount++;
-        this.settings.logger.warn(`Message ${proxy.messageId} (${proxy.actorName}) was interrupted (${reason.message}); it will fail once its invocation returns.`);
+        this.settings.logger.warn(
+          `Message ${proxy.messageId} (${proxy.actorName}) was interrupted (${reason.message}); it will fail once its invocation returns.`,
+        );
       };
       const settled = (outcome: () => void) => {
         proxy.onInterrupt = undefined;
@@ -128,11 +133,17 @@ export class MessageRunner {
     if (failures.length === 0) return this.postProcess(proxy, consumer);
     const logger = this.settings.logger;
     if (settlement.transient) {
-      logger.error(`Requeuing message ${proxy.messageId} (${proxy.actorName}): work its ack depends on failed: ${describe(failures[0])}`, failures[0]);
+      logger.error(
+        `Requeuing message ${proxy.messageId} (${proxy.actorName}): work its ack depends on failed: ${describe(failures[0])}`,
+        failures[0],
+      );
       return this.returnMessage(proxy, consumer);
     }
     const reason = failures.find((error) => !ConnectionError.isInstance(error));
-    logger.error(`Dead-lettering message ${proxy.messageId} (${proxy.actorName}): work its ack depends on failed for good: ${describe(reason)}`, reason);
+    logger.error(
+      `Dead-lettering message ${proxy.messageId} (${proxy.actorName}): work its ack depends on failed for good: ${describe(reason)}`,
+      reason,
+    );
     proxy.fail();
     proxy.stuffException(reason);
     return this.postProcess(proxy, consumer);
@@ -146,11 +157,17 @@ export class MessageRunner {
         return await consumer.requeue([proxy]);
       } catch (error) {
         if (ConnectionError.isInstance(error) && !stopSignal.aborted) {
-          logger.error(`Could not requeue message ${proxy.messageId}; retrying in ${restartDelay} ms.`, error);
+          logger.error(
+            `Could not requeue message ${proxy.messageId}; retrying in ${restartDelay} ms.`,
+            error,
+          );
           await sleep(restartDelay, stopSignal, broker.clock);
           continue;
         }
-        logger.error(`Could not requeue message ${proxy.messageId}; the broker will redeliver it.`, error);
+        logger.error(
+          `Could not requeue message ${proxy.messageId}; the broker will redeliver it.`,
+          error,
+        );
         return;
       }
     }
@@ -159,11 +176,17 @@ export class MessageRunner {
   private logFailure(actor: Actor, proxy: MessageProxy, error: unknown): void {
     const logger = this.settings.logger;
     if (RateLimitExceeded.isInstance(error) || Retry.isInstance(error)) {
-      logger.debug(`Message ${proxy.messageId} (${actor.actorName}) will be retried: ${(error as Error).message}`);
+      logger.debug(
+        `Message ${proxy.messageId} (${actor.actorName}) will be retried: ${(error as Error).message}`,
+      );
       return;
     }
     const throws = (proxy.options.throws || actor.options.throws) as Throws | undefined;
-    const listed = throws && (Array.isArray(throws) ? throws : [throws]).some((cls) => typeof cls === "function" && error instanceof cls);
+    const listed =
+      throws &&
+      (Array.isArray(throws) ? throws : [throws]).some(
+        (cls) => typeof cls === "function" && error instanceof cls,
+      );
     const text = `Failed to process message ${proxy.messageId} (${actor.actorName}) with ${listed ? "an expected" : "an unhandled"} exception.`;
     if (listed) logger.info(text, isError(error) ? `${error.name}: ${error.message}` : error);
     else logger.error(text, error);
@@ -191,11 +214,17 @@ export class MessageRunner {
         return;
       } catch (error) {
         if (ConnectionError.isInstance(error) && !stopSignal.aborted) {
-          logger.error(`Could not ${proxy.failed ? "nack" : "ack"} message ${proxy.messageId}; retrying in ${restartDelay} ms.`, error);
+          logger.error(
+            `Could not ${proxy.failed ? "nack" : "ack"} message ${proxy.messageId}; retrying in ${restartDelay} ms.`,
+            error,
+          );
           await sleep(restartDelay, stopSignal, broker.clock);
           continue;
         }
-        logger.error(`Could not ${proxy.failed ? "nack" : "ack"} message ${proxy.messageId}; the broker will redeliver it.`, error);
+        logger.error(
+          `Could not ${proxy.failed ? "nack" : "ack"} message ${proxy.messageId}; the broker will redeliver it.`,
+          error,
+        );
         return;
       }
     }

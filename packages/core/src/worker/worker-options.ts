@@ -29,6 +29,7 @@ export interface WorkerOptions {
  * @throws InvalidOptionError naming the option and showing the value otherwise
  */
 export function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new InvalidOptionError(`invalid ${name} ${String(value)}: expected an integer >= 1`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new InvalidOptionError(`invalid ${name} ${String(value)}: expected an integer >= 1`);
   return value;
 }

@@ -39,7 +39,9 @@ export class Worker {
   paused = false;
 
   private readonly loops = new Map<string, ConsumerLoop>();
-  private readonly work = new Heap<WorkItem>((a, b) => a.priority < b.priority || (a.priority === b.priority && a.sequence < b.sequence));
+  private readonly work = new Heap<WorkItem>(
+    (a, b) => a.priority < b.priority || (a.priority === b.priority && a.sequence < b.sequence),
+  );
   private readonly active = new Set<WorkItem>();
   /** Messages that ran and whose ack or nack is under way. */
   private settling = 0;
@@ -60,11 +62,19 @@ export class Worker {
     this.broker = broker;
     this.queues = options.queues ? new Set(options.queues.map(canonicalQueueName)) : undefined;
     this.concurrency = positiveInteger("concurrency", options.concurrency ?? 8);
-    this.workerTimeout = positiveInteger("workerTimeout", options.workerTimeout ?? envInteger("dramatiq_worker_timeout", 1000));
-    this.queuePrefetch = positiveInteger("queuePrefetch", options.queuePrefetch ?? envInteger("dramatiq_queue_prefetch", Math.min(2 * this.concurrency, 65535)));
+    this.workerTimeout = positiveInteger(
+      "workerTimeout",
+      options.workerTimeout ?? envInteger("dramatiq_worker_timeout", 1000),
+    );
+    this.queuePrefetch = positiveInteger(
+      "queuePrefetch",
+      options.queuePrefetch ??
+        envInteger("dramatiq_queue_prefetch", Math.min(2 * this.concurrency, 65535)),
+    );
     this.delayQueuePrefetch = positiveInteger(
       "delayQueuePrefetch",
-      options.delayQueuePrefetch ?? envInteger("dramatiq_delay_queue_prefetch", Math.min(1000 * this.concurrency, 65535)),
+      options.delayQueuePrefetch ??
+        envInteger("dramatiq_delay_queue_prefetch", Math.min(1000 * this.concurrency, 65535)),
     );
     this.restartDelay = options.restartDelay ?? envInteger("dramatiq_restart_delay", 3000);
     this.enqueueRetry = { ...options.enqueueRetry };
@@ -74,7 +84,13 @@ export class Worker {
     }
     this.logger = options.logger ?? broker.logger;
     const stopSignal = this.stopController.signal;
-    this.runner = new MessageRunner({ broker, logger: this.logger, restartDelay: this.restartDelay, enqueueRetry: this.enqueueRetry, stopSignal });
+    this.runner = new MessageRunner({
+      broker,
+      logger: this.logger,
+      restartDelay: this.restartDelay,
+      enqueueRetry: this.enqueueRetry,
+      stopSignal,
+    });
     const isPaused = () => this.paused;
     this.loopHost = {
       broker,
@@ -126,7 +142,9 @@ export class Worker {
     this.undeclare = this.broker.onDeclare((queueName) => this.addConsumer(queueName));
     await this.broker.emitAfter("workerThreadBoot", this);
     await this.broker.emitAfter("workerBoot", this);
-    this.logger.debug(`Worker started with concurrency ${this.concurrency} on queues ${[...this.loops.keys()].join(", ")}.`);
+    this.logger.debug(
+      `Worker started with concurrency ${this.concurrency} on queues ${[...this.loops.keys()].join(", ")}.`,
+    );
   }
 
   /** Starts a consumer for a newly declared queue (if this worker takes it). */
@@ -149,12 +167,17 @@ export class Worker {
       if (options.eta === null || options.eta === undefined) {
         delete options.eta;
       } else if (typeof options.eta !== "number" || !Number.isFinite(options.eta)) {
-        this.logger.warn(`Message ${proxy.messageId} has an invalid eta ${JSON.stringify(options.eta)}; running it now.`);
+        this.logger.warn(
+          `Message ${proxy.messageId} has an invalid eta ${JSON.stringify(options.eta)}; running it now.`,
+        );
         options.eta = this.broker.clock.now();
       }
     }
     if (proxy.undecodable) {
-      this.logger.error(`Dead-lettering a message on ${loop.queueName} that does not decode: ${(proxy.exception as Error).message}`, proxy.exception);
+      this.logger.error(
+        `Dead-lettering a message on ${loop.queueName} that does not decode: ${(proxy.exception as Error).message}`,
+        proxy.exception,
+      );
       return this.runner.postProcess(proxy, consumer);
     }
     if (options.eta !== undefined) {
@@ -170,8 +193,14 @@ export class Worker {
       // Option values from another producer are checked as the actor's own were at declaration.
       this.broker.validateOptions(proxy.options, `message ${proxy.messageId} (${proxy.actorName})`);
     } catch (error) {
-      const what = ActorNotFound.isInstance(error) ? "for an unknown actor" : InvalidOptionError.isInstance(error) ? "with an invalid option" : "with invalid arguments";
-      this.logger.error(`Dead-lettering message ${proxy.messageId} ${what}: ${(error as Error).message}`);
+      const what = ActorNotFound.isInstance(error)
+        ? "for an unknown actor"
+        : InvalidOptionError.isInstance(error)
+          ? "with an invalid option"
+          : "with invalid arguments";
+      this.logger.error(
+        `Dead-lettering message ${proxy.messageId} ${what}: ${(error as Error).message}`,
+      );
       proxy.fail();
       proxy.stuffException(error);
       return this.runner.postProcess(proxy, consumer);
@@ -181,7 +210,12 @@ export class Worker {
   }
 
   private pump(): void {
-    while (!this.paused && !this.stopping && this.active.size < this.concurrency && this.work.size > 0) {
+    while (
+      !this.paused &&
+      !this.stopping &&
+      this.active.size < this.concurrency &&
+      this.work.size > 0
+    ) {
       const item = this.work.pop()!;
       this.active.add(item);
       void this.process(item);
@@ -220,7 +254,10 @@ export class Worker {
 
   private whenResumed(stopped: Promise<void>): Promise<void> {
     if (!this.paused) return Promise.resolve();
-    return Promise.race([new Promise<void>((resolve) => this.resumeWaiters.push(resolve)), stopped]);
+    return Promise.race([
+      new Promise<void>((resolve) => this.resumeWaiters.push(resolve)),
+      stopped,
+    ]);
   }
 
   /** Stops fetching and starting messages; running ones go on. */
@@ -284,7 +321,10 @@ export class Worker {
     this.resume();
     if (this.active.size > 0 || this.settling > 0) {
       const timer = new AbortController();
-      await Promise.race([new Promise<void>((resolve) => this.settledWaiters.push(resolve)), sleep(timeout, timer.signal, broker.clock)]);
+      await Promise.race([
+        new Promise<void>((resolve) => this.settledWaiters.push(resolve)),
+        sleep(timeout, timer.signal, broker.clock),
+      ]);
       timer.abort();
     }
     await broker.emitBefore("workerThreadShutdown", this);
@@ -309,7 +349,11 @@ export class Worker {
     // otherwise deliver a message to a loop that is gone, and nobody would return it.
     await Promise.all(
       [...this.loops.values()].map(async (loop) => {
-        await loop.consumer?.close().catch((error: unknown) => this.logger.error(`Could not close the consumer of ${loop.queueName}.`, error));
+        await loop.consumer
+          ?.close()
+          .catch((error: unknown) =>
+            this.logger.error(`Could not close the consumer of ${loop.queueName}.`, error),
+          );
         await loop.pendingNext;
       }),
     );
@@ -320,12 +364,17 @@ export class Worker {
     let requeued = 0;
     for (const [consumer, proxies] of returns) {
       requeued += proxies.length;
-      await consumer.requeue(proxies).catch((error: unknown) => this.logger.error("Could not return messages to the broker.", error));
+      await consumer
+        .requeue(proxies)
+        .catch((error: unknown) =>
+          this.logger.error("Could not return messages to the broker.", error),
+        );
     }
     this.loops.clear();
     this.checkJoin();
     await broker.emitAfter("workerShutdown", this);
-    if (requeued) this.logger.info(`Returned ${requeued} message${requeued === 1 ? "" : "s"} to the broker.`);
+    if (requeued)
+      this.logger.info(`Returned ${requeued} message${requeued === 1 ? "" : "s"} to the broker.`);
     return { requeued };
   }
 }

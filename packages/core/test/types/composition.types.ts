@@ -1,7 +1,14 @@
 // Type tests: pipeline steps built with message.partial are checked against the previous step;
 // pipeline and group results are typed.
 /* eslint-disable @typescript-eslint/no-unused-vars -- values declared to have their types checked */
-import { actor, GenericActor, group, pipeline, type Message, type Pipeline } from "../../src/index.js";
+import {
+  actor,
+  GenericActor,
+  group,
+  pipeline,
+  type Message,
+  type Pipeline,
+} from "../../src/index.js";
 import { assertType, type Equal, type ResultOf } from "./expect.js";
 
 const fetchPrice = actor(async function fetch_price(symbol: string) {
@@ -36,9 +43,17 @@ applyDiscount.message.partial("15");
 greet.message("Hello");
 
 // A typed pipeline: each partial step takes the previous result; getResult is the last step's.
-const price = pipeline([fetchPrice.message("WIDGET"), applyDiscount.message.partial(15), formatPrice.message.partial("EUR")]);
+const price = pipeline([
+  fetchPrice.message("WIDGET"),
+  applyDiscount.message.partial(15),
+  formatPrice.message.partial("EUR"),
+]);
 assertType<Equal<ResultOf<typeof price>, string>>(true);
-const welcome = pipeline([formatPrice.message("EUR", 10), greet.message.partial("Hello"), shout.message.partial()]);
+const welcome = pipeline([
+  formatPrice.message("EUR", 10),
+  greet.message.partial("Hello"),
+  shout.message.partial(),
+]);
 assertType<Equal<ResultOf<typeof welcome>, { text: string; length: number }>>(true);
 // An optional last parameter accepts the previous result too.
 const noted = pipeline([fetchPrice.message("X"), note.message.partial("price")]);
@@ -73,14 +88,27 @@ pipeline([
 ]);
 
 // message.pipe and Pipeline.pipe are checked the same way.
-const piped = fetchPrice.message("C").pipe(applyDiscount.message.partial(5)).pipe(formatPrice.message.partial("GBP"));
+const piped = fetchPrice
+  .message("C")
+  .pipe(applyDiscount.message.partial(5))
+  .pipe(formatPrice.message.partial("GBP"));
 assertType<Equal<typeof piped, Pipeline<string>>>(true);
 // @ts-expect-error -- greet's name is a string, fetch_price returns a number
 fetchPrice.message("C").pipe(greet.message.partial("Hi"));
 
 // Groups: getResults is the tuple of the children's results (a pipeline gives its last result).
-const mixed = group([fetchPrice.message("A"), shout.message("b"), price, group([greet.message("Hi", "Ada"), fetchPrice.message("D")])]);
-assertType<Equal<ResultOf<typeof mixed>, [number, { text: string; length: number }, string, [string, number]]>>(true);
+const mixed = group([
+  fetchPrice.message("A"),
+  shout.message("b"),
+  price,
+  group([greet.message("Hi", "Ada"), fetchPrice.message("D")]),
+]);
+assertType<
+  Equal<
+    ResultOf<typeof mixed>,
+    [number, { text: string; length: number }, string, [string, number]]
+  >
+>(true);
 const many = group(["A", "B", "C"].map((symbol) => fetchPrice.message(symbol)));
 assertType<Equal<ResultOf<typeof many>, number[]>>(true);
 // @ts-expect-error -- a partial step cannot be a group child: nothing supplies its argument
@@ -94,5 +122,9 @@ class Tax extends GenericActor {
     return amount * (1 + rate);
   }
 }
-const taxed = pipeline([fetchPrice.message("T"), Tax.actor().message.partial(0.2), formatPrice.message.partial("EUR")]);
+const taxed = pipeline([
+  fetchPrice.message("T"),
+  Tax.actor().message.partial(0.2),
+  formatPrice.message.partial("EUR"),
+]);
 assertType<Equal<ResultOf<typeof taxed>, string>>(true);

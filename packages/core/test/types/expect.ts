@@ -4,10 +4,15 @@
  */
 
 /** `true` when A and B are the same type (not merely assignable either way). */
-export type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+export type Equal<A, B> =
+  (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 
 /** Compiles only when `T` is `true`: `assertType<Equal<typeof x, number>>(true)`. */
 export function assertType<T extends true>(_ok: T): void {}
 
 /** The result type a message, a pipeline or a group reads back. */
-export type ResultOf<T> = T extends { getResult(): Promise<infer R> } ? R : T extends { getResults(): Promise<infer R> } ? R : never;
+export type ResultOf<T> = T extends { getResult(): Promise<infer R> }
+  ? R
+  : T extends { getResults(): Promise<infer R> }
+    ? R
+    : never;

@@ -18,17 +18,33 @@ const add = actor(
   function add(x: number, y: number) {
     return x + y;
   },
-  { queueName: "math", maxRetries: 3, timeLimit: 30_000, onSuccess: "log_result", retryWhen: (retries) => retries < 3 },
+  {
+    queueName: "math",
+    maxRetries: 3,
+    timeLimit: 30_000,
+    onSuccess: "log_result",
+    retryWhen: (retries) => retries < 3,
+  },
 );
 const ping = actor(function ping() {});
 const greet = actor(function greet(name?: string) {
   return `hello ${name ?? "you"}`;
 });
 
-// @ts-expect-error -- misspelt actor option (maxRetires)
-actor(function bad1(x: number) { return x; }, { maxRetires: 3 });
-// @ts-expect-error -- an option of the wrong type (timeLimit is in ms)
-actor(function bad2(x: number) { return x; }, { timeLimit: "30s" });
+actor(
+  function bad1(x: number) {
+    return x;
+  },
+  // @ts-expect-error -- misspelt actor option (maxRetires)
+  { maxRetires: 3 },
+);
+actor(
+  function bad2(x: number) {
+    return x;
+  },
+  // @ts-expect-error -- an option of the wrong type (timeLimit is in ms)
+  { timeLimit: "30s" },
+);
 // @ts-expect-error -- misspelt option on an arrow function
 actor((x: number) => x, { actorName: "bad3", quueName: "q" });
 // @ts-expect-error -- an actor passed where an actor name is expected must be an actor or a name
@@ -54,7 +70,12 @@ void greet.sendWithOptions({ delay: 1000 });
 void greet.sendWithOptions({ args: ["ada"], delay: 1000 });
 
 // Options added by declaration merging are accepted, with their types.
-actor(function quota(x: number) { return x; }, { typesTestQuota: 5, typesTestHook: (key) => void key.length });
+actor(
+  function quota(x: number) {
+    return x;
+  },
+  { typesTestQuota: 5, typesTestHook: (key) => void key.length },
+);
 void add.sendWithOptions({ args: [1, 2], typesTestQuota: 1 });
 // @ts-expect-error -- a merged option keeps its type
 void add.sendWithOptions({ args: [1, 2], typesTestQuota: "many" });

@@ -19,15 +19,27 @@ export class DqProcess {
   constructor(args: string[], env: Record<string, string | undefined>) {
     // Without DQ_BROKER_URL each worker runs on its own in-memory broker, which dq refuses unless told.
     if (!env.DQ_BROKER_URL) args = [...args, "--in-memory"];
-    const fullEnv: Record<string, string | undefined> = { ...process.env, DQ_LOG_LEVEL: "info", DQ_BROKER_URL: undefined, DQ_PROMETHEUS: undefined, ...env };
-    this.child = spawn(process.execPath, [binPath, ...args], { cwd: path.resolve(__dirname, "../.."), env: fullEnv, stdio: ["ignore", "pipe", "pipe"] });
+    const fullEnv: Record<string, string | undefined> = {
+      ...process.env,
+      DQ_LOG_LEVEL: "info",
+      DQ_BROKER_URL: undefined,
+      DQ_PROMETHEUS: undefined,
+      ...env,
+    };
+    this.child = spawn(process.execPath, [binPath, ...args], {
+      cwd: path.resolve(__dirname, "../.."),
+      env: fullEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const onData = (chunk: Buffer) => {
       this.output += chunk.toString();
       for (const listener of [...this.listeners]) listener();
     };
     this.child.stdout!.on("data", onData);
     this.child.stderr!.on("data", onData);
-    this.exited = new Promise((resolve) => this.child.on("close", (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) =>
+      this.child.on("close", (code, signal) => resolve({ code, signal })),
+    );
     void this.exited.then(() => this.listeners.forEach((listener) => listener()));
     running.add(this);
   }
@@ -55,7 +67,11 @@ export class DqProcess {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`timed out after ${timeout} ms waiting for ${String(pattern)}; output:\n${this.output}`));
+        reject(
+          new Error(
+            `timed out after ${timeout} ms waiting for ${String(pattern)}; output:\n${this.output}`,
+          ),
+        );
       }, timeout);
       this.listeners.push(check);
       check();
@@ -64,12 +80,22 @@ export class DqProcess {
 
   /** The pids of the worker processes that booted. */
   workerPids(): number[] {
-    return [...this.output.matchAll(/\[PID (\d+)\] \[dq\.WorkerProcess\(\d+\)\] \[INFO\] Worker process \d+ booted/g)].map((match) => Number(match[1]));
+    return [
+      ...this.output.matchAll(
+        /\[PID (\d+)\] \[dq\.WorkerProcess\(\d+\)\] \[INFO\] Worker process \d+ booted/g,
+      ),
+    ].map((match) => Number(match[1]));
   }
 
   /** The pids of every child (workers and forks) that logged a line. */
   childPids(): number[] {
-    return [...new Set([...this.output.matchAll(/\[PID (\d+)\] \[dq\.(?:WorkerProcess|ForkProcess|Prometheus)/g)].map((match) => Number(match[1])))];
+    return [
+      ...new Set(
+        [
+          ...this.output.matchAll(/\[PID (\d+)\] \[dq\.(?:WorkerProcess|ForkProcess|Prometheus)/g),
+        ].map((match) => Number(match[1])),
+      ),
+    ];
   }
 }
 
@@ -121,21 +147,34 @@ export function parseExposition(text: string): Sample[] {
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match) continue;
     const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
+    for (const pair of (match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
+      labels[pair[1]!] = pair[2]!;
     samples.push({ name: match[1]!, labels, value: Number(match[3]) });
   }
   return samples;
 }
 
 /** The sum of the samples named `name` whose labels include `labels`. */
-export function total(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
+export function total(
+  samples: Sample[],
+  name: string,
+  labels: Record<string, string> = {},
+): number {
   return samples
-    .filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))
+    .filter(
+      (sample) =>
+        sample.name === name &&
+        Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+    )
     .reduce((sum, sample) => sum + sample.value, 0);
 }
 
 /** Polls `test` every 200 ms until it holds, or fails after `timeout` ms. */
-export async function until(test: () => Promise<boolean>, what: string, timeout = 60_000): Promise<void> {
+export async function until(
+  test: () => Promise<boolean>,
+  what: string,
+  timeout = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeout;
   while (!(await test().catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
@@ -180,7 +219,11 @@ export function listeningSockets(pids: readonly number[]): string[] {
 /** A /proc/net/tcp address (little-endian words) as text: 127.0.0.1, 0.0.0.0, :: or an IPv6 in hex words. */
 function decodeAddress(hex: string): string {
   const words = hex.match(/.{8}/g)!.map((word) => word.match(/../g)!.reverse().join(""));
-  if (words.length === 1) return words[0]!.match(/../g)!.map((byte) => parseInt(byte, 16)).join(".");
+  if (words.length === 1)
+    return words[0]!
+      .match(/../g)!
+      .map((byte) => parseInt(byte, 16))
+      .join(".");
   const joined = words.join("").toLowerCase();
   if (/^0+$/.test(joined)) return "::";
   if (joined === "00000000000000000000000000000001") return "::1";

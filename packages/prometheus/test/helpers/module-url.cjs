@@ -3,4 +3,6 @@
 const path = require("node:path");
 const { pathToFileURL } = require("node:url");
 
-module.exports = { packageDirectoryUrl: `${pathToFileURL(path.join(__dirname, "..", "..", "dist")).href}/` };
+module.exports = {
+  packageDirectoryUrl: `${pathToFileURL(path.join(__dirname, "..", "..", "dist")).href}/`,
+};

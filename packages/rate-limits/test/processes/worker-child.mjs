@@ -13,15 +13,26 @@ const namespace = env.DQ_TEST_NAMESPACE;
 const queueName = env.DQ_TEST_QUEUE;
 const workerLabel = env.DQ_TEST_WORKER;
 const mode = env.DQ_TEST_MODE;
-if (!namespace || !queueName || !workerLabel || !mode) throw new Error("missing DQ_TEST_* environment");
+if (!namespace || !queueName || !workerLabel || !mode)
+  throw new Error("missing DQ_TEST_* environment");
 
 const backend =
   env.DQ_TEST_BACKEND === "memcached"
-    ? new (await import("../../dist/memcached.js")).MemcachedRateLimiterBackend({ servers: env.MEMCACHED_SERVERS ?? "127.0.0.1:11211" })
+    ? new (await import("../../dist/memcached.js")).MemcachedRateLimiterBackend({
+        servers: env.MEMCACHED_SERVERS ?? "127.0.0.1:11211",
+      })
     : new (await import("../../dist/redis.js")).RedisRateLimiterBackend({ url: redisUrl });
 
-const quiet = { debug() {}, info() {}, warn() {}, error: (...args) => process.stderr.write(`${args.map(String).join(" ")}\n`) };
-const middleware = mode === "group" ? [...defaultMiddleware(), new GroupCallbacks(backend, { barrierTtl: 120_000 })] : defaultMiddleware();
+const quiet = {
+  debug() {},
+  info() {},
+  warn() {},
+  error: (...args) => process.stderr.write(`${args.map(String).join(" ")}\n`),
+};
+const middleware =
+  mode === "group"
+    ? [...defaultMiddleware(), new GroupCallbacks(backend, { barrierTtl: 120_000 })]
+    : defaultMiddleware();
 const broker = new RedisBroker({ url: redisUrl, namespace, logger: quiet, middleware });
 const redis = broker.client;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,7 +44,12 @@ if inside > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', K
 return inside`;
 
 async function finished(i) {
-  await redis.multi().sadd(key("done"), String(i)).incr(key("runs")).hincrby(key("by-worker"), workerLabel, 1).exec();
+  await redis
+    .multi()
+    .sadd(key("done"), String(i))
+    .incr(key("runs"))
+    .hincrby(key("by-worker"), workerLabel, 1)
+    .exec();
 }
 
 if (mode === "concurrent") {

@@ -8,7 +8,14 @@ import { Redis } from "ioredis";
 import amqp from "amqplib";
 import { RabbitmqBroker } from "@dq/broker-rabbitmq";
 import { RedisBroker } from "@dq/broker-redis";
-import { ledgerKeys, type BrokerConfig, type PlannedSend, type ProducerChildConfig, type ScenarioConfig, type WorkerChildConfig } from "../../src/config.js";
+import {
+  ledgerKeys,
+  type BrokerConfig,
+  type PlannedSend,
+  type ProducerChildConfig,
+  type ScenarioConfig,
+  type WorkerChildConfig,
+} from "../../src/config.js";
 import { exited, spawnTracked, stopChild, waitExit } from "../../src/processes.js";
 import { count, type Counts, type Row, type Tally } from "../../src/table.js";
 
@@ -30,13 +37,26 @@ export function scenarioDir(name: string): string {
 }
 
 /** A scenario config on `broker` with its own queue and ledger prefix. */
-export function scenario(name: string, broker: BrokerConfig, extra: Partial<ScenarioConfig> = {}): ScenarioConfig {
-  return { broker, queue: `${RUN}_${name}`, ledgerUrl: SHARED_REDIS_URL, ledgerPrefix: `${RUN}:${name}:ledger`, ...extra };
+export function scenario(
+  name: string,
+  broker: BrokerConfig,
+  extra: Partial<ScenarioConfig> = {},
+): ScenarioConfig {
+  return {
+    broker,
+    queue: `${RUN}_${name}`,
+    ledgerUrl: SHARED_REDIS_URL,
+    ledgerPrefix: `${RUN}:${name}:ledger`,
+    ...extra,
+  };
 }
 
 function requireDist(file: string): string {
   const target = path.join(DIST, file);
-  if (!existsSync(target)) throw new Error(`${target} is missing: build the package first (pnpm --filter @dq/reliability build)`);
+  if (!existsSync(target))
+    throw new Error(
+      `${target} is missing: build the package first (pnpm --filter @dq/reliability build)`,
+    );
   return target;
 }
 
@@ -51,13 +71,25 @@ export interface WorkerChild {
 }
 
 /** Starts a worker child (dist/worker-main.js) and waits until it consumes (bounded). */
-export async function startWorker(dir: string, name: string, config: ScenarioConfig, concurrency = 8): Promise<ChildProcess> {
+export async function startWorker(
+  dir: string,
+  name: string,
+  config: ScenarioConfig,
+  concurrency = 8,
+): Promise<ChildProcess> {
   const file = path.join(dir, `${name}.json`);
   const full: WorkerChildConfig = { ...config, concurrency };
   writeFileSync(file, JSON.stringify(full));
-  const child = spawnTracked(process.execPath, [requireDist("worker-main.js"), file], { ipc: true, env: childEnv(), logFile: path.join(dir, `${name}.log`) });
+  const child = spawnTracked(process.execPath, [requireDist("worker-main.js"), file], {
+    ipc: true,
+    env: childEnv(),
+    logFile: path.join(dir, `${name}.log`),
+  });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker ${name} not ready after 60 s (see ${dir}/${name}.log)`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`worker ${name} not ready after 60 s (see ${dir}/${name}.log)`)),
+      60_000,
+    );
     child.on("message", (message: { type?: string }) => {
       if (message?.type !== "ready") return;
       clearTimeout(timer);
@@ -65,7 +97,11 @@ export async function startWorker(dir: string, name: string, config: ScenarioCon
     });
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`worker ${name} exited (code ${code}) before it was ready (see ${dir}/${name}.log)`));
+      reject(
+        new Error(
+          `worker ${name} exited (code ${code}) before it was ready (see ${dir}/${name}.log)`,
+        ),
+      );
     });
   });
   return child;
@@ -103,32 +139,69 @@ export function startProducer(
 ): { child: ChildProcess; done: Promise<ProducerRun> } {
   const file = path.join(dir, `${name}.json`);
   const sentFile = path.join(dir, `${name}.sent`);
-  const full: ProducerChildConfig = { ...config, plan, durationMs: options.durationMs, retryForMs: options.retryForMs ?? 60_000, sentFile, closeBeforeExit: options.closeBeforeExit ?? false };
+  const full: ProducerChildConfig = {
+    ...config,
+    plan,
+    durationMs: options.durationMs,
+    retryForMs: options.retryForMs ?? 60_000,
+    sentFile,
+    closeBeforeExit: options.closeBeforeExit ?? false,
+  };
   writeFileSync(file, JSON.stringify(full));
-  const child = spawnTracked(process.execPath, [requireDist("producer-main.js"), file], { ipc: true, env: childEnv(), logFile: path.join(dir, `${name}.log`) });
-  let report = { failures: 0, given: 0, refused: 0 };
-  child.on("message", (message: { type?: string; failures?: number; given?: number; refused?: number }) => {
-    if (message?.type === "done") report = { failures: message.failures ?? 0, given: message.given ?? 0, refused: message.refused ?? 0 };
+  const child = spawnTracked(process.execPath, [requireDist("producer-main.js"), file], {
+    ipc: true,
+    env: childEnv(),
+    logFile: path.join(dir, `${name}.log`),
   });
+  let report = { failures: 0, given: 0, refused: 0 };
+  child.on(
+    "message",
+    (message: { type?: string; failures?: number; given?: number; refused?: number }) => {
+      if (message?.type === "done")
+        report = {
+          failures: message.failures ?? 0,
+          given: message.given ?? 0,
+          refused: message.refused ?? 0,
+        };
+    },
+  );
   const done = (async () => {
-    if (!(await waitExit(child, options.timeout ?? 120_000))) await stopChild(child, "SIGKILL", 5000);
-    const sent = existsSync(sentFile) ? readFileSync(sentFile, "utf8").split("\n").filter(Boolean) : [];
-    return { sent, code: child.exitCode, failures: report.failures, givenUp: report.given, refused: report.refused };
+    if (!(await waitExit(child, options.timeout ?? 120_000)))
+      await stopChild(child, "SIGKILL", 5000);
+    const sent = existsSync(sentFile)
+      ? readFileSync(sentFile, "utf8").split("\n").filter(Boolean)
+      : [];
+    return {
+      sent,
+      code: child.exitCode,
+      failures: report.failures,
+      givenUp: report.given,
+      refused: report.refused,
+    };
   })();
   return { child, done };
 }
 
 /** The `dq` command (packages/cli) running the suite's module on the scenario's broker. */
-export function startDq(dir: string, name: string, config: ScenarioConfig, args: readonly string[]): ChildProcess {
+export function startDq(
+  dir: string,
+  name: string,
+  config: ScenarioConfig,
+  args: readonly string[],
+): ChildProcess {
   const file = path.join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(config));
   // The workspace link (jest's module mapper would send a require.resolve of @dq/cli to its sources).
   const bin = realpathSync(path.join(PACKAGE_DIR, "node_modules", "@dq", "cli", "dist", "bin.js"));
-  return spawnTracked(process.execPath, [bin, `${requireDist("dq-module.js")}:broker`, "-Q", config.queue, ...args], {
-    env: { ...childEnv(), DQ_REL_CONFIG: file, DQ_PROMETHEUS: "0" },
-    logFile: path.join(dir, `${name}.log`),
-    group: true,
-  });
+  return spawnTracked(
+    process.execPath,
+    [bin, `${requireDist("dq-module.js")}:broker`, "-Q", config.queue, ...args],
+    {
+      env: { ...childEnv(), DQ_REL_CONFIG: file, DQ_PROMETHEUS: "0" },
+      logFile: path.join(dir, `${name}.log`),
+      group: true,
+    },
+  );
 }
 
 /**
@@ -171,19 +244,30 @@ export class Ledger {
 
   /** Deletes the scenario's ledger keys and disconnects. */
   async close(): Promise<void> {
-    await this.redis.del(this.keys.done, this.keys.attempts, this.keys.boots).catch(() => undefined);
+    await this.redis
+      .del(this.keys.done, this.keys.attempts, this.keys.boots)
+      .catch(() => undefined);
     this.redis.disconnect();
   }
 }
 
 /** The ids in a queue's dead-letter queue (`undecodable` counts letters without a message). */
-export async function deadLetters(config: ScenarioConfig): Promise<{ ids: string[]; undecodable: number }> {
+export async function deadLetters(
+  config: ScenarioConfig,
+): Promise<{ ids: string[]; undecodable: number }> {
   const { broker: brokerConfig, queue } = config;
   if (brokerConfig.kind === "redis") {
-    const broker = new RedisBroker({ url: brokerConfig.url, namespace: brokerConfig.namespace, maxRetriesPerRequest: 3 });
+    const broker = new RedisBroker({
+      url: brokerConfig.url,
+      namespace: brokerConfig.namespace,
+      maxRetriesPerRequest: 3,
+    });
     try {
       const letters = await broker.getDeadLetters(queue);
-      return { ids: letters.flatMap((letter) => (letter.message ? [letter.message.messageId] : [])), undecodable: letters.filter((letter) => !letter.message).length };
+      return {
+        ids: letters.flatMap((letter) => (letter.message ? [letter.message.messageId] : [])),
+        undecodable: letters.filter((letter) => !letter.message).length,
+      };
     } finally {
       await broker.close();
     }
@@ -191,7 +275,10 @@ export async function deadLetters(config: ScenarioConfig): Promise<{ ids: string
   const broker = new RabbitmqBroker({ url: brokerConfig.url });
   try {
     const letters = await broker.getDeadLetters(queue);
-    return { ids: letters.flatMap((letter) => (letter.message ? [letter.message.messageId] : [])), undecodable: letters.filter((letter) => !letter.message).length };
+    return {
+      ids: letters.flatMap((letter) => (letter.message ? [letter.message.messageId] : [])),
+      undecodable: letters.filter((letter) => !letter.message).length,
+    };
   } finally {
     await broker.close();
   }
@@ -205,7 +292,11 @@ export async function queueState(config: ScenarioConfig): Promise<string> {
   const { broker: brokerConfig, queue } = config;
   try {
     if (brokerConfig.kind === "redis") {
-      const broker = new RedisBroker({ url: brokerConfig.url, namespace: brokerConfig.namespace, maxRetriesPerRequest: 3 });
+      const broker = new RedisBroker({
+        url: brokerConfig.url,
+        namespace: brokerConfig.namespace,
+        maxRetriesPerRequest: 3,
+      });
       try {
         const counts = await broker.getQueueMessageCounts(queue);
         return `left on Redis: ${counts.ready} ready, ${counts.inFlight} fetched unacked, ${counts.delayed} delayed`;
@@ -233,7 +324,13 @@ export async function cleanShared(config: ScenarioConfig): Promise<void> {
     try {
       let cursor = "0";
       for (let rounds = 0; rounds < 10_000; rounds++) {
-        const [next, keys] = await redis.scan(cursor, "MATCH", `${brokerConfig.namespace}:*`, "COUNT", 1000);
+        const [next, keys] = await redis.scan(
+          cursor,
+          "MATCH",
+          `${brokerConfig.namespace}:*`,
+          "COUNT",
+          1000,
+        );
         if (keys.length) await redis.unlink(...keys);
         cursor = next;
         if (cursor === "0") break;
@@ -246,7 +343,8 @@ export async function cleanShared(config: ScenarioConfig): Promise<void> {
   const connection = await amqp.connect(brokerConfig.url);
   try {
     const channel = await connection.createChannel();
-    for (const name of [config.queue, `${config.queue}.DQ`, `${config.queue}.XQ`]) await channel.deleteQueue(name);
+    for (const name of [config.queue, `${config.queue}.DQ`, `${config.queue}.XQ`])
+      await channel.deleteQueue(name);
     await channel.close();
   } finally {
     await connection.close();
@@ -257,7 +355,11 @@ export async function cleanShared(config: ScenarioConfig): Promise<void> {
  * Polls `settled` until it says the scenario is over, or `timeout` ms pass.
  * @returns whether it settled in time
  */
-export async function waitSettled(timeout: number, settled: () => Promise<boolean>, interval = 500): Promise<boolean> {
+export async function waitSettled(
+  timeout: number,
+  settled: () => Promise<boolean>,
+  interval = 500,
+): Promise<boolean> {
   const deadline = Date.now() + timeout;
   for (;;) {
     if (await settled().catch(() => false)) return true;
@@ -267,8 +369,17 @@ export async function waitSettled(timeout: number, settled: () => Promise<boolea
 }
 
 /** Gathers a scenario's tally from the ledger and the dead letters, and counts it. */
-export async function gather(ledger: Ledger, config: ScenarioConfig, sent: readonly string[], results?: ReadonlySet<string>): Promise<Counts & { attemptsList: string[]; undecodable: number }> {
-  const [done, attempts, dead] = await Promise.all([ledger.done(), ledger.attempts(), deadLetters(config)]);
+export async function gather(
+  ledger: Ledger,
+  config: ScenarioConfig,
+  sent: readonly string[],
+  results?: ReadonlySet<string>,
+): Promise<Counts & { attemptsList: string[]; undecodable: number }> {
+  const [done, attempts, dead] = await Promise.all([
+    ledger.done(),
+    ledger.attempts(),
+    deadLetters(config),
+  ]);
   const tally: Tally = { sent, done, attempts, dead: dead.ids, results };
   return { ...count(tally), attemptsList: attempts, undecodable: dead.undecodable };
 }
@@ -276,13 +387,18 @@ export async function gather(ledger: Ledger, config: ScenarioConfig, sent: reado
 /** Writes a scenario's row to results/rows/ (the global teardown prints the table). */
 export function writeRow(order: number, row: Row): void {
   mkdirSync(ROWS_DIR, { recursive: true });
-  writeFileSync(path.join(ROWS_DIR, `${String(order).padStart(2, "0")}-${row.broker}.json`), JSON.stringify(row));
+  writeFileSync(
+    path.join(ROWS_DIR, `${String(order).padStart(2, "0")}-${row.broker}.json`),
+    JSON.stringify(row),
+  );
 }
 
 /** Whether a command is on PATH or an absolute path that exists. */
 export function haveCommand(command: string): boolean {
   if (path.isAbsolute(command)) return existsSync(command);
-  return (process.env.PATH ?? "").split(path.delimiter).some((dir) => existsSync(path.join(dir, command)));
+  return (process.env.PATH ?? "")
+    .split(path.delimiter)
+    .some((dir) => existsSync(path.join(dir, command)));
 }
 
 /** `it` when the servers/commands exist or under CI (where their absence is a failure), else `it.skip`. */

@@ -5,10 +5,27 @@
 import { expect } from "@jest/globals";
 import type { ChildProcess } from "node:child_process";
 import type { BrokerConfig, PlannedSend } from "../../src/config.js";
-import { cleanShared, deadLetters, gather, Ledger, queueState, scenario, scenarioDir, startDq, startProducer, stopDq, waitSettled, writeRow } from "./harness.js";
+import {
+  cleanShared,
+  deadLetters,
+  gather,
+  Ledger,
+  queueState,
+  scenario,
+  scenarioDir,
+  startDq,
+  startProducer,
+  stopDq,
+  waitSettled,
+  writeRow,
+} from "./harness.js";
 
 /** Runs the row; `cleanup` is called by the test file's afterAll. */
-export async function poisonRow(order: number, brokerName: "redis" | "rabbitmq", broker: (namespace: string) => BrokerConfig): Promise<void> {
+export async function poisonRow(
+  order: number,
+  brokerName: "redis" | "rabbitmq",
+  broker: (namespace: string) => BrokerConfig,
+): Promise<void> {
   const started = Date.now();
   const name = `poison_${brokerName}`;
   const dir = scenarioDir(name);
@@ -18,8 +35,14 @@ export async function poisonRow(order: number, brokerName: "redis" | "rabbitmq",
   let dq: ChildProcess | undefined;
   try {
     // Sent before the worker starts, so that the poison and its neighbours share the first fetches.
-    const plan: PlannedSend[] = Array.from({ length: 20 }, (_, index) => ({ actor: index === 3 ? "poison" : "ok" }));
-    const run = await startProducer(dir, "producer", config, plan, { durationMs: 0, timeout: 60_000, closeBeforeExit: true }).done;
+    const plan: PlannedSend[] = Array.from({ length: 20 }, (_, index) => ({
+      actor: index === 3 ? "poison" : "ok",
+    }));
+    const run = await startProducer(dir, "producer", config, plan, {
+      durationMs: 0,
+      timeout: 60_000,
+      closeBeforeExit: true,
+    }).done;
     expect(run.sent).toHaveLength(plan.length);
     const poison = run.sent[3]!;
     const neighbours = run.sent.filter((id) => id !== poison);
@@ -34,7 +57,9 @@ export async function poisonRow(order: number, brokerName: "redis" | "rabbitmq",
     await stopDq(dq);
     const done = await ledger.done();
     const neighbourDuplicates = done.length - new Set(done).size;
-    const poisonAttempts = counts.attemptsList.filter((entry) => entry.startsWith(`${poison}:`)).length;
+    const poisonAttempts = counts.attemptsList.filter((entry) =>
+      entry.startsWith(`${poison}:`),
+    ).length;
     const boots = (await ledger.boots()).length;
     const poisonDead = (await deadLetters(config)).ids.includes(poison);
     writeRow(order, {
