@@ -1,14 +1,6 @@
 // Why a RabbitMQ connection could not be opened, in four distinct messages that name the host and
 // port (never the password): refused, unreachable, authentication failed, timed out.
-
-const UNREACHABLE = new Set([
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EHOSTDOWN",
-  "EADDRNOTAVAIL",
-]);
+import { isUnreachableCode } from "@dq/core/adapter";
 
 /** `host:port` of an AMQP URL (5672, or 5671 for `amqps:`, when the URL has none). */
 export function amqpAddress(url: string): string {
@@ -40,7 +32,7 @@ export function describeAmqpFailure(
   const tries = `after ${attempts} attempt(s)`;
   if (code === "ECONNREFUSED")
     return `connection refused by ${at} ${tries}: nothing accepts connections on that port; is RabbitMQ running there? (${detail})`;
-  if (code && UNREACHABLE.has(code))
+  if (code && isUnreachableCode(code))
     return `RabbitMQ host unreachable: ${at} ${tries} (${detail}); check the host name and the network`;
   if (/ACCESS[-_]REFUSED|\b403\b/.test(detail))
     return `authentication failed at ${at} ${tries}: ${detail}; check the user and password in the URL`;

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { editDistance } from "@dq/core/adapter";
 
 /** The validated options of one `dq` run. */
 export interface CliOptions {
@@ -264,29 +265,13 @@ function parse(args: string[]) {
   });
 }
 
-/** Edit distance between two flags (insertions, deletions, substitutions). */
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++)
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    previous = current;
-  }
-  return previous[b.length]!;
-}
-
 /** The known long flag closest to a misspelt one (`--thread` → `--threads`), if any is close. */
 export function didYouMean(given: string): string | undefined {
   const flag = given.split("=")[0]!;
   const name = flag.replace(/^-+/, "");
   let best: { flag: string; distance: number } | undefined;
   for (const known of Object.keys(schema.shape)) {
-    const d = distance(name, known);
+    const d = editDistance(name, known);
     if (!best || d < best.distance) best = { flag: `--${known}`, distance: d };
   }
   return best && best.distance <= Math.max(2, Math.floor(name.length / 3)) ? best.flag : undefined;

@@ -12,7 +12,7 @@ export { envInteger, envSetting, dqEnvName } from "./env.js";
 export { uuid4 } from "./uuid.js";
 export { Deadlines } from "./deadlines.js";
 export { toApiKey, toApiOptions, toWireKey, toWireOptions } from "./options.js";
-export { optionValidator } from "./option-validation.js";
+export { editDistance, optionValidator } from "./option-validation.js";
 export {
   canonicalQueueName,
   deadLetterQueueName,
@@ -21,7 +21,7 @@ export {
   validateQueueName,
 } from "./queue-names.js";
 export { registerBrokerScheme, importBrokerAdapter } from "./global-broker.js";
-export { maskUrl } from "./broker-url.js";
+export { isUnreachableCode, maskUrl } from "./broker-url.js";
 export { messageJson } from "./encoder.js";
 export { decodeDelivery } from "./consumer.js";
 

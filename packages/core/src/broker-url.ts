@@ -92,3 +92,21 @@ export async function importAdapterPackage(
     );
   }
 }
+
+/** Socket error codes meaning the host could not be reached (no name, no route). */
+const UNREACHABLE_CODES = new Set([
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EHOSTDOWN",
+  "EADDRNOTAVAIL",
+]);
+
+/**
+ * @returns whether a socket error `code` means the host is unreachable (its name does not resolve
+ * or there is no route), as opposed to refused or timed out — shared by the adapters' messages
+ */
+export function isUnreachableCode(code: string): boolean {
+  return UNREACHABLE_CODES.has(code);
+}

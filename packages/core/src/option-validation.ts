@@ -168,8 +168,8 @@ export function checkOptionValues(
   }
 }
 
-/** Levenshtein distance, case-insensitive (short option names only). */
-function distance(a: string, b: string): number {
+/** Levenshtein distance, case-insensitive (short names: options, flags). */
+export function editDistance(a: string, b: string): number {
   a = a.toLowerCase();
   b = b.toLowerCase();
   let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
@@ -209,7 +209,7 @@ export function closestName(
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
-    const d = distance(name, candidate);
+    const d = editDistance(name, candidate);
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;

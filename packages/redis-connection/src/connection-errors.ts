@@ -1,7 +1,7 @@
 // Why a dq Redis client cannot talk to Redis, in four distinct messages that name the host and port
 // (never the password): refused, unreachable, authentication failed, timed out.
 import { ConnectionFailed } from "@dq/core";
-import { maskUrl } from "@dq/core/adapter";
+import { isUnreachableCode, maskUrl } from "@dq/core/adapter";
 import type { Redis } from "ioredis";
 
 /** The four ways of not reaching Redis that a message tells apart. */
@@ -12,15 +12,6 @@ export interface Endpoint {
   address: string;
   url: string | undefined;
 }
-
-const UNREACHABLE = new Set([
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EHOSTDOWN",
-  "EADDRNOTAVAIL",
-]);
 
 /** The endpoint of a URL or of ioredis's `host`/`port` options (ioredis's defaults when unset). */
 export function endpointOf(
@@ -48,7 +39,7 @@ export function classifyConnectionError(error: unknown): ConnectionProblem | und
     return undefined;
   const { code, message } = error as { code?: string; message: string };
   if (code === "ECONNREFUSED") return "refused";
-  if (code && UNREACHABLE.has(code)) return "unreachable";
+  if (code && isUnreachableCode(code)) return "unreachable";
   if (code === "ETIMEDOUT" || /connect ETIMEDOUT/.test(message)) return "timeout";
   if (/^(WRONGPASS|NOAUTH|ERR AUTH|ERR invalid password|ERR Client sent AUTH)/.test(message))
     return "auth";
