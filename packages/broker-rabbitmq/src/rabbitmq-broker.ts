@@ -1,9 +1,6 @@
-import type { Channel } from "amqplib";
 import {
   Broker,
-  ConnectionClosed,
-  DecodeError,
-  Message,
+  type Message,
   QueueJoinTimeout,
   type BrokerCapabilities,
   type BrokerOptions,
@@ -13,11 +10,12 @@ import {
 } from "@dq/core";
 import { canonicalQueueName, deadLetterQueueName, delayQueueName, sleep } from "@dq/core/adapter";
 import { AmqpLink } from "./amqp-link.js";
-import { QueueArgumentsMismatch } from "./errors.js";
+import { ChannelOperations, type DeadLetter } from "./channel-operations.js";
 import { linkTimings, parseUrls, rabbitmqOptions, withHeartbeat } from "./options.js";
 import { Publisher, type Outgoing } from "./publisher.js";
 import { RabbitmqConsumer, type ConsumerHost } from "./rabbitmq-consumer.js";
-import { topology } from "./topology.js";
+
+export type { DeadLetter } from "./channel-operations.js";
 
 /** What `new RabbitmqBroker(options)` takes. */
 export interface RabbitmqBrokerOptions extends BrokerOptions {
@@ -66,16 +64,6 @@ export interface QueueMessageCounts {
   dead: number;
 }
 
-/** A message read from a dead-letter queue; `message` is undefined when the body does not decode. */
-export interface DeadLetter {
-  message: Message | undefined;
-  raw: Buffer;
-  error: DecodeError | undefined;
-}
-
-const errorCode = (error: unknown) => (error as { code?: unknown } | null)?.code;
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /**
  * A broker on RabbitMQ with Python Dramatiq's topology: per queue `q`, a delay queue `q.DQ` and a
  * dead-letter queue `q.XQ`, declared lazily with Dramatiq's exact arguments so Python and Node
@@ -94,6 +82,7 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
   readonly consumerLink: AmqpLink;
   /** @internal */
   readonly publisher: Publisher;
+  private readonly channels: ChannelOperations;
   private readonly declared = new Map<string, Promise<void>>();
   /** Queues whose declaration went through (cleared with `declared`). */
   private readonly ready = new Set<string>();
@@ -125,6 +114,7 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
     this.publisherLink = link("publisher");
     this.consumerLink = link("consumer");
     this.publisher = new Publisher(this);
+    this.channels = new ChannelOperations(this.publisherLink);
   }
 
   /** @internal */
@@ -141,29 +131,6 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
     return { delay: true, deadLetters: true, exactJoin: false, requeue: true };
   }
 
-  /** Runs `work` on a short-lived channel of the publisher connection (declarations, purges, counts). */
-  private async withChannel<T>(
-    work: (channel: Channel) => Promise<T>,
-    link: AmqpLink = this.publisherLink,
-  ): Promise<T> {
-    const model = await link.get();
-    let channel: Channel;
-    try {
-      channel = await model.createChannel();
-    } catch (error) {
-      throw new ConnectionClosed(`could not open a RabbitMQ channel: ${describe(error)}`, {
-        cause: error,
-      });
-    }
-    // A channel error (404, 406) closes the channel; the operation's promise carries it.
-    channel.on("error", () => undefined);
-    try {
-      return await work(channel);
-    } finally {
-      await channel.close().catch(() => undefined);
-    }
-  }
-
   /**
    * Declares `q`, `q.DQ` and `q.XQ` on the server, once per broker (again after `forgetQueue`).
    * @throws QueueArgumentsMismatch when one exists with other arguments
@@ -173,7 +140,7 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
     const name = canonicalQueueName(queueName);
     let declared = this.declared.get(name);
     if (!declared) {
-      const pending = (declared = this.declare(name, link));
+      const pending = (declared = this.channels.declare(name, this.maxPriority, link));
       pending.then(
         () => {
           if (this.declared.get(name) === pending) this.ready.add(name);
@@ -185,28 +152,6 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
       this.declared.set(name, declared);
     }
     return declared;
-  }
-
-  private async declare(queueName: string, link: AmqpLink): Promise<void> {
-    for (const queue of topology(queueName, this.maxPriority)) {
-      await this.withChannel(async (channel) => {
-        try {
-          await channel.assertQueue(queue.name, {
-            durable: true,
-            exclusive: false,
-            autoDelete: false,
-            arguments: queue.wireArguments,
-          });
-        } catch (error) {
-          if (errorCode(error) === 406)
-            throw new QueueArgumentsMismatch(queue.name, queue.arguments, { cause: error });
-          throw new ConnectionClosed(
-            `could not declare queue ${JSON.stringify(queue.name)}: ${describe(error)}`,
-            { cause: error },
-          );
-        }
-      }, link);
-    }
   }
 
   /** @internal */
@@ -261,28 +206,13 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
     return consumer;
   }
 
-  /** Ready-message count of one queue; 0 when it does not exist. */
-  private async readyCount(queueName: string): Promise<number> {
-    return this.withChannel(async (channel) => {
-      try {
-        return (await channel.checkQueue(queueName)).messageCount;
-      } catch (error) {
-        if (errorCode(error) === 404) return 0;
-        throw new ConnectionClosed(
-          `could not inspect queue ${JSON.stringify(queueName)}: ${describe(error)}`,
-          { cause: error },
-        );
-      }
-    });
-  }
-
   /** Ready messages in `q`, `q.DQ` and `q.XQ` (Dramatiq's `get_queue_message_counts`). */
   async getQueueMessageCounts(queueName: string): Promise<QueueMessageCounts> {
     const name = canonicalQueueName(queueName);
     const [ready, delayed, dead] = await Promise.all([
-      this.readyCount(name),
-      this.readyCount(delayQueueName(name)),
-      this.readyCount(deadLetterQueueName(name)),
+      this.channels.readyCount(name),
+      this.channels.readyCount(delayQueueName(name)),
+      this.channels.readyCount(deadLetterQueueName(name)),
     ]);
     return { ready, delayed, dead };
   }
@@ -292,50 +222,14 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
    * when the reading channel closes). For tests and tools.
    */
   async getDeadLetters(queueName: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
-    const xq = deadLetterQueueName(queueName);
-    const limit = options.limit ?? 10_000;
-    return this.withChannel(async (channel) => {
-      const letters: DeadLetter[] = [];
-      try {
-        while (letters.length < limit) {
-          const got = await channel.get(xq, { noAck: false });
-          if (!got) break;
-          try {
-            letters.push({
-              message: Message.decode(got.content),
-              raw: got.content,
-              error: undefined,
-            });
-          } catch (error) {
-            letters.push({ message: undefined, raw: got.content, error: error as DecodeError });
-          }
-        }
-      } catch (error) {
-        if (errorCode(error) !== 404)
-          throw new ConnectionClosed(`could not read ${JSON.stringify(xq)}: ${describe(error)}`, {
-            cause: error,
-          });
-      }
-      return letters;
-    });
+    return this.channels.deadLetters(deadLetterQueueName(queueName), options.limit ?? 10_000);
   }
 
   /** Purges `q`, `q.DQ` and `q.XQ` (missing queues are skipped). */
   async flush(queueName: string): Promise<void> {
     const name = canonicalQueueName(queueName);
-    for (const queue of [name, delayQueueName(name), deadLetterQueueName(name)]) {
-      await this.withChannel(async (channel) => {
-        try {
-          await channel.purgeQueue(queue);
-        } catch (error) {
-          if (errorCode(error) !== 404)
-            throw new ConnectionClosed(
-              `could not purge ${JSON.stringify(queue)}: ${describe(error)}`,
-              { cause: error },
-            );
-        }
-      });
-    }
+    for (const queue of [name, delayQueueName(name), deadLetterQueueName(name)])
+      await this.channels.purge(queue);
   }
 
   /** Purges every declared queue. */
@@ -359,8 +253,8 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
     let successes = 0;
     for (;;) {
       const [ready, delayed] = await Promise.all([
-        this.readyCount(name),
-        this.readyCount(delayQueueName(name)),
+        this.channels.readyCount(name),
+        this.channels.readyCount(delayQueueName(name)),
       ]);
       successes = ready === 0 && delayed === 0 ? successes + 1 : 0;
       if (successes >= minSuccesses) return;

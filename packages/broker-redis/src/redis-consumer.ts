@@ -1,5 +1,5 @@
 import { Consumer, type MessageProxy } from "@dq/core";
-import { computeBackoff, Deadlines, decodeDelivery } from "@dq/core/adapter";
+import { decodeDelivery } from "@dq/core/adapter";
 import type { RedisConsumerHost } from "./consumer-host.js";
 import {
   AckBatcher,
@@ -8,8 +8,8 @@ import {
   type AckBatch,
   type Fetched,
 } from "./consumer-buffer.js";
-
-type WaitKind = "remote" | "local";
+import { ConsumerWaits } from "./consumer-waits.js";
+import { InFlightFetches } from "./in-flight-fetches.js";
 
 /**
  * Delivers the messages of one Redis queue (`q` or `q.DQ`) through a prefetch window: delivered,
@@ -21,20 +21,12 @@ type WaitKind = "remote" | "local";
 export class RedisConsumer extends Consumer {
   private readonly buffer: Fetched[] = [];
   private readonly delivered = new Map<MessageProxy, string>();
-  private misses = 0;
   /** The last fetch got fewer messages than it asked for. */
   private drained = false;
   private closed = false;
-  private remoteWake = false;
-  private localWake = false;
-  private waitingFor: WaitKind | undefined;
-  private resolveWait: (() => void) | undefined;
-  /** The wait's deadline: a wake-up ends most waits first, and the next one reuses the timer. */
-  private readonly deadline = new Deadlines<() => void>((end) => end());
-  /** Fetches waiting for their reply. */
-  private readonly fetches = new Set<Promise<unknown>>();
-  /** Messages those fetches asked for. */
-  private requested = 0;
+  private readonly waits = new ConsumerWaits();
+  /** Fetches waiting for their reply, and the messages they asked for. */
+  private readonly inFlight = new InFlightFetches(() => this.broker.acks.fetchStarted());
   private readonly stopListening: () => void;
   private readonly acks = new AckBatcher((batch) => this.flushAcks(batch));
 
@@ -48,14 +40,14 @@ export class RedisConsumer extends Consumer {
     super();
     this.stopListening = broker.wakeups.listen(
       queueName,
-      () => this.wake("remote"),
+      () => this.waits.wake("remote"),
       (id, data) => this.takeHandOff(id, data),
     );
   }
 
   /** @internal Whether a fetch is waiting for its reply. */
   get isFetching(): boolean {
-    return this.fetches.size > 0;
+    return this.inFlight.size > 0;
   }
 
   /** @internal The redis message ids this consumer holds (buffered or delivered). */
@@ -78,21 +70,21 @@ export class RedisConsumer extends Consumer {
       if (this.closed) return { done: true, value: undefined };
       const buffered = this.buffer.shift();
       if (buffered) return { done: false, value: this.deliver(buffered) };
-      this.localWake = false;
-      const capacity = this.prefetch - this.delivered.size - this.requested;
+      this.waits.clear("local");
+      const capacity = this.prefetch - this.delivered.size - this.inFlight.requested;
       if (capacity > 0) {
         if (!this.drained) {
-          if (this.requested === 0) this.remoteWake = false;
+          if (this.inFlight.requested === 0) this.waits.clear("remote");
           // After a lost connection, first return what the ack set holds for nobody (when no
           // fetch is in flight; else the next fetch tries again).
           if (this.broker.acks.needsReconcile(this.queueName))
             await this.broker.acks.reconcile(this.queueName);
-          const count = await this.track(capacity, this.fetch(capacity));
+          const count = await this.inFlight.track(capacity, this.fetch(capacity));
           // Fewer than asked for: the queue was empty, so fetching again at once would find
           // nothing; wait for a wake-up (or the backoff) as after an empty fetch.
           this.drained = count < capacity;
           if (count > 0 || this.buffer.length > 0) {
-            this.misses = 0;
+            this.waits.resetBackoff();
             continue;
           }
         }
@@ -100,19 +92,17 @@ export class RedisConsumer extends Consumer {
         if (this.closed) continue;
         const rest = deadline - Date.now();
         if (rest <= 0) return { done: false, value: null };
-        const [misses, backoff] = computeBackoff(this.misses, { maxBackoff: this.timeout });
-        this.misses = misses;
-        await this.wait("remote", Math.min(backoff, rest));
+        await this.waits.idle(rest, this.timeout);
       } else {
         // The window is full: an ack, nack or requeue opens it; an arriving fetch fills the buffer.
         const rest = deadline - Date.now();
         if (rest <= 0) return { done: false, value: null };
-        await this.wait("local", rest);
+        await this.waits.wait("local", rest);
       }
       if (
         Date.now() >= deadline &&
         this.buffer.length === 0 &&
-        this.prefetch - this.delivered.size - this.requested <= 0
+        this.prefetch - this.delivered.size - this.inFlight.requested <= 0
       ) {
         return { done: false, value: null };
       }
@@ -124,18 +114,6 @@ export class RedisConsumer extends Consumer {
     if (this.closed) return undefined;
     const buffered = this.buffer.shift();
     return buffered && this.deliver(buffered);
-  }
-
-  /** Counts `fetch` (asking for `count` messages) as in flight until it settles. */
-  private track(count: number, fetch: Promise<number>): Promise<number> {
-    this.broker.acks.fetchStarted();
-    this.requested += count;
-    const tracked: Promise<number> = fetch.finally(() => {
-      this.requested -= count;
-      this.fetches.delete(tracked);
-    });
-    this.fetches.add(tracked);
-    return tracked;
   }
 
   private async fetch(count: number): Promise<number> {
@@ -156,9 +134,9 @@ export class RedisConsumer extends Consumer {
    */
   private takeHandOff(id: string, data: Buffer): boolean {
     this.buffer.push({ id, data });
-    this.misses = 0;
+    this.waits.resetBackoff();
     this.drained = true;
-    this.wake("local");
+    this.waits.wake("local");
     return true;
   }
 
@@ -173,28 +151,6 @@ export class RedisConsumer extends Consumer {
     const proxy = decodeDelivery(this.queueName, data);
     this.delivered.set(proxy, id);
     return proxy;
-  }
-
-  private wake(kind: WaitKind): void {
-    if (kind === "remote") this.remoteWake = true;
-    else this.localWake = true;
-    if (this.waitingFor && (kind === "local" || this.waitingFor === kind)) this.resolveWait?.();
-  }
-
-  private wait(kind: WaitKind, ms: number): Promise<void> {
-    if (this.closed || (kind === "remote" ? this.remoteWake : this.localWake))
-      return Promise.resolve();
-    return new Promise((resolve) => {
-      const end = () => {
-        this.deadline.delete(end);
-        this.waitingFor = undefined;
-        this.resolveWait = undefined;
-        resolve();
-      };
-      this.waitingFor = kind;
-      this.resolveWait = end;
-      this.deadline.set(end, ms);
-    });
   }
 
   private idOf(proxy: MessageProxy, what: string): string | undefined {
@@ -227,7 +183,7 @@ export class RedisConsumer extends Consumer {
     this.settledOne();
     // The room matters to a loop waiting for it (a full window); one waiting for Redis already had
     // room, and waking it would only send it back to wait.
-    if (this.waitingFor === "local") this.wake("local");
+    if (this.waits.waiting === "local") this.waits.wake("local");
     batch.resolve();
   }
 
@@ -238,8 +194,9 @@ export class RedisConsumer extends Consumer {
    */
   private flushAcks(batch: AckBatch): void {
     const { ids } = batch;
+    const { requested } = this.inFlight;
     const room =
-      this.prefetch - (this.delivered.size - ids.length) - this.buffer.length - this.requested;
+      this.prefetch - (this.delivered.size - ids.length) - this.buffer.length - requested;
     if (room > 0 && !this.closed && !this.broker.acks.needsReconcile(this.queueName)) {
       this.broker.acks.fetchStarted();
       const call = this.broker.dispatchBuffers(this.queueName, "ack_fetch", [
@@ -250,17 +207,17 @@ export class RedisConsumer extends Consumer {
       // One reaction to the reply does it all (each promise costs under async hooks): the fetched
       // messages are buffered, the room is no longer requested, then the acks resolve and wake
       // the loop, which sees all of it at once.
-      this.requested += room;
+      this.inFlight.requested += room;
       const settled: Promise<void> = call.then(
         (reply) => {
           const { fetched, missing } = bufferFetched(reply, this.buffer);
-          this.requested -= room;
+          this.inFlight.requested -= room;
           // Nothing there: the call registered for hand-offs; the loop need not fetch again.
           if (fetched === 0) this.drained = true;
-          else this.wake("local");
+          else this.waits.wake("local");
           this.acked(batch);
           if (missing.length === 0) {
-            this.fetches.delete(settled);
+            this.inFlight.delete(settled);
             return;
           }
           // Redis away: the ids stay in the ack set, which recovery cleans up.
@@ -271,15 +228,15 @@ export class RedisConsumer extends Consumer {
                 error,
               ),
             )
-            .finally(() => this.fetches.delete(settled));
+            .finally(() => this.inFlight.delete(settled));
         },
         (error: unknown) => {
-          this.requested -= room;
-          this.fetches.delete(settled);
+          this.inFlight.requested -= room;
+          this.inFlight.delete(settled);
           batch.reject(error);
         },
       );
-      this.fetches.add(settled);
+      this.inFlight.add(settled);
       return;
     }
     const command = ids.length === 1 ? "ack" : "ack_many";
@@ -298,7 +255,7 @@ export class RedisConsumer extends Consumer {
     await this.broker.dispatch(this.queueName, "nack", [id], { maintenance: false });
     this.delivered.delete(proxy);
     this.settledOne();
-    this.wake("local");
+    this.waits.wake("local");
   }
 
   /**
@@ -320,7 +277,7 @@ export class RedisConsumer extends Consumer {
     }
     for (const proxy of proxies) this.delivered.delete(proxy);
     this.settledOne();
-    this.wake("local");
+    this.waits.wake("local");
   }
 
   /**
@@ -346,8 +303,7 @@ export class RedisConsumer extends Consumer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.resolveWait?.();
-    this.deadline.cancel();
+    this.waits.cancel();
     try {
       // No more hand-offs to this broker for this queue; those already published land in the
       // buffer (sync) and go back below with it.
@@ -357,7 +313,7 @@ export class RedisConsumer extends Consumer {
       // Redis is away: a hand-off to this broker finds no consumer and the hub requeues it.
     }
     this.stopListening();
-    await Promise.all([...this.fetches].map((fetch) => fetch.catch(() => undefined)));
+    await this.inFlight.settled();
     const ids = this.buffer.splice(0).map((item) => item.id);
     try {
       await this.broker.requeueIds(this.queueName, ids);

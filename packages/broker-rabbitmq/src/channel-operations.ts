@@ -1,0 +1,135 @@
+import type { Channel } from "amqplib";
+import { ConnectionClosed, Message, type DecodeError } from "@dq/core";
+import type { AmqpLink } from "./amqp-link.js";
+import { QueueArgumentsMismatch } from "./errors.js";
+import { topology } from "./topology.js";
+
+/** A message read from a dead-letter queue; `message` is undefined when the body does not decode. */
+export interface DeadLetter {
+  message: Message | undefined;
+  raw: Buffer;
+  error: DecodeError | undefined;
+}
+
+const errorCode = (error: unknown) => (error as { code?: unknown } | null)?.code;
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * The broker's operations on short-lived channels (declarations, purges, counts, dead-letter
+ * reads): each opens a channel of a link, runs, and closes it, mapping AMQP errors to dq errors.
+ * @internal
+ */
+export class ChannelOperations {
+  /** @param defaultLink - the link used when an operation names none (the publisher connection) */
+  constructor(private readonly defaultLink: AmqpLink) {}
+
+  /** Runs `work` on a short-lived channel of `link` (by default the publisher connection). */
+  async withChannel<T>(
+    work: (channel: Channel) => Promise<T>,
+    link: AmqpLink = this.defaultLink,
+  ): Promise<T> {
+    const model = await link.get();
+    let channel: Channel;
+    try {
+      channel = await model.createChannel();
+    } catch (error) {
+      throw new ConnectionClosed(`could not open a RabbitMQ channel: ${describe(error)}`, {
+        cause: error,
+      });
+    }
+    // A channel error (404, 406) closes the channel; the operation's promise carries it.
+    channel.on("error", () => undefined);
+    try {
+      return await work(channel);
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Declares `q`, `q.DQ` and `q.XQ` of a canonical queue name with Dramatiq's arguments.
+   * @throws QueueArgumentsMismatch when one exists with other arguments
+   */
+  async declare(queueName: string, maxPriority: number | undefined, link: AmqpLink): Promise<void> {
+    for (const queue of topology(queueName, maxPriority)) {
+      await this.withChannel(async (channel) => {
+        try {
+          await channel.assertQueue(queue.name, {
+            durable: true,
+            exclusive: false,
+            autoDelete: false,
+            arguments: queue.wireArguments,
+          });
+        } catch (error) {
+          if (errorCode(error) === 406)
+            throw new QueueArgumentsMismatch(queue.name, queue.arguments, { cause: error });
+          throw new ConnectionClosed(
+            `could not declare queue ${JSON.stringify(queue.name)}: ${describe(error)}`,
+            { cause: error },
+          );
+        }
+      }, link);
+    }
+  }
+
+  /** Ready-message count of one queue; 0 when it does not exist. */
+  async readyCount(queueName: string): Promise<number> {
+    return this.withChannel(async (channel) => {
+      try {
+        return (await channel.checkQueue(queueName)).messageCount;
+      } catch (error) {
+        if (errorCode(error) === 404) return 0;
+        throw new ConnectionClosed(
+          `could not inspect queue ${JSON.stringify(queueName)}: ${describe(error)}`,
+          { cause: error },
+        );
+      }
+    });
+  }
+
+  /**
+   * Reads up to `limit` messages of a dead-letter queue without removing them (they are fetched
+   * unacked and returned when the reading channel closes); none when it does not exist.
+   */
+  async deadLetters(xq: string, limit: number): Promise<DeadLetter[]> {
+    return this.withChannel(async (channel) => {
+      const letters: DeadLetter[] = [];
+      try {
+        while (letters.length < limit) {
+          const got = await channel.get(xq, { noAck: false });
+          if (!got) break;
+          try {
+            letters.push({
+              message: Message.decode(got.content),
+              raw: got.content,
+              error: undefined,
+            });
+          } catch (error) {
+            letters.push({ message: undefined, raw: got.content, error: error as DecodeError });
+          }
+        }
+      } catch (error) {
+        if (errorCode(error) !== 404)
+          throw new ConnectionClosed(`could not read ${JSON.stringify(xq)}: ${describe(error)}`, {
+            cause: error,
+          });
+      }
+      return letters;
+    });
+  }
+
+  /** Purges one queue; a missing queue is skipped. */
+  async purge(queue: string): Promise<void> {
+    await this.withChannel(async (channel) => {
+      try {
+        await channel.purgeQueue(queue);
+      } catch (error) {
+        if (errorCode(error) !== 404)
+          throw new ConnectionClosed(
+            `could not purge ${JSON.stringify(queue)}: ${describe(error)}`,
+            { cause: error },
+          );
+      }
+    });
+  }
+}
