@@ -21,6 +21,9 @@ export class ConsumerWaits {
   /** Consecutive waits for Redis without a message (Dramatiq's backoff). */
   private misses = 0;
 
+  /** @param closed - whether the consumer is closed: a closed consumer's waits return at once */
+  constructor(private readonly closed: () => boolean) {}
+
   /** The kind of the wait in progress, if any. */
   get waiting(): WaitKind | undefined {
     return this.waitingFor;
@@ -53,7 +56,8 @@ export class ConsumerWaits {
 
   /** Waits `ms` ms at most for a wake-up of this kind (at once after one since `clear`). */
   wait(kind: WaitKind, ms: number): Promise<void> {
-    if (kind === "remote" ? this.remoteWake : this.localWake) return Promise.resolve();
+    if (this.closed() || (kind === "remote" ? this.remoteWake : this.localWake))
+      return Promise.resolve();
     return new Promise((resolve) => {
       const end = () => {
         this.deadline.delete(end);

@@ -24,7 +24,7 @@ export class RedisConsumer extends Consumer {
   /** The last fetch got fewer messages than it asked for. */
   private drained = false;
   private closed = false;
-  private readonly waits = new ConsumerWaits();
+  private readonly waits = new ConsumerWaits(() => this.closed);
   /** Fetches waiting for their reply, and the messages they asked for. */
   private readonly inFlight = new InFlightFetches(() => this.broker.acks.fetchStarted());
   private readonly stopListening: () => void;
