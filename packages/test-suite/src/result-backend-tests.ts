@@ -8,12 +8,13 @@ import {
   ResultFailure,
   ResultMissing,
   Results,
-  ResultTimeout,
   StubBroker,
   Worker,
   type ResultBackend,
 } from "@dq/core";
 import { recordingLogger } from "@dq/core/testing";
+import { defineResultReadCases } from "./result-read-tests.js";
+import { LONG_TIMEOUT, QuotaExceeded, rejection, sleep, TTL } from "./result-test-helpers.js";
 
 /** What a result backend factory gets: a namespace of its own for this test. */
 export interface ResultBackendFactoryOptions {
@@ -31,24 +32,6 @@ export interface ResultBackendTestOptions {
   /** Deletes the keys a test wrote (called before the backend is closed). */
   deleteKeys?(backend: ResultBackend, keys: string[]): Promise<void>;
 }
-
-const TTL = 60_000;
-const LONG_TIMEOUT = 10_000;
-
-class QuotaExceeded extends Error {}
-
-/** Resolves to what `promise` rejected with; fails the test when it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  let value: unknown;
-  try {
-    value = await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The result backend contract as jest tests. Call it at the top level of a test file:
@@ -148,104 +131,7 @@ export function defineResultBackendTests(
       expect(await backend.getResult(stored)).toEqual({ ok: 1 });
     });
 
-    it("throws ResultMissing, naming the message, when not blocking and nothing is stored", async () => {
-      const { backend, message } = await setup();
-      const missing = message();
-      const error = await rejection(backend.getResult(missing));
-      expect(ResultMissing.isInstance(error)).toBe(true);
-      expect((error as Error).message).toContain(missing.messageId);
-      const other = message();
-      await backend.storeResult(other, 1, TTL);
-      expect(ResultMissing.isInstance(await rejection(backend.getResult(missing)))).toBe(true);
-    });
-
-    it("returns a blocking read as soon as the result is stored", async () => {
-      const { backend, message } = await setup();
-      const stored = message();
-      const started = Date.now();
-      let storeError: unknown;
-      const timer = setTimeout(
-        () => backend.storeResult(stored, 42, TTL).catch((error: unknown) => (storeError = error)),
-        200,
-      );
-      try {
-        expect(await backend.getResult(stored, { block: true, timeout: LONG_TIMEOUT })).toBe(42);
-      } finally {
-        clearTimeout(timer);
-      }
-      expect(storeError).toBeUndefined();
-      // Far below the 10 s timeout: the read woke up on the store, not at its deadline.
-      expect(Date.now() - started).toBeLessThan(3000);
-    });
-
-    it("throws ResultTimeout when a blocking read runs past its timeout", async () => {
-      const { backend, message } = await setup();
-      const stored = message();
-      const started = Date.now();
-      const error = await rejection(backend.getResult(stored, { block: true, timeout: 1000 }));
-      const elapsed = Date.now() - started;
-      expect(ResultTimeout.isInstance(error)).toBe(true);
-      expect(elapsed).toBeGreaterThanOrEqual(900);
-      expect(elapsed).toBeLessThan(LONG_TIMEOUT);
-    });
-
-    it("honours sub-second and zero timeouts", async () => {
-      const { backend, message } = await setup();
-      const started = Date.now();
-      expect(
-        ResultTimeout.isInstance(
-          await rejection(backend.getResult(message(), { block: true, timeout: 300 })),
-        ),
-      ).toBe(true);
-      expect(
-        ResultTimeout.isInstance(
-          await rejection(backend.getResult(message(), { block: true, timeout: 0 })),
-        ),
-      ).toBe(true);
-      expect(Date.now() - started).toBeLessThan(5000);
-      const stored = message();
-      await backend.storeResult(stored, "there", TTL);
-      expect(await backend.getResult(stored, { block: true, timeout: 0 })).toBe("there");
-    });
-
-    it("surfaces a stored failure as ResultFailure with the error's type and message", async () => {
-      const { backend, message } = await setup();
-      const failed = message("explode");
-      await backend.storeException(failed, new TypeError("bad input"), TTL);
-      for (const options of [{}, { block: true, timeout: LONG_TIMEOUT }]) {
-        const error = await rejection(backend.getResult(failed, options));
-        expect(ResultFailure.isInstance(error)).toBe(true);
-        expect(error).toMatchObject({
-          origExcType: "TypeError",
-          origExcMsg: "bad input",
-          message: "actor raised TypeError: bad input",
-        });
-      }
-      const custom = message("explode");
-      await backend.storeException(custom, new QuotaExceeded("over quota"), TTL);
-      expect(await rejection(backend.getResult(custom))).toMatchObject({
-        origExcType: "QuotaExceeded",
-        origExcMsg: "over quota",
-      });
-    });
-
-    it("wakes a blocked reader with ResultFailure when a failure is stored", async () => {
-      const { backend, message } = await setup();
-      const failed = message("explode");
-      const timer = setTimeout(
-        () => backend.storeException(failed, new RangeError("too big"), TTL).catch(() => undefined),
-        200,
-      );
-      try {
-        const error = await rejection(
-          backend.getResult(failed, { block: true, timeout: LONG_TIMEOUT }),
-        );
-        expect(ResultFailure.isInstance(error)).toBe(true);
-        expect(error).toMatchObject({ origExcType: "RangeError", origExcMsg: "too big" });
-      } finally {
-        clearTimeout(timer);
-      }
-    });
+    defineResultReadCases({ setup });
 
     it("lets two blocked readers read the same result, and leaves it in place", async () => {
       const { backend, message } = await setup();
