@@ -1,7 +1,6 @@
 import memjs from "memjs";
 import {
   ConnectionError,
-  DecodeError,
   ResultBackend,
   ResultError,
   getLogger,
@@ -90,16 +89,7 @@ export class MemcachedResultBackend extends ResultBackend {
       throw this.failure("read a result", error);
     }
     if (value === null) return Missing;
-    try {
-      return this.decodeValue(value);
-    } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
-      throw new DecodeError(
-        `the result stored in Memcached under key ${key} does not decode: ${text}`,
-        value,
-        { cause: error },
-      );
-    }
+    return this.decodeStored("Memcached", key, value);
   }
 
   /** Stores `data` under `key` for `ttl` ms (whole seconds, at least one). */

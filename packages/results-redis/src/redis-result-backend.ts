@@ -197,20 +197,6 @@ export class RedisResultBackend extends ResultBackend {
     }
   }
 
-  /** Decodes stored bytes, naming the key when they are not something the encoder wrote. */
-  private decodeStored(key: string, data: Buffer): unknown {
-    try {
-      return this.decodeValue(data);
-    } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
-      throw new DecodeError(
-        `the result stored in Redis under key ${key} does not decode: ${text}`,
-        data,
-        { cause: error },
-      );
-    }
-  }
-
   /**
    * Reads a message's result; with `block`, waits on the server (`BRPOPLPUSH`) until it is stored.
    * @throws ResultMissing when not blocking and nothing is stored
@@ -238,7 +224,7 @@ export class RedisResultBackend extends ResultBackend {
       throw new ResultTimeout(
         `timed out after ${timeout} ms waiting for the result of message ${message.messageId} (${message.actorName})`,
       );
-    return this.unwrapResult(this.decodeStored(key, data)) as R;
+    return this.unwrapResult(this.decodeStored("Redis", key, data)) as R;
   }
 
   // BRPOPLPUSH blocks its connection, so each concurrent blocking read gets its own.
@@ -282,7 +268,7 @@ export class RedisResultBackend extends ResultBackend {
     const data = await this.run(this.client, "read a result", () =>
       this.client.lindexBuffer(key, 0),
     );
-    return data === null ? Missing : this.decodeStored(key, data);
+    return data === null ? Missing : this.decodeStored("Redis", key, data);
   }
 
   /** Stores `data` as the only element of the list `key`, expiring after `ttl` ms. */

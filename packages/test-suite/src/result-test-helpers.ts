@@ -1,6 +1,6 @@
 /**
  * Helpers shared by the result backend cases: TTLs and timeouts, an error class of the user's own,
- * and ways to await a rejection or a pause.
+ * and ways to await a rejection (core's) or a pause.
  */
 
 /** The TTL of a stored result, far longer than any test. */
@@ -11,16 +11,7 @@ export const LONG_TIMEOUT = 10_000;
 /** An error class of the user's own, to check that a failure keeps its type's name. */
 export class QuotaExceeded extends Error {}
 
-/** Resolves to what `promise` rejected with; fails the test when it resolves. */
-export async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  let value: unknown;
-  try {
-    value = await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
-}
+export { rejection } from "@dq/core/testing";
 
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { clockNow, computeBackoff, sleep } from "../clock.js";
 import { getEncoder, type Encoder } from "../encoder.js";
-import { ResultFailure, ResultMissing, ResultTimeout } from "../errors.js";
+import { DecodeError, ResultFailure, ResultMissing, ResultTimeout } from "../errors.js";
 import type { Message } from "../message.js";
 import { canonicalQueueName } from "../queue-names.js";
 
@@ -119,6 +119,26 @@ export abstract class ResultBackend {
   /** Decodes stored bytes with this backend's encoder. */
   protected decodeValue(data: Buffer | string): unknown {
     return this.encoder.decode(data);
+  }
+
+  /**
+   * Decodes the bytes stored under `key`.
+   * @param store - the server's name for the message (`Redis`, `Memcached`)
+   * @throws DecodeError naming the store and key when they are not something the encoder wrote
+   */
+  protected decodeStored(store: string, key: string, data: Buffer | string): unknown {
+    try {
+      return this.decodeValue(data);
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      throw new DecodeError(
+        `the result stored in ${store} under key ${key} does not decode: ${text}`,
+        data,
+        {
+          cause: error,
+        },
+      );
+    }
   }
 
   /** @returns the decoded value under `key`, or `Missing` */
