@@ -12,7 +12,6 @@ import {
   type DeclarationListener,
   type EnqueueOptions,
   type JoinOptions,
-  type MiddlewareClass,
 } from "./broker-options.js";
 import { canonicalQueueName, delayQueueName, validateQueueName } from "./queue-names.js";
 import type { ResultBackend } from "./results/result-backend.js";
@@ -25,6 +24,9 @@ import {
 } from "./option-validation.js";
 import { Results } from "./results/results.js";
 import { HookBus } from "./hook-bus.js";
+import { DeclarationListeners } from "./declaration-listeners.js";
+import { delayMessages } from "./delay-messages.js";
+import { insertMiddleware, type MiddlewarePosition } from "./insert-middleware.js";
 import { currentSettlement, type Settlement } from "./settlement.js";
 
 export type {
@@ -60,11 +62,12 @@ export abstract class Broker {
   /** The clock for delays, timestamps and the worker's timers. */
   readonly clock: TimerClock;
   private readonly bus: HookBus;
-  private declarationListeners: DeclarationListener[] = [];
+  private readonly declarations: DeclarationListeners;
 
   constructor(options: BrokerOptions = {}) {
     this.logger = options.logger ?? getLogger(`dq.${new.target.name}`);
     this.bus = new HookBus(this.middleware, this.logger);
+    this.declarations = new DeclarationListeners(this.logger);
     this.clock = options.clock ? withTimers(options.clock) : currentClock();
     for (const middleware of options.middleware ?? defaultMiddleware())
       this.addMiddleware(middleware);
@@ -78,24 +81,8 @@ export abstract class Broker {
    * declarations made so far to it.
    * @throws InvalidOptionError when `before`/`after` names a class that is not installed, or both are given
    */
-  addMiddleware(
-    middleware: Middleware,
-    position: { before?: MiddlewareClass; after?: MiddlewareClass } = {},
-  ): void {
-    const { before, after } = position;
-    if (before && after)
-      throw new InvalidOptionError("addMiddleware takes `before` or `after`, not both");
-    const anchor = before ?? after;
-    if (anchor) {
-      const index = this.middleware.findIndex((m) => m instanceof anchor);
-      if (index < 0)
-        throw new InvalidOptionError(
-          `addMiddleware: no middleware of class ${anchor.name} is installed`,
-        );
-      this.middleware.splice(before ? index : index + 1, 0, middleware);
-    } else {
-      this.middleware.push(middleware);
-    }
+  addMiddleware(middleware: Middleware, position: MiddlewarePosition = {}): void {
+    insertMiddleware(this.middleware, middleware, position);
     for (const option of middleware.actorOptions) {
       this.actorOptions.add(option);
       this.messageOptions.add(option);
@@ -159,23 +146,7 @@ export abstract class Broker {
    * @returns a function that removes the listener
    */
   onDeclare(listener: DeclarationListener): () => void {
-    this.declarationListeners = [...this.declarationListeners, listener];
-    for (const queue of this.queues) this.tellListener(listener, queue, "queue");
-    for (const queue of this.delayQueues) this.tellListener(listener, queue, "delayQueue");
-    return () =>
-      void (this.declarationListeners = this.declarationListeners.filter((l) => l !== listener));
-  }
-
-  private tellListener(
-    listener: DeclarationListener,
-    queueName: string,
-    kind: "queue" | "delayQueue",
-  ): void {
-    try {
-      listener(queueName, kind);
-    } catch (error) {
-      this.logger.error(`Unexpected failure in a declaration listener for ${queueName}`, error);
-    }
+    return this.declarations.add(listener, this.queues, this.delayQueues);
   }
 
   /**
@@ -204,12 +175,11 @@ export abstract class Broker {
     this.bus.emitDeclaration("beforeDeclareQueue", [this, name]);
     this.queues.add(name);
     this.onDeclareQueue(name);
-    for (const listener of this.declarationListeners) this.tellListener(listener, name, "queue");
+    this.declarations.tell(name, "queue");
     this.bus.emitDeclaration("afterDeclareQueue", [this, name]);
     const delayName = delayQueueName(name);
     this.delayQueues.add(delayName);
-    for (const listener of this.declarationListeners)
-      this.tellListener(listener, delayName, "delayQueue");
+    this.declarations.tell(delayName, "delayQueue");
     this.bus.emitDeclaration("afterDeclareDelayQueue", [this, delayName]);
   }
 
@@ -293,21 +263,9 @@ export abstract class Broker {
     messages: readonly Message<R>[],
     delay: number | undefined,
   ): Message<R>[] {
-    if (delay !== undefined && (!Number.isFinite(delay) || delay < 0)) {
-      throw new InvalidOptionError(
-        `invalid delay ${String(delay)}: a delay is a number of milliseconds >= 0`,
-      );
-    }
-    return messages.map((message) => {
-      let prepared = message;
-      if (delay) {
-        prepared = message.copy({
-          queueName: delayQueueName(message.queueName),
-          options: { eta: this.clock.now() + delay },
-        });
-      }
-      return this.decorateMessage(prepared);
-    });
+    return delayMessages(messages, delay, this.clock).map((message) =>
+      this.decorateMessage(message),
+    );
   }
 
   /** Lets a broker add its own options to every enqueued message (Redis: `redisMessageId`). */
