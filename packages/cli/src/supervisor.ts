@@ -1,17 +1,10 @@
-import { fork, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import type { ForkSpec, Logger } from "@dq/core";
 import type { CliOptions } from "./args.js";
-import {
-  isWorkerReport,
-  type ForkConfig,
-  type MetricsAddress,
-  type ModuleSpec,
-  type RunningMessage,
-  type SupervisorCommand,
-  type WorkerConfig,
-  type WorkerReport,
-} from "./ipc.js";
-import { KillCounts, pastDeadline } from "./kill-counts.js";
+import { HangMonitor } from "./hang-monitor.js";
+import { isWorkerReport, type MetricsAddress, type ModuleSpec, type WorkerReport } from "./ipc.js";
+import { KillCounts } from "./kill-counts.js";
+import { launchChild } from "./launch-child.js";
 import type { LogSink } from "./log-sink.js";
 import {
   DEFAULT_TIMINGS,
@@ -45,6 +38,7 @@ export class Supervisor {
   private watcher: SourceWatcher | undefined;
   private signals = 0;
   private readonly kills = new KillCounts();
+  private readonly hangs: HangMonitor;
 
   /**
    * @param options - the parsed command line
@@ -59,7 +53,21 @@ export class Supervisor {
     private readonly logger: Logger,
     private readonly timings: SupervisorTimings = DEFAULT_TIMINGS,
     private readonly metrics: MetricsAddress | undefined = undefined,
-  ) {}
+  ) {
+    const isRunning = () => this.state === "running";
+    this.hangs = new HangMonitor({
+      workers: this.workers,
+      kills: this.kills,
+      options,
+      timings,
+      logger,
+      get running() {
+        return isRunning();
+      },
+      label: (slot) => this.label(slot),
+      stopChild: (child, timeout) => this.stopChild(child, timeout),
+    });
+  }
 
   /** Runs until stopped. @returns the exit code */
   run(): Promise<number> {
@@ -77,7 +85,7 @@ export class Supervisor {
       this.start(slot);
     }
     this.monitor = setInterval(
-      () => this.checkHeartbeats(),
+      () => this.hangs.check(),
       Math.max(50, Math.floor(this.timings.heartbeatInterval / 2)),
     );
     return this.done;
@@ -92,41 +100,8 @@ export class Supervisor {
   }
 
   private start(slot: Slot): void {
-    slot.startedAt = Date.now();
-    slot.booted = false;
-    slot.deadline = null;
-    slot.messages = [];
-    slot.reloading = false;
-    slot.killedBlocked = false;
-    slot.recycling = false;
-    const config: WorkerConfig | ForkConfig =
-      slot.kind === "worker"
-        ? {
-            index: slot.index,
-            modules: this.modules,
-            queues: this.options.queues,
-            concurrency: this.options.concurrency,
-            shutdownTimeout: this.options.workerShutdownTimeout,
-            heartbeatInterval: this.timings.heartbeatInterval,
-            closeTimeout: this.timings.closeTimeout,
-            skipLogging: this.options.skipLogging,
-            metrics: this.metrics,
-            maxKills: this.options.maxKills,
-            kills: this.kills.toRecord(),
-            inMemory: this.options.inMemory,
-          }
-        : { index: slot.index, fork: slot.fork!, skipLogging: this.options.skipLogging };
-    // Children write their output and logs straight to the command's stdout and stderr (or the log
-    // file), not through pipes to this process: they outlive it long enough to drain if it dies.
-    const child = fork(
-      slot.kind === "worker" ? this.entries.worker : this.entries.fork,
-      [JSON.stringify(config)],
-      {
-        stdio: ["ignore", "inherit", this.sink.fd ?? "inherit", "ipc"],
-        // Identifies the run to every child, e.g. @dq/prometheus's per-run metrics directory.
-        env: { ...process.env, DQ_SUPERVISOR_PID: String(process.pid) },
-      },
-    );
+    const { options, modules, entries, sink, timings, metrics, kills } = this;
+    const child = launchChild(slot, { options, modules, entries, sink, timings, metrics, kills });
     slot.child = child;
     child.on("message", (message) => {
       if (isWorkerReport(message)) this.onReport(slot, child, message);
@@ -230,7 +205,7 @@ export class Supervisor {
     }
     // A process that died on its own while running messages: each of them may be the cause.
     if (slot.kind === "worker" && !slot.killedBlocked && slot.messages.length > 0)
-      this.countKills(slot.messages, `${this.label(slot)} died with ${how}`);
+      this.hangs.countKills(slot.messages, `${this.label(slot)} died with ${how}`);
     if (slot.kind === "fork" && code === 0) {
       this.logger.info(`Fork process ${slot.index} (PID ${pid}) finished.`);
       return;
@@ -251,65 +226,6 @@ export class Supervisor {
       slot.restartTimer = undefined;
       if (this.state !== "stopping") this.start(slot);
     }, delay);
-  }
-
-  private checkHeartbeats(): void {
-    const now = Date.now();
-    for (const slot of this.workers) {
-      const child = slot.child;
-      if (!child || !slot.booted || slot.killedBlocked || slot.deadline === null) continue;
-      if (now - slot.lastBeat < 3 * this.timings.heartbeatInterval) {
-        this.checkStuck(slot, child, now);
-        continue;
-      }
-      if (now < slot.deadline + this.timings.blockedMargin) continue;
-      slot.killedBlocked = true;
-      this.logger.error(
-        `${this.label(slot)} has not answered for ${now - slot.lastBeat} ms, past the time limit of its running message by ${now - slot.deadline} ms: ` +
-          `its event loop is blocked. Killing it; the broker redelivers its messages.`,
-      );
-      // Counted (and told to the other workers) before the kill: RabbitMQ redelivers at once.
-      const culprits = pastDeadline(slot.messages, now);
-      this.countKills(
-        culprits.length ? culprits : slot.messages,
-        `${this.label(slot)} blocked its event loop`,
-      );
-      child.kill("SIGKILL");
-    }
-  }
-
-  /**
-   * Recycles a worker that still answers but holds a message past its time limit plus
-   * `stuckGrace` (an invocation that ignores its AbortSignal): it stops gracefully, returning the
-   * message to the broker, and a fresh process takes its place.
-   */
-  private checkStuck(slot: Slot, child: ChildProcess, now: number): void {
-    if (slot.recycling || slot.reloading || this.state !== "running") return;
-    const stuck = pastDeadline(slot.messages, now, this.timings.stuckGrace);
-    if (stuck.length === 0) return;
-    const timeout = Math.min(this.options.workerShutdownTimeout, this.timings.stuckGrace);
-    this.logger.error(
-      `${this.label(slot)} still runs message${stuck.length === 1 ? "" : "s"} ${stuck.map((message) => message.id).join(", ")} ` +
-        `more than ${this.timings.stuckGrace} ms past ${stuck.length === 1 ? "its" : "their"} time limit: recycling the process (the message goes back to the queue).`,
-    );
-    slot.recycling = true;
-    slot.reloading = true;
-    this.countKills(stuck, `${this.label(slot)} recycled`);
-    this.stopChild(child, timeout);
-    slot.restartTimer = setTimeout(() => {
-      if (slot.child === child) child.kill("SIGKILL");
-    }, timeout + this.timings.shutdownGrace);
-  }
-
-  /** Counts a kill against each message and tells every worker process the new counts. */
-  private countKills(messages: readonly RunningMessage[], why: string): void {
-    if (messages.length === 0) return;
-    const counted = this.kills.add(messages.map((message) => message.id));
-    this.logger.warn(
-      `${why}: counting it against message${counted.length === 1 ? "" : "s"} ${counted.map(({ id, count }) => `${id} (${count} of ${this.options.maxKills})`).join(", ")}.`,
-    );
-    const command: SupervisorCommand = { type: "kills", counts: this.kills.toRecord() };
-    for (const slot of this.workers) sendCommand(slot.child, command);
   }
 
   /** Asks a process to stop gracefully over IPC (not a signal: see `SupervisorCommand`), or with TERM when its channel is gone. */

@@ -2,7 +2,6 @@ import type { Actor } from "../actor.js";
 import type { Broker } from "../broker.js";
 import type { Consumer, MessageProxy } from "../consumer.js";
 import { envInteger } from "../env.js";
-import { ActorNotFound, InvalidOptionError } from "../errors.js";
 import { executionStore, type ExecutionContext } from "../execution.js";
 import { Heap } from "../heap.js";
 import type { Logger } from "../logger.js";
@@ -12,6 +11,8 @@ import type { EnqueueRetryOptions } from "../settlement.js";
 import { positiveInteger, type WorkerOptions } from "./worker-options.js";
 import { ConsumerLoop, type LoopHost } from "./consumer-loop.js";
 import { MessageRunner } from "./message-runner.js";
+import { MessageReturns } from "./message-returns.js";
+import { routeDelivery, type RouterHost } from "./delivery-router.js";
 
 interface WorkItem {
   priority: number;
@@ -91,6 +92,21 @@ export class Worker {
       enqueueRetry: this.enqueueRetry,
       stopSignal,
     });
+    const router: RouterHost = {
+      broker,
+      logger: this.logger,
+      runner: this.runner,
+      enqueue: (actor, consumer, proxy) => {
+        this.work.push({
+          priority: actor.priority,
+          sequence: this.sequence++,
+          proxy,
+          consumer,
+          actor,
+        });
+        this.pump();
+      },
+    };
     const isPaused = () => this.paused;
     this.loopHost = {
       broker,
@@ -103,7 +119,7 @@ export class Worker {
       },
       whenResumed: (stopped) => this.whenResumed(stopped),
       nextSequence: () => this.sequence++,
-      route: (loop, consumer, proxy) => this.route(loop, consumer, proxy),
+      route: (loop, consumer, proxy) => routeDelivery(router, loop, consumer, proxy),
       settle: (proxy, consumer) => this.runner.postProcess(proxy, consumer),
       delayedDrained: () => this.checkJoin(),
     };
@@ -155,58 +171,6 @@ export class Worker {
     const loop = new ConsumerLoop(this.loopHost, queueName, prefetch);
     this.loops.set(queueName, loop);
     loop.start();
-  }
-
-  /**
-   * Routes one delivery: hold it if delayed, dead-letter it if unusable, else queue it.
-   * @returns a Promise only when there is something to wait for (most deliveries are queued at once)
-   */
-  private route(loop: ConsumerLoop, consumer: Consumer, proxy: MessageProxy): void | Promise<void> {
-    const options = proxy.options;
-    if ("eta" in options) {
-      if (options.eta === null || options.eta === undefined) {
-        delete options.eta;
-      } else if (typeof options.eta !== "number" || !Number.isFinite(options.eta)) {
-        this.logger.warn(
-          `Message ${proxy.messageId} has an invalid eta ${JSON.stringify(options.eta)}; running it now.`,
-        );
-        options.eta = this.broker.clock.now();
-      }
-    }
-    if (proxy.undecodable) {
-      this.logger.error(
-        `Dead-lettering a message on ${loop.queueName} that does not decode: ${(proxy.exception as Error).message}`,
-        proxy.exception,
-      );
-      return this.runner.postProcess(proxy, consumer);
-    }
-    if (options.eta !== undefined) {
-      const eta = options.eta;
-      const before = this.broker.emitBefore("delayMessage", proxy);
-      if (!before) return loop.holdDelayed(proxy, consumer, eta);
-      return before.then(() => loop.holdDelayed(proxy, consumer, eta));
-    }
-    let actor: Actor;
-    try {
-      actor = this.broker.getActor(proxy.actorName);
-      actor.validateArgs(proxy.args);
-      // Option values from another producer are checked as the actor's own were at declaration.
-      this.broker.validateOptions(proxy.options, `message ${proxy.messageId} (${proxy.actorName})`);
-    } catch (error) {
-      const what = ActorNotFound.isInstance(error)
-        ? "for an unknown actor"
-        : InvalidOptionError.isInstance(error)
-          ? "with an invalid option"
-          : "with invalid arguments";
-      this.logger.error(
-        `Dead-lettering message ${proxy.messageId} ${what}: ${(error as Error).message}`,
-      );
-      proxy.fail();
-      proxy.stuffException(error);
-      return this.runner.postProcess(proxy, consumer);
-    }
-    this.work.push({ priority: actor.priority, sequence: this.sequence++, proxy, consumer, actor });
-    this.pump();
   }
 
   private pump(): void {
@@ -332,17 +296,11 @@ export class Worker {
     this.undeclare?.();
     this.undeclare = undefined;
 
-    const returns = new Map<Consumer, MessageProxy[]>();
-    const give = (consumer: Consumer | undefined, proxy: MessageProxy) => {
-      if (!consumer) return;
-      const list = returns.get(consumer) ?? [];
-      list.push(proxy);
-      returns.set(consumer, list);
-    };
-    for (const item of this.work.drain()) give(item.consumer, item.proxy);
+    const returns = new MessageReturns();
+    for (const item of this.work.drain()) returns.give(item.consumer, item.proxy);
     for (const item of this.active) {
       this.runner.abandon(item.proxy);
-      give(item.consumer, item.proxy);
+      returns.give(item.consumer, item.proxy);
     }
     await Promise.all([...this.loops.values()].map((loop) => loop.done));
     // Close before returning messages: a pending next() woken by the requeue below would
@@ -358,18 +316,10 @@ export class Worker {
       }),
     );
     for (const loop of this.loops.values()) {
-      for (const item of loop.drainDelayed()) give(item.consumer, item.proxy);
-      for (const item of loop.stragglers.splice(0)) give(item.consumer, item.proxy);
+      for (const item of loop.drainDelayed()) returns.give(item.consumer, item.proxy);
+      for (const item of loop.stragglers.splice(0)) returns.give(item.consumer, item.proxy);
     }
-    let requeued = 0;
-    for (const [consumer, proxies] of returns) {
-      requeued += proxies.length;
-      await consumer
-        .requeue(proxies)
-        .catch((error: unknown) =>
-          this.logger.error("Could not return messages to the broker.", error),
-        );
-    }
+    const requeued = await returns.requeueAll(this.logger);
     this.loops.clear();
     this.checkJoin();
     await broker.emitAfter("workerShutdown", this);
