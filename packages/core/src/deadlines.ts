@@ -66,12 +66,19 @@ export class Deadlines<K> {
     this.at = Infinity;
     const now = performance.now();
     let next = Infinity;
+    let ready: [K, number][] | undefined;
     for (const [key, at] of this.due) {
-      if (at <= now) {
+      if (at <= now) (ready ??= []).push([key, at]);
+      else if (at < next) next = at;
+    }
+    if (ready) {
+      // Earliest first, whatever order the keys were set in (a late timer finds several due).
+      if (ready.length > 1) ready.sort((a, b) => a[1] - b[1]);
+      for (const [key, at] of ready) {
+        // Skipped when an earlier onDue deleted or moved it.
+        if (this.due.get(key) !== at) continue;
         this.due.delete(key);
         this.onDue(key);
-      } else if (at < next) {
-        next = at;
       }
     }
     if (next < Infinity) this.arm(next);

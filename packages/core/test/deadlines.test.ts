@@ -53,4 +53,15 @@ describe("Deadlines", () => {
     expect(due).toEqual([]);
     deadlines.cancel();
   });
+
+  it("calls the due keys in deadline order when the timer fires late", () => {
+    const due: string[] = [];
+    const deadlines = new Deadlines<string>((key) => due.push(key));
+    deadlines.set("late", 30);
+    deadlines.set("early", 10);
+    // Block the event loop past both deadlines: the one timer then finds both due.
+    const until = performance.now() + 60;
+    while (performance.now() < until);
+    return sleep(20).then(() => expect(due).toEqual(["early", "late"]));
+  });
 });
