@@ -9,7 +9,6 @@ import { Redis, type RedisOptions } from "ioredis";
 import {
   ConnectionError,
   ConnectionFailed,
-  DecodeError,
   ResultBackend,
   ResultMissing,
   ResultTimeout,
