@@ -2,7 +2,7 @@
 # Writes an installable tarball of every public package to one folder (default: ./packs), for using
 # dq in a project outside this workspace before the packages are published:
 #   bash scripts/pack.sh [DIR]
-#   cd ~/my-app && npm install DIR/dq-core-*.tgz DIR/dq-broker-redis-*.tgz
+#   cd ~/my-app && npm install DIR/dq-core-*.tgz DIR/dq-broker-redis-*.tgz DIR/dq-redis-connection-*.tgz
 # Builds first. `pnpm pack` rewrites the `workspace:` ranges between the packages into the
 # versions they have here (one version for all: see .changeset/README.md).
 set -euo pipefail

@@ -26,7 +26,8 @@ cp -r "$root/scripts/outside-app" "$work/app"
 cd "$work/app"
 start=$(date +%s)
 npm install --no-audit --no-fund --loglevel=error \
-  "$work"/packs/dq-core-*.tgz "$work"/packs/dq-broker-redis-*.tgz "$work"/packs/dq-results-redis-*.tgz
+  "$work"/packs/dq-core-*.tgz "$work"/packs/dq-broker-redis-*.tgz "$work"/packs/dq-results-redis-*.tgz \
+  "$work"/packs/dq-redis-connection-*.tgz
 npm install --no-audit --no-fund --loglevel=error --save-dev typescript@5.9.3 "@types/node@^20"
 log "npm install done in $(($(date +%s) - start)) s: $(node -p "Object.entries(require('./package.json').dependencies).map(([k, v]) => k + '@' + v.replace(/^.*\//, '')).join(', ')")"
 npm run --silent build
