@@ -1,7 +1,8 @@
 // Rows: a private RabbitMQ node (its own name, ports, epmd and data) stopped cleanly and started
 // again twice while a producer sends 1000 messages and two worker processes consume; once with
-// publisher confirms off (the default, as in Dramatiq) and once with `confirmDelivery`. The
-// producer exits with process.exit(0) right after its last send resolved. Issue 16 item 1.
+// publisher confirms off (`confirmDelivery: false`, Dramatiq's default) and once on (dq's
+// default). The producer exits with process.exit(0) right after its last send resolved.
+// Issue 16 item 1.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { ChildProcess } from "node:child_process";
 import path from "node:path";
