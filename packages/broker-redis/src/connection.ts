@@ -66,7 +66,9 @@ export class RedisConnection {
     private readonly logger: Logger,
     private readonly lostTrack: () => void,
   ) {
-    this.where = describeUrl(options.url);
+    this.where = options.sentinels?.length
+      ? `Redis ${endpointOf(undefined, options).address}`
+      : describeUrl(options.url);
     this.endpoint = endpointOf(options.url, options);
     this.connectTimeout = options.connectTimeout ?? 5000;
     this.connectionName = `dq:${namespace}:${brokerId}`;

@@ -6,5 +6,7 @@ import "./register.js";
 
 export { DEFAULT_COMMAND_TIMEOUT, RedisBroker } from "./redis-broker.js";
 export { RedisConsumer } from "./redis-consumer.js";
+export { NotReplicated } from "@dq/redis-connection";
+export type { DurableWriteOptions } from "@dq/redis-connection";
 
 export type { RedisBrokerOptions, QueueMessageCounts, DeadLetter } from "./redis-broker.js";

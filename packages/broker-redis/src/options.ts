@@ -1,5 +1,5 @@
 import type { BrokerOptions } from "@dq/core";
-import { checkOptions } from "@dq/redis-connection";
+import { checkOptions, durableWriteOptions, type DurableWriteOptions } from "@dq/redis-connection";
 import type { Redis, RedisOptions } from "ioredis";
 import { z } from "zod";
 
@@ -26,6 +26,13 @@ export interface RedisBrokerOptions extends BrokerOptions, Omit<RedisOptions, "k
    * `commandTimeout`. Not applied to a `client` passed in (set it there).
    */
   commandTimeout?: number;
+  /**
+   * Resolve `send()` only once this many replicas have the message (`WAIT`): `true` for one replica
+   * within 1000 ms, or `{ replicas, timeout }`. Off by default: Redis replicates asynchronously,
+   * so without it a failover can lose messages the master acknowledged just before it.
+   * @throws NotReplicated (a ConnectionClosed) from `send()` when too few replicas acknowledged in time
+   */
+  durableEnqueue?: boolean | DurableWriteOptions;
 }
 
 /** Default `commandTimeout` in ms (the policy shared by dq's Redis adapters). */
@@ -42,6 +49,7 @@ export const DQ_KEYS = [
   "middleware",
   "logger",
   "clock",
+  "durableEnqueue",
 ] as const;
 
 const nonNegative = z.number().min(0).optional();
@@ -53,6 +61,17 @@ const brokerOptionsSchema = z.object({
   deadMessageTtl: nonNegative,
   maintenanceChance: nonNegative,
   commandTimeout: nonNegative,
+  durableEnqueue: z
+    .union([
+      z.boolean(),
+      z
+        .object({
+          replicas: z.number().int().min(1).optional(),
+          timeout: z.number().int().min(0).optional(),
+        })
+        .strict(),
+    ])
+    .optional(),
 });
 
 /** The checked numeric options, defaults applied (`commandTimeout` stays as given). */
@@ -60,6 +79,8 @@ export interface BrokerSettings {
   heartbeatTimeout: number;
   deadMessageTtl: number;
   maintenanceChance: number;
+  /** The `durableEnqueue` option as an object; undefined when off. */
+  durableEnqueue: DurableWriteOptions | undefined;
 }
 
 /**
@@ -67,7 +88,7 @@ export interface BrokerSettings {
  * @throws InvalidOptionError naming the first bad option and its value: `invalid heartbeatTimeout -1: expected a number >= 0`
  */
 export function parseBrokerOptions(options: RedisBrokerOptions): BrokerSettings {
-  const { heartbeatTimeout, deadMessageTtl, maintenanceChance } = checkOptions(
+  const { heartbeatTimeout, deadMessageTtl, maintenanceChance, durableEnqueue } = checkOptions(
     brokerOptionsSchema,
     options as Record<string, unknown>,
     {
@@ -75,11 +96,13 @@ export function parseBrokerOptions(options: RedisBrokerOptions): BrokerSettings 
       deadMessageTtl: NON_NEGATIVE,
       maintenanceChance: NON_NEGATIVE,
       commandTimeout: NON_NEGATIVE,
+      durableEnqueue: "true, false or { replicas: an integer >= 1, timeout: an integer >= 0 }",
     },
   );
   return {
     heartbeatTimeout: heartbeatTimeout ?? 60_000,
     deadMessageTtl: deadMessageTtl ?? 604_800_000,
     maintenanceChance: maintenanceChance ?? 1000,
+    durableEnqueue: durableWriteOptions(durableEnqueue),
   };
 }

@@ -12,6 +12,7 @@ import {
 import { canonicalQueueName, delayQueueName, sleep } from "@dq/core/adapter";
 import type { Redis } from "ioredis";
 import type { AckReconciler } from "./ack-reconciler.js";
+import { ReplicaWaiter } from "@dq/redis-connection";
 import { RedisConnection } from "./connection.js";
 import type { RedisConsumerHost, TrackedConsumer } from "./consumer-host.js";
 import { DispatchClient, type DispatchArgument } from "./dispatch-client.js";
@@ -57,6 +58,7 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
   private readonly connection: RedisConnection;
   private readonly dispatcher: DispatchClient;
   private readonly registry: ConsumerRegistry;
+  private readonly replicaWaiter: ReplicaWaiter | undefined;
 
   /**
    * @throws InvalidOptionError on a negative timeout, TTL or chance
@@ -79,6 +81,13 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
       lostTrack,
     );
     this.client = this.connection.client;
+    if (settings.durableEnqueue)
+      this.replicaWaiter = new ReplicaWaiter(
+        this.client,
+        this.connection.where,
+        settings.durableEnqueue,
+        (command) => this.connection.command(command),
+      );
     this.dispatcher = new DispatchClient(this.connection, {
       namespace: this.namespace,
       brokerId: this.brokerId,
@@ -159,7 +168,11 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
    * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
    */
   protected publish(messages: readonly Message[]): Promise<void> {
-    return publishMessages(this.dispatcher, messages);
+    const written = publishMessages(this.dispatcher, messages);
+    const replicas = this.replicaWaiter;
+    if (!replicas) return written;
+    const generation = replicas.generation;
+    return written.then(() => replicas.afterWrite(generation));
   }
 
   /**

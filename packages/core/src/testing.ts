@@ -21,3 +21,4 @@ export {
   redisServerAvailable,
 } from "./testing/private-redis.js";
 export { FakeClock } from "./testing/fake-clock.js";
+export { PrivateSentinelSet } from "./testing/private-sentinel.js";

@@ -88,17 +88,20 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
       return;
     }
     const target = url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-    this.where = target;
+    // With `sentinels`, ioredis asks them for the master: the URL (if any) is not where it connects.
+    const sentinels = redisOptions.sentinels?.length;
+    this.where = sentinels ? endpointOf(undefined, redisOptions).address : target;
     // The shared policy (one retry, 5 s connect and command timeouts: a paused or hung server fails
     // the command instead of hanging it; `wait` opts out), giving up after three reconnects.
-    this.client = new Redis(target, {
+    const clientOptions = {
       ...failFastOptions({
         lazyConnect: true,
         disconnectTimeout: 200,
         retryStrategy: cappedRetry(200, 1000, 3, () => this.closed),
       }),
       ...redisOptions,
-    });
+    };
+    this.client = sentinels && !url ? new Redis(clientOptions) : new Redis(target, clientOptions);
     // Errors reach the caller through the rejected command; the event must not crash the process.
     // The last one says why a connection failed (ioredis's own rejection only says it is closed).
     this.client.on("error", (error: unknown) => (this.lastConnectionError = error));

@@ -16,8 +16,23 @@ export interface Endpoint {
 /** The endpoint of a URL or of ioredis's `host`/`port` options (ioredis's defaults when unset). */
 export function endpointOf(
   url: string | undefined,
-  options: { host?: string; port?: number },
+  options: {
+    host?: string;
+    port?: number;
+    sentinels?: readonly Partial<{ host: string; port: number }>[] | null;
+    name?: string;
+  },
 ): Endpoint {
+  // ioredis asks the sentinels for the master whenever they are given, URL or not.
+  if (options.sentinels?.length) {
+    const sentinels = options.sentinels.map(
+      (sentinel) => `${sentinel.host ?? "127.0.0.1"}:${sentinel.port ?? 26379}`,
+    );
+    return {
+      address: `master "${options.name ?? "mymaster"}" via sentinels ${sentinels.join(", ")}`,
+      url: undefined,
+    };
+  }
   if (url) {
     try {
       const parsed = new URL(url);

@@ -20,3 +20,5 @@ export {
 } from "./connection-errors.js";
 export type { ConnectionProblem, Endpoint } from "./connection-errors.js";
 export { checkOptions } from "./options.js";
+export { NotReplicated, ReplicaWaiter, durableWriteOptions } from "./replica-waiter.js";
+export type { DurableWriteOptions } from "./replica-waiter.js";

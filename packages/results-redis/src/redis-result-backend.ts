@@ -3,7 +3,11 @@ import {
   classifyConnectionError,
   closeClient,
   describeConnectionProblem,
+  durableWriteOptions,
+  endpointOf,
   failFastOptions,
+  ReplicaWaiter,
+  type DurableWriteOptions,
 } from "@dq/redis-connection";
 import { Redis, type RedisOptions } from "ioredis";
 import {
@@ -34,6 +38,13 @@ export interface RedisResultBackendOptions
   logger?: Logger;
   /** Blocking-read connections kept open between reads (default 4). */
   maxIdleBlockingConnections?: number;
+  /**
+   * A store counts as done only once this many replicas have it (`WAIT`): `true` for one replica
+   * within 1000 ms, or `{ replicas, timeout }`. Off by default (Redis replicates asynchronously:
+   * a failover can lose results the master acknowledged). A store that reached too few replicas
+   * fails with NotReplicated (a ConnectionError), which the Results middleware retries.
+   */
+  durableStores?: boolean | DurableWriteOptions;
 }
 
 const DEFAULT_URL = "redis://127.0.0.1:6379";
@@ -42,6 +53,17 @@ const DEFAULT_URL = "redis://127.0.0.1:6379";
 const optionsSchema = z.object({
   url: z.string().optional(),
   maxIdleBlockingConnections: z.number().int().min(0).optional(),
+  durableStores: z
+    .union([
+      z.boolean(),
+      z
+        .object({
+          replicas: z.number().int().min(1).optional(),
+          timeout: z.number().int().min(0).optional(),
+        })
+        .strict(),
+    ])
+    .optional(),
 });
 
 /**
@@ -63,6 +85,7 @@ export class RedisResultBackend extends ResultBackend {
   private readonly idleBlocking: Redis[] = [];
   private readonly busyBlocking = new Set<Redis>();
   private closed = false;
+  private readonly replicas: ReplicaWaiter | undefined;
 
   constructor(options: RedisResultBackendOptions = {}) {
     const {
@@ -73,12 +96,14 @@ export class RedisResultBackend extends ResultBackend {
       client,
       logger,
       maxIdleBlockingConnections,
+      durableStores,
       ...redisOptions
     } = options;
     super({ namespace, encoder, useNamespacePrefixKeys });
     checkOptions(optionsSchema, options as Record<string, unknown>, {
       url: "a redis:// URL string",
       maxIdleBlockingConnections: "an integer >= 0",
+      durableStores: "true, false or { replicas: an integer >= 1, timeout: an integer >= 0 }",
     });
     this.logger = logger ?? getLogger("dq.RedisResultBackend");
     this.maxIdleBlocking = maxIdleBlockingConnections ?? 4;
@@ -91,21 +116,32 @@ export class RedisResultBackend extends ResultBackend {
       // ConnectionError within `connectTimeout`, and the client keeps reconnecting in the background.
       // The shared policy (one retry, 5 s command timeout: a paused or hung server fails the command
       // instead of hanging it; blocking reads opt out), without the offline queue.
-      this.client = new Redis(url ?? DEFAULT_URL, {
+      const clientOptions = {
         ...failFastOptions({ connectTimeout: this.connectTimeout, enableOfflineQueue: false }),
         ...redisOptions,
         lazyConnect: true,
-      });
+      };
+      // With `sentinels`, ioredis asks them for the master: no URL needed.
+      this.client =
+        url || !redisOptions.sentinels?.length
+          ? new Redis(url ?? DEFAULT_URL, clientOptions)
+          : new Redis(clientOptions);
       this.ownsClient = true;
       this.watchErrors(this.client);
     }
+    const durable = durableWriteOptions(durableStores);
+    if (durable)
+      this.replicas = new ReplicaWaiter(this.client, this.address, durable, (command) =>
+        this.run(this.client, "wait for replicas", command),
+      );
   }
 
   /** `host:port` of the server, for error messages. */
   private readonly readyWaits = new WeakMap<Redis, Promise<void>>();
 
   private get address(): string {
-    const { host, port, path } = this.client.options;
+    const { host, port, path, sentinels } = this.client.options;
+    if (sentinels?.length) return endpointOf(undefined, this.client.options).address;
     return path ?? `${host ?? "?"}:${port ?? "?"}`;
   }
 
@@ -272,6 +308,7 @@ export class RedisResultBackend extends ResultBackend {
 
   /** Stores `data` as the only element of the list `key`, expiring after `ttl` ms. */
   protected async storeValue(key: string, data: Buffer, ttl: number): Promise<void> {
+    const generation = this.replicas?.generation ?? 0;
     const replies = await this.run(this.client, "store a result", () =>
       this.client.multi().del(key).lpush(key, data).pexpire(key, Math.floor(ttl)).exec(),
     );
@@ -280,6 +317,7 @@ export class RedisResultBackend extends ResultBackend {
       throw new ConnectionError(
         `Redis result backend (${this.address}) failed to store a result under key ${key}: ${failed?.[0]?.message ?? "transaction aborted"}`,
       );
+    await this.replicas?.afterWrite(generation);
   }
 
   /** Closes the backend's own connections (not a `client` passed in). */
