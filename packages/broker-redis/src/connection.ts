@@ -5,7 +5,7 @@ import {
   DramatiqError,
   type Logger,
 } from "@dq/core";
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 import {
   cappedRetry,
   classifyConnectionError,
@@ -91,7 +91,17 @@ export class RedisConnection {
       const merged = { ...defaults, ...(redisOptions as RedisOptions) };
       // 0: no timeout (ioredis would time every command out at once).
       if (merged.commandTimeout === 0) delete merged.commandTimeout;
-      this.client = url ? new Redis(url, merged) : new Redis(merged);
+      this.client = options.cluster
+        ? // The broker's calls are commands both clients have; the script's keys share one slot.
+          (new Cluster(options.cluster, {
+            ...options.clusterOptions,
+            enableOfflineQueue: true,
+            clusterRetryStrategy: cappedRetry(100, 2000),
+            redisOptions: merged,
+          }) as unknown as Redis)
+        : url
+          ? new Redis(url, merged)
+          : new Redis(merged);
       this.ownsClient = true;
     }
     this.everReady = this.client.status === "ready";

@@ -1,6 +1,6 @@
 import type { BrokerOptions } from "@dq/core";
 import { checkOptions, durableWriteOptions, type DurableWriteOptions } from "@dq/redis-connection";
-import type { Redis, RedisOptions } from "ioredis";
+import type { ClusterNode, ClusterOptions, Redis, RedisOptions } from "ioredis";
 import { z } from "zod";
 
 /** What `new RedisBroker(options)` takes: dq's options, then any ioredis option. */
@@ -33,6 +33,14 @@ export interface RedisBrokerOptions extends BrokerOptions, Omit<RedisOptions, "k
    * @throws NotReplicated (a ConnectionClosed) from `send()` when too few replicas acknowledged in time
    */
   durableEnqueue?: boolean | DurableWriteOptions;
+  /**
+   * Redis Cluster: the startup nodes (`[{ host, port }, ...]` or `"host:port"`). The namespace must
+   * then carry a hash tag (default `{dramatiq}`), so that every key of the queues lives in one slot
+   * and the dispatch script (and Python Dramatiq, given the same namespace) works unchanged.
+   */
+  cluster?: ClusterNode[];
+  /** ioredis `ClusterOptions` for `cluster` (its `redisOptions` get the other ioredis options). */
+  clusterOptions?: Omit<ClusterOptions, "redisOptions">;
 }
 
 /** Default `commandTimeout` in ms (the policy shared by dq's Redis adapters). */
@@ -50,6 +58,8 @@ export const DQ_KEYS = [
   "logger",
   "clock",
   "durableEnqueue",
+  "cluster",
+  "clusterOptions",
 ] as const;
 
 const nonNegative = z.number().min(0).optional();
@@ -73,6 +83,13 @@ const brokerOptionsSchema = z.object({
     ])
     .optional(),
 });
+
+/** A namespace whose keys all share one Redis Cluster slot: it holds a non-empty `{hash tag}`. */
+export function hasHashTag(namespace: string): boolean {
+  const open = namespace.indexOf("{");
+  const close = open < 0 ? -1 : namespace.indexOf("}", open + 1);
+  return close > open + 1;
+}
 
 /** The checked numeric options, defaults applied (`commandTimeout` stays as given). */
 export interface BrokerSettings {

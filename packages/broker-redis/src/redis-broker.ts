@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  InvalidOptionError,
   Broker,
   Message,
   QueueJoinTimeout,
@@ -10,7 +11,7 @@ import {
   type JoinOptions,
 } from "@dq/core";
 import { canonicalQueueName, delayQueueName, sleep } from "@dq/core/adapter";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { AckReconciler } from "./ack-reconciler.js";
 import { ReplicaWaiter } from "@dq/redis-connection";
 import { RedisConnection } from "./connection.js";
@@ -23,7 +24,7 @@ import {
   type DeadLetter,
   type QueueMessageCounts,
 } from "./inspection.js";
-import { parseBrokerOptions, type RedisBrokerOptions } from "./options.js";
+import { hasHashTag, parseBrokerOptions, type RedisBrokerOptions } from "./options.js";
 import { enqueueRawBytes, publishMessages, withRedisMessageId } from "./publishing.js";
 import { RedisConsumer } from "./redis-consumer.js";
 import { splitNamespace } from "./url.js";
@@ -66,7 +67,12 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
   constructor(options: RedisBrokerOptions = {}) {
     super(options);
     const fromUrl = splitNamespace(options.url);
-    this.namespace = options.namespace ?? fromUrl.namespace ?? "dramatiq";
+    this.namespace =
+      options.namespace ?? fromUrl.namespace ?? (options.cluster ? "{dramatiq}" : "dramatiq");
+    if (options.cluster && !hasHashTag(this.namespace))
+      throw new InvalidOptionError(
+        `invalid namespace ${JSON.stringify(this.namespace)} for a Redis Cluster: expected a hash tag such as "{${this.namespace}}", so that every key of the queues lives in one slot`,
+      );
     const settings = parseBrokerOptions(options);
     this.heartbeatTimeout = settings.heartbeatTimeout;
     this.deadMessageTtl = settings.deadMessageTtl;
@@ -111,16 +117,25 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
       this.namespace,
       this.brokerId,
       () =>
-        this.client.duplicate({
-          connectionName: `${this.connection.connectionName}:wakeup`,
-          maxRetriesPerRequest: null,
-        }),
+        options.cluster
+          ? // A Cluster's duplicate takes startup nodes first; its subscriber picks one node.
+            ((this.client as unknown as Cluster).duplicate([], {
+              redisOptions: {
+                connectionName: `${this.connection.connectionName}:wakeup`,
+                maxRetriesPerRequest: null,
+              },
+            }) as unknown as Redis)
+          : this.client.duplicate({
+              connectionName: `${this.connection.connectionName}:wakeup`,
+              maxRetriesPerRequest: null,
+            }),
       this.logger,
       {
         requeue: (queueName, id) => this.requeueIds(queueName, [id]),
         // A hand-off lost with the old connection sits in the ack set: consumers look for it.
         reconnected: lostTrack,
       },
+      !options.cluster,
     );
   }
 

@@ -34,6 +34,12 @@ export class WakeupHub {
       /** The subscriber connection came back: hand-offs in flight may have been lost. */
       reconnected: () => void;
     },
+    /**
+     * Whether enqueues may hand messages to this broker. Off on a Redis Cluster: there PUBLISH
+     * counts only the subscribers of the node that ran the script, while the cluster bus delivers
+     * to all, so a hand-off counted as missed would arrive anyway and the message run twice.
+     */
+    private readonly handOffs = true,
   ) {}
 
   /** The channel dq producers publish on after enqueueing to `queueName`. */
@@ -47,7 +53,9 @@ export class WakeupHub {
 
   /** Whether hand-offs to this broker would arrive (its channel is subscribed). */
   get acceptsHandOffs(): boolean {
-    return this.handOffReady && !this.closed && this.subscriber?.status === "ready";
+    return (
+      this.handOffs && this.handOffReady && !this.closed && this.subscriber?.status === "ready"
+    );
   }
 
   /**

@@ -22,3 +22,4 @@ export {
 } from "./testing/private-redis.js";
 export { FakeClock } from "./testing/fake-clock.js";
 export { PrivateSentinelSet } from "./testing/private-sentinel.js";
+export { PrivateRedisCluster } from "./testing/private-cluster.js";
