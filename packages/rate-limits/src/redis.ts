@@ -118,7 +118,7 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
       return await operation(client);
     } catch (error) {
       if (error instanceof ReplyError || ConnectionError.isInstance(error)) throw error;
-      // One of the four named problems of the shared policy when it is one.
+      // One of the named problems of the shared policy when it is one.
       const cause = classifyConnectionError(error) ? error : this.lastConnectionError;
       const problem = classifyConnectionError(cause);
       const detail = problem

@@ -1,11 +1,14 @@
-// Why a dq Redis client cannot talk to Redis, in four distinct messages that name the host and port
-// (never the password): refused, unreachable, authentication failed, timed out.
+// Why a dq Redis client cannot talk to Redis, in distinct messages that name the host and port
+// (never the password): refused, unreachable, authentication failed, timed out, TLS handshake failed.
 import { ConnectionFailed } from "@dq/core";
 import { isUnreachableCode, maskUrl } from "@dq/core/adapter";
 import type { Redis } from "ioredis";
 
-/** The four ways of not reaching Redis that a message tells apart. */
-export type ConnectionProblem = "refused" | "unreachable" | "auth" | "timeout";
+/** The ways of not reaching Redis that a message tells apart. */
+export type ConnectionProblem = "refused" | "unreachable" | "auth" | "timeout" | "tls";
+
+/** Node's codes for a TLS handshake that failed: an untrusted or expired certificate, a name mismatch, a non-TLS peer. */
+const TLS_CODES = /CERT|^ERR_TLS_|^ERR_SSL_|SELF_SIGNED|^UNABLE_TO_/;
 
 /** Where a broker connects, for messages: `host:port` and the URL with its password masked. */
 export interface Endpoint {
@@ -47,7 +50,7 @@ export function endpointOf(
   return { address: `${options.host ?? "127.0.0.1"}:${options.port ?? 6379}`, url: undefined };
 }
 
-/** Which of the four problems an ioredis error is, or undefined for another error. */
+/** Which problem an ioredis error is, or undefined for another error. */
 export function classifyConnectionError(error: unknown): ConnectionProblem | undefined {
   // Not `instanceof Error`: errors from Node's net module may come from another realm (jest, vm).
   if (typeof error !== "object" || error === null || typeof (error as Error).message !== "string")
@@ -56,6 +59,7 @@ export function classifyConnectionError(error: unknown): ConnectionProblem | und
   if (code === "ECONNREFUSED") return "refused";
   if (code && isUnreachableCode(code)) return "unreachable";
   if (code === "ETIMEDOUT" || /connect ETIMEDOUT/.test(message)) return "timeout";
+  if (code && TLS_CODES.test(code)) return "tls";
   if (/^(WRONGPASS|NOAUTH|ERR AUTH|ERR invalid password|ERR Client sent AUTH)/.test(message))
     return "auth";
   return undefined;
@@ -81,6 +85,8 @@ export function describeConnectionProblem(
       return `authentication failed at ${at}: ${detail.replace(/\.$/, "")}; check the user and password in the URL`;
     case "timeout":
       return `timed out connecting to ${at}: no answer within ${timeout} ms (${detail})`;
+    case "tls":
+      return `TLS handshake with ${at} failed: ${detail}; check the CA (tls.ca) and the server name (tls.servername)`;
   }
 }
 

@@ -2,7 +2,7 @@
  * @dq/redis-connection — the ioredis connection policy shared by dq's Redis adapters
  * (`@dq/broker-redis`, `@dq/results-redis`, `@dq/rate-limits/redis`): fail-fast defaults, the
  * retry strategy, closing a client, and the mapping of connection failures to `ConnectionFailed`
- * with four named problems (refused, unreachable, authentication failed, timed out).
+ * with named problems (refused, unreachable, authentication failed, timed out, TLS handshake failed).
  * It uses ioredis's types only: the adapters bring ioredis.
  */
 export {

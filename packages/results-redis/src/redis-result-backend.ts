@@ -204,7 +204,7 @@ export class RedisResultBackend extends ResultBackend {
     });
   }
 
-  /** The text of a connection failure: one of the four named problems when it is one (the shared policy). */
+  /** The text of a connection failure: one of the named problems when it is one (the shared policy). */
   private describe(error: Error): string {
     const problem = classifyConnectionError(error);
     return problem

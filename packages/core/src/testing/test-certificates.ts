@@ -1,0 +1,90 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+/** A test CA, a server certificate it signed (for `localhost` and 127.0.0.1), and an unrelated CA. */
+export interface TestCertificates {
+  dir: string;
+  /** PEM paths: the CA, the server's certificate and key, another CA that signed nothing here. */
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  otherCaFile: string;
+  /** PEM contents of `caFile` and `otherCaFile`. */
+  ca: string;
+  otherCa: string;
+  /** Removes the directory. */
+  remove(): void;
+}
+
+function openssl(dir: string, args: string[]): void {
+  execFileSync("openssl", args, { cwd: dir, stdio: "ignore", timeout: 60_000 });
+}
+
+/**
+ * Creates a throwaway CA and a server certificate for TLS tests with `openssl` (2 days, RSA 2048),
+ * with subjectAltName `DNS:localhost, IP:127.0.0.1`, in a new temp dir.
+ */
+export function createTestCertificates(): TestCertificates {
+  const dir = mkdtempSync(path.join(tmpdir(), "dq-test-certs-"));
+  const newCa = (name: string, cn: string) =>
+    openssl(dir, [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "2",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.crt`,
+      "-subj",
+      `/CN=${cn}`,
+    ]);
+  newCa("ca", "dq test CA");
+  newCa("other-ca", "dq other CA");
+  openssl(dir, [
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
+    "-subj",
+    "/CN=localhost",
+  ]);
+  writeFileSync(path.join(dir, "ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+  openssl(dir, [
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "server.crt",
+    "-days",
+    "2",
+    "-extfile",
+    "ext.cnf",
+  ]);
+  const file = (name: string) => path.join(dir, name);
+  return {
+    dir,
+    caFile: file("ca.crt"),
+    certFile: file("server.crt"),
+    keyFile: file("server.key"),
+    otherCaFile: file("other-ca.crt"),
+    ca: readFileSync(file("ca.crt"), "utf8"),
+    otherCa: readFileSync(file("other-ca.crt"), "utf8"),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
