@@ -6,6 +6,8 @@ import "./register.js";
 
 export { DEFAULT_COMMAND_TIMEOUT, RedisBroker } from "./redis-broker.js";
 export { RedisConsumer } from "./redis-consumer.js";
+export { ShardedRedisBroker, shardNamespace } from "./sharded-broker.js";
+export type { ShardedRedisBrokerOptions } from "./sharded-broker.js";
 export { NotReplicated } from "@dq/redis-connection";
 export type { DurableWriteOptions } from "@dq/redis-connection";
 

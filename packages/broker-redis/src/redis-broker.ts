@@ -190,6 +190,11 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
     return written.then(() => replicas.afterWrite(generation));
   }
 
+  /** @internal Stores messages a ShardedRedisBroker prepared (its middleware already ran). */
+  publishPrepared(messages: readonly Message[]): Promise<void> {
+    return this.publish(messages);
+  }
+
   /**
    * Stores raw bytes on a queue as another producer would, bypassing encoding (to test bad input).
    * @returns the redis message id used

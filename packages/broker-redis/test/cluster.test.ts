@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from "@jest/globals";
 import { InvalidOptionError } from "@dq/core";
 import { PrivateRedisCluster } from "@dq/core/testing";
 import { defineBrokerTests } from "@dq/test-suite";
-import { RedisBroker } from "../src/index.js";
+import { RedisBroker, ShardedRedisBroker } from "../src/index.js";
 import { describeWithRedis, uniqueNamespace } from "./helpers.js";
 
 // Issue 24: on a Redis Cluster of three masters (the test's own), a hash-tagged namespace keeps
@@ -39,6 +39,28 @@ describeWithRedis("RedisBroker on a Redis Cluster (hash-tagged namespace)", () =
       },
       async enqueueRaw(broker, queueName, data) {
         await (broker as RedisBroker).enqueueRaw(queueName, data);
+      },
+    },
+  );
+
+  defineBrokerTests(
+    "ShardedRedisBroker (cluster, 3 shards)",
+    (options) =>
+      new ShardedRedisBroker({
+        cluster: nodes(),
+        namespace: uniqueNamespace(),
+        shards: 3,
+        ...options,
+      }),
+    {
+      async deadLetterIds(broker, queueName) {
+        const letters = await (broker as ShardedRedisBroker).getDeadLetters(queueName);
+        return letters.map((letter) => letter.message?.messageId ?? letter.redisMessageId);
+      },
+      // Order holds per shard only; each shard's consumer has its own prefetch window.
+      ordered: false,
+      async enqueueRaw(broker, queueName, data) {
+        await (broker as ShardedRedisBroker).enqueueRaw(queueName, data);
       },
     },
   );

@@ -25,6 +25,12 @@ export interface BrokerTestCapabilities {
   deadLetters?: boolean;
   /** `requeue` puts delivered messages back (default true). */
   requeue?: boolean;
+  /**
+   * One consumer delivers a queue's messages in enqueue order, and its `prefetch` bounds what it
+   * holds (default true). A broker that spreads a queue over shards delivers in order per shard
+   * only, and bounds each shard's consumer: the consumer cases then check the set delivered.
+   */
+  ordered?: boolean;
   /** Lists the message ids in a queue's dead-letter queue. */
   deadLetterIds?: (broker: Broker, queueName: string) => Promise<string[]>;
   /** Puts raw bytes on a queue as another producer would (to test undecodable payloads). */
@@ -47,7 +53,7 @@ export function defineBrokerTests(
   factory: BrokerFactory,
   capabilities: BrokerTestCapabilities = {},
 ): void {
-  const caps = { delay: true, deadLetters: true, requeue: true, ...capabilities };
+  const caps = { delay: true, deadLetters: true, requeue: true, ordered: true, ...capabilities };
   const cleanups: (() => Promise<unknown>)[] = [];
 
   async function setup(middleware?: Middleware[]) {
@@ -81,7 +87,7 @@ export function defineBrokerTests(
       for (const cleanup of cleanups.splice(0)) await cleanup();
     });
 
-    defineConsumerCases({ setup });
+    defineConsumerCases({ setup, ordered: caps.ordered });
 
     it("runs actors through a worker and join waits for them", async () => {
       const { broker, queueName } = await setup();

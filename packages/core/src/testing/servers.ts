@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { describe, it } from "@jest/globals";
+import type * as JestGlobals from "@jest/globals";
 
 /** A server address on the test machine. */
 export interface ServerAddress {
@@ -47,6 +47,9 @@ export function addressFromServers(servers: string, defaultPort: number): Server
  * the reason in its title locally, and fails with one test when `process.env.CI` is set.
  */
 export function describeWithServer(label: string, address: ServerAddress, body: () => void): void {
+  // Jest's injected globals, not an import of @jest/globals: that module throws outside jest, and
+  // the other helpers here are used by scripts too (bench/).
+  const { describe, it } = globalThis as unknown as typeof JestGlobals;
   if (serverReachable(address)) {
     describe(label, body);
   } else if (process.env.CI) {
