@@ -17,7 +17,11 @@ export interface UniqueOptions {
    * a lock). A key given here is global: two actors using one key share one lock.
    */
   key?: string;
-  /** How long the lock can live, in ms, from the last send that set it (an upper bound on everything). */
+  /**
+   * How long the lock can live, in ms, counted from when the message that last took it is due
+   * (send time + delay): an upper bound on everything. A `replace`/`debounce` message still
+   * queued when its lock expires is skipped, so make it longer than a message may wait.
+   */
   ttl: number;
   /**
    * `"started"`: the lock is released when the message starts processing (no two pending copies);

@@ -131,15 +131,21 @@ export class Unique extends Middleware {
     return typeof lock === "string" && lock.length > 0 ? lock : undefined;
   }
 
-  override async beforeEnqueue(broker: Broker, message: Message): Promise<void> {
+  override async beforeEnqueue(
+    broker: Broker,
+    message: Message,
+    delay: number | undefined,
+  ): Promise<void> {
     const config = this.configOf(broker, message);
     if (!config) return;
     const id = message.messageId;
+    // The TTL counts from when the message is due, so a delay (a debounce window) never outlives it.
+    const ttl = config.ttl + (delay ?? 0);
     const admitted = this.lockOf(message);
     if (admitted !== undefined) {
       // A retry or a delayed message falling due: keep the lock (refreshing it), take it if free.
-      if (!(await this.backend.compareAndSet(admitted, id, id, config.ttl)))
-        await this.backend.addValue(admitted, id, config.ttl);
+      if (!(await this.backend.compareAndSet(admitted, id, id, ttl)))
+        await this.backend.addValue(admitted, id, ttl);
       return;
     }
     const lockKey =
@@ -148,10 +154,10 @@ export class Unique extends Middleware {
         defaultUniqueKey(message.actorName, message.queueName, message.args, message.kwargs));
     message.options.uniqueLock = lockKey;
     if (config.mode !== "drop") {
-      await this.backend.setValue(lockKey, id, config.ttl);
+      await this.backend.setValue(lockKey, id, ttl);
       return;
     }
-    if (await this.backend.addValue(lockKey, id, config.ttl)) return;
+    if (await this.backend.addValue(lockKey, id, ttl)) return;
     const duplicate: Duplicate = { lockKey, owner: await this.backend.getValue(lockKey) };
     duplicates.set(message, duplicate);
     broker.logger.debug(
