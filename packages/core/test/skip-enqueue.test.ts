@@ -46,7 +46,7 @@ describe.each([false, true])("SkipEnqueue from a before hook (async: %s)", (asyn
     expect(filter.published).toEqual(["keep"]);
     const consumer = broker.consume(queueName, { timeout: 10 });
     const first = await consumer.next();
-    expect((first.value as { args: unknown[] }).args).toEqual(["keep"]);
+    expect(first.value?.args).toEqual(["keep"]);
     const second = await consumer.next();
     expect(second.value).toBeNull();
     await consumer.close();
