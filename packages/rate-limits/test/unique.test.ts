@@ -177,3 +177,22 @@ describeWithAddress(
   addressFromUrl(AMQP_URL, 5672),
   () => describeWithServer("Redis", "(Redis)", () => scenarios("rabbitmq", "redis")),
 );
+
+/** Two producers (each its own broker and backend client), as two processes would be. */
+function acrossClients(backendKind: BackendKind) {
+  it("drop: 100 concurrent sends from two producers with their own clients enqueue one", async () => {
+    const unique = { key: uniqueKey("two-producers"), ttl: 30_000, until: "finished" } as const;
+    const producers = [0, 1].map(() =>
+      harness({ broker: "stub", backend: backendKind }, { unique: { ...unique, mode: "drop" } }),
+    );
+    const sent = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => producers[i % 2]!.job.send(`from ${i % 2}`)),
+    );
+    expect(sent.filter((message) => !isDuplicate(message))).toHaveLength(1);
+  });
+}
+
+describeWithServer("Redis", "Unique across two Redis clients", () => acrossClients("redis"));
+describeWithServer("Memcached", "Unique across two Memcached clients", () =>
+  acrossClients("memcached"),
+);
