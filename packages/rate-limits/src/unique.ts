@@ -171,6 +171,8 @@ export class Unique extends Middleware {
     const lock = this.lockOf(proxy.message);
     const config = lock === undefined ? undefined : this.configOf(broker, proxy.message);
     if (lock === undefined || !config) return;
+    // A drop-mode message was admitted when sent: it runs, and holds its lock until it finishes.
+    if (config.mode === "drop" && config.until === "finished") return;
     const id = proxy.messageId;
     const owns =
       config.until === "started"
