@@ -1,7 +1,7 @@
 import type { Actor } from "./actor.js";
 import { currentClock, withTimers, type TimerClock } from "./clock.js";
 import type { Consumer, ConsumeOptions } from "./consumer.js";
-import { ActorNotFound, InvalidOptionError } from "./errors.js";
+import { ActorNotFound, InvalidOptionError, SkipEnqueue } from "./errors.js";
 import { getLogger, type Logger } from "./logger.js";
 import type { Message } from "./message.js";
 import type { AfterSignal, BeforeSignal, HookRest, Middleware } from "./middleware/middleware.js";
@@ -198,8 +198,9 @@ export abstract class Broker {
     // message's ack waits for this enqueue, and a lost connection is retried with backoff first.
     const settlement = currentSettlement();
     let enqueued: Promise<Message<R>>;
+    let skippable: Message<R> | undefined;
     try {
-      const prepared = this.prepareForEnqueue([message], options.delay)[0]!;
+      const prepared = (skippable = this.prepareForEnqueue([message], options.delay)[0]!);
       const send = settlement
         ? () => settlement.retrying(() => this.publish([prepared]), `message ${prepared.messageId}`)
         : undefined;
@@ -216,8 +217,10 @@ export abstract class Broker {
         const after = this.emitAfter("enqueue", prepared, options.delay);
         return after ? after.then(() => prepared) : prepared;
       });
+      // A before hook may leave the message out (SkipEnqueue): send resolves with it unpublished.
+      if (before) enqueued = enqueued.catch((error: unknown) => skippedEnqueue(error, prepared));
     } catch (error) {
-      enqueued = Promise.reject(error);
+      enqueued = skippable ? skippedEnqueue(error, skippable) : Promise.reject(error);
     }
     settlement?.hold(enqueued, true);
     return enqueued;
@@ -244,15 +247,22 @@ export abstract class Broker {
     settlement: Settlement | undefined,
   ): Promise<Message<R>[]> {
     const prepared = this.prepareForEnqueue(messages, options.delay);
-    // Hooks run one message after the other as before; a tick is awaited only when a hook returned a Promise.
+    // Hooks run in turn (a tick only when one returned a Promise); SkipEnqueue leaves a message out.
+    let publishing: readonly Message<R>[] = prepared;
     for (const message of prepared) {
-      const before = this.emitBefore("enqueue", message, options.delay);
-      if (before) await before;
+      try {
+        const before = this.emitBefore("enqueue", message, options.delay);
+        if (before) await before;
+      } catch (error) {
+        if (!SkipEnqueue.isInstance(error)) throw error;
+        publishing = publishing.filter((kept) => kept !== message);
+      }
     }
+    if (publishing.length === 0) return prepared;
     if (settlement)
-      await settlement.retrying(() => this.publish(prepared), `${prepared.length} messages`);
-    else await this.publish(prepared);
-    for (const message of prepared) {
+      await settlement.retrying(() => this.publish(publishing), `${publishing.length} messages`);
+    else await this.publish(publishing);
+    for (const message of publishing) {
       const after = this.emitAfter("enqueue", message, options.delay);
       if (after) await after;
     }
@@ -331,4 +341,9 @@ export abstract class Broker {
       );
     return results.backend;
   }
+}
+
+/** `message` when `error` is a `SkipEnqueue` (the message was left out), else a rejection. */
+function skippedEnqueue<R>(error: unknown, message: Message<R>): Promise<Message<R>> {
+  return SkipEnqueue.isInstance(error) ? Promise.resolve(message) : Promise.reject(error);
 }

@@ -114,6 +114,13 @@ export class MiddlewareError extends DramatiqError {}
 /** Raised in `beforeProcessMessage` to skip a message (acked unless it was failed). */
 export class SkipMessage extends MiddlewareError {}
 
+/**
+ * Raised in `beforeEnqueue` to leave a message out: it is not published, `afterEnqueue` does not
+ * run for it, and `enqueue` (so `send`) resolves with the message as if it had been sent. The
+ * middleware that raised it says how to tell (e.g. `@dq/rate-limits`' `isDuplicate`).
+ */
+export class SkipEnqueue extends MiddlewareError {}
+
 /** Base class of interrupts: the running message was aborted from outside. */
 export class Interrupt extends DramatiqError {}
 

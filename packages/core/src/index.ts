@@ -65,6 +65,7 @@ export {
   ResultFailure,
   MiddlewareError,
   SkipMessage,
+  SkipEnqueue,
   Interrupt,
   TimeLimitExceeded,
   Shutdown,

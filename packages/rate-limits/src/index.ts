@@ -1,6 +1,6 @@
 /**
  * @dq/rate-limits — rate limiters (concurrent, bucket, window), distributed barriers and group
- * completion callbacks over a shared backend whose storage matches Python Dramatiq's. The Redis and
+ * completion callbacks, unique messages and a completed-message guard over a shared backend whose storage matches Python Dramatiq's. The Redis and
  * Memcached backends live in the subpaths `@dq/rate-limits/redis` and `@dq/rate-limits/memcached`.
  */
 export { RateLimiter } from "./rate-limiter.js";
@@ -11,6 +11,9 @@ export { Barrier } from "./barrier.js";
 export { RateLimiterBackend } from "./rate-limiter-backend.js";
 export { StubRateLimiterBackend } from "./stub-rate-limiter-backend.js";
 export { GroupCallbacks } from "./group-callbacks.js";
+export { Unique, DuplicateMessage, duplicateOf, isDuplicate } from "./unique.js";
+export { CompletedGuard } from "./completed-guard.js";
+export { canonicalJson, defaultUniqueKey } from "./unique-options.js";
 
 export type { AcquireOptions, RateLimiterOptions } from "./rate-limiter.js";
 export type { ConcurrentRateLimiterOptions } from "./concurrent-rate-limiter.js";
@@ -18,3 +21,6 @@ export type { BucketRateLimiterOptions } from "./bucket-rate-limiter.js";
 export type { WindowRateLimiterOptions } from "./window-rate-limiter.js";
 export type { BarrierWaitOptions } from "./barrier.js";
 export type { GroupCallbacksOptions } from "./group-callbacks.js";
+export type { Duplicate, UniqueMiddlewareOptions } from "./unique.js";
+export type { CompletedGuardOptions } from "./completed-guard.js";
+export type { UniqueMode, UniqueOptions, UniqueUntil } from "./unique-options.js";

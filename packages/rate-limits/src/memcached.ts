@@ -24,6 +24,7 @@ const GET = 0x00;
 const SET = 0x01;
 const ADD = 0x02;
 const INCREMENT = 0x05;
+const DELETE = 0x04;
 const DECREMENT = 0x06;
 const NOT_FOUND = 0x01;
 const EXISTS = 0x02;
@@ -33,6 +34,8 @@ const NOT_STORED = 0x05;
 const INTEGER_FLAGS = 1 << 2;
 // An INCR/DECR expiration of 0xffffffff means "fail when missing" instead of creating the key.
 const FAIL_IF_MISSING = 0xffffffff;
+// Memcached reads an expiration above 30 days as an absolute UNIX time.
+const MAX_RELATIVE_EXPIRY = 30 * 24 * 3600;
 const MAX_CAS_ATTEMPTS = 100;
 
 interface Reply {
@@ -147,11 +150,74 @@ export class MemcachedRateLimiterBackend extends RateLimiterBackend {
     return Number(reply.value.readBigUInt64BE(0));
   }
 
-  private async get(key: string): Promise<{ value: number; cas: Buffer } | undefined> {
+  private async fetch(key: string): Promise<{ text: string; cas: Buffer } | undefined> {
     const reply = await this.request(GET, key, Buffer.alloc(0), Buffer.alloc(0));
     if (reply.status === NOT_FOUND) return undefined;
     if (reply.status !== 0) throw this.unexpected("GET", key, reply);
-    return { value: Number.parseInt(reply.value.toString(), 10) || 0, cas: reply.cas };
+    return { text: reply.value.toString(), cas: reply.cas };
+  }
+
+  private async get(key: string): Promise<{ value: number; cas: Buffer } | undefined> {
+    const entry = await this.fetch(key);
+    return entry && { value: Number.parseInt(entry.text, 10) || 0, cas: entry.cas };
+  }
+
+  private storeString(opcode: number, key: string, value: string, ttl: number, cas?: Buffer) {
+    const extras = Buffer.alloc(8);
+    extras.writeUInt32BE(expiry(ttl), 4);
+    return this.request(opcode, key, extras, Buffer.from(value), cas);
+  }
+
+  override async getValue(key: string): Promise<string | undefined> {
+    return (await this.fetch(key))?.text;
+  }
+
+  override async setValue(key: string, value: string, ttl: number): Promise<void> {
+    const reply = await this.storeString(SET, key, value, ttl);
+    if (reply.status !== 0) throw this.unexpected("SET", key, reply);
+  }
+
+  override async addValue(key: string, value: string, ttl: number): Promise<boolean> {
+    const reply = await this.storeString(ADD, key, value, ttl);
+    if (reply.status === 0) return true;
+    if (reply.status === EXISTS || reply.status === NOT_STORED) return false;
+    throw this.unexpected("ADD", key, reply);
+  }
+
+  /** GETS, compare, then SET with the CAS token; a concurrent write makes it read again. */
+  override async compareAndSet(
+    key: string,
+    expected: string,
+    value: string,
+    ttl: number,
+  ): Promise<boolean> {
+    return this.compareAnd("CAS", key, expected, (cas) =>
+      this.storeString(SET, key, value, ttl, cas),
+    );
+  }
+
+  /** GETS, compare, then DELETE with the CAS token; a concurrent write makes it read again. */
+  override async compareAndDelete(key: string, expected: string): Promise<boolean> {
+    return this.compareAnd("DELETE", key, expected, (cas) =>
+      this.request(DELETE, key, Buffer.alloc(0), Buffer.alloc(0), cas),
+    );
+  }
+
+  private async compareAnd(
+    operation: string,
+    key: string,
+    expected: string,
+    write: (cas: Buffer) => Promise<Reply>,
+  ): Promise<boolean> {
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const current = await this.fetch(key);
+      if (current?.text !== expected) return false;
+      const reply = await write(current.cas);
+      if (reply.status === 0) return true;
+      if (reply.status !== EXISTS && reply.status !== NOT_FOUND)
+        throw this.unexpected(operation, key, reply);
+    }
+    return false;
   }
 
   override async add(key: string, value: number, ttl: number): Promise<boolean> {
@@ -223,5 +289,6 @@ export class MemcachedRateLimiterBackend extends RateLimiterBackend {
 }
 
 function expiry(ttl: number): number {
-  return Math.max(1, Math.floor(ttl / 1000));
+  const seconds = Math.max(1, Math.floor(ttl / 1000));
+  return seconds > MAX_RELATIVE_EXPIRY ? Math.floor(Date.now() / 1000) + seconds : seconds;
 }

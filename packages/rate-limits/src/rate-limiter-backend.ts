@@ -1,7 +1,9 @@
 /**
- * The storage contract shared by rate limiters and barriers. Every value is a decimal integer and
- * every key is used verbatim (no namespace), exactly as Python Dramatiq's backends store them, so
- * that Node and Python processes can share one limit or one barrier.
+ * The storage contract shared by rate limiters, barriers and unique messages. Every key is used
+ * verbatim (no namespace). Counters are decimal integers, exactly as Python Dramatiq's backends
+ * store them, so that Node and Python processes can share one limit or one barrier; the string
+ * operations (`getValue` … `compareAndDelete`) hold the locks of `Unique` and the marks of
+ * `CompletedGuard`. `@dq/test-suite`'s `defineRateLimiterBackendTests` checks every member.
  */
 export abstract class RateLimiterBackend {
   /**
@@ -61,6 +63,48 @@ export abstract class RateLimiterBackend {
    * @param ttl - how long the event stays visible, in ms
    */
   abstract waitNotify(key: string, ttl: number): Promise<void>;
+
+  // String values (unique-message locks, completed-message marks): stored verbatim, never counted.
+
+  /**
+   * Reads a string value.
+   * @returns the value, or undefined when `key` is missing or expired
+   * @throws ConnectionError when the server cannot be reached
+   */
+  abstract getValue(key: string): Promise<string | undefined>;
+
+  /**
+   * Stores `value` under `key`, replacing any value, for `ttl` ms.
+   * @throws ConnectionError when the server cannot be reached
+   */
+  abstract setValue(key: string, value: string, ttl: number): Promise<void>;
+
+  /**
+   * Stores `value` under `key` for `ttl` ms iff `key` does not exist (atomically).
+   * @returns whether it was stored
+   * @throws ConnectionError when the server cannot be reached
+   */
+  abstract addValue(key: string, value: string, ttl: number): Promise<boolean>;
+
+  /**
+   * Atomically replaces the value of `key` by `value` (with a new `ttl`, in ms) iff it is
+   * `expected`; a missing key is never replaced. Setting `value === expected` extends the TTL.
+   * @returns whether it was replaced
+   * @throws ConnectionError when the server cannot be reached
+   */
+  abstract compareAndSet(
+    key: string,
+    expected: string,
+    value: string,
+    ttl: number,
+  ): Promise<boolean>;
+
+  /**
+   * Atomically deletes `key` iff its value is `expected`.
+   * @returns whether it was deleted
+   * @throws ConnectionError when the server cannot be reached
+   */
+  abstract compareAndDelete(key: string, expected: string): Promise<boolean>;
 
   /** Releases connections this backend opened (a client passed in by the user is left open). */
   async close(): Promise<void> {}

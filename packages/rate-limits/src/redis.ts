@@ -53,6 +53,16 @@ if total > maximum then return 0 end
 redis.call('SET', KEYS[1], string.format('%d', value), 'PX', ARGV[3])
 return 1`;
 
+// Compare-and-set / compare-and-delete of a string value (unique-message locks).
+const COMPARE_AND_SET = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`;
+
+const COMPARE_AND_DELETE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])`;
+
 const NOTIFY_MARKER = "x";
 
 /** The options the backend reads itself (the rest goes to ioredis). */
@@ -165,6 +175,35 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
     return this.run(
       async (client) =>
         (await client.eval(INCR_AND_SUM, all.length, ...all, amount, maximum, ttl)) === 1,
+    );
+  }
+
+  override async getValue(key: string): Promise<string | undefined> {
+    return this.run(async (client) => (await client.get(key)) ?? undefined);
+  }
+
+  override async setValue(key: string, value: string, ttl: number): Promise<void> {
+    await this.run((client) => client.set(key, value, "PX", ttl));
+  }
+
+  override async addValue(key: string, value: string, ttl: number): Promise<boolean> {
+    return this.run(async (client) => (await client.set(key, value, "PX", ttl, "NX")) === "OK");
+  }
+
+  override async compareAndSet(
+    key: string,
+    expected: string,
+    value: string,
+    ttl: number,
+  ): Promise<boolean> {
+    return this.run(
+      async (client) => (await client.eval(COMPARE_AND_SET, 1, key, expected, value, ttl)) === 1,
+    );
+  }
+
+  override async compareAndDelete(key: string, expected: string): Promise<boolean> {
+    return this.run(
+      async (client) => (await client.eval(COMPARE_AND_DELETE, 1, key, expected)) === 1,
     );
   }
 

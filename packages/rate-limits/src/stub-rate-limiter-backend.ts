@@ -14,6 +14,7 @@ interface Entry {
 export class StubRateLimiterBackend extends RateLimiterBackend {
   private readonly clock: Clock;
   private readonly counters = new Map<string, Entry>();
+  private readonly strings = new Map<string, { value: string; expiresAt: number }>();
   private readonly events = new Map<string, number>();
   private readonly waiters = new Map<string, Set<(value: boolean) => void>>();
 
@@ -80,6 +81,45 @@ export class StubRateLimiterBackend extends RateLimiterBackend {
     return true;
   }
 
+  override async getValue(key: string): Promise<string | undefined> {
+    return this.readString(key);
+  }
+
+  // Synchronous, so that each compare-and-write below is atomic.
+  private readString(key: string): string | undefined {
+    const entry = this.strings.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt > this.clock.now()) return entry.value;
+    this.strings.delete(key);
+    return undefined;
+  }
+
+  override async setValue(key: string, value: string, ttl: number): Promise<void> {
+    this.strings.set(key, { value, expiresAt: this.clock.now() + ttl });
+  }
+
+  override async addValue(key: string, value: string, ttl: number): Promise<boolean> {
+    if (this.readString(key) !== undefined) return false;
+    this.strings.set(key, { value, expiresAt: this.clock.now() + ttl });
+    return true;
+  }
+
+  override async compareAndSet(
+    key: string,
+    expected: string,
+    value: string,
+    ttl: number,
+  ): Promise<boolean> {
+    if (this.readString(key) !== expected) return false;
+    this.strings.set(key, { value, expiresAt: this.clock.now() + ttl });
+    return true;
+  }
+
+  override async compareAndDelete(key: string, expected: string): Promise<boolean> {
+    if (this.readString(key) !== expected) return false;
+    return this.strings.delete(key);
+  }
+
   override async wait(key: string, timeout: number | undefined): Promise<boolean> {
     if (this.published(key)) return true;
     if (timeout !== undefined && timeout <= 0) return false;
@@ -116,6 +156,7 @@ export class StubRateLimiterBackend extends RateLimiterBackend {
   override async close(): Promise<void> {
     for (const waiters of [...this.waiters.values()]) for (const done of [...waiters]) done(false);
     this.counters.clear();
+    this.strings.clear();
     this.events.clear();
   }
 }

@@ -13,6 +13,11 @@ defineRateLimiterBackendTests("StubRateLimiterBackend", () => ({
   incrAndSum: (...args) => stub.incrAndSum(...args),
   wait: (...args) => stub.wait(...args),
   waitNotify: (...args) => stub.waitNotify(...args),
+  getValue: (...args) => stub.getValue(...args),
+  setValue: (...args) => stub.setValue(...args),
+  addValue: (...args) => stub.addValue(...args),
+  compareAndSet: (...args) => stub.compareAndSet(...args),
+  compareAndDelete: (...args) => stub.compareAndDelete(...args),
   close: async () => undefined,
 }));
 

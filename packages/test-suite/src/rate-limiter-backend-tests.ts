@@ -18,6 +18,11 @@ export interface RateLimiterBackendLike {
   ): Promise<boolean>;
   wait(key: string, timeout: number | undefined): Promise<boolean>;
   waitNotify(key: string, ttl: number): Promise<void>;
+  getValue(key: string): Promise<string | undefined>;
+  setValue(key: string, value: string, ttl: number): Promise<void>;
+  addValue(key: string, value: string, ttl: number): Promise<boolean>;
+  compareAndSet(key: string, expected: string, value: string, ttl: number): Promise<boolean>;
+  compareAndDelete(key: string, expected: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -134,10 +139,78 @@ export function defineRateLimiterBackendTests(
 
     it("expires keys after their ttl", async () => {
       const b = await backend();
-      const k = key();
+      const [k, s, kept] = [key(), key(), key()];
       expect(await b.add(k, 1, 1000)).toBe(true);
+      await b.setValue(s, "gone", 1000);
+      await b.setValue(kept, "old", 2000);
+      // Extending the TTL by setting the same value keeps it past the first TTL (Memcached counts
+      // whole seconds from a coarse clock, so a 1 s TTL may end at once).
+      expect(await b.compareAndSet(kept, "old", "old", TTL)).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 2600));
       expect(await b.add(k, 1, 1000)).toBe(true);
+      expect(await b.getValue(s)).toBeUndefined();
+      expect(await b.addValue(s, "again", 1000)).toBe(true);
+      expect(await b.getValue(kept)).toBe("old");
+    });
+
+    it("stores, replaces and reads string values", async () => {
+      const b = await backend();
+      const k = key();
+      expect(await b.getValue(k)).toBeUndefined();
+      await b.setValue(k, "message-1", TTL);
+      expect(await b.getValue(k)).toBe("message-1");
+      await b.setValue(k, "message-2", TTL);
+      expect(await b.getValue(k)).toBe("message-2");
+    });
+
+    it("adds a string value only when the key does not exist, one winner among two clients", async () => {
+      const [first, second] = [await backend(), await backend()];
+      const k = key();
+      const attempts = Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? first : second).addValue(k, `owner-${i}`, TTL),
+      );
+      const won = (await Promise.all(attempts)).flatMap((added, i) => (added ? [i] : []));
+      expect(won).toHaveLength(1);
+      expect(await first.getValue(k)).toBe(`owner-${won[0]}`);
+    });
+
+    it("compares and sets: only over the expected value, never a missing key", async () => {
+      const b = await backend();
+      const k = key();
+      expect(await b.compareAndSet(k, "a", "b", TTL)).toBe(false);
+      expect(await b.getValue(k)).toBeUndefined();
+      await b.setValue(k, "a", TTL);
+      expect(await b.compareAndSet(k, "x", "b", TTL)).toBe(false);
+      expect(await b.getValue(k)).toBe("a");
+      expect(await b.compareAndSet(k, "a", "b", TTL)).toBe(true);
+      expect(await b.getValue(k)).toBe("b");
+    });
+
+    it("compares and deletes: only the expected value, one winner among two clients", async () => {
+      const [first, second] = [await backend(), await backend()];
+      const k = key();
+      expect(await first.compareAndDelete(k, "a")).toBe(false);
+      await first.setValue(k, "a", TTL);
+      expect(await first.compareAndDelete(k, "b")).toBe(false);
+      expect(await second.getValue(k)).toBe("a");
+      const attempts = Array.from({ length: 10 }, (_, i) =>
+        (i % 2 ? first : second).compareAndDelete(k, "a"),
+      );
+      expect((await Promise.all(attempts)).filter(Boolean)).toHaveLength(1);
+      expect(await first.getValue(k)).toBeUndefined();
+      expect(await second.addValue(k, "c", TTL)).toBe(true);
+    });
+
+    it("lets exactly one of many concurrent compare-and-sets over one value win", async () => {
+      const [first, second] = [await backend(), await backend()];
+      const k = key();
+      await first.setValue(k, "start", TTL);
+      const attempts = Array.from({ length: 10 }, (_, i) =>
+        (i % 2 ? first : second).compareAndSet(k, "start", `next-${i}`, TTL),
+      );
+      const won = (await Promise.all(attempts)).flatMap((set, i) => (set ? [i] : []));
+      expect(won).toHaveLength(1);
+      expect(await second.getValue(k)).toBe(`next-${won[0]}`);
     });
 
     if (caps.blocking) {

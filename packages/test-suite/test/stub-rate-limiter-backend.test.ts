@@ -7,12 +7,15 @@ class ReferenceBackend implements RateLimiterBackendLike {
   private readonly values: Map<string, { value: number; expiresAt: number }>;
   private readonly events: Map<string, number>;
   private readonly waiters: Map<string, Set<() => void>>;
+  private readonly strings: Map<string, { value: string; expiresAt: number }>;
 
   constructor(shared: {
     values: Map<string, { value: number; expiresAt: number }>;
     events: Map<string, number>;
     waiters: Map<string, Set<() => void>>;
+    strings: Map<string, { value: string; expiresAt: number }>;
   }) {
+    this.strings = shared.strings;
     this.values = shared.values;
     this.events = shared.events;
     this.waiters = shared.waiters;
@@ -75,8 +78,33 @@ class ReferenceBackend implements RateLimiterBackendLike {
     this.events.set(key, Date.now() + ttl);
     for (const wake of [...(this.waiters.get(key) ?? [])]) wake();
   }
+  private readString(key: string): string | undefined {
+    const entry = this.strings.get(key);
+    if (entry && entry.expiresAt > Date.now()) return entry.value;
+    this.strings.delete(key);
+    return undefined;
+  }
+  async getValue(key: string) {
+    return this.readString(key);
+  }
+  async setValue(key: string, value: string, ttl: number) {
+    this.strings.set(key, { value, expiresAt: Date.now() + ttl });
+  }
+  async addValue(key: string, value: string, ttl: number) {
+    if (this.readString(key) !== undefined) return false;
+    this.strings.set(key, { value, expiresAt: Date.now() + ttl });
+    return true;
+  }
+  async compareAndSet(key: string, expected: string, value: string, ttl: number) {
+    if (this.readString(key) !== expected) return false;
+    this.strings.set(key, { value, expiresAt: Date.now() + ttl });
+    return true;
+  }
+  async compareAndDelete(key: string, expected: string) {
+    return this.readString(key) === expected && this.strings.delete(key);
+  }
   async close() {}
 }
 
-const shared = { values: new Map(), events: new Map(), waiters: new Map() };
+const shared = { values: new Map(), events: new Map(), waiters: new Map(), strings: new Map() };
 defineRateLimiterBackendTests("reference in-memory backend", () => new ReferenceBackend(shared));
