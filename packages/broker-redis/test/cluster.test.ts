@@ -1,9 +1,16 @@
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { InvalidOptionError } from "@dq/core";
-import { PrivateRedisCluster } from "@dq/core/testing";
+import {
+  loadWireFixture,
+  PrivateRedisCluster,
+  restoreRedisRecording,
+  withEta,
+  type RecordedRedisKey,
+} from "@dq/core/testing";
+import { Cluster } from "ioredis";
+import { actor, InvalidOptionError, Worker } from "@dq/core";
 import { defineBrokerTests } from "@dq/test-suite";
 import { RedisBroker, ShardedRedisBroker } from "../src/index.js";
-import { describeWithRedis, uniqueNamespace } from "./helpers.js";
+import { describeWithRedis, uniqueNamespace, waitFor } from "./helpers.js";
 
 // Issue 24: on a Redis Cluster of three masters (the test's own), a hash-tagged namespace keeps
 // Dramatiq's keyspace in one slot, and the broker passes the conformance suite unchanged.
@@ -27,6 +34,46 @@ describeWithRedis("RedisBroker on a Redis Cluster (hash-tagged namespace)", () =
       () => new RedisBroker({ cluster: [{ host: "127.0.0.1", port: 1 }], namespace: "app" }),
     ).toThrow('invalid namespace "app" for a Redis Cluster: expected a hash tag such as "{app}"');
   });
+
+  it("runs the messages Python Dramatiq wrote (redis-enqueued.json) under a hash-tagged namespace", async () => {
+    const recording = loadWireFixture<{ keys: Record<string, RecordedRedisKey> }>(
+      "redis-enqueued.json",
+    );
+    const namespace = `{${uniqueNamespace()}}`;
+    // Python's keys, byte for byte, under the namespace: all in the namespace's one slot.
+    const writer = new Cluster(nodes());
+    await restoreRedisRecording(writer, recording.keys, namespace, (key, data) =>
+      key.endsWith(".DQ.msgs") ? withEta(data, Date.now()) : data,
+    );
+    writer.disconnect();
+    const broker = new RedisBroker({ cluster: nodes(), namespace });
+    const seen: unknown[][] = [];
+    actor(
+      function add(x: number, y: number | { y: number }) {
+        seen.push([x, y]);
+        return x + (typeof y === "object" ? y.y : y);
+      },
+      { broker, queueName: "fx", maxRetries: 0 },
+    );
+    actor(function done(..._args: unknown[]) {}, { broker, queueName: "fx" });
+    const worker = new Worker(broker, { workerTimeout: 100 });
+    try {
+      await worker.start();
+      await waitFor(() => seen.length === 9, "the 9 recorded add messages");
+      await broker.join("fx", { timeout: 10_000 });
+      expect(seen).toEqual(
+        expect.arrayContaining([
+          [1, 2],
+          [3, 4],
+          [1, 1],
+          [10, 2],
+        ]),
+      );
+    } finally {
+      await worker.stop({ timeout: 5000 });
+      await broker.close();
+    }
+  }, 60_000);
 
   defineBrokerTests(
     "RedisBroker (cluster)",
