@@ -1,5 +1,11 @@
 import type { BrokerOptions } from "@dq/core";
-import { checkOptions, durableWriteOptions, type DurableWriteOptions } from "@dq/redis-connection";
+import {
+  checkOptions,
+  DURABLE_WRITE_EXPECTED,
+  durableWriteOptions,
+  durableWriteSchema,
+  type DurableWriteOptions,
+} from "@dq/redis-connection";
 import type { ClusterNode, ClusterOptions, Redis, RedisOptions } from "ioredis";
 import { z } from "zod";
 
@@ -71,17 +77,7 @@ const brokerOptionsSchema = z.object({
   deadMessageTtl: nonNegative,
   maintenanceChance: nonNegative,
   commandTimeout: nonNegative,
-  durableEnqueue: z
-    .union([
-      z.boolean(),
-      z
-        .object({
-          replicas: z.number().int().min(1).optional(),
-          timeout: z.number().int().min(0).optional(),
-        })
-        .strict(),
-    ])
-    .optional(),
+  durableEnqueue: durableWriteSchema,
 });
 
 /** A namespace whose keys all share one Redis Cluster slot: it holds a non-empty `{hash tag}`. */
@@ -113,7 +109,7 @@ export function parseBrokerOptions(options: RedisBrokerOptions): BrokerSettings 
       deadMessageTtl: NON_NEGATIVE,
       maintenanceChance: NON_NEGATIVE,
       commandTimeout: NON_NEGATIVE,
-      durableEnqueue: "true, false or { replicas: an integer >= 1, timeout: an integer >= 0 }",
+      durableEnqueue: DURABLE_WRITE_EXPECTED,
     },
   );
   return {

@@ -20,5 +20,11 @@ export {
 } from "./connection-errors.js";
 export type { ConnectionProblem, Endpoint } from "./connection-errors.js";
 export { checkOptions } from "./options.js";
-export { NotReplicated, ReplicaWaiter, durableWriteOptions } from "./replica-waiter.js";
+export {
+  DURABLE_WRITE_EXPECTED,
+  durableWriteOptions,
+  durableWriteSchema,
+  NotReplicated,
+  ReplicaWaiter,
+} from "./replica-waiter.js";
 export type { DurableWriteOptions } from "./replica-waiter.js";

@@ -1,5 +1,6 @@
 import { ConnectionClosed } from "@dq/core";
 import type { Redis } from "ioredis";
+import { z } from "zod";
 
 /** How many replicas must have a write before it counts as done, and how long to wait for them. */
 export interface DurableWriteOptions {
@@ -77,3 +78,20 @@ export function durableWriteOptions(
 ): DurableWriteOptions | undefined {
   return value === true ? {} : value || undefined;
 }
+
+/** The zod schema of a durable-write option (`durableEnqueue`, `durableStores`): a boolean or `{ replicas, timeout }`. */
+export const durableWriteSchema = z
+  .union([
+    z.boolean(),
+    z
+      .object({
+        replicas: z.number().int().min(1).optional(),
+        timeout: z.number().int().min(0).optional(),
+      })
+      .strict(),
+  ])
+  .optional();
+
+/** What a valid durable-write option is, for InvalidOptionError messages. */
+export const DURABLE_WRITE_EXPECTED =
+  "true, false or { replicas: an integer >= 1, timeout: an integer >= 0 }";

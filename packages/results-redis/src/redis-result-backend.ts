@@ -3,7 +3,9 @@ import {
   classifyConnectionError,
   closeClient,
   describeConnectionProblem,
+  DURABLE_WRITE_EXPECTED,
   durableWriteOptions,
+  durableWriteSchema,
   endpointOf,
   failFastOptions,
   ReplicaWaiter,
@@ -53,17 +55,7 @@ const DEFAULT_URL = "redis://127.0.0.1:6379";
 const optionsSchema = z.object({
   url: z.string().optional(),
   maxIdleBlockingConnections: z.number().int().min(0).optional(),
-  durableStores: z
-    .union([
-      z.boolean(),
-      z
-        .object({
-          replicas: z.number().int().min(1).optional(),
-          timeout: z.number().int().min(0).optional(),
-        })
-        .strict(),
-    ])
-    .optional(),
+  durableStores: durableWriteSchema,
 });
 
 /**
@@ -103,7 +95,7 @@ export class RedisResultBackend extends ResultBackend {
     checkOptions(optionsSchema, options as Record<string, unknown>, {
       url: "a redis:// URL string",
       maxIdleBlockingConnections: "an integer >= 0",
-      durableStores: "true, false or { replicas: an integer >= 1, timeout: an integer >= 0 }",
+      durableStores: DURABLE_WRITE_EXPECTED,
     });
     this.logger = logger ?? getLogger("dq.RedisResultBackend");
     this.maxIdleBlocking = maxIdleBlockingConnections ?? 4;
