@@ -116,7 +116,7 @@ export class Abortable extends Middleware {
   }
 
   /** Message option, then actor option, then the middleware's default (dramatiq-abort's order). */
-  isAbortable(broker: Broker, message: MessageProxy): boolean {
+  isAbortable(broker: Broker, message: Pick<MessageProxy, "options" | "actorName">): boolean {
     const own = message.options.abortable;
     if (typeof own === "boolean") return own;
     const ofActor = broker.actors.get(message.actorName)?.options.abortable;
@@ -131,7 +131,7 @@ export class Abortable extends Middleware {
     delay: number | undefined,
   ): void | Promise<void> {
     const eta = message.options.eta;
-    if (!delay || typeof eta !== "number") return;
+    if (!delay || typeof eta !== "number" || !this.isAbortable(broker, message)) return;
     return this.backend
       .rememberEta(message.messageId, eta, delay + this.abortTtl)
       .catch((error: unknown) =>
@@ -142,8 +142,14 @@ export class Abortable extends Middleware {
       );
   }
 
-  override async beforeProcessMessage(broker: Broker, message: MessageProxy): Promise<void> {
+  // Synchronous for a message that is not abortable: no round trip, no promise.
+  override beforeProcessMessage(broker: Broker, message: MessageProxy): void | Promise<void> {
     if (!this.isAbortable(broker, message)) return;
+    return this.checkCancel(message);
+  }
+
+  /** Skips a message whose cancel event is waiting; otherwise watches it while it runs. */
+  private async checkCancel(message: MessageProxy): Promise<void> {
     const event = await this.backend.poll(`cancel:${message.messageId}`);
     if (event) {
       const abort = new Abort(

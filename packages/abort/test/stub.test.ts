@@ -111,6 +111,20 @@ describe("Abortable on the stub broker", () => {
     expect(() => job.messageWithOptions({ abortable: "no" as never })).toThrow(InvalidOptionError);
   });
 
+  it("fits the dashboard's abort hook: AbortClient and Abortable", async () => {
+    const env = setup();
+    type DashboardHook = {
+      abort(messageId: string, options: { mode: "cancel" | "abort" }): Promise<unknown>;
+    };
+    const hooks: DashboardHook[] = [new AbortClient(env.backend), env.abortable];
+    for (const hook of hooks) await hook.abort("dashboard-id", { mode: "cancel" });
+    expect(await env.backend.poll("cancel:dashboard-id")).toEqual({
+      key: "cancel:dashboard-id",
+      params: {},
+    });
+    expect(await env.backend.poll("cancel:dashboard-id")).not.toBeNull();
+  });
+
   it("writes values as Python's json.dumps does", () => {
     expect(pythonDumps({})).toBe("{}");
     expect(pythonDumps({ abort_timeout: 0 })).toBe('{"abort_timeout": 0}');
