@@ -17,8 +17,9 @@ export class MessageProxy<R = unknown> {
   exception: unknown = undefined;
   private controller: AbortController | undefined;
   private interruptReason: Error | undefined;
+  private grace: number | undefined;
   /** @internal Set by the worker while the actor runs: fails the message at once. */
-  onInterrupt: ((reason: Error) => void) | undefined = undefined;
+  onInterrupt: ((reason: Error, grace: number | undefined) => void) | undefined = undefined;
 
   constructor(message: Message<R>, raw?: Buffer) {
     this.message = message;
@@ -83,12 +84,25 @@ export class MessageProxy<R = unknown> {
     return this.interruptReason;
   }
 
-  /** Interrupts the running message: aborts its signal, and the worker fails it with `reason`. */
-  interrupt(reason: Error): void {
+  /**
+   * The grace the interrupt gave, in ms: how long the worker waits for an invocation that ignores
+   * the signal before it stops waiting (undefined: until it returns).
+   */
+  get interruptGrace(): number | undefined {
+    return this.grace;
+  }
+
+  /**
+   * Interrupts the running message: aborts its signal, and the worker fails it with `reason`.
+   * With `grace`, the worker waits at most that many ms for an async invocation that ignores the
+   * signal, then frees its slot and settles the message (the invocation is left to finish alone).
+   */
+  interrupt(reason: Error, options: { grace?: number } = {}): void {
     if (this.interruptReason) return;
     this.interruptReason = reason;
+    this.grace = options.grace;
     this.controller?.abort(reason);
-    this.onInterrupt?.(reason);
+    this.onInterrupt?.(reason, options.grace);
   }
 
   /** Marks the message failed: it will be dead-lettered instead of acked. */

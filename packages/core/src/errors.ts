@@ -122,7 +122,15 @@ export class SkipMessage extends MiddlewareError {}
 export class SkipEnqueue extends MiddlewareError {}
 
 /** Base class of interrupts: the running message was aborted from outside. */
-export class Interrupt extends DramatiqError {}
+export class Interrupt extends DramatiqError {
+  /**
+   * Whether the failure is final: `Retries` does not retry it, the message is acked, and `Results`
+   * stores the failure at once. False for time limits and shutdowns; an abort (`@dq/abort`) is final.
+   */
+  get final(): boolean {
+    return false;
+  }
+}
 
 /** The message ran longer than its time limit. */
 export class TimeLimitExceeded extends Interrupt {}

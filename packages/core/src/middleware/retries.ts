@@ -2,7 +2,7 @@ import { inspect } from "node:util";
 import type { Broker } from "../broker.js";
 import { computeBackoff } from "../clock.js";
 import type { MessageProxy } from "../consumer.js";
-import { InvalidOptionError, Retry } from "../errors.js";
+import { Interrupt, InvalidOptionError, Retry } from "../errors.js";
 import { holdAck } from "../settlement.js";
 import { Middleware, type ProcessOutcome } from "./middleware.js";
 import { findActor, optionExplicit, optionOr } from "./option-lookup.js";
@@ -85,6 +85,8 @@ export class Retries extends Middleware {
     { exception }: ProcessOutcome,
   ): void | Promise<void> {
     if (exception === undefined) return;
+    // A final interrupt (an abort) is not retried: the message is acked with its failure.
+    if (Interrupt.isInstance(exception) && exception.final) return;
     // The message is acked only once its retry (or `onRetryExhausted` message) is enqueued.
     return holdAck(this.retry(broker, message, exception));
   }

@@ -1,7 +1,7 @@
 import type { Broker } from "../broker.js";
 import type { MessageProxy } from "../consumer.js";
 import { computeBackoff, currentClock, sleep } from "../clock.js";
-import { ConnectionError, InvalidOptionError } from "../errors.js";
+import { ConnectionError, Interrupt, InvalidOptionError } from "../errors.js";
 import { Middleware, type ProcessOutcome } from "../middleware/middleware.js";
 import { findActor, optionExplicit } from "../middleware/option-lookup.js";
 import { holdAck } from "../settlement.js";
@@ -86,6 +86,14 @@ export class Results extends Middleware {
       void holdAck(
         this.store(broker, message, "result", () =>
           this.backend.storeResult(message.message, result, ttl),
+        ),
+        { required: false },
+      );
+    } else if (store && Interrupt.isInstance(exception) && exception.final) {
+      // A final interrupt (an abort) is acked, never nacked: its failure is stored now.
+      void holdAck(
+        this.store(broker, message, "failure", () =>
+          this.backend.storeException(message.message, exception, ttl),
         ),
         { required: false },
       );

@@ -2,7 +2,7 @@ import type { Actor } from "../actor.js";
 import type { Broker } from "../broker.js";
 import { sleep } from "../clock.js";
 import type { Consumer, MessageProxy } from "../consumer.js";
-import { ConnectionError, RateLimitExceeded, Retry, SkipMessage } from "../errors.js";
+import { ConnectionError, Interrupt, RateLimitExceeded, Retry, SkipMessage } from "../errors.js";
 import type { ExecutionContext } from "../execution.js";
 import type { Logger } from "../logger.js";
 import type { Throws } from "../middleware/retries.js";
@@ -102,14 +102,28 @@ export class MessageRunner {
     if (!value || typeof (value as PromiseLike<unknown>).then !== "function") return value;
     return new Promise((resolve, reject) => {
       let overdue = false;
-      proxy.onInterrupt = (reason) => {
+      let done = false;
+      let graceTimer: ReturnType<typeof setTimeout> | undefined;
+      proxy.onInterrupt = (reason, grace) => {
         overdue = true;
         this.overdueCount++;
-        this.settings.logger.warn(
-          `Message ${proxy.messageId} (${proxy.actorName}) was interrupted (${reason.message}); it will fail once its invocation returns.`,
-        );
+        // An interrupt with a grace (an abort) expects the invocation to go on for a while.
+        const text = `Message ${proxy.messageId} (${proxy.actorName}) was interrupted (${reason.message}); it will fail once its invocation returns${grace === undefined ? "" : ` or after ${grace} ms`}.`;
+        if (grace === undefined) this.settings.logger.warn(text);
+        else this.settings.logger.info(text);
+        // With a grace, stop waiting for an invocation that ignores its signal: the slot is freed.
+        if (grace !== undefined)
+          graceTimer = setTimeout(() => {
+            this.settings.logger.warn(
+              `Message ${proxy.messageId} (${proxy.actorName}) ignored its interrupt for ${grace} ms; no longer waiting for it.`,
+            );
+            settled(() => undefined);
+          }, grace);
       };
       const settled = (outcome: () => void) => {
+        if (done) return; // given up on after its grace
+        done = true;
+        clearTimeout(graceTimer);
         proxy.onInterrupt = undefined;
         if (overdue) this.overdueCount--;
         if (proxy.interruptedBy) reject(proxy.interruptedBy);
@@ -179,6 +193,10 @@ export class MessageRunner {
       logger.debug(
         `Message ${proxy.messageId} (${actor.actorName}) will be retried: ${(error as Error).message}`,
       );
+      return;
+    }
+    if (Interrupt.isInstance(error) && error.final) {
+      logger.info(`${error.name}: ${error.message}.`);
       return;
     }
     const throws = (proxy.options.throws || actor.options.throws) as Throws | undefined;
