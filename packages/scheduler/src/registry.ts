@@ -22,8 +22,15 @@ export class ScheduleRegistry {
   }
 }
 
-/** The schedules that `schedule()` declares, which every Scheduler runs unless told otherwise. */
-export const globalSchedules = new ScheduleRegistry();
+const GLOBAL = Symbol.for("dq.scheduler.globalSchedules");
+
+/**
+ * The schedules that `schedule()` declares, which every Scheduler runs unless told otherwise (one
+ * registry per process, even when two copies of this package are loaded).
+ */
+export const globalSchedules: ScheduleRegistry = ((globalThis as Record<symbol, unknown>)[
+  GLOBAL
+] ??= new ScheduleRegistry()) as ScheduleRegistry;
 
 /**
  * Declares a schedule on the global registry (what `dq-scheduler <module>` and `dq --scheduler`
