@@ -249,21 +249,21 @@ export class Scheduler {
       this.logger.warn(
         `Schedule ${name}: ${missed}${dropped ? "+" : ""} slot(s) missed; misfire policy "${misfire}" fires ${fire.length - (due.length - missed)} of them.`,
       );
-    const update: ScheduleRecord = { nextRun };
     for (const slot of fire) {
       if (this.stopped || !(await this.store.claim(name, slot))) continue;
+      // "enqueued" is written first: a worker's outcome (SchedulerOutcomes) may land right after.
+      await this.store.write(name, { lastRun: this.clock.now(), lastOutcome: "enqueued" });
       try {
         await this.enqueue(compiled, slot);
-        update.lastRun = this.clock.now();
-        update.lastOutcome = "enqueued";
         this.logger.debug(`Schedule ${name}: fired slot ${new Date(slot).toISOString()}.`);
       } catch (error) {
-        update.lastOutcome = `failed: ${(error as Error)?.message ?? String(error)}`;
+        const reason = error instanceof Error ? error.message : String(error);
+        await this.store.write(name, { lastOutcome: `failed: ${reason}` });
         this.logger.error(`Schedule ${name}: could not enqueue slot ${slot}.`, error);
       }
-      await this.store.write(name, { ...update, lastSlot: slot });
+      await this.store.write(name, { lastSlot: slot, nextRun });
     }
-    await this.store.write(name, { ...update, lastSlot: due.at(-1)! });
+    await this.store.write(name, { lastSlot: due.at(-1)!, nextRun });
     return nextRun;
   }
 
