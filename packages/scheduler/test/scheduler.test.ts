@@ -10,6 +10,7 @@ import {
   slotMessageId,
   UnknownScheduleError,
   type MisfirePolicy,
+  type ScheduleInfo,
 } from "../src/index.js";
 import { RedisSchedulerStore } from "../src/redis-store.js";
 import { REDIS, REDIS_URL, setup } from "./helpers.js";
@@ -196,6 +197,55 @@ describeWithServer("Redis", REDIS, () => {
       "code",
     ]);
     await expect(scheduler.edit("e", { cron: "nope" })).rejects.toThrow(InvalidCronError);
+  });
+
+  it("fires each slot once when two schedulers both believe they lead (the fire guard)", async () => {
+    env = setup("2026-01-01T00:00:00.500Z");
+    // A split moment made permanent: both stores say "you lead" without asking Redis.
+    class SplitBrain extends RedisSchedulerStore {
+      override lead(): Promise<boolean> {
+        return Promise.resolve(true);
+      }
+    }
+    const make = (id: string) => {
+      const store = new SplitBrain({ url: REDIS_URL, prefix: env!.prefix });
+      const scheduler = env!.make({ store, id }).schedule("g", { everyMs: 1000, actor: "tick" });
+      return { store, scheduler };
+    };
+    const a = make("a");
+    const b = make("b");
+    await a.scheduler.start();
+    await b.scheduler.start();
+    expect(a.scheduler.isLeader && b.scheduler.isLeader).toBe(true);
+    await env.advance(5000);
+    const slots = env.recorder.slots("g");
+    expect(slots).toHaveLength(5);
+    expect(new Set(slots).size).toBe(5);
+    await a.scheduler.stop();
+    await b.scheduler.stop();
+    await a.store.close();
+    await b.store.close();
+  });
+
+  it("satisfies the dashboard's scheduler interface", async () => {
+    env = setup("2026-01-01T00:00:00.500Z");
+    const admin: {
+      list(): Promise<ScheduleInfo[]>;
+      pause(name: string): Promise<void>;
+      resume(name: string): Promise<void>;
+    } = env.make().schedule("d", { cron: "0 3 * * *", tz: "Europe/Paris", actor: "tick" });
+    await admin.pause("d");
+    expect(await admin.list()).toEqual([
+      {
+        name: "d",
+        cron: "0 3 * * *",
+        tz: "Europe/Paris",
+        actor: "tick",
+        enabled: true,
+        paused: true,
+        nextRun: Date.parse("2026-01-01T02:00:00.000Z"),
+      },
+    ]);
   });
 
   it("fails at start, not at the first fire, when a schedule's actor is unknown", async () => {
