@@ -38,6 +38,8 @@ export class RabbitmqSchedulerStore implements SchedulerStore {
   private tokenSince = 0;
   private refreshing = false;
   private loaded = false;
+  /** Consuming the leader queue: only a process that calls `lead()` (a Scheduler) joins the election. */
+  private joined = false;
   private closed = false;
   private records = new Map<string, ScheduleRecord>();
 
@@ -66,6 +68,7 @@ export class RabbitmqSchedulerStore implements SchedulerStore {
       this.token = undefined;
       this.refreshing = false;
       this.loaded = false;
+      this.joined = false;
     };
     connection.on("error", () => undefined);
     connection.on("close", lost);
@@ -87,10 +90,6 @@ export class RabbitmqSchedulerStore implements SchedulerStore {
       await channel.assertQueue(this.updatesQueue, { durable: true });
       this.connection = connection;
       this.channel = channel;
-      await channel.consume(this.leaderQueue, (delivery) => this.onToken(channel, delivery));
-      // Every process adds a token; the leader keeps one and drops the others it receives.
-      channel.sendToQueue(this.leaderQueue, Buffer.from("token"));
-      await channel.waitForConfirms();
     } catch (error) {
       lost();
       await connection.close().catch(() => undefined);
@@ -120,6 +119,18 @@ export class RabbitmqSchedulerStore implements SchedulerStore {
       channel = await this.ensureChannel();
     } catch {
       return false;
+    }
+    if (!this.joined) {
+      this.joined = true;
+      try {
+        await channel.consume(this.leaderQueue, (delivery) => this.onToken(channel, delivery));
+        // Every candidate adds a token; the leader keeps one and drops the others it receives.
+        channel.sendToQueue(this.leaderQueue, Buffer.from("token"));
+        await channel.waitForConfirms();
+      } catch {
+        this.joined = false;
+        return false;
+      }
     }
     if (this.token && Date.now() - this.tokenSince > this.tokenRefreshMs) {
       // RabbitMQ closes a channel that holds a delivery past consumer_timeout (30 min by default):
@@ -202,6 +213,7 @@ export class RabbitmqSchedulerStore implements SchedulerStore {
     this.channel = undefined;
     this.token = undefined;
     this.loaded = false;
+    this.joined = false;
     // Closing the channel requeues the token to the next consumer in line.
     await connection?.close().catch(() => undefined);
   }

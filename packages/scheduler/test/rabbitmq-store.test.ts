@@ -27,8 +27,15 @@ function stores(count: number) {
 
 describeWithServer("RabbitMQ", AMQP, () => {
   it("leads through a single-active-consumer token, keeps state in the state queue, and hands both over", async () => {
-    const [a, b] = stores(2) as [RabbitmqSchedulerStore, RabbitmqSchedulerStore];
+    const [a, b, reader] = stores(3) as [
+      RabbitmqSchedulerStore,
+      RabbitmqSchedulerStore,
+      RabbitmqSchedulerStore,
+    ];
     await waitFor(async () => await a.lead(), "a leads");
+    // A process that only reads (a dashboard) connects before b but never joins the election:
+    // otherwise it would be next in line for the token, and b would never lead.
+    expect((await reader.read(["x"])).get("x")).toEqual({});
     await b.lead();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await b.lead()).toBe(false);
