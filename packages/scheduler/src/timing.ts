@@ -45,33 +45,41 @@ export function everyTiming(everyMs: number): Timing {
   return { next: (after) => (Math.floor(after / everyMs) + 1) * everyMs };
 }
 
+/** The slots in `(after, until]` from `after` on, keeping the latest `max`; stops after `scanLimit`. */
+function scan(timing: Timing, after: number, until: number, max: number, scanLimit: number) {
+  const slots: number[] = [];
+  let total = 0;
+  for (let cursor = after; ;) {
+    if (total >= scanLimit) return { slots, total, complete: false };
+    const slot = timing.next(cursor);
+    if (slot === undefined || slot > until) return { slots, total, complete: true };
+    slots.push(slot);
+    if (slots.length > max) slots.shift();
+    total++;
+    cursor = slot;
+  }
+}
+
 /**
- * The slots in `(after, until]`, at most `max` of them: the latest ones when there are more.
- * @param scanLimit - how many slots to walk at most before giving up on the oldest ones
+ * The slots in `(after, until]`, at most `max` of them: the latest ones when there are more
+ * (`dropped` then says so). A long downtime of a frequent schedule is not walked slot by slot:
+ * past `scanLimit` slots, the latest ones are found in a window ending at `until` that widens
+ * until it holds `max` of them.
  */
 export function slotsBetween(
   timing: Timing,
   after: number,
   until: number,
   max: number,
-  scanLimit = 100_000,
+  scanLimit = 10_000,
 ): { slots: number[]; dropped: boolean } {
-  const slots: number[] = [];
-  let dropped = false;
-  let cursor = after;
-  for (let scanned = 0; ; scanned++) {
-    if (scanned >= scanLimit) {
-      dropped = true;
-      break;
-    }
-    const slot = timing.next(cursor);
-    if (slot === undefined || slot > until) break;
-    slots.push(slot);
-    if (slots.length > max) {
-      slots.shift();
-      dropped = true;
-    }
-    cursor = slot;
+  const first = scan(timing, after, until, max, Math.max(scanLimit, max));
+  if (first.complete) return { slots: first.slots, dropped: first.total > max };
+  for (let width = 1000; ; width *= 4) {
+    const start = Math.max(after, until - width);
+    const found = scan(timing, start, until, max, Math.max(scanLimit, max));
+    // (An incomplete scan cannot happen here: a window that finds `max` slots stops widening.)
+    if (!found.complete || found.total >= max || start === after)
+      return { slots: found.slots, dropped: true };
   }
-  return { slots, dropped };
 }

@@ -98,6 +98,27 @@ describeWithServer("Redis", REDIS, () => {
     },
   );
 
+  it("misfire all fires at most maxCatchUp (100) slots, the latest, after three days down", async () => {
+    env = setup("2026-01-01T00:00:00.500Z");
+    const spec = { everyMs: 1000, actor: "tick", misfire: "all" as const };
+    const first = env.make({ misfireGraceMs: 1000 }).schedule("busy", spec);
+    await first.start();
+    await env.advance(1000);
+    await first.stop();
+    await env.clock.advance(3 * 86_400_000); // 259 200 slots missed
+    const second = env.make({ misfireGraceMs: 1000 }).schedule("busy", spec);
+    const started = Date.now();
+    await second.start();
+    const slots = env.recorder.slots("busy").map(Date.parse);
+    expect(slots).toHaveLength(1 + 100);
+    const now = env.clock.now();
+    expect(slots.at(-1)).toBe(Math.floor(now / 1000) * 1000);
+    expect(slots.at(-100)).toBe(Math.floor(now / 1000) * 1000 - 99_000);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    await env.advance(1000);
+    expect(env.recorder.slots("busy")).toHaveLength(102);
+  });
+
   it("does not fire a paused schedule, and resumes without catching up", async () => {
     env = setup("2026-01-01T00:00:00.500Z");
     const scheduler = env.make().schedule("p", { everyMs: 1000, actor: "tick" });
