@@ -31,6 +31,19 @@ function fail(code: number, message: string): number {
   return code;
 }
 
+/** A dq Broker, also from another copy of @dq/core (the user's own install). */
+function isBroker(value: unknown): value is Broker {
+  if (value instanceof Broker) return true;
+  const candidate = value as Record<string, unknown> | null;
+  return (
+    typeof candidate === "object" &&
+    candidate !== null &&
+    ["enqueue", "getActor", "declareActor", "addMiddleware"].every(
+      (key) => typeof candidate[key] === "function",
+    )
+  );
+}
+
 async function importModule(given: string): Promise<void> {
   const match = /^(.+):([A-Za-z_$][\w$]*)$/.exec(given);
   const name = match && !/^[A-Za-z]$/.test(match[1]!) ? match[1]! : given;
@@ -40,7 +53,7 @@ async function importModule(given: string): Promise<void> {
   const namespace = (await import(url)) as Record<string, unknown>;
   if (exportName) {
     const value = namespace[exportName];
-    if (!(value instanceof Broker))
+    if (!isBroker(value))
       throw new DramatiqError(
         `${JSON.stringify(given)}: export ${JSON.stringify(exportName)} is not a Broker`,
       );
