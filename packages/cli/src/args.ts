@@ -24,6 +24,8 @@ export interface CliOptions {
   skipLogging: boolean;
   /** Run without a configured broker: each worker process on its own in-memory StubBroker. */
   inMemory: boolean;
+  /** `--scheduler`: also run one `@dq/scheduler` Scheduler (in a fork) for the modules' schedules. */
+  scheduler: boolean;
   verbose: number;
   help: boolean;
   version: boolean;
@@ -56,6 +58,8 @@ Options:
       --skip-logging              leave logging configuration (DQ_LOG_LEVEL, logger factory) to your modules
       --in-memory                 allow running with no broker configured: each worker process gets its own
                                   in-memory StubBroker (messages never leave it; for trying things out)
+      --scheduler                 also run a scheduler for the schedules the modules declare (needs
+                                  @dq/scheduler; its store: DQ_SCHEDULER_URL, else DQ_BROKER_URL)
   -v, --verbose                   debug logging
   -h, --help                      show this help
       --version                   print the version
@@ -143,6 +147,7 @@ const schema = z.object({
   "max-kills": integer("--max-kills", 1, 1000).optional(),
   "skip-logging": z.boolean().optional(),
   "in-memory": z.boolean().optional(),
+  scheduler: z.boolean().optional(),
   verbose: z.array(z.boolean()).optional(),
   help: z.boolean().optional(),
   version: z.boolean().optional(),
@@ -218,6 +223,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     maxKills: values["max-kills"] ?? 3,
     skipLogging: values["skip-logging"] ?? false,
     inMemory: values["in-memory"] ?? false,
+    scheduler: values.scheduler ?? false,
     verbose: values.verbose?.length ?? 0,
     help: values.help ?? false,
     version: values.version ?? false,
@@ -258,6 +264,7 @@ function parse(args: string[]) {
       "max-kills": { type: "string" },
       "skip-logging": { type: "boolean" },
       "in-memory": { type: "boolean" },
+      scheduler: { type: "boolean" },
       verbose: { type: "boolean", short: "v", multiple: true },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@dq/core";
 import { parseCliArgs, USAGE, UsageError, type CliOptions } from "./args.js";
+import { resolveInstalled } from "./adapters.js";
 import { createLogSink } from "./log-sink.js";
 import { ModuleLoadError, resolveModule } from "./modules.js";
 import { guardPipes } from "./pipes.js";
@@ -53,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof ModuleLoadError) return fail(2, error.message);
     throw error;
   }
+  if (options.scheduler && !resolveInstalled("@dq/scheduler", modules))
+    return fail(2, "--scheduler needs the @dq/scheduler package: install it next to your modules");
   if (!options.skipLogging)
     process.env.DQ_LOG_LEVEL = options.verbose > 0 ? "debug" : process.env.DQ_LOG_LEVEL || "info";
   if (options.pidFile) {
@@ -69,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
     const entries = {
       worker: fileURLToPath(new URL("./worker-process.js", import.meta.url)),
       fork: fileURLToPath(new URL("./fork-process.js", import.meta.url)),
+      scheduler: fileURLToPath(new URL("./scheduler-fork.js", import.meta.url)),
     };
     return await new Supervisor(
       options,

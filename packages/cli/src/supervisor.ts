@@ -43,12 +43,12 @@ export class Supervisor {
   /**
    * @param options - the parsed command line
    * @param modules - the resolved modules every worker imports
-   * @param entries - the worker and fork entry files
+   * @param entries - the worker, fork and scheduler-fork entry files
    */
   constructor(
     private readonly options: CliOptions,
     private readonly modules: ModuleSpec[],
-    private readonly entries: { worker: string; fork: string },
+    private readonly entries: { worker: string; fork: string; scheduler?: string },
     private readonly sink: LogSink,
     private readonly logger: Logger,
     private readonly timings: SupervisorTimings = DEFAULT_TIMINGS,
@@ -144,6 +144,14 @@ export class Supervisor {
     this.logger.info(
       `All ${this.workers.length} worker process${this.workers.length === 1 ? "" : "es"} booted.`,
     );
+    if (this.options.scheduler && this.entries.scheduler) {
+      // The scheduler runs as one more fork; it imports the same modules as the workers.
+      process.env.DQ_SCHEDULER_MODULES = JSON.stringify(this.modules);
+      this.forkSpecs = [
+        ...(this.forkSpecs ?? []),
+        { module: this.entries.scheduler, exportName: "runSchedulerFork" },
+      ];
+    }
     for (const [index, spec] of (this.forkSpecs ?? []).entries()) {
       const slot = newSlot("fork", index, spec);
       this.forks.push(slot);

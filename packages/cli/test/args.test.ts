@@ -19,10 +19,16 @@ describe("parseCliArgs", () => {
       maxKills: 3,
       skipLogging: false,
       inMemory: false,
+      scheduler: false,
       verbose: 0,
       help: false,
       version: false,
     });
+  });
+
+  it("reads --scheduler", () => {
+    expect(parseCliArgs(["a.ts", "--scheduler"]).scheduler).toBe(true);
+    expect(parseCliArgs(["a.ts"]).scheduler).toBe(false);
   });
 
   it("reads variadic, repeated and comma-separated queues and paths", () => {
