@@ -128,9 +128,11 @@ export function linkTimings(checked: CheckedRabbitmqOptions): LinkTimings {
  * @throws InvalidOptionError on an empty list or a URL that does not parse or has another scheme
  */
 export function parseUrls(url: string | readonly string[] | undefined): string[] {
-  if (url !== undefined && typeof url !== "string" && !Array.isArray(url))
+  const value: unknown = url;
+  if (value !== undefined && typeof value !== "string" && !Array.isArray(value))
     throw new InvalidOptionError(`invalid RabbitMQ url ${show(url)}: expected a string or a list`);
-  const list = (typeof url === "string" ? [url] : (url ?? [DEFAULT_URL]))
+  const given: readonly string[] = typeof url === "string" ? [url] : (url ?? [DEFAULT_URL]);
+  const list = given
     .flatMap((item) => item.split(";"))
     .map((item) => item.trim())
     .filter(Boolean);
