@@ -7,7 +7,7 @@ import { recordingLogger, uniqueQueueName, waitFor } from "@dq/core/testing";
 import { RabbitmqBroker } from "../src/index.js";
 import { PrivateCluster, type PrivateNode } from "./support/private-rabbitmq.js";
 
-const MESSAGES = 3000;
+const MESSAGES = 1500;
 
 let cluster: PrivateCluster | undefined;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -84,17 +84,23 @@ describe("a three-node RabbitMQ cluster with quorum queues", () => {
 
     // Producers: batches of 50 concurrent sends; a send that fails is sent again (and counted).
     let failedSends = 0;
+    let over = false;
+    cleanups.unshift(async () => {
+      over = true;
+    });
     const produce = (async () => {
       for (let start = 0; start < MESSAGES; start += 50) {
         const batch = Array.from({ length: Math.min(50, MESSAGES - start) }, (_, i) => start + i);
         await Promise.all(
           batch.map(async (index) => {
-            for (;;) {
+            while (!over) {
               try {
                 await record.send(index);
                 return;
-              } catch {
+              } catch (error) {
                 failedSends++;
+                logger.warn(`test producer: send ${index} failed: ${(error as Error).message}`);
+                await new Promise((resolve) => setTimeout(resolve, 500));
               }
             }
           }),
@@ -107,8 +113,15 @@ describe("a three-node RabbitMQ cluster with quorum queues", () => {
     const stopStarted = Date.now();
     await leader.down();
     const stopMs = Date.now() - stopStarted;
-    await produce;
-    await waitFor(() => runs.size === MESSAGES + 1, `all ${MESSAGES} messages`, 180_000);
+    try {
+      await produce;
+      await waitFor(() => runs.size === MESSAGES + 1, `all ${MESSAGES} messages`, 240_000);
+    } catch (error) {
+      const tail = logger.lines.slice(-40).join("\n");
+      throw new Error(
+        `${(error as Error).message}; ${runs.size - 1} processed; last log lines:\n${tail}`,
+      );
+    }
 
     const duplicates = [...runs.values()].reduce((sum, count) => sum + count - 1, 0);
     const newLeader = await leaderOf(queueName, survivor).catch((error: Error) => error.message);

@@ -35,9 +35,16 @@ function track(child: ChildProcess): ChildProcess {
   started.add(child);
   if (!hooked) {
     hooked = true;
-    process.on("exit", () => {
+    const killAll = () => {
       for (const proc of started) killGroup(proc);
-    });
+    };
+    process.on("exit", killAll);
+    for (const name of ["SIGINT", "SIGTERM"] as const) {
+      process.once(name, () => {
+        killAll();
+        process.kill(process.pid, name);
+      });
+    }
   }
   return child;
 }
