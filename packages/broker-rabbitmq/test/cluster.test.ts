@@ -51,7 +51,7 @@ describe("a three-node RabbitMQ cluster with quorum queues", () => {
       confirmDelivery: true,
       logger,
       connectionWait: 60_000,
-      connectTimeout: 3000,
+      // The default connectTimeout (10 s): on this loaded machine a handshake can take seconds.
       maxRetryDelay: 1000,
     };
     const producer = new RabbitmqBroker(options);
