@@ -133,6 +133,12 @@ export class RabbitmqConsumer extends Consumer {
         { cause: error },
       );
     }
+    const parking = isDelayQueueName(this.queueName)
+      ? new DelayParking(host, channel, this.queueName, {
+          isLive: (live) => this.channel === live && this.channelOpen,
+          settled: (tag) => this.unsettled.delete(tag),
+        })
+      : undefined;
     channel.on("error", (error: Error) => {
       if (!this.closed)
         host.logger.warn(
@@ -151,12 +157,6 @@ export class RabbitmqConsumer extends Consumer {
       );
       this.wake();
     });
-    const parking = isDelayQueueName(this.queueName)
-      ? new DelayParking(host, channel, this.queueName, {
-          isLive: (live) => this.channel === live && this.channelOpen,
-          settled: (tag) => this.unsettled.delete(tag),
-        })
-      : undefined;
     this.parking = parking;
     this.channel = channel;
     this.channelOpen = true;
