@@ -6,7 +6,10 @@ import { describeAmqpFailure } from "./connection-errors.js";
 
 /** How an `AmqpLink` connects. */
 export interface AmqpLinkOptions {
-  /** Server URLs, tried in order (failover); the one that worked last is tried first. */
+  /**
+   * Server URLs, tried in order (failover); the one that worked last is tried first, unless it
+   * dropped the connection with an error: then the next one is.
+   */
   urls: readonly string[];
   /** Socket options for amqplib (TLS, `clientProperties`, ...). */
   socketOptions: Record<string, unknown>;
@@ -105,7 +108,7 @@ export class AmqpLink {
             throw this.closedError();
           }
           this.preferred = index;
-          this.adopt(model, url);
+          this.adopt(model, url, index);
           return model;
         } catch (error) {
           if (ConnectionFailed.isInstance(error)) throw error;
@@ -169,7 +172,7 @@ export class AmqpLink {
     }
   }
 
-  private adopt(model: ChannelModel, url: string): void {
+  private adopt(model: ChannelModel, url: string, index: number): void {
     this.model = model;
     this.generation++;
     const { logger, role } = this.options;
@@ -180,6 +183,9 @@ export class AmqpLink {
     });
     model.on("close", (error?: Error) => {
       if (this.model === model) this.model = undefined;
+      // A node that dropped the connection (stopped, partitioned) is tried last next time.
+      if (error && this.preferred === index)
+        this.preferred = (index + 1) % this.options.urls.length;
       if (!this.closing)
         logger.warn(
           `Lost the RabbitMQ ${role} connection${error ? `: ${error.message}` : ""}; reconnecting on next use.`,

@@ -1,8 +1,21 @@
-import type { Channel } from "amqplib";
+import type { Channel, ChannelModel } from "amqplib";
 import { ConnectionClosed, Message, type DecodeError } from "@dq/core";
 import type { AmqpLink } from "./amqp-link.js";
-import { QueueArgumentsMismatch } from "./errors.js";
-import { topology } from "./topology.js";
+import { QueueArgumentsMismatch, QueueNotFound, QueueTypeUnsupported } from "./errors.js";
+import { topology, type TopologyOptions } from "./topology.js";
+
+/** How `declare` declares a queue's topology. */
+export interface DeclareOptions extends Omit<TopologyOptions, "serverMajor"> {
+  /** Check that the queues exist instead of declaring them. */
+  passive?: boolean;
+}
+
+/** The version the server announced on connecting (`"0"` when it did not). */
+export function serverVersion(model: ChannelModel): string {
+  const version = (model.connection as { serverProperties?: { version?: unknown } })
+    .serverProperties?.version;
+  return typeof version === "string" ? version : "0";
+}
 
 /** A message read from a dead-letter queue; `message` is undefined when the body does not decode. */
 export interface DeadLetter {
@@ -47,20 +60,37 @@ export class ChannelOperations {
   }
 
   /**
-   * Declares `q`, `q.DQ` and `q.XQ` of a canonical queue name with Dramatiq's arguments.
+   * Declares `q`, `q.DQ` and `q.XQ` of a canonical queue name with Dramatiq's arguments (and the
+   * queue type's), or, with `passive`, checks that they exist.
    * @throws QueueArgumentsMismatch when one exists with other arguments
+   * @throws QueueTypeUnsupported when the queue type cannot do what the options ask on this server
+   * @throws QueueNotFound when passive and one does not exist
    */
-  async declare(queueName: string, maxPriority: number | undefined, link: AmqpLink): Promise<void> {
-    for (const queue of topology(queueName, maxPriority)) {
+  async declare(queueName: string, options: DeclareOptions, link: AmqpLink): Promise<void> {
+    const { queueType, maxPriority, passive } = options;
+    const version = serverVersion(await link.get());
+    const serverMajor = Number.parseInt(version, 10) || 3;
+    if (!passive && queueType === "quorum" && maxPriority !== undefined && serverMajor < 4)
+      throw new QueueTypeUnsupported(
+        "quorum",
+        "maxPriority (x-max-priority)",
+        version,
+        "quorum queues have no priorities before RabbitMQ 4.0; use queueType classic or drop maxPriority",
+      );
+    for (const queue of topology(queueName, { ...options, serverMajor })) {
       await this.withChannel(async (channel) => {
         try {
-          await channel.assertQueue(queue.name, {
-            durable: true,
-            exclusive: false,
-            autoDelete: false,
-            arguments: queue.wireArguments,
-          });
+          if (passive) await channel.checkQueue(queue.name);
+          else
+            await channel.assertQueue(queue.name, {
+              durable: true,
+              exclusive: false,
+              autoDelete: false,
+              arguments: queue.wireArguments,
+            });
         } catch (error) {
+          if (passive && errorCode(error) === 404)
+            throw new QueueNotFound(queue.name, { cause: error });
           if (errorCode(error) === 406)
             throw new QueueArgumentsMismatch(queue.name, queue.arguments, { cause: error });
           throw new ConnectionClosed(

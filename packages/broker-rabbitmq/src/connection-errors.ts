@@ -1,5 +1,5 @@
 // Why a RabbitMQ connection could not be opened, in four distinct messages that name the host and
-// port (never the password): refused, unreachable, authentication failed, timed out.
+// port (never the password): refused, unreachable, authentication failed, timed out, TLS.
 import { isUnreachableCode } from "@dq/core/adapter";
 
 /** `host:port` of an AMQP URL (5672, or 5671 for `amqps:`, when the URL has none). */
@@ -11,6 +11,19 @@ export function amqpAddress(url: string): string {
     return "<invalid URL>";
   }
 }
+
+/** Node's codes for a server certificate that no trusted CA vouches for. */
+const TLS_TRUST_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+]);
 
 /**
  * The message of a failed connection: which of the four problems `error` is (when known), where,
@@ -30,6 +43,12 @@ export function describeAmqpFailure(
       : "unknown error";
   const code = (error as { code?: string } | undefined)?.code;
   const tries = `after ${attempts} attempt(s)`;
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID")
+    return `TLS: the certificate of ${at} does not name that host ${tries}: ${detail}; connect by a name the certificate carries, or set tls.servername`;
+  if (code && TLS_TRUST_CODES.has(code))
+    return `TLS: could not verify the certificate of ${at} ${tries} (${code}): ${detail}; give the CA that signed it as tls.ca`;
+  if (code && (code === "EPROTO" || code.startsWith("ERR_SSL")))
+    return `TLS handshake with ${at} failed ${tries}: ${detail}; is that a TLS (amqps) port, and do the client certificate and key match what it expects?`;
   if (code === "ECONNREFUSED")
     return `connection refused by ${at} ${tries}: nothing accepts connections on that port; is RabbitMQ running there? (${detail})`;
   if (code && isUnreachableCode(code))

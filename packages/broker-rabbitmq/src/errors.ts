@@ -44,3 +44,42 @@ export class AmqplibIncompatible extends BrokerError {
     this.missing = missing;
   }
 }
+
+/**
+ * The queue type cannot do what the options ask of it on this server: `maxPriority` (queue
+ * priorities, `x-max-priority`) on quorum queues of RabbitMQ 3.x. Use classic queues for
+ * priorities there, or drop `maxPriority`.
+ */
+export class QueueTypeUnsupported extends BrokerError {
+  /** The queue type, e.g. `quorum`. */
+  readonly queueType: string;
+  /** The feature, e.g. `maxPriority`. */
+  readonly feature: string;
+  /** The server's version, as it announced it. */
+  readonly serverVersion: string;
+
+  constructor(queueType: string, feature: string, serverVersion: string, hint: string) {
+    super(`${queueType} queues on RabbitMQ ${serverVersion} do not support ${feature}: ${hint}`);
+    this.queueType = queueType;
+    this.feature = feature;
+    this.serverVersion = serverVersion;
+  }
+}
+
+/**
+ * With `passive: true`, a queue dq expects (`q`, `q.DQ` or `q.XQ`) does not exist: whoever
+ * declares the queues (a deployment script, an operator) has not declared it.
+ */
+export class QueueNotFound extends BrokerError {
+  /** The missing queue. */
+  readonly queueName: string;
+
+  constructor(queueName: string, options?: { cause?: unknown }) {
+    super(
+      `queue ${JSON.stringify(queueName)} does not exist, and passive mode does not declare queues: ` +
+        `declare it (and its .DQ and .XQ queues) first, or drop passive: true`,
+      options,
+    );
+    this.queueName = queueName;
+  }
+}

@@ -6,8 +6,14 @@ import "./register.js";
 
 export { RabbitmqBroker } from "./rabbitmq-broker.js";
 export { RabbitmqConsumer } from "./rabbitmq-consumer.js";
-export { AmqplibIncompatible, QueueArgumentsMismatch } from "./errors.js";
+export {
+  AmqplibIncompatible,
+  QueueArgumentsMismatch,
+  QueueNotFound,
+  QueueTypeUnsupported,
+} from "./errors.js";
 export { topology, deadMessageTtl } from "./topology.js";
 
 export type { RabbitmqBrokerOptions, QueueMessageCounts, DeadLetter } from "./rabbitmq-broker.js";
-export type { QueueDeclaration } from "./topology.js";
+export type { QueueDeclaration, TopologyOptions } from "./topology.js";
+export type { RabbitmqTlsOptions } from "./tls.js";

@@ -3,6 +3,7 @@
  * a valid value is, turned into an `InvalidOptionError` naming the option and showing its value.
  */
 import { InvalidOptionError } from "@dq/core";
+import { maskUrl } from "@dq/core/adapter";
 import { z } from "zod";
 import type { LinkTimings } from "./amqp-link.js";
 
@@ -36,6 +37,19 @@ const rabbitmqOptionsSchema = z.object({
   connectTimeout: positiveMs,
   minRetryDelay: positiveMs,
   maxRetryDelay: positiveMs,
+  queueType: z.enum(["classic", "quorum"]).meta({ description: '"classic" or "quorum"' }),
+  deliveryLimit: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .meta({ description: "an integer >= 1 (quorum queues only)" }),
+  consumerTimeout: z
+    .number()
+    .int()
+    .min(1000)
+    .meta({ description: "whole ms >= 1000 (the server's consumer_timeout)" }),
+  passive: z.boolean().meta({ description: "a boolean" }),
 });
 
 /** What `rabbitmqOptions` returns: every checked option, defaults filled in. */
@@ -60,6 +74,10 @@ export function rabbitmqOptions(options: RabbitmqOptionsInput): CheckedRabbitmqO
     "minRetryDelay",
     "connectionWait",
     "connectTimeout",
+    "queueType",
+    "deliveryLimit",
+    "consumerTimeout",
+    "passive",
   ];
   const maxRetryDelay = options.maxRetryDelay ?? 10_000;
   const input = {
@@ -72,6 +90,10 @@ export function rabbitmqOptions(options: RabbitmqOptionsInput): CheckedRabbitmqO
     minRetryDelay:
       options.minRetryDelay ??
       (typeof maxRetryDelay === "number" ? Math.min(100, maxRetryDelay) : 100),
+    queueType: options.queueType ?? "classic",
+    deliveryLimit: options.deliveryLimit,
+    consumerTimeout: options.consumerTimeout ?? 1_800_000,
+    passive: options.passive ?? false,
   };
   const parsed = rabbitmqOptionsSchema.safeParse(input);
   if (!parsed.success) {
@@ -84,6 +106,11 @@ export function rabbitmqOptions(options: RabbitmqOptionsInput): CheckedRabbitmqO
   if (checked.minRetryDelay > checked.maxRetryDelay) {
     throw new InvalidOptionError(
       `invalid minRetryDelay ${checked.minRetryDelay}: greater than maxRetryDelay ${checked.maxRetryDelay}`,
+    );
+  }
+  if (checked.deliveryLimit !== undefined && checked.queueType !== "quorum") {
+    throw new InvalidOptionError(
+      `invalid deliveryLimit ${checked.deliveryLimit}: classic queues have no delivery limit; set queueType "quorum"`,
     );
   }
   return checked;
@@ -101,7 +128,11 @@ export function linkTimings(checked: CheckedRabbitmqOptions): LinkTimings {
  * @throws InvalidOptionError on an empty list or a URL that does not parse or has another scheme
  */
 export function parseUrls(url: string | readonly string[] | undefined): string[] {
-  const list = (typeof url === "string" ? [url] : (url ?? [DEFAULT_URL]))
+  const value: unknown = url;
+  if (value !== undefined && typeof value !== "string" && !Array.isArray(value))
+    throw new InvalidOptionError(`invalid RabbitMQ url ${show(url)}: expected a string or a list`);
+  const given: readonly string[] = typeof url === "string" ? [url] : (url ?? [DEFAULT_URL]);
+  const list = given
     .flatMap((item) => item.split(";"))
     .map((item) => item.trim())
     .filter(Boolean);
@@ -112,13 +143,13 @@ export function parseUrls(url: string | readonly string[] | undefined): string[]
     try {
       protocol = new URL(item).protocol;
     } catch (error) {
-      throw new InvalidOptionError(`invalid RabbitMQ url ${JSON.stringify(item)}`, {
+      throw new InvalidOptionError(`invalid RabbitMQ url ${JSON.stringify(maskUrl(item))}`, {
         cause: error,
       });
     }
     if (protocol !== "amqp:" && protocol !== "amqps:")
       throw new InvalidOptionError(
-        `invalid RabbitMQ url ${JSON.stringify(item)}: expected amqp:// or amqps://`,
+        `invalid RabbitMQ url ${JSON.stringify(maskUrl(item))}: expected amqp:// or amqps://`,
       );
   }
   return list;

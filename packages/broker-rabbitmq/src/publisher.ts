@@ -1,7 +1,12 @@
 import { ConnectionClosed, ConnectionError, type Logger } from "@dq/core";
 import { canonicalQueueName, sleep } from "@dq/core/adapter";
 import type { AmqpLink } from "./amqp-link.js";
-import { AmqplibIncompatible, QueueArgumentsMismatch } from "./errors.js";
+import {
+  AmqplibIncompatible,
+  QueueArgumentsMismatch,
+  QueueNotFound,
+  QueueTypeUnsupported,
+} from "./errors.js";
 import { PublishingChannel, type ReturnedMessage } from "./publishing-channel.js";
 
 /** One body to publish with its AMQP priority. */
@@ -30,7 +35,12 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
 
 /** Errors that retrying on a new channel cannot fix. */
 function isFinal(error: unknown): boolean {
-  if (AmqplibIncompatible.isInstance(error) || QueueArgumentsMismatch.isInstance(error))
+  if (
+    AmqplibIncompatible.isInstance(error) ||
+    QueueArgumentsMismatch.isInstance(error) ||
+    QueueNotFound.isInstance(error) ||
+    QueueTypeUnsupported.isInstance(error)
+  )
     return true;
   return ConnectionError.isInstance(error) && !ConnectionClosed.isInstance(error);
 }

@@ -8,14 +8,17 @@ import {
   type Consumer,
   type JoinOptions,
 } from "@dq/core";
+import { InvalidOptionError } from "@dq/core";
 import { canonicalQueueName, deadLetterQueueName, delayQueueName, sleep } from "@dq/core/adapter";
 import { AmqpLink } from "./amqp-link.js";
 import { ChannelOperations, type DeadLetter } from "./channel-operations.js";
 import { linkTimings, parseUrls, rabbitmqOptions, withHeartbeat } from "./options.js";
 import { Publisher, type Outgoing } from "./publisher.js";
 import { RabbitmqConsumer, type ConsumerHost } from "./rabbitmq-consumer.js";
+import { tlsSocketOptions, type RabbitmqTlsOptions } from "./tls.js";
 
 export type { DeadLetter } from "./channel-operations.js";
+export type { RabbitmqTlsOptions } from "./tls.js";
 
 /** What `new RabbitmqBroker(options)` takes. */
 export interface RabbitmqBrokerOptions extends BrokerOptions {
@@ -24,6 +27,35 @@ export interface RabbitmqBrokerOptions extends BrokerOptions {
    * order (failover). Default `amqp://guest:guest@127.0.0.1:5672`.
    */
   url?: string | readonly string[];
+  /**
+   * The nodes of a cluster, tried in order; after a lost connection the next node is tried first.
+   * The same as a list in `url` (give one or the other). Use publisher confirms (the default) for HA.
+   */
+  urls?: readonly string[];
+  /**
+   * `"classic"` (default; Dramatiq's queues) or `"quorum"`: replicated queues declared with
+   * `x-queue-type: quorum`, dead-lettering to `q.XQ` as classic ones do. See the README.
+   */
+  queueType?: "classic" | "quorum";
+  /**
+   * Quorum queues only: after this many redeliveries (a worker that died holding the message, or
+   * returned it) RabbitMQ dead-letters a message of `q` to `q.XQ`. Default: unlimited, as classic
+   * queues (on RabbitMQ 4 dq declares `x-delivery-limit: -1`, since 4.0 defaults to 20).
+   */
+  deliveryLimit?: number;
+  /**
+   * Use queues declared by someone else: check that `q`, `q.DQ` and `q.XQ` exist (`QueueNotFound`
+   * when not) instead of declaring them.
+   */
+  passive?: boolean;
+  /**
+   * The server's `consumer_timeout` in ms (default 1 800 000, RabbitMQ's default; AMQP cannot read
+   * it). A delayed message that would stay unacked past 80% of it is re-published to the delay
+   * queue (its eta unchanged) and acked, so the server never closes the channel over it.
+   */
+  consumerTimeout?: number;
+  /** TLS settings for `amqps://` URLs: CA, client certificate and key, server name. */
+  tls?: RabbitmqTlsOptions;
   /**
    * Wait for publisher confirms: `enqueue` resolves once RabbitMQ has stored the message (default
    * true, unlike Dramatiq). With false, `enqueue` resolves once the message is written to the
@@ -76,6 +108,10 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
   readonly urls: readonly string[];
   readonly confirmDelivery: boolean;
   readonly maxPriority: number | undefined;
+  readonly queueType: "classic" | "quorum";
+  readonly deliveryLimit: number | undefined;
+  readonly passive: boolean;
+  readonly consumerTimeout: number;
   /** @internal */
   readonly publisherLink: AmqpLink;
   /** @internal */
@@ -95,8 +131,17 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
   constructor(options: RabbitmqBrokerOptions = {}) {
     super(options);
     const checked = rabbitmqOptions(options);
-    this.urls = parseUrls(options.url).map((url) => withHeartbeat(url, checked.heartbeat));
+    if (options.url !== undefined && options.urls !== undefined)
+      throw new InvalidOptionError("give url or urls, not both");
+    this.urls = parseUrls(options.urls ?? options.url).map((url) =>
+      withHeartbeat(url, checked.heartbeat),
+    );
+    const tls = tlsSocketOptions(options.tls, this.urls);
     this.maxPriority = checked.maxPriority;
+    this.queueType = checked.queueType;
+    this.deliveryLimit = checked.deliveryLimit;
+    this.passive = checked.passive;
+    this.consumerTimeout = checked.consumerTimeout;
     this.confirmDelivery = options.confirmDelivery ?? true;
     const connectionName = options.connectionName ?? `dq pid ${process.pid}`;
     const timings = linkTimings(checked);
@@ -105,6 +150,7 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
         urls: this.urls,
         socketOptions: {
           ...options.socketOptions,
+          ...tls,
           clientProperties: { connection_name: `${connectionName} ${role}` },
         },
         ...timings,
@@ -140,7 +186,9 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
     const name = canonicalQueueName(queueName);
     let declared = this.declared.get(name);
     if (!declared) {
-      const pending = (declared = this.channels.declare(name, this.maxPriority, link));
+      const { maxPriority, queueType, deliveryLimit, passive } = this;
+      const options = { maxPriority, queueType, deliveryLimit, passive };
+      const pending = (declared = this.channels.declare(name, options, link));
       pending.then(
         () => {
           if (this.declared.get(name) === pending) this.ready.add(name);
@@ -158,6 +206,15 @@ export class RabbitmqBroker extends Broker implements ConsumerHost {
   forgetQueue(queueName: string): void {
     this.declared.delete(canonicalQueueName(queueName));
     this.ready.delete(canonicalQueueName(queueName));
+  }
+
+  /**
+   * Publishes a delivery's bytes again, unchanged, on `queueName` (a delay queue), and resolves once
+   * RabbitMQ has it (with confirms) or the socket does.
+   * @internal
+   */
+  async republish(queueName: string, body: Buffer, priority: number | undefined): Promise<void> {
+    await this.publisher.send([{ queueName, body, priority }]);
   }
 
   /** @internal */

@@ -6,11 +6,12 @@ import {
   type Logger,
   type MessageProxy,
 } from "@dq/core";
-import { Deadlines, deadLetterQueueName, decodeDelivery } from "@dq/core/adapter";
+import { Deadlines, deadLetterQueueName, decodeDelivery, isDelayQueueName } from "@dq/core/adapter";
 import type { AmqpLink } from "./amqp-link.js";
+import { DelayParking, type RepublishHost } from "./delay-parking.js";
 
 /** What the consumer needs from its broker. */
-export interface ConsumerHost {
+export interface ConsumerHost extends RepublishHost {
   readonly logger: Logger;
   readonly consumerLink: AmqpLink;
   /** Declares the topology of a canonical queue on the given link (once). */
@@ -56,6 +57,8 @@ export class RabbitmqConsumer extends Consumer {
   /** Tags acked since the last flush, and the promise their `ack` calls share. */
   private acksDue = new Set<number>();
   private acksFlushed: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** A delay queue's far-future deliveries (see `DelayParking`), for the live channel. */
+  private parking: DelayParking | undefined;
 
   constructor(
     private readonly host: ConsumerHost,
@@ -130,6 +133,12 @@ export class RabbitmqConsumer extends Consumer {
         { cause: error },
       );
     }
+    const parking = isDelayQueueName(this.queueName)
+      ? new DelayParking(host, channel, this.queueName, {
+          isLive: (live) => this.channel === live && this.channelOpen,
+          settled: (tag) => this.unsettled.delete(tag),
+        })
+      : undefined;
     channel.on("error", (error: Error) => {
       if (!this.closed)
         host.logger.warn(
@@ -138,6 +147,7 @@ export class RabbitmqConsumer extends Consumer {
     });
     channel.on("close", () => {
       this.channelOpen = false;
+      if (parking) parking.clear();
       if (this.closed || this.channel !== channel) return;
       // Deliveries of a dead channel cannot be acked: the server redelivers them.
       this.buffer.length = 0;
@@ -147,6 +157,7 @@ export class RabbitmqConsumer extends Consumer {
       );
       this.wake();
     });
+    this.parking = parking;
     this.channel = channel;
     this.channelOpen = true;
     this.unsettled.clear();
@@ -186,6 +197,7 @@ export class RabbitmqConsumer extends Consumer {
     const proxy = decodeDelivery(this.queueName, message.content);
     this.deliveries.set(proxy, { channel, message });
     this.unsettled.set(message.fields.deliveryTag, message);
+    if (this.parking?.park(message, proxy)) return;
     this.buffer.push(proxy);
     this.wake();
   }
@@ -298,6 +310,7 @@ export class RabbitmqConsumer extends Consumer {
   }
 
   private async closeChannel(): Promise<void> {
+    this.parking?.clear();
     const channel = this.channel;
     this.channel = undefined;
     if (!channel || !this.channelOpen) return;
