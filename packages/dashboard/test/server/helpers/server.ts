@@ -95,3 +95,17 @@ export class Client {
     return { status: response.status, body: parsed };
   }
 }
+
+/** Polls `condition` every `interval` ms (slow sources: the management API) until true. */
+export async function eventually(
+  condition: () => Promise<boolean>,
+  what: string,
+  timeout = 40_000,
+  interval = 500,
+): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}
