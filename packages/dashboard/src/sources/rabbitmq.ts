@@ -33,7 +33,7 @@ export function isRabbitmqBroker(broker: object): broker is RabbitmqBrokerLike {
 
 /** When a dead letter died (ms): the `time` of its first `x-death` record (AMQP seconds). */
 function deathTime(got: GetMessage): number | undefined {
-  const headers = got.properties.headers as Record<string, unknown> | undefined;
+  const headers = got.properties.headers;
   const deaths = headers?.["x-death"];
   const time = Array.isArray(deaths)
     ? (deaths[0] as { time?: unknown } | undefined)?.time

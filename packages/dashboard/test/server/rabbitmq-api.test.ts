@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies are read loosely in tests */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { RabbitmqBroker } from "@dq/broker-rabbitmq";
 import { actor, Worker } from "@dq/core";
