@@ -18,11 +18,15 @@ export class ProcessedCounter extends Middleware {
   private readonly pending = new Map<Broker, Map<number, number>>();
   private timer: NodeJS.Timeout | undefined;
 
-  override afterProcessMessage(broker: Broker, _message: MessageProxy, outcome: ProcessOutcome): void {
+  override afterProcessMessage(
+    broker: Broker,
+    _message: MessageProxy,
+    outcome: ProcessOutcome,
+  ): void {
     if (outcome.exception !== undefined || !isRedisBroker(broker)) return;
     const minute = Math.floor(Date.now() / 60_000) * 60_000;
     let counts = this.pending.get(broker);
-    if (!counts) this.pending.set(broker, (counts = new Map()));
+    if (!counts) this.pending.set(broker, (counts = new Map<number, number>()));
     counts.set(minute, (counts.get(minute) ?? 0) + 1);
     if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), FLUSH_INTERVAL);
