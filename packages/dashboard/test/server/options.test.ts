@@ -19,12 +19,10 @@ describe("createDashboard's options", () => {
         ],
       ];
       for (const [options, message] of cases) {
-        expect(() =>
-          createDashboard({ brokers: [broker], ...options } as DashboardOptions),
-        ).toThrow(InvalidOptionError);
-        expect(() =>
-          createDashboard({ brokers: [broker], ...options } as DashboardOptions),
-        ).toThrow(message);
+        expect(() => createDashboard({ brokers: [broker], ...options })).toThrow(
+          InvalidOptionError,
+        );
+        expect(() => createDashboard({ brokers: [broker], ...options })).toThrow(message);
       }
       expect(() => createDashboard({ brokers: [new StubBroker()] })).toThrow(
         /invalid brokers StubBroker: expected a RedisBroker or a RabbitmqBroker/,
