@@ -235,6 +235,8 @@ describeWithServer("Redis", addressFromUrl(REDIS_URL, 6379), () => {
         args: ["edited"],
       });
       expect(status).toBe(200);
+      // The id answered is the one the message's URL uses.
+      expect((await client.json(`api/messages/redis/${queue}/${body.id}`)).status).toBe(200);
       const found = await client.json(`api/search?q=${body.id}&field=id&queue=${queue}`);
       expect(found.body.results).toHaveLength(1);
       expect(found.body.results[0]).toMatchObject({
