@@ -60,6 +60,7 @@ export class RabbitmqSource implements Source {
   private readonly api: ManagementApi;
   private channelTurn: Promise<unknown> = Promise.resolve();
   private listed: { at: number; queues: Promise<ManagedQueue[]> } | undefined;
+  private aliveCache: { at: number; count: Promise<number> } | undefined;
   private rateCache:
     | { at: number; key: string; value: Promise<{ processed: RatePoint[]; failed: RatePoint[] }> }
     | undefined;
@@ -280,9 +281,17 @@ export class RabbitmqSource implements Source {
     return [...byConnection.values()].map((w) => ({ ...w, queues: w.queues.sort() }));
   }
 
+  /** Consumer connections (cached like the queue list: the overview asks every push). */
   async alive(): Promise<number> {
-    const consumers = await this.api.consumers();
-    return new Set(consumers.map((c) => c.channel_details.connection_name)).size;
+    const now = Date.now();
+    if (!this.aliveCache || now - this.aliveCache.at > CACHE_TTL) {
+      const count = this.api
+        .consumers()
+        .then((consumers) => new Set(consumers.map((c) => c.channel_details.connection_name)).size);
+      this.aliveCache = { at: now, count };
+      count.catch(() => (this.aliveCache = undefined));
+    }
+    return this.aliveCache.count;
   }
 
   async retry(queue: string, ids: readonly string[] | "all"): Promise<number> {

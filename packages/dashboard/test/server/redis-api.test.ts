@@ -206,6 +206,23 @@ describeWithServer("Redis", addressFromUrl(REDIS_URL, 6379), () => {
       }
     });
 
+    it("says when a search in args stopped at its bound", async () => {
+      const bounded = createDashboard({
+        brokers: [broker],
+        uiDirectory: fakeUiDirectory(),
+        searchLimit: 3,
+      });
+      const boundedServer = await serve(bounded);
+      try {
+        const other = new Client(`${boundedServer.url}/`);
+        const { body } = await other.json(`api/search?q=no-such-text&field=args&queue=${queue}`);
+        expect(body).toMatchObject({ results: [], scanned: 3, truncated: true });
+      } finally {
+        await boundedServer.close();
+        await bounded.close();
+      }
+    });
+
     it("answers bad parameters with 400 or 404 and a message, never a stack trace", async () => {
       const cases: [string, number][] = [
         [`api/queues/redis/${queue}/messages?page=-1`, 400],
