@@ -109,6 +109,29 @@ export class ManagementApi {
     return this.get<ManagedConsumer[]>(`consumers/${this.vhost}`);
   }
 
+  /** Connections by name: when they opened and the name the client gave (dq: `dq pid <pid> ...`). */
+  async connections(): Promise<Map<string, { connectedAt?: number; clientName?: string }>> {
+    const list = await this.get<
+      {
+        name: string;
+        connected_at?: number;
+        user_provided_name?: string;
+        client_properties?: { connection_name?: string };
+      }[]
+    >(
+      `vhosts/${this.vhost}/connections?columns=name,connected_at,user_provided_name,client_properties`,
+    );
+    return new Map(
+      list.map((c) => [
+        c.name,
+        {
+          connectedAt: c.connected_at,
+          clientName: c.user_provided_name ?? c.client_properties?.connection_name,
+        },
+      ]),
+    );
+  }
+
   /** Unacknowledged deliveries by channel name. */
   async unackedByChannel(): Promise<Map<string, number>> {
     const channels = await this.get<{ name: string; messages_unacknowledged?: number }[]>(

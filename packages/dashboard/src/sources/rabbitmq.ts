@@ -249,9 +249,10 @@ export class RabbitmqSource implements Source {
   }
 
   async workers(): Promise<WorkerInfo[]> {
-    const [consumers, unacked] = await Promise.all([
+    const [consumers, unacked, connections] = await Promise.all([
       this.api.consumers(),
       this.api.unackedByChannel(),
+      this.api.connections(),
     ]);
     const byConnection = new Map<string, WorkerInfo>();
     const now = Date.now();
@@ -260,7 +261,8 @@ export class RabbitmqSource implements Source {
       const key = details.connection_name;
       let worker = byConnection.get(key);
       if (!worker) {
-        const pid = /pid (\d+)/.exec(key)?.[1];
+        const connection = connections.get(key);
+        const pid = /pid (\d+)/.exec(connection?.clientName ?? key)?.[1];
         worker = {
           broker: this.id,
           id: key,
@@ -269,6 +271,7 @@ export class RabbitmqSource implements Source {
           queues: [],
           concurrency: 0,
           inProgress: 0,
+          startedAt: connection?.connectedAt,
           lastSeen: now,
           alive: true,
         };

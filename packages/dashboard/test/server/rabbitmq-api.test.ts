@@ -167,7 +167,12 @@ describeWithServer("RabbitMQ", addressFromUrl(AMQP_URL, 5672), () => {
       }, "the worker's consumers");
       const { body } = await client.json("api/workers");
       const found = body.workers.find((w: any) => w.queues.includes(pyQueue));
-      expect(found).toMatchObject({ broker: "rabbitmq", host: expect.any(String) });
+      expect(found).toMatchObject({
+        broker: "rabbitmq",
+        host: expect.any(String),
+        pid: process.pid,
+        startedAt: expect.any(Number),
+      });
       await worker.stop({ timeout: 5000 });
       worker = undefined;
       const purged = await client.post(`api/queues/rabbitmq/${queue}/purge`, { confirm: queue });

@@ -101,7 +101,7 @@ export class Client {
 export async function eventually(
   condition: () => Promise<boolean>,
   what: string,
-  timeout = 40_000,
+  timeout = 25_000,
   interval = 500,
 ): Promise<void> {
   const deadline = Date.now() + timeout;
