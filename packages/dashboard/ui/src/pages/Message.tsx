@@ -35,7 +35,9 @@ function Facts(props: { detail: MessageDetail }): JSX.Element {
           <span class="mono">{m.message_id}</span>
         </Row>
         <Row label="Enqueued">{`${time(m.message_timestamp)} (${ago(m.message_timestamp)})`}</Row>
-        <Row label="Retries">{detail.retries}</Row>
+        <Row label="Retries">
+          <span data-testid="message-retries">{detail.retries}</span>
+        </Row>
         <Row label="ETA">
           {detail.eta === undefined ? "—" : `${time(detail.eta)} (${ago(detail.eta)})`}
         </Row>
@@ -53,6 +55,13 @@ function Facts(props: { detail: MessageDetail }): JSX.Element {
       </tbody>
     </table>
   );
+}
+
+/** The options without the traceback when it is shown in its own section. */
+function shownOptions(detail: MessageDetail): Record<string, unknown> {
+  if (!detail.traceback) return detail.message.options;
+  const { traceback: _traceback, ...rest } = detail.message.options;
+  return rest;
 }
 
 export function MessagePage(props: { broker: string; queue: string; id: string }): JSX.Element {
@@ -103,7 +112,7 @@ export function MessagePage(props: { broker: string; queue: string; id: string }
                   return deleted ? "Deleted" : "Not found";
                 }}
               />
-              {session.features.abort && (
+              {session.features.abort && detail.state !== "dead" && (
                 <>
                   <ActionButton
                     label="Cancel"
@@ -136,7 +145,7 @@ export function MessagePage(props: { broker: string; queue: string; id: string }
             {pretty(detail.message.kwargs)}
           </pre>
           <h2>Options</h2>
-          <pre class="code">{pretty(detail.message.options)}</pre>
+          <pre class="code">{pretty(shownOptions(detail))}</pre>
           {detail.traceback && (
             <>
               <h2>Traceback of the last failure</h2>

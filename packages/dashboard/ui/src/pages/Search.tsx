@@ -87,7 +87,11 @@ export function SearchPage(props: { query: URLSearchParams }): JSX.Element {
               ? " (search stopped at its bound: narrow it to a broker or queue)"
               : ""}
           </p>
-          <MessageTable messages={loaded.data.results} showQueue />
+          <MessageTable
+            messages={loaded.data.results}
+            broker={broker || (session.brokers.length === 1 ? session.brokers[0]!.id : undefined)}
+            showQueue
+          />
         </>
       )}
     </section>
