@@ -42,6 +42,15 @@ ensure_rabbitmq() {
   wait_port rabbitmq 5672 90
 }
 
+# The management HTTP API (counts, rates, consumers) that @dq/dashboard reads: the plugin is enabled
+# online on the running node (idempotent), then its port is awaited.
+ensure_rabbitmq_management() {
+  port_open 15672 && { log "rabbitmq management is up on 127.0.0.1:15672"; return 0; }
+  port_open 5672 || ensure_rabbitmq || return 1
+  rabbitmq-plugins enable rabbitmq_management >/dev/null || return 1
+  wait_port "rabbitmq management" 15672 90
+}
+
 ensure_memcached() {
   port_open 11211 && { log "memcached is up on 127.0.0.1:11211"; return 0; }
   command -v memcached >/dev/null || apt_install memcached || return 1
@@ -58,7 +67,7 @@ ensure_chromium() {
 }
 
 status=0
-for service in ${DQ_SERVICES:-redis rabbitmq memcached chromium}; do
+for service in ${DQ_SERVICES:-redis rabbitmq rabbitmq_management memcached chromium}; do
   "ensure_$service" || status=1
 done
 exit $status

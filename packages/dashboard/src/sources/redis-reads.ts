@@ -1,0 +1,235 @@
+import type { Redis } from "ioredis";
+import type { MessagePage, MessageState, StoredMessage, WorkerInfo } from "./source.js";
+
+/** The keys of one queue. */
+export interface QueueKeys {
+  list: string;
+  msgs: string;
+  delayList: string;
+  delayMsgs: string;
+  dead: string;
+  deadMsgs: string;
+}
+
+/** Dramatiq's key layout under a namespace. */
+export class RedisKeys {
+  readonly heartbeats: string;
+  constructor(readonly namespace: string) {
+    this.heartbeats = `${namespace}:__heartbeats__`;
+  }
+  of(queue: string): QueueKeys {
+    const list = `${this.namespace}:${queue}`;
+    return {
+      list,
+      msgs: `${list}.msgs`,
+      delayList: `${list}.DQ`,
+      delayMsgs: `${list}.DQ.msgs`,
+      dead: `${list}.XQ`,
+      deadMsgs: `${list}.XQ.msgs`,
+    };
+  }
+  acks(brokerId: string, queue: string): string {
+    return `${this.namespace}:__acks__.${brokerId}.${queue}`;
+  }
+  consumed(brokerId: string): string {
+    return `${this.namespace}:__consumed__.${brokerId}`;
+  }
+  info(brokerId: string): string {
+    return `${this.namespace}:__worker__.${brokerId}`;
+  }
+  wakeup(queue: string): string {
+    return `${this.namespace}:__wakeup__.${queue}`;
+  }
+}
+
+/** At most this many heartbeat entries are read (workers page, in-flight checks). */
+const MAX_BROKERS = 200;
+
+/** The ids of a list page, in the page's order. */
+async function listIds(
+  client: Redis,
+  key: string,
+  order: "oldest" | "newest",
+  offset: number,
+  limit: number,
+): Promise<string[]> {
+  if (order === "oldest") return client.lrange(key, offset, offset + limit - 1);
+  const ids = await client.lrange(key, -(offset + limit), -(offset + 1));
+  return ids.reverse();
+}
+
+/** Brokers whose heartbeat is recent, newest first. */
+async function aliveBrokers(client: Redis, keys: RedisKeys, timeout: number): Promise<string[]> {
+  return client.zrevrangebyscore(
+    keys.heartbeats,
+    "+inf",
+    Date.now() - timeout,
+    "LIMIT",
+    0,
+    MAX_BROKERS,
+  );
+}
+
+/**
+ * One page of a queue's messages: O(page) (LRANGE / ZRANGE with offsets, HMGET of the page's ids).
+ * Delayed messages already fetched by a worker (held until their eta) follow the waiting ones.
+ */
+export async function readPage(
+  client: Redis,
+  keys: RedisKeys,
+  queue: string,
+  state: MessageState,
+  order: "oldest" | "newest",
+  offset: number,
+  limit: number,
+): Promise<MessagePage> {
+  const k = keys.of(queue);
+  if (state === "dead") {
+    const [total, scored] = await Promise.all([
+      client.zcard(k.dead),
+      order === "oldest"
+        ? client.zrange(k.dead, offset, offset + limit - 1, "WITHSCORES")
+        : client.zrevrange(k.dead, offset, offset + limit - 1, "WITHSCORES"),
+    ]);
+    const ids = scored.filter((_, i) => i % 2 === 0);
+    const data = ids.length ? await client.hmgetBuffer(k.deadMsgs, ...ids) : [];
+    const messages: StoredMessage[] = [];
+    ids.forEach((id, i) => {
+      const bytes = data[i];
+      if (bytes) messages.push({ id, state, data: bytes, failedAt: Number(scored[i * 2 + 1]) });
+    });
+    return { total, messages };
+  }
+  const list = state === "ready" ? k.list : k.delayList;
+  const hash = state === "ready" ? k.msgs : k.delayMsgs;
+  const [waiting, stored] = await Promise.all([client.llen(list), client.hlen(hash)]);
+  let ids = offset < waiting ? await listIds(client, list, order, offset, limit) : [];
+  if (state === "delayed" && ids.length < limit && stored > waiting) {
+    // Held by workers until their eta: in the ack sets of the delay queue (bounded by prefetch).
+    const brokers = await aliveBrokers(client, keys, Number.MAX_SAFE_INTEGER / 2);
+    const pipeline = client.pipeline();
+    for (const broker of brokers) pipeline.smembers(keys.acks(broker, `${queue}.DQ`));
+    const held = ((await pipeline.exec()) ?? []).flatMap(([, v]) => (v as string[] | null) ?? []);
+    held.sort();
+    const from = Math.max(0, offset - waiting);
+    ids = [...ids, ...held.slice(from, from + limit - ids.length)];
+  }
+  const data = ids.length ? await client.hmgetBuffer(hash, ...ids) : [];
+  const messages: StoredMessage[] = [];
+  ids.forEach((id, i) => {
+    const bytes = data[i];
+    if (bytes) messages.push({ id, state, data: bytes });
+  });
+  return { total: state === "ready" ? waiting : stored, messages };
+}
+
+/** Finds a message by its stored id: ready (or in flight), delayed or dead. */
+export async function stateOf(
+  client: Redis,
+  keys: RedisKeys,
+  queue: string,
+  id: string,
+  heartbeatTimeout: number,
+): Promise<StoredMessage | undefined> {
+  const k = keys.of(queue);
+  const replies = (await client
+    .pipeline()
+    .hgetBuffer(k.msgs, id)
+    .hgetBuffer(k.delayMsgs, id)
+    .hgetBuffer(k.deadMsgs, id)
+    .zscore(k.dead, id)
+    .exec()) as [Error | null, unknown][];
+  const [ready, delayed, dead, score] = replies.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+  if (Buffer.isBuffer(dead)) {
+    return { id, state: "dead", data: dead, failedAt: score ? Number(score) : undefined };
+  }
+  if (Buffer.isBuffer(delayed)) return { id, state: "delayed", data: delayed };
+  if (!Buffer.isBuffer(ready)) return undefined;
+  const brokers = await aliveBrokers(client, keys, heartbeatTimeout);
+  if (brokers.length) {
+    const pipeline = client.pipeline();
+    for (const broker of brokers) pipeline.sismember(keys.acks(broker, queue), id);
+    const held = ((await pipeline.exec()) ?? []).some(([, v]) => Number(v) === 1);
+    if (held) return { id, state: "inFlight", data: ready };
+  }
+  return { id, state: "ready", data: ready };
+}
+
+/** Calls of a bounded SCAN over the ack sets (to find the queues of Python workers). */
+const ACK_SCAN_CALLS = 10;
+
+/**
+ * The brokers of `__heartbeats__` (most recent first, at most 200): dq brokers name their queues
+ * in `__consumed__.<id>` and describe themselves in `__worker__.<id>`; Python workers write only
+ * the heartbeat and their ack sets, found by a bounded SCAN.
+ */
+export async function redisWorkers(
+  client: Redis,
+  keys: RedisKeys,
+  source: string,
+  heartbeatTimeout: number,
+): Promise<WorkerInfo[]> {
+  const scored = await client.zrevrange(keys.heartbeats, 0, MAX_BROKERS - 1, "WITHSCORES");
+  const ids = scored.filter((_, i) => i % 2 === 0);
+  if (ids.length === 0) return [];
+  const pipeline = client.pipeline();
+  for (const id of ids) pipeline.smembers(keys.consumed(id)).hgetall(keys.info(id));
+  const replies = (await pipeline.exec()) ?? [];
+  const queuesOf = new Map<string, Set<string>>();
+  ids.forEach((id, i) => {
+    const consumed = (replies[i * 2]?.[1] as string[] | null) ?? [];
+    queuesOf.set(id, new Set(consumed));
+  });
+  // Python brokers: find their ack sets (bounded).
+  const prefix = `${keys.namespace}:__acks__.`;
+  let cursor = "0";
+  for (let call = 0; call < ACK_SCAN_CALLS; call++) {
+    const [next, found] = await client.scan(
+      cursor,
+      "MATCH",
+      `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`,
+      "COUNT",
+      1000,
+    );
+    for (const key of found) {
+      const rest = key.slice(prefix.length);
+      const dot = rest.indexOf(".");
+      if (dot > 0) queuesOf.get(rest.slice(0, dot))?.add(rest.slice(dot + 1));
+    }
+    cursor = next;
+    if (cursor === "0") break;
+  }
+  const counting = client.pipeline();
+  const pairs: [string, string][] = [];
+  for (const id of ids) {
+    for (const queue of queuesOf.get(id)!) {
+      pairs.push([id, queue]);
+      counting.scard(keys.acks(id, queue));
+    }
+  }
+  const counts = pairs.length ? ((await counting.exec()) ?? []) : [];
+  const inProgress = new Map<string, number>();
+  pairs.forEach(([id], i) => {
+    inProgress.set(id, (inProgress.get(id) ?? 0) + Number(counts[i]?.[1] ?? 0));
+  });
+  const now = Date.now();
+  return ids.map((id, i) => {
+    const info = (replies[i * 2 + 1]?.[1] as Record<string, string> | null) ?? {};
+    const lastSeen = Number(scored[i * 2 + 1]);
+    return {
+      broker: source,
+      id,
+      host: info.host,
+      pid: info.pid ? Number(info.pid) : undefined,
+      queues: [...queuesOf.get(id)!].sort(),
+      concurrency: info.concurrency ? Number(info.concurrency) : undefined,
+      inProgress: inProgress.get(id) ?? 0,
+      startedAt: info.startedAt ? Number(info.startedAt) : undefined,
+      lastSeen,
+      alive: now - lastSeen <= heartbeatTimeout,
+    };
+  });
+}
