@@ -104,7 +104,9 @@ export class Actions {
     }
     const broker = this.brokers.get(brokerId)!;
     const enqueued = await broker.enqueue(message);
-    return { id: enqueued.messageId };
+    // The id the dashboard's URLs use: Redis keeps messages under their redis_message_id.
+    const redisId = enqueued.options.redisMessageId;
+    return { id: typeof redisId === "string" ? redisId : enqueued.messageId };
   }
 
   async abort(brokerId: string, queue: string, id: string, body: unknown): Promise<{ ok: true }> {

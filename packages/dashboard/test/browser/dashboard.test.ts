@@ -356,6 +356,77 @@ function suite(kind: Kind, url: string, port: number) {
       await page.close();
     });
 
+    it("operates a queue from its pages: paging, re-enqueue with edited args, delete, retry selected, purge", async () => {
+      const { page, errors } = await openPage(browser!);
+      for (let n = 0; n < 50; n++) await s.hold.send({ page: "filler", n });
+      await page.goto(`${dash.url}queues/${s.brokerId}/${s.parked}`);
+      const rows = page.locator("[data-testid=message-table] tbody tr[data-id]");
+      const pager = page.locator("nav.pager");
+      await untilTrue(
+        async () => (await pager.innerText({ timeout: 1000 })).includes("page 1 of 2"),
+        "two pages of parked messages",
+      );
+      expect(await rows.count()).toBe(50);
+      await pager.locator("a", { hasText: "next" }).click();
+      await untilTrue(
+        async () => (await pager.innerText({ timeout: 1000 })).includes("page 2 of 2"),
+        "the second page",
+      );
+      const total = Number((await pager.innerText()).split(" ")[0]);
+      expect(await rows.count()).toBe(total - 50);
+      expect(page.url()).toContain("page=2");
+
+      // Re-enqueue a copy with edited args (the JSON is checked as it is typed).
+      await rows.first().locator("td.mono a").click();
+      await page.locator("details.requeue summary").click();
+      const argsBox = page.locator("[data-testid=requeue-args]");
+      await argsBox.fill("[1,");
+      expect(await page.locator("[data-testid=requeue-submit]").isDisabled()).toBe(true);
+      await argsBox.fill('{"not": "an array"}');
+      await expect(page.locator("details.requeue .error").innerText()).resolves.toContain("array");
+      await argsBox.fill('["edited", 42]');
+      await page.locator("[data-testid=requeue-submit]").click();
+      await page.locator("details.requeue .ok a").click();
+      await until(
+        () => page.locator("[data-testid=message-args]").innerText({ timeout: 1000 }),
+        JSON.stringify(["edited", 42], null, 2),
+        "the re-enqueued copy with its edited args",
+      );
+
+      // Delete that copy.
+      await page.locator("[data-testid=delete]").click();
+      await page.locator("[data-testid=message-gone]").waitFor();
+
+      // Retry one selected dead letter out of two.
+      s.state.fail = false;
+      const flakyBefore = s.state.flakyDone;
+      await page.goto(`${dash.url}queues/${s.brokerId}/${s.work}?tab=dead`);
+      await until(() => rows.count(), 2, "two dead letters");
+      await rows.filter({ hasText: "flaky" }).locator("input[type=checkbox]").check();
+      await page.locator("[data-testid=retry-selected]").click();
+      await untilTrue(() => s.state.flakyDone === flakyBefore + 1, "the selected one processed");
+      await until(() => rows.count(), 1, "one dead letter left listed");
+      await expect(rows.first().innerText()).resolves.toContain("stubborn");
+
+      // Purge, once the queue's name is typed.
+      await page.goto(`${dash.url}queues/${s.brokerId}/${s.parked}`);
+      await page.locator("button", { hasText: "Purge queue" }).click();
+      const purge = page.locator("form.confirm button", { hasText: "Purge" });
+      await page.locator("form.confirm input").fill("not-the-name");
+      expect(await purge.isDisabled()).toBe(true);
+      await page.locator("form.confirm input").fill(s.parked);
+      await purge.click();
+      await untilTrue(
+        async () => /Purged \d+/.test(await page.locator("form.confirm").innerText()),
+        "the purge done",
+      );
+      await until(() => rows.count(), 0, "the ready tab empty");
+      await page.locator("header nav a", { hasText: "Overview" }).click();
+      await until(cellText(page, s, s.parked, "ready"), "0", "the purged queue on the overview");
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+
     if (kind === "redis")
       it("shows a message Python Dramatiq wrote, its args decoded", async () => {
         const recording = loadWireFixture<{

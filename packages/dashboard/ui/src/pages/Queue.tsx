@@ -166,7 +166,8 @@ export function QueuePage(props: {
           />
           <nav class="pager" aria-label="Pages">
             <span>
-              {num(data.total)} message{data.total === 1 ? "" : "s"} · page {page} of {pages}
+              {num(data.total)} message{data.total === 1 ? "" : "s"} · page {data.page + 1} of{" "}
+              {pages}
             </span>{" "}
             {page > 1 && <Link href={go({ page: page - 1 })}>‹ previous</Link>}{" "}
             {page < pages && <Link href={go({ page: page + 1 })}>next ›</Link>}{" "}
