@@ -67,6 +67,10 @@ export function fastifyPlugin(
   };
 }
 
+// @hono/node-server replaces the global Response with a lighter class when it serves, whose plain
+// responses skip its "already sent" check: the marker is made with the class Node started with.
+const NativeResponse = globalThis.Response;
+
 /** The parts of a Hono context the handler uses (on `@hono/node-server`). */
 export interface HonoContextLike {
   env: { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
@@ -88,6 +92,6 @@ export function honoHandler(
       return new Response("@dq/dashboard's honoHandler needs @hono/node-server", { status: 500 });
     }
     await dashboard.handle(incoming, outgoing, { prefix: options.prefix ?? "" });
-    return new Response(null, { headers: { "x-hono-already-sent": "true" } });
+    return new NativeResponse(null, { headers: { "x-hono-already-sent": "true" } });
   };
 }

@@ -17,3 +17,4 @@ export type {
 export { CSRF_COOKIE, CSRF_HEADER } from "./security.js";
 export { expressMiddleware, fastifyPlugin, honoHandler, nodeHandler } from "./adapters.js";
 export type { FastifyLike, HonoContextLike } from "./adapters.js";
+export { ProcessedCounter } from "./processed-counter.js";

@@ -31,6 +31,18 @@ export function isRabbitmqBroker(broker: object): broker is RabbitmqBrokerLike {
   return Array.isArray(candidate.urls) && typeof candidate.publisherLink?.get === "function";
 }
 
+/** When a dead letter died (ms): the `time` of its first `x-death` record (AMQP seconds). */
+function deathTime(got: GetMessage): number | undefined {
+  const headers = got.properties.headers;
+  const deaths = headers?.["x-death"];
+  const time = Array.isArray(deaths)
+    ? (deaths[0] as { time?: unknown } | undefined)?.time
+    : undefined;
+  const seconds =
+    typeof time === "number" ? time : (time as { value?: unknown } | undefined)?.value;
+  return typeof seconds === "number" ? seconds * 1000 : undefined;
+}
+
 /** How deep `basic.get` peeks into a queue (messages held, then requeued). */
 export const MAX_PEEK = 2000;
 /** How long queue lists and rates are reused (ms): the management API aggregates every 5 s. */
@@ -157,10 +169,7 @@ export class RabbitmqSource implements Source {
     const id = String(
       got.properties.messageId ?? dict?.message_id ?? `delivery-${got.fields.deliveryTag}`,
     );
-    const failedAt =
-      state === "dead" && typeof got.properties.timestamp === "number"
-        ? got.properties.timestamp
-        : undefined;
+    const failedAt = state === "dead" ? deathTime(got) : undefined;
     return { id, state, data: got.content, failedAt };
   }
 

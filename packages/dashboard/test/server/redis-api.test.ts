@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies are read loosely in tests */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { RedisBroker } from "@dq/broker-redis";
 import { actor, Message, Worker } from "@dq/core";
@@ -55,9 +56,11 @@ describeWithServer("Redis", addressFromUrl(REDIS_URL, 6379), () => {
       const worker = new Worker(broker, { workerTimeout: 100 });
       await worker.start();
       await explode.send("<img src=x onerror=alert(1)></script>");
-      await waitFor(async () => (await broker.getQueueMessageCounts(queue)).deadLettered === 1, {
-        timeout: 20_000,
-      });
+      await waitFor(
+        async () => (await broker.getQueueMessageCounts(queue)).deadLettered === 1,
+        "the failed message dead-lettered",
+        20_000,
+      );
       await worker.stop({ timeout: 5000 });
       // Ready messages (no worker running), one delayed.
       for (let i = 0; i < 5; i++) sent.push(await add.send(i, 100));

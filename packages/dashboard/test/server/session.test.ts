@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies are read loosely in tests */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { RedisBroker } from "@dq/broker-redis";
 import { addressFromUrl, describeWithServer, uniqueQueueName } from "@dq/core/testing";

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies are read loosely in tests */
 import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -93,5 +94,19 @@ export class Client {
       // kept as text
     }
     return { status: response.status, body: parsed };
+  }
+}
+
+/** Polls `condition` every `interval` ms (slow sources: the management API) until true. */
+export async function eventually(
+  condition: () => Promise<boolean>,
+  what: string,
+  timeout = 40_000,
+  interval = 500,
+): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, interval));
   }
 }
