@@ -58,6 +58,7 @@ export class RabbitmqSource implements Source {
   readonly kind = "rabbitmq" as const;
   readonly url: string;
   private readonly api: ManagementApi;
+  private channelTurn: Promise<unknown> = Promise.resolve();
   private listed: { at: number; queues: Promise<ManagedQueue[]> } | undefined;
   private rateCache:
     | { at: number; key: string; value: Promise<{ processed: RatePoint[]; failed: RatePoint[] }> }
@@ -143,14 +144,22 @@ export class RabbitmqSource implements Source {
   }
 
   /** Opens a channel for one operation and closes it after (unacked gets go back to the queue). */
-  private async withChannel<T>(run: (channel: ConfirmChannel) => Promise<T>): Promise<T> {
-    const model = await this.broker.publisherLink.get();
-    const channel = await model.createConfirmChannel();
-    try {
-      return await run(channel);
-    } finally {
-      await channel.close().catch(() => undefined);
-    }
+  /**
+   * Runs one peek / move / purge at a time: a purge during a peek would leave the peeked
+   * (unacked) messages in place, and two peeks would each see part of a queue.
+   */
+  private withChannel<T>(run: (channel: ConfirmChannel) => Promise<T>): Promise<T> {
+    const turn = this.channelTurn.then(async () => {
+      const model = await this.broker.publisherLink.get();
+      const channel = await model.createConfirmChannel();
+      try {
+        return await run(channel);
+      } finally {
+        await channel.close().catch(() => undefined);
+      }
+    });
+    this.channelTurn = turn.catch(() => undefined);
+    return turn;
   }
 
   /** Gets up to `count` messages of a queue (held on the channel until acked or nacked). */
