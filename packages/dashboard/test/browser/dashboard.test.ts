@@ -149,6 +149,14 @@ function suite(kind: Kind, url: string, port: number) {
       await until(cellText(page, s, s.parked, "delayed"), "1", "1 delayed in the parked queue");
       await until(cellText(page, s, s.work, "dead"), "2", "the failed messages dead-lettered");
       await until(cellText(page, s, s.work, "ready"), "0", "the worker's queue drained");
+      if (kind === "redis")
+        await untilTrue(
+          async () =>
+            /Processed: \d+\/min · [1-9]\d* in 30 min/.test(
+              await page.locator(".legend.processed").innerText(),
+            ),
+          "the processed messages on the per-minute chart",
+        );
       if (shots) {
         await page.waitForTimeout(600);
         await screenshot(page, "overview");

@@ -7,7 +7,7 @@ import { RabbitmqBroker } from "@dq/broker-rabbitmq";
 import { RedisBroker } from "@dq/broker-redis";
 import { connect } from "amqplib";
 import { Redis } from "ioredis";
-import { createDashboard, type DashboardOptions } from "../../src/index.js";
+import { createDashboard, ProcessedCounter, type DashboardOptions } from "../../src/index.js";
 import { serve, type Served } from "./harness.js";
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -70,6 +70,8 @@ export async function startScenario(kind: Kind): Promise<Scenario> {
     kind === "redis"
       ? new RedisBroker({ url: REDIS_URL, namespace })
       : new RabbitmqBroker({ url: AMQP_URL });
+  // Processed per minute on Redis comes from this middleware (RabbitMQ's from the management API).
+  if (kind === "redis") broker.addMiddleware(new ProcessedCounter());
   const work = uniqueQueueName("dqdash_work");
   const parked = uniqueQueueName("dqdash_parked");
   const state = { fail: true, flakyRuns: 0, flakyDone: 0, okDone: 0 };

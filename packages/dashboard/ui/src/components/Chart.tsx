@@ -33,7 +33,8 @@ export function RateChart(props: { title: string; series: Series[]; now: number 
         {props.title}
         {props.series.map((s) => (
           <span key={s.kind} class={`legend ${s.kind}`}>
-            {s.label}: {s.points.length ? s.points[s.points.length - 1]!.n : 0}/min
+            {s.label}: {s.points.length ? s.points[s.points.length - 1]!.n : 0}/min ·{" "}
+            {s.points.reduce((sum, p) => sum + p.n, 0)} in 30 min
           </span>
         ))}
       </figcaption>
