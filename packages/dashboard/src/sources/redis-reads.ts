@@ -34,9 +34,6 @@ export class RedisKeys {
   consumed(brokerId: string): string {
     return `${this.namespace}:__consumed__.${brokerId}`;
   }
-  info(brokerId: string): string {
-    return `${this.namespace}:__worker__.${brokerId}`;
-  }
   wakeup(queue: string): string {
     return `${this.namespace}:__wakeup__.${queue}`;
   }
@@ -163,8 +160,8 @@ const ACK_SCAN_CALLS = 10;
 
 /**
  * The brokers of `__heartbeats__` (most recent first, at most 200): dq brokers name their queues
- * in `__consumed__.<id>` and describe themselves in `__worker__.<id>`; Python workers write only
- * the heartbeat and their ack sets, found by a bounded SCAN.
+ * in `__consumed__.<id>`; Python workers write only the heartbeat and their ack sets, found by a
+ * bounded SCAN. In progress: the size of their ack sets.
  */
 export async function redisWorkers(
   client: Redis,
@@ -176,11 +173,11 @@ export async function redisWorkers(
   const ids = scored.filter((_, i) => i % 2 === 0);
   if (ids.length === 0) return [];
   const pipeline = client.pipeline();
-  for (const id of ids) pipeline.smembers(keys.consumed(id)).hgetall(keys.info(id));
+  for (const id of ids) pipeline.smembers(keys.consumed(id));
   const replies = (await pipeline.exec()) ?? [];
   const queuesOf = new Map<string, Set<string>>();
   ids.forEach((id, i) => {
-    const consumed = (replies[i * 2]?.[1] as string[] | null) ?? [];
+    const consumed = (replies[i]?.[1] as string[] | null) ?? [];
     queuesOf.set(id, new Set(consumed));
   });
   // Python brokers: find their ack sets (bounded).
@@ -216,18 +213,14 @@ export async function redisWorkers(
     inProgress.set(id, (inProgress.get(id) ?? 0) + Number(counts[i]?.[1] ?? 0));
   });
   const now = Date.now();
+  // Neither dq nor Python writes host, pid or concurrency to Redis: a broker is known by its id.
   return ids.map((id, i) => {
-    const info = (replies[i * 2 + 1]?.[1] as Record<string, string> | null) ?? {};
     const lastSeen = Number(scored[i * 2 + 1]);
     return {
       broker: source,
       id,
-      host: info.host,
-      pid: info.pid ? Number(info.pid) : undefined,
       queues: [...queuesOf.get(id)!].sort(),
-      concurrency: info.concurrency ? Number(info.concurrency) : undefined,
       inProgress: inProgress.get(id) ?? 0,
-      startedAt: info.startedAt ? Number(info.startedAt) : undefined,
       lastSeen,
       alive: now - lastSeen <= heartbeatTimeout,
     };

@@ -13,7 +13,7 @@ import { connect } from "amqplib";
 import { createDashboard, type DashboardHandler } from "../../src/index.js";
 import { Client, eventually, fakeUiDirectory, serve } from "./helpers/server.js";
 
-const AMQP_URL = process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+const AMQP_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 
 describeWithServer("RabbitMQ", addressFromUrl(AMQP_URL, 5672), () => {
   describe("the JSON API on RabbitMQ (management API + basic.get)", () => {

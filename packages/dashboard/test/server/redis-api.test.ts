@@ -183,6 +183,29 @@ describeWithServer("Redis", addressFromUrl(REDIS_URL, 6379), () => {
       expect(byArgs.body.truncated).toBe(false);
     });
 
+    it("lists a Python worker from its heartbeat and ack sets (what Python writes)", async () => {
+      // Python's RedisBroker writes its id in __heartbeats__ and holds fetched ids in
+      // __acks__.<id>.<queue>: nothing else (no host, no pid).
+      const pythonId = "814ce391-8fbd-447e-a0e0-adc32a5e60c2";
+      await redis.zadd(`${namespace}:__heartbeats__`, Date.now(), pythonId);
+      await redis.sadd(`${namespace}:__acks__.${pythonId}.fx`, "held-1", "held-2");
+      try {
+        const { body } = await client.json("api/workers");
+        expect(body.workers).toContainEqual({
+          broker: "redis",
+          id: pythonId,
+          queues: ["fx"],
+          inProgress: 2,
+          lastSeen: expect.any(Number),
+          alive: true,
+        });
+        expect((await client.json("api/overview")).body.workers.alive).toBeGreaterThanOrEqual(1);
+      } finally {
+        await redis.zrem(`${namespace}:__heartbeats__`, pythonId);
+        await redis.del(`${namespace}:__acks__.${pythonId}.fx`);
+      }
+    });
+
     it("answers bad parameters with 400 or 404 and a message, never a stack trace", async () => {
       const cases: [string, number][] = [
         [`api/queues/redis/${queue}/messages?page=-1`, 400],
