@@ -9,6 +9,7 @@ import {
   restoreRedisRecording,
   type RecordedRedisKey,
 } from "@dq/core/testing";
+import { connect } from "amqplib";
 import { Redis } from "ioredis";
 import type { Page } from "playwright-core";
 import {
@@ -470,6 +471,35 @@ function suite(kind: Kind, url: string, port: number) {
           JSON.stringify({ y: 5 }, null, 2),
           "the Python message's kwargs decoded",
         );
+        await page.close();
+      });
+
+    if (kind === "rabbitmq")
+      it("shows a message Python Dramatiq published, its args decoded", async () => {
+        const recording = loadWireFixture<{ bodies: Record<string, string> }>("rabbitmq.json");
+        const body = recording.bodies["dqfx_rmq"]!;
+        // Python's bytes as they were published, into a queue the dq broker declared.
+        const connection = await connect(AMQP_URL);
+        try {
+          const channel = await connection.createConfirmChannel();
+          channel.sendToQueue(s.parked, Buffer.from(body), { deliveryMode: 2 });
+          await channel.waitForConfirms();
+          await channel.close();
+        } finally {
+          await connection.close();
+        }
+        const { page } = await openPage(browser!);
+        await page.goto(`${dash.url}queues/${s.brokerId}/${s.parked}`);
+        const rows = page.locator("[data-testid=message-table] tbody tr[data-id]");
+        await until(() => rows.count(), 1, "the recorded message listed");
+        await expect(rows.first().innerText()).resolves.toContain("rmq_add");
+        await rows.first().locator("td.mono a").click();
+        await until(
+          () => page.locator("[data-testid=message-args]").innerText({ timeout: 1000 }),
+          JSON.stringify([1, 2], null, 2),
+          "the Python message's args decoded",
+        );
+        await expect(page.locator("[data-testid=raw-json]").textContent()).resolves.toBe(body);
         await page.close();
       });
   });
