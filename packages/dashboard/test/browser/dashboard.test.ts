@@ -437,6 +437,26 @@ function suite(kind: Kind, url: string, port: number) {
     });
 
     if (kind === "redis")
+      it("works mounted under a prefix (/dq): links, API calls and events stay under it", async () => {
+        const mounted = await s.dashboard({ basePath: "/dq" });
+        expect(mounted.url).toMatch(/\/dq\/$/);
+        const { page, errors } = await openPage(browser!);
+        const requests: string[] = [];
+        page.on("request", (request) => requests.push(new URL(request.url()).pathname));
+        await page.goto(mounted.url);
+        await until(cellText(page, s, s.work, "dead"), "1", "the overview under /dq");
+        await page.locator(`[data-testid=queue-table] a`, { hasText: s.work }).click();
+        await page.locator("[data-testid=message-table]").waitFor();
+        expect(new URL(page.url()).pathname).toBe(`/dq/queues/${s.brokerId}/${s.work}`);
+        await page.locator("header nav a", { hasText: "Workers" }).click();
+        await page.locator("[data-testid=workers-table]").waitFor();
+        expect(requests.length).toBeGreaterThan(3);
+        expect(requests.filter((path) => !path.startsWith("/dq/"))).toEqual([]);
+        expect(errors).toEqual([]);
+        await page.close();
+      });
+
+    if (kind === "redis")
       it("shows a message Python Dramatiq wrote, its args decoded", async () => {
         const recording = loadWireFixture<{
           keys: Record<string, RecordedRedisKey>;

@@ -86,6 +86,11 @@ export async function openPage(
     void dialog.dismiss().catch(() => undefined);
   });
   page.on("pageerror", (error) => errors.push(error.message));
+  // A Content-Security-Policy violation (an inline script or style the UI should not have).
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text()))
+      errors.push(message.text());
+  });
   return { page, dialogs, errors };
 }
 
