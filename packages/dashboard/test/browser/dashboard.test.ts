@@ -491,6 +491,24 @@ function suite(kind: Kind, url: string, port: number) {
           JSON.stringify({ y: 5 }, null, 2),
           "the Python message's kwargs decoded",
         );
+        await page.goBack();
+        await until(() => rows.count(), 6, "back on the queue page");
+        await rows.nth(2).locator("td.mono a").click();
+        await until(
+          () => page.locator("[data-testid=message-pipeline]").innerText({ timeout: 1000 }),
+          "2 more steps after this one: add → add",
+          "the Python pipeline step's next steps",
+        );
+        await page.goBack();
+        await until(() => rows.count(), 6, "back on the queue page");
+        await rows.nth(3).locator("td.mono a").click();
+        await untilTrue(
+          async () =>
+            (
+              await page.locator("[data-testid=message-group]").innerText({ timeout: 1000 })
+            ).includes("c8fe8a4d-7e0a-45a9-b311-15386d3d50cf"),
+          "the Python group member's group",
+        );
         await page.close();
       });
 

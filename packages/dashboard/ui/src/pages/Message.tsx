@@ -43,13 +43,16 @@ function Facts(props: { detail: MessageDetail }): JSX.Element {
         </Row>
         {detail.pipeline && (
           <Row label="Pipeline">
-            {`step ${detail.pipeline.step} of ${detail.pipeline.of}` +
-              (detail.pipeline.next?.length ? `; next: ${detail.pipeline.next.join(" → ")}` : "")}
+            <span data-testid="message-pipeline">
+              {detail.pipeline.next?.length
+                ? `${detail.pipeline.next.length} more step${detail.pipeline.next.length === 1 ? "" : "s"} after this one: ${detail.pipeline.next.join(" → ")}`
+                : `step ${detail.pipeline.step} of ${detail.pipeline.of}`}
+            </span>
           </Row>
         )}
         {detail.group && (
           <Row label="Group">
-            {`${detail.group.id ?? "(no id)"}${detail.group.size !== undefined ? `, ${detail.group.size} messages` : ""}`}
+            <span data-testid="message-group">{`${detail.group.id ?? "(no id)"}${detail.group.size !== undefined ? `, ${detail.group.size} messages` : ""}`}</span>
           </Row>
         )}
       </tbody>
