@@ -167,6 +167,8 @@ export class Reads {
         }
         const needle = q.toLowerCase();
         const read = await source.scan(queue, remaining, (stored: StoredMessage) => {
+          // The raw text first (cheap): only candidates are decoded.
+          if (!stored.data.toString("utf8").toLowerCase().includes(needle)) return true;
           const summary = summarize(stored, queue);
           if (matches(field, needle, q, summary, stored)) results.push(summary);
           return results.length < limit;

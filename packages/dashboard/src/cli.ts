@@ -1,5 +1,8 @@
 import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { brokerFromUrlAsync, type Broker, type ResultBackend } from "@dq/core";
 import { editDistance } from "@dq/core/adapter";
 import { nodeHandler } from "./adapters.js";
@@ -104,9 +107,16 @@ async function resultBackendFromUrl(url: string): Promise<ResultBackend> {
     );
   }
   const name = "@dq/results-redis";
-  const module = (await import(name).catch(() => {
-    throw new UsageError(`--results ${scheme}:// needs the ${name} package: pnpm add ${name}`);
-  })) as { RedisResultBackend: new (options: { url: string }) => ResultBackend };
+  type Module = { RedisResultBackend: new (options: { url: string }) => ResultBackend };
+  // From this package, else from the working directory (an app that installed it next to us).
+  const module = (await import(name).catch(async () => {
+    try {
+      const resolved = createRequire(path.join(process.cwd(), "index.js")).resolve(name);
+      return (await import(pathToFileURL(resolved).href)) as Module;
+    } catch {
+      throw new UsageError(`--results ${scheme}:// needs the ${name} package: pnpm add ${name}`);
+    }
+  })) as Module;
   return new module.RedisResultBackend({ url });
 }
 

@@ -1,4 +1,5 @@
-import type { Redis } from "ioredis";
+import { Command, type Redis } from "ioredis";
+import { PAGE_SCRIPT } from "./redis-scripts.js";
 import type { MessagePage, MessageState, StoredMessage, WorkerInfo } from "./source.js";
 
 /** The keys of one queue. */
@@ -42,17 +43,32 @@ export class RedisKeys {
 /** At most this many heartbeat entries are read (workers page, in-flight checks). */
 const MAX_BROKERS = 200;
 
-/** The ids of a list page, in the page's order. */
-async function listIds(
+/** The reply of PAGE_SCRIPT, bulk strings as Buffers. */
+type PageReply = [number, Buffer[], (Buffer | null)[], Buffer[]];
+
+/** One page of a list or zset with the page's bytes, in one round trip (see PAGE_SCRIPT). */
+async function pageOf(
   client: Redis,
+  kind: "list" | "zset",
   key: string,
+  hash: string,
   order: "oldest" | "newest",
   offset: number,
   limit: number,
-): Promise<string[]> {
-  if (order === "oldest") return client.lrange(key, offset, offset + limit - 1);
-  const ids = await client.lrange(key, -(offset + limit), -(offset + 1));
-  return ids.reverse();
+): Promise<{ total: number; entries: { id: string; data: Buffer | null; score?: number }[] }> {
+  // sendCommand: bulk replies as Buffers, and past auto-pipelining (which mangles `callBuffer`).
+  const command = new Command("eval", [PAGE_SCRIPT, 2, key, hash, kind, order, offset, limit], {
+    replyEncoding: null,
+  });
+  const [total, ids, data, scores] = (await client.sendCommand(command)) as PageReply;
+  return {
+    total: Number(total),
+    entries: ids.map((id, i) => ({
+      id: id.toString("utf8"),
+      data: data[i] ?? null,
+      score: scores[i] === undefined ? undefined : Number(scores[i].toString()),
+    })),
+  };
 }
 
 /** Brokers whose heartbeat is recent, newest first. */
@@ -82,42 +98,53 @@ export async function readPage(
 ): Promise<MessagePage> {
   const k = keys.of(queue);
   if (state === "dead") {
-    const [total, scored] = await Promise.all([
-      client.zcard(k.dead),
-      order === "oldest"
-        ? client.zrange(k.dead, offset, offset + limit - 1, "WITHSCORES")
-        : client.zrevrange(k.dead, offset, offset + limit - 1, "WITHSCORES"),
-    ]);
-    const ids = scored.filter((_, i) => i % 2 === 0);
-    const data = ids.length ? await client.hmgetBuffer(k.deadMsgs, ...ids) : [];
+    const { total, entries } = await pageOf(
+      client,
+      "zset",
+      k.dead,
+      k.deadMsgs,
+      order,
+      offset,
+      limit,
+    );
     const messages: StoredMessage[] = [];
-    ids.forEach((id, i) => {
-      const bytes = data[i];
-      if (bytes) messages.push({ id, state, data: bytes, failedAt: Number(scored[i * 2 + 1]) });
-    });
+    for (const { id, data, score } of entries) {
+      if (data) messages.push({ id, state, data, failedAt: score });
+    }
     return { total, messages };
   }
   const list = state === "ready" ? k.list : k.delayList;
   const hash = state === "ready" ? k.msgs : k.delayMsgs;
-  const [waiting, stored] = await Promise.all([client.llen(list), client.hlen(hash)]);
-  let ids = offset < waiting ? await listIds(client, list, order, offset, limit) : [];
-  if (state === "delayed" && ids.length < limit && stored > waiting) {
-    // Held by workers until their eta: in the ack sets of the delay queue (bounded by prefetch).
+  const { total: waiting, entries } = await pageOf(
+    client,
+    "list",
+    list,
+    hash,
+    order,
+    offset,
+    limit,
+  );
+  const messages: StoredMessage[] = [];
+  for (const { id, data } of entries) if (data) messages.push({ id, state, data });
+  if (state === "ready") return { total: waiting, messages };
+  // Delayed messages already fetched by a worker (held until their eta, in the ack sets of the
+  // delay queue: bounded by the workers' prefetch) follow the waiting ones.
+  const stored = await client.hlen(hash);
+  if (entries.length < limit && stored > waiting) {
     const brokers = await aliveBrokers(client, keys, Number.MAX_SAFE_INTEGER / 2);
     const pipeline = client.pipeline();
     for (const broker of brokers) pipeline.smembers(keys.acks(broker, `${queue}.DQ`));
     const held = ((await pipeline.exec()) ?? []).flatMap(([, v]) => (v as string[] | null) ?? []);
     held.sort();
     const from = Math.max(0, offset - waiting);
-    ids = [...ids, ...held.slice(from, from + limit - ids.length)];
+    const ids = held.slice(from, from + limit - entries.length);
+    const data = ids.length ? await client.hmgetBuffer(hash, ...ids) : [];
+    ids.forEach((id, i) => {
+      const bytes = data[i];
+      if (bytes) messages.push({ id, state, data: bytes });
+    });
   }
-  const data = ids.length ? await client.hmgetBuffer(hash, ...ids) : [];
-  const messages: StoredMessage[] = [];
-  ids.forEach((id, i) => {
-    const bytes = data[i];
-    if (bytes) messages.push({ id, state, data: bytes });
-  });
-  return { total: state === "ready" ? waiting : stored, messages };
+  return { total: stored, messages };
 }
 
 /** Finds a message by its stored id: ready (or in flight), delayed or dead. */

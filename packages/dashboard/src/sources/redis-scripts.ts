@@ -44,3 +44,43 @@ local count = redis.call("HLEN", KEYS[2]) + redis.call("HLEN", KEYS[4]) + redis.
 redis.call("DEL", KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 return count
 `;
+
+/**
+ * One page in one round trip: the ids of a list (LRANGE) or a zset (ZRANGE with scores), in the
+ * page's order, and their bytes (HMGET of just those ids), with the list's or zset's length.
+ * KEYS: list or zset, hash; ARGV: "list" | "zset", "oldest" | "newest", offset, limit.
+ * Replies { total, ids, data (nil when gone), scores }.
+ */
+export const PAGE_SCRIPT = `
+local kind, order = ARGV[1], ARGV[2]
+local offset, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
+local total, ids, scores = 0, {}, {}
+if kind == "zset" then
+  total = redis.call("ZCARD", KEYS[1])
+  local scored
+  if order == "oldest" then
+    scored = redis.call("ZRANGE", KEYS[1], offset, offset + limit - 1, "WITHSCORES")
+  else
+    scored = redis.call("ZREVRANGE", KEYS[1], offset, offset + limit - 1, "WITHSCORES")
+  end
+  for i = 1, #scored, 2 do
+    ids[#ids + 1] = scored[i]
+    scores[#scores + 1] = scored[i + 1]
+  end
+else
+  total = redis.call("LLEN", KEYS[1])
+  if order == "oldest" then
+    ids = redis.call("LRANGE", KEYS[1], offset, offset + limit - 1)
+  elseif offset < total then
+    local listed = redis.call("LRANGE", KEYS[1], -(offset + limit), -(offset + 1))
+    for i = #listed, 1, -1 do
+      ids[#ids + 1] = listed[i]
+    end
+  end
+end
+local data = {}
+if #ids > 0 then
+  data = redis.call("HMGET", KEYS[2], unpack(ids))
+end
+return { total, ids, data, scores }
+`;

@@ -182,7 +182,7 @@ export class RedisSource implements Source {
 
   async scan(queue: string, max: number, each: (m: StoredMessage) => boolean): Promise<number> {
     let read = 0;
-    const CHUNK = 500;
+    const CHUNK = 1000;
     for (const state of ["dead", "ready", "delayed"] as const) {
       for (let offset = 0; read < max; offset += CHUNK) {
         const limit = Math.min(CHUNK, max - read);

@@ -124,6 +124,20 @@ describeWithServer("Redis", addressFromUrl(REDIS_URL, 6379), () => {
         expect(await page.text()).toContain('<base href="/dq/">');
       });
 
+      it("shows stored results with --results and refuses actions with --read-only", async () => {
+        const io = capture();
+        const result = await runCli(
+          ["--broker", REDIS_URL, "--results", REDIS_URL, "--read-only", "--port", "0"],
+          io,
+        );
+        expect(io.stderr).toBe("");
+        const dashboard = result as RunningDashboard;
+        running.push(dashboard);
+        expect(io.stdout).toContain("read-only");
+        const session = (await (await fetch(`${dashboard.url}api/session`)).json()) as any;
+        expect(session).toMatchObject({ readOnly: true, features: { results: true } });
+      });
+
       const bin = path.join(__dirname, "../../bin/dq-dashboard.js");
       const built = existsSync(path.join(__dirname, "../../dist/bin.js"));
       (built ? it : it.skip)(
