@@ -58,8 +58,16 @@ ensure_memcached() {
   wait_port memcached 11211 20
 }
 
+# Headless Chromium for @dq/dashboard's browser tests (driven by playwright-core, which must never
+# download a browser of its own).
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && { log "chromium is installed"; return 0; }
+  apt_install chromium || return 1
+  log "chromium installed: $(/usr/bin/chromium --version 2>/dev/null)"
+}
+
 status=0
-for service in ${DQ_SERVICES:-redis rabbitmq rabbitmq_management memcached}; do
+for service in ${DQ_SERVICES:-redis rabbitmq rabbitmq_management memcached chromium}; do
   "ensure_$service" || status=1
 done
 exit $status
