@@ -1,6 +1,6 @@
 import type { Actor } from "./actor.js";
 import { currentClock, withTimers, type TimerClock } from "./clock.js";
-import type { Consumer, ConsumeOptions } from "./consumer.js";
+import type { Consumer, ConsumeOptions, MessageProxy } from "./consumer.js";
 import { ActorNotFound, InvalidOptionError } from "./errors.js";
 import { getLogger, type Logger } from "./logger.js";
 import type { Message } from "./message.js";
@@ -138,6 +138,14 @@ export abstract class Broker {
     ...rest: HookRest<`after${Capitalize<S>}`>
   ): void | Promise<void> {
     return this.bus.emit(hookName("after", signal), [this, ...rest], false);
+  }
+
+  /**
+   * Runs one message's processing (`run`) inside the middleware's `aroundProcessMessage`
+   * wrappers; `run` directly when there are none. Used by the worker.
+   */
+  processWithin(message: MessageProxy, run: () => Promise<void>): Promise<void> {
+    return this.bus.wrapsProcessing ? this.bus.around(this, message, run) : run();
   }
 
   /**

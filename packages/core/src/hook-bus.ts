@@ -1,13 +1,17 @@
 import { isControlFlow } from "./broker-options.js";
 import type { Logger } from "./logger.js";
+import type { Broker } from "./broker.js";
+import type { MessageProxy } from "./consumer.js";
 import type { HookName, Middleware } from "./middleware/middleware.js";
+
+type ListName = HookName | "aroundProcessMessage";
 
 /**
  * Calls the middleware's hooks for a broker: the hook lists are cached per name (cleared when
  * the middleware list changes), and errors are logged or, for control flow, propagated.
  */
 export class HookBus {
-  private hookCache = new Map<HookName, Middleware[]>();
+  private hookCache = new Map<ListName, Middleware[]>();
 
   constructor(
     private readonly middleware: readonly Middleware[],
@@ -19,7 +23,7 @@ export class HookBus {
     this.hookCache.clear();
   }
 
-  private hooks(name: HookName): Middleware[] {
+  private hooks(name: ListName): Middleware[] {
     let list = this.hookCache.get(name);
     if (!list) {
       list = this.middleware.filter((m) => typeof m[name] === "function");
@@ -88,6 +92,32 @@ export class HookBus {
     }
     const rest = this.emit(name, args, propagateControlFlow, index + 1);
     if (rest) await rest;
+  }
+
+  /** Whether a middleware wraps message processing (`aroundProcessMessage`). */
+  get wrapsProcessing(): boolean {
+    return this.hooks("aroundProcessMessage").length > 0;
+  }
+
+  /** Runs `run` inside every `aroundProcessMessage`, the first middleware outermost. */
+  around(broker: Broker, message: MessageProxy, run: () => Promise<void>, from = 0): Promise<void> {
+    const list = this.hooks("aroundProcessMessage");
+    if (from >= list.length) return run();
+    const middleware = list[from]!;
+    let called = false;
+    const next = () => {
+      called = true;
+      return this.around(broker, message, run, from + 1);
+    };
+    const recover = (error: unknown): Promise<void> => {
+      this.logHookError(middleware, "aroundProcessMessage", error);
+      return called ? Promise.resolve() : next();
+    };
+    try {
+      return middleware.aroundProcessMessage!(broker, message, next).catch(recover);
+    } catch (error) {
+      return recover(error);
+    }
   }
 
   /** Runs a declaration hook list synchronously; a returned Promise is observed for errors only. */
