@@ -87,10 +87,12 @@ describe("OpenTelemetry with no SDK registered", () => {
     await broker.join(queueName);
     await worker.join();
     await waitFor(() => tracing.spans().length === 2, "the spans");
-    expect(tracing.spans().map((span) => span.name).sort()).toEqual([
-      `process ${queueName}`,
-      `send ${queueName}`,
-    ]);
+    expect(
+      tracing
+        .spans()
+        .map((span) => span.name)
+        .sort(),
+    ).toEqual([`process ${queueName}`, `send ${queueName}`]);
   });
 
   it("rejects bad options with InvalidOptionError showing the value", () => {

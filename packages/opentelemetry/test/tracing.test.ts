@@ -254,7 +254,7 @@ describe("OpenTelemetry on the stub broker", () => {
         provider.getTracer("app").startSpan("inside").end();
         return x + y;
       },
-      { actorName: "add", queueName, broker },
+      { actorName: "traced", queueName, broker },
     );
     const body = fixture.body.replace(
       `"queue_name":"${fixture.queueName}"`,
@@ -266,7 +266,7 @@ describe("OpenTelemetry on the stub broker", () => {
     await worker.join();
     await waitFor(() => spans().some((span) => span.name === "inside"), "the spans");
     const send = only(spans(), `send ${queueName}`);
-    const process = only(spans(), "process add");
+    const process = only(spans(), "process traced");
     expect(send.spanContext().traceId).toBe(fixture.traceId);
     expect(parentOf(send)).toBe(fixture.parentSpanId);
     expect(process.spanContext().traceId).toBe(fixture.traceId);
