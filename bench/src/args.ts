@@ -7,6 +7,7 @@ export const SYSTEMS = [
   "dq-rabbitmq-confirm",
   "redis-floor",
   "rabbitmq-floor",
+  "dq-otel",
 ] as const;
 export type SystemId = (typeof SYSTEMS)[number];
 
@@ -42,7 +43,7 @@ export interface BenchOptions {
 export const USAGE = `Usage: pnpm bench [flags]
 
   --cases B1,B1b,B2,B3        cases to run (default: all)
-  --systems dq,bullmq,bee-queue,dq-rabbitmq,dq-rabbitmq-confirm,redis-floor,rabbitmq-floor
+  --systems dq,bullmq,bee-queue,dq-rabbitmq,dq-rabbitmq-confirm,redis-floor,rabbitmq-floor,dq-otel
                               systems to run (default: all whose server answers;
                               the floors are bare ioredis / amqplib queues, no queue code)
   --jobs N                    jobs per B1/B1b/B2 measurement (default 20000)

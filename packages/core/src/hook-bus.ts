@@ -100,24 +100,42 @@ export class HookBus {
   }
 
   /** Runs `run` inside every `aroundProcessMessage`, the first middleware outermost. */
-  around(broker: Broker, message: MessageProxy, run: () => Promise<void>, from = 0): Promise<void> {
-    const list = this.hooks("aroundProcessMessage");
-    if (from >= list.length) return run();
-    const middleware = list[from]!;
-    let called = false;
-    const next = () => {
-      called = true;
-      return this.around(broker, message, run, from + 1);
-    };
-    const recover = (error: unknown): Promise<void> => {
-      this.logHookError(middleware, "aroundProcessMessage", error);
-      return called ? Promise.resolve() : next();
-    };
+  around(broker: Broker, message: MessageProxy, run: () => Promise<void>): Promise<void> {
+    return this.wrap(this.hooks("aroundProcessMessage"), 0, broker, message, run);
+  }
+
+  private wrap(
+    list: readonly Middleware[],
+    index: number,
+    broker: Broker,
+    message: MessageProxy,
+    run: () => Promise<void>,
+  ): Promise<void> {
+    if (index >= list.length) return run();
+    const middleware = list[index]!;
+    let inner: Promise<void> | undefined;
+    const next = () => (inner ??= this.wrap(list, index + 1, broker, message, run));
+    let result: Promise<void>;
     try {
-      return middleware.aroundProcessMessage!(broker, message, next).catch(recover);
+      result = middleware.aroundProcessMessage!(broker, message, next);
     } catch (error) {
-      return recover(error);
+      return this.recover(middleware, error, inner, next);
     }
+    // A wrapper that handed back `next()`'s own Promise (it had nothing to do for this message)
+    // costs no extra Promise: that one does not reject with the wrapper's errors.
+    if (result === inner) return result;
+    return result.catch((error: unknown) => this.recover(middleware, error, inner, next));
+  }
+
+  // A wrapper that throws or rejects before calling `next` must not lose the message.
+  private recover(
+    middleware: Middleware,
+    error: unknown,
+    inner: Promise<void> | undefined,
+    next: () => Promise<void>,
+  ): Promise<void> {
+    this.logHookError(middleware, "aroundProcessMessage", error);
+    return inner ? Promise.resolve() : next();
   }
 
   /** Runs a declaration hook list synchronously; a returned Promise is observed for errors only. */

@@ -31,6 +31,15 @@ export interface Instruments {
   readonly waitTime: Histogram;
 }
 
+// Where API 1.x keeps every global it registers (providers, propagator, context manager, diag):
+// while nothing at all is registered, the hooks need not ask the API anything else.
+const API_GLOBALS = Symbol.for("opentelemetry.js.api.1");
+
+/** Whether nothing was ever registered with the OpenTelemetry API in this process. */
+export function nothingRegistered(): boolean {
+  return (globalThis as Record<symbol, unknown>)[API_GLOBALS] === undefined;
+}
+
 /** The instrumentation scope of the tracer and meter. */
 export const SCOPE = "@dq/opentelemetry";
 /** Its version. */
@@ -77,6 +86,7 @@ export class InstrumentSource {
 
   /** @returns the instruments, or undefined when metrics are off (the no-op provider) */
   get(): Instruments | undefined {
+    if (!this.fixed && nothingRegistered()) return undefined;
     const provider = this.fixed ?? metrics.getMeterProvider();
     if (provider !== this.provider) {
       this.provider = provider;

@@ -18,7 +18,13 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import { ATTR, metricAttributes, spanAttributes, TRACE_CONTEXT_OPTION } from "./attributes.js";
-import { InstrumentSource, SCOPE, SCOPE_VERSION } from "./instruments.js";
+import {
+  InstrumentSource,
+  nothingRegistered,
+  SCOPE,
+  SCOPE_VERSION,
+  type Instruments,
+} from "./instruments.js";
 import { checkOptions, type OpenTelemetryOptions, type SpanNaming } from "./options.js";
 
 /** What reads and writes `trace_ctx`: a `TextMapPropagator`, or the global `propagation` API. */
@@ -95,6 +101,7 @@ export class OpenTelemetry extends Middleware {
   /** Whether spans are recorded: a provider was given, or an SDK registered a global one. */
   get tracing(): boolean {
     if (this.fixedTracerProvider) return true;
+    if (nothingRegistered()) return false;
     const provider = trace.getTracerProvider();
     return !(
       provider instanceof ProxyTracerProvider && provider.getDelegate() === NOOP_TRACER_PROVIDER
@@ -152,14 +159,25 @@ export class OpenTelemetry extends Middleware {
       this.instruments.get()?.retries.add(1, metricAttributes(message));
   }
 
-  override async aroundProcessMessage(
+  override aroundProcessMessage(
     broker: Broker,
     message: MessageProxy,
     next: () => Promise<void>,
   ): Promise<void> {
     const tracing = this.tracing;
     const instruments = this.instruments.get();
+    // Not async: with no SDK this costs the two checks above and nothing else.
     if (!tracing && !instruments) return next();
+    return this.observe(broker, message, next, tracing, instruments);
+  }
+
+  private async observe(
+    broker: Broker,
+    message: MessageProxy,
+    next: () => Promise<void>,
+    tracing: boolean,
+    instruments: Instruments | undefined,
+  ): Promise<void> {
     const started = performance.now();
     const labels = instruments ? metricAttributes(message) : undefined;
     if (instruments) {
