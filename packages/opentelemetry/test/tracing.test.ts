@@ -2,6 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import {
   actor,
   defaultMiddleware,
+  group,
   Message,
   pipeline,
   Retries,
@@ -224,6 +225,40 @@ describe("OpenTelemetry on the stub broker", () => {
       `send ${queueName}`,
       "process inc",
     ]);
+  });
+
+  it("sends a success callback from the CONSUMER span, and a group's children from the caller's span", async () => {
+    const { broker, worker, queueName, spans, provider } = await setup();
+    const done = actor((_data: unknown, _result: unknown) => undefined, {
+      actorName: "done",
+      queueName,
+      broker,
+    });
+    const work = actor((x: number) => x, { actorName: "work", queueName, broker });
+    let first = "";
+    await provider.getTracer("app").startActiveSpan("request", async (span) => {
+      first = (await work.sendWithOptions({ args: [1], onSuccess: done.actorName })).messageId;
+      await group([work.message(2), work.message(3)], { broker }).run();
+      span.end();
+    });
+    await waitFor(
+      () => spans().filter((s) => s.kind === SpanKind.CONSUMER).length === 4,
+      "the spans",
+    );
+    await broker.join(queueName);
+    await worker.join();
+    const request = only(spans(), "request");
+    expect(new Set(spans().map((s) => s.spanContext().traceId))).toEqual(
+      new Set([request.spanContext().traceId]),
+    );
+    const sends = spans().filter((s) => s.kind === SpanKind.PRODUCER);
+    expect(sends.filter((s) => parentOf(s) === request.spanContext().spanId)).toHaveLength(3);
+    // The callback's send is a child of the CONSUMER span of the message that succeeded.
+    const callback = only(spans(), "process done");
+    const callbackSend = sends.find((s) => s.spanContext().spanId === parentOf(callback))!;
+    const succeeded = spans().find((s) => s.spanContext().spanId === parentOf(callbackSend))!;
+    expect(succeeded.name).toBe("process work");
+    expect(succeeded.attributes["messaging.message.id"]).toBe(first);
   });
 
   it("continues a delayed message's trace through its move to the queue", async () => {
