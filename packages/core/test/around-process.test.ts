@@ -49,6 +49,14 @@ class Broken extends Middleware {
   }
 }
 
+/** Rejects without calling next. */
+class Rejecting extends Middleware {
+  override async aroundProcessMessage(): Promise<void> {
+    await Promise.resolve();
+    throw new Error("rejecting wrapper");
+  }
+}
+
 describe("aroundProcessMessage", () => {
   it("nests wrappers in middleware order around the hooks and across the actor's awaits", async () => {
     const events: string[] = [];
@@ -100,5 +108,24 @@ describe("aroundProcessMessage", () => {
     await h.worker.join();
     expect(ran).toBe(1);
     expect(h.logger.lines.some((line) => line.includes("Broken.aroundProcessMessage"))).toBe(true);
+  });
+
+  it("runs the message once when a wrapper rejects without calling next", async () => {
+    const h = await harness({ middleware: [...defaultMiddleware(), new Rejecting()] });
+    cleanups.push(() => h.stop());
+    let ran = 0;
+    const plain = actor(
+      function plain() {
+        ran++;
+      },
+      { broker: h.broker },
+    );
+    await plain.send();
+    await h.broker.join(plain.queueName);
+    await h.worker.join();
+    expect(ran).toBe(1);
+    expect(h.logger.lines.some((line) => line.includes("Rejecting.aroundProcessMessage"))).toBe(
+      true,
+    );
   });
 });
