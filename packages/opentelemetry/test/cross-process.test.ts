@@ -3,10 +3,16 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, expect, it } from "@jest/globals";
-import { actor, defaultMiddleware, Worker, type Broker } from "@dq/core";
+import { actor, defaultMiddleware, Worker, type Broker, type Logger } from "@dq/core";
 import { RedisBroker } from "@dq/broker-redis";
 import { RabbitmqBroker } from "@dq/broker-rabbitmq";
-import { addressFromUrl, describeWithServer, uniqueQueueName, waitFor } from "@dq/core/testing";
+import {
+  addressFromUrl,
+  describeWithServer,
+  recordingLogger,
+  uniqueQueueName,
+  waitFor,
+} from "@dq/core/testing";
 import { context, propagation, SpanKind } from "@opentelemetry/api";
 import { connect } from "amqplib";
 import { OpenTelemetry } from "../src/index.js";
@@ -105,14 +111,14 @@ describeWithServer("across processes on Redis", redisAddress, () => {
     await redis.quit();
   });
 
-  function redisBroker() {
+  function redisBroker(logger: Logger = quiet) {
     const namespace = uniqueQueueName("dqotel");
     namespaces.push(namespace);
     const broker = new RedisBroker({
       url: REDIS_URL,
       namespace,
       middleware: defaultMiddleware(),
-      logger: quiet,
+      logger,
     });
     cleanups.push(() => broker.close());
     return { broker, namespace };
@@ -141,6 +147,26 @@ describeWithServer("across processes on Redis", redisAddress, () => {
     expect(process_.spanContext().traceId).toBe(fixture.traceId);
     expect(parentOf(process_)).toBe(fixture.parentSpanId);
     expect(here.tenants).toEqual(["acme"]);
+  });
+  it("dead-letters a received message whose trace_ctx is not an object, naming the option", async () => {
+    const logger = recordingLogger();
+    const { broker, namespace } = redisBroker(logger);
+    const fixture = JSON.parse(
+      readFileSync(join(__dirname, "fixtures/python-trace-ctx.json"), "utf8"),
+    ) as { body: string };
+    const message = JSON.parse(fixture.body) as { options: Record<string, unknown> };
+    message.options.trace_ctx = "00-not-an-object";
+    const id = message.options.redis_message_id as string;
+    const here = await consumer(broker, "fx");
+    await broker.client.hset(`${namespace}:fx.msgs`, id, JSON.stringify(message));
+    await broker.client.rpush(`${namespace}:fx`, id);
+    await waitFor(
+      async () => (await broker.client.zcard(`${namespace}:fx.XQ`)) === 1,
+      "the dead letter",
+      30_000,
+    );
+    expect(logger.lines.join("\n")).toMatch(/trace_ctx/);
+    expect(here.spans().filter((span) => span.name === "inside")).toHaveLength(0);
   });
 });
 
