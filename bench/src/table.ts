@@ -66,6 +66,7 @@ const DQ_VARIANTS: { id: SystemId; suffix: string }[] = [
   { id: "dq", suffix: "" },
   { id: "dq-rabbitmq", suffix: " [dq on RabbitMQ]" },
   { id: "dq-rabbitmq-confirm", suffix: " [dq on RabbitMQ, confirms]" },
+  { id: "dq-otel", suffix: " [dq + OpenTelemetry, no SDK]" },
   // Not dq: the bare clients' floors, in the dq column so that their ratios read like dq's.
   { id: "redis-floor", suffix: " [floor: bare ioredis list, no queue code]" },
   { id: "rabbitmq-floor", suffix: " [floor: bare amqplib, no queue code]" },

@@ -11,6 +11,7 @@ const LOADERS: Record<SystemId, () => Promise<SystemDriver>> = {
   "dq-rabbitmq-confirm": async () => (await import("./dq-rabbitmq.js")).dqRabbitmqConfirm,
   "redis-floor": async () => (await import("./redis-floor.js")).redisFloor,
   "rabbitmq-floor": async () => (await import("./rabbitmq-floor.js")).rabbitmqFloor,
+  "dq-otel": async () => (await import("./dq-otel.js")).dqOtel,
 };
 
 /** The driver of a system. */

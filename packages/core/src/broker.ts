@@ -1,6 +1,6 @@
 import type { Actor } from "./actor.js";
 import { currentClock, withTimers, type TimerClock } from "./clock.js";
-import type { Consumer, ConsumeOptions } from "./consumer.js";
+import type { Consumer, ConsumeOptions, MessageProxy } from "./consumer.js";
 import { ActorNotFound, InvalidOptionError, SkipEnqueue } from "./errors.js";
 import { getLogger, type Logger } from "./logger.js";
 import type { Message } from "./message.js";
@@ -83,21 +83,13 @@ export abstract class Broker {
    */
   addMiddleware(middleware: Middleware, position: MiddlewarePosition = {}): void {
     insertMiddleware(this.middleware, middleware, position);
-    for (const option of middleware.actorOptions) {
-      this.actorOptions.add(option);
-      this.messageOptions.add(option);
-    }
+    for (const option of middleware.actorOptions) this.actorOptions.add(option);
+    for (const option of middleware.actorOptions) this.messageOptions.add(option);
     for (const [option, validator] of Object.entries(middleware.optionValidators)) {
       this.optionValidators.set(option, validator);
       this.messageOptions.add(option);
     }
-    this.bus.clear();
-    for (const actor of this.actors.values())
-      this.bus.callHook(middleware, "afterDeclareActor", [this, actor]);
-    for (const queue of this.queues)
-      this.bus.callHook(middleware, "afterDeclareQueue", [this, queue]);
-    for (const queue of this.delayQueues)
-      this.bus.callHook(middleware, "afterDeclareDelayQueue", [this, queue]);
+    this.bus.replayDeclarations(middleware, this);
   }
 
   /**
@@ -138,6 +130,14 @@ export abstract class Broker {
     ...rest: HookRest<`after${Capitalize<S>}`>
   ): void | Promise<void> {
     return this.bus.emit(hookName("after", signal), [this, ...rest], false);
+  }
+
+  /**
+   * Runs one message's processing (`run`) inside the middleware's `aroundProcessMessage`
+   * wrappers; `run` directly when there are none. Used by the worker.
+   */
+  processWithin(message: MessageProxy, run: () => Promise<void>): Promise<void> {
+    return this.bus.wrapsProcessing ? this.bus.around(this, message, run) : run();
   }
 
   /**

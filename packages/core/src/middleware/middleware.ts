@@ -116,6 +116,18 @@ export interface Middleware {
   beforeProcessMessage?(broker: Broker, message: MessageProxy): Awaitable;
   afterProcessMessage?(broker: Broker, message: MessageProxy, outcome: ProcessOutcome): Awaitable;
   afterSkipMessage?(broker: Broker, message: MessageProxy): Awaitable;
+  /**
+   * Wraps the processing of one message (its before/after process hooks and its actor), for work
+   * that must enclose it, such as making a tracing context current across the actor's async
+   * execution. Call `next()` exactly once and return (or await) what it returns. Wrappers nest in
+   * middleware order, the first middleware outermost. One that throws without calling `next` is
+   * logged and the message runs anyway.
+   */
+  aroundProcessMessage?(
+    broker: Broker,
+    message: MessageProxy,
+    next: () => Promise<void>,
+  ): Promise<void>;
   afterProcessBoot?(broker: Broker): Awaitable;
   beforeWorkerBoot?(broker: Broker, worker: Worker): Awaitable;
   afterWorkerBoot?(broker: Broker, worker: Worker): Awaitable;

@@ -195,7 +195,9 @@ export class Worker {
     const { proxy, consumer } = item;
     const context: ExecutionContext = { message: proxy, current: null, settlement: undefined };
     try {
-      await executionStore.run(context, () => this.runner.run(proxy, item.actor, context));
+      await executionStore.run(context, () =>
+        this.broker.processWithin(proxy, () => this.runner.run(proxy, item.actor, context)),
+      );
     } catch (error) {
       this.logger.error(`Unexpected failure while processing message ${proxy.messageId}.`, error);
     }
