@@ -15,8 +15,11 @@ export interface QueueKeys {
 /** Dramatiq's key layout under a namespace. */
 export class RedisKeys {
   readonly heartbeats: string;
+  /** Worker descriptions published by the dashboard's ProcessedCounter (dq's own key). */
+  readonly described: string;
   constructor(readonly namespace: string) {
     this.heartbeats = `${namespace}:__heartbeats__`;
+    this.described = `${namespace}:__dq_dashboard__.workers`;
   }
   of(queue: string): QueueKeys {
     const list = `${this.namespace}:${queue}`;
@@ -182,6 +185,27 @@ export async function stateOf(
   return { id, state: "ready", data: ready };
 }
 
+/** A worker description ProcessedCounter wrote (untrusted: any field may be missing or wrong). */
+function parseDescription(
+  text: string | null | undefined,
+): Pick<WorkerInfo, "host" | "pid" | "concurrency" | "startedAt" | "inProgress"> | undefined {
+  if (!text) return undefined;
+  try {
+    const value = JSON.parse(text) as Record<string, unknown>;
+    const number = (field: unknown) =>
+      typeof field === "number" && Number.isFinite(field) ? field : undefined;
+    return {
+      host: typeof value.host === "string" ? value.host.slice(0, 255) : undefined,
+      pid: number(value.pid),
+      concurrency: number(value.concurrency),
+      startedAt: number(value.startedAt),
+      inProgress: number(value.inProgress),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Calls of a bounded SCAN over the ack sets (to find the queues of Python workers). */
 const ACK_SCAN_CALLS = 10;
 
@@ -239,15 +263,19 @@ export async function redisWorkers(
   pairs.forEach(([id], i) => {
     inProgress.set(id, (inProgress.get(id) ?? 0) + Number(counts[i]?.[1] ?? 0));
   });
+  // Host, pid, concurrency, start and running count: only what dq workers with the dashboard's
+  // ProcessedCounter publish (Dramatiq's keyspace has none of it); otherwise a broker is its id.
+  const descriptions = await client.hmget(keys.described, ...ids);
   const now = Date.now();
-  // Neither dq nor Python writes host, pid or concurrency to Redis: a broker is known by its id.
   return ids.map((id, i) => {
     const lastSeen = Number(scored[i * 2 + 1]);
+    const described = parseDescription(descriptions[i]);
     return {
       broker: source,
       id,
+      ...described,
       queues: [...queuesOf.get(id)!].sort(),
-      inProgress: inProgress.get(id) ?? 0,
+      inProgress: described?.inProgress ?? inProgress.get(id) ?? 0,
       lastSeen,
       alive: now - lastSeen <= heartbeatTimeout,
     };

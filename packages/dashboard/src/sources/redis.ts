@@ -23,6 +23,8 @@ export interface RedisBrokerLike {
   readonly namespace: string;
   readonly queues: ReadonlySet<string>;
   readonly heartbeatTimeout?: number;
+  /** Its id in `__heartbeats__` (dq's RedisBroker has one). */
+  readonly brokerId?: string;
 }
 
 /** Whether a broker is a RedisBroker (has an ioredis client and a namespace). */
@@ -44,6 +46,9 @@ const DISCOVERY_TTL = 30_000;
 /** The hash where the `ProcessedCounter` middleware counts processed messages per minute. */
 export const processedKey = (namespace: string): string =>
   `${namespace}:__dq_dashboard__.processed`;
+
+/** The hash where ProcessedCounter publishes each worker process's description (field: broker id). */
+export const workersKey = (namespace: string): string => new RedisKeys(namespace).described;
 
 /** Escapes glob characters for SCAN MATCH. */
 const escapeGlob = (text: string): string => text.replace(/[*?[\]\\]/g, "\\$&");

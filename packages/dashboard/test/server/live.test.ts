@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies are read loosely in tests */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { RedisBroker } from "@dq/broker-redis";
@@ -139,9 +140,20 @@ describeWithRedisServer("redis-server", () => {
     it("charts processed messages per minute counted by the ProcessedCounter middleware", async () => {
       const counter = new ProcessedCounter();
       broker.addMiddleware(counter);
-      const worker = new Worker(broker, { workerTimeout: 100 });
+      const worker = new Worker(broker, { workerTimeout: 100, concurrency: 3 });
       await worker.start();
       await waitFor(() => seen.length === 2, "the two messages processed", 20_000);
+      // While it runs, the worker process describes itself for the workers page.
+      const running = await client.json("api/workers");
+      expect(running.body.workers).toEqual([
+        expect.objectContaining({
+          host: hostname(),
+          pid: process.pid,
+          concurrency: 3,
+          startedAt: expect.any(Number),
+          inProgress: 0,
+        }),
+      ]);
       await worker.stop({ timeout: 5000 });
       await counter.flush();
       const { body } = await client.json("api/overview");
