@@ -120,13 +120,9 @@ export class ProcessedCounter extends Middleware {
     clearInterval(this.describer);
     this.describer = undefined;
     await this.flush();
-    await Promise.all(
-      [...this.workers.keys()].map((broker) =>
-        isRedisBroker(broker) && broker.brokerId
-          ? broker.client.hdel(workersKey(broker.namespace), broker.brokerId).catch(() => 0)
-          : 0,
-      ),
-    );
+    for (const broker of this.workers.keys())
+      if (isRedisBroker(broker) && broker.brokerId)
+        await broker.client.hdel(workersKey(broker.namespace), broker.brokerId).catch(() => 0);
     this.workers.clear();
   }
 }
