@@ -27,3 +27,4 @@ export { decodeDelivery } from "./consumer.js";
 
 export type { OptionValidator } from "./option-validation.js";
 export type { Clock, TimerClock } from "./clock.js";
+export type { ScheduleInfo } from "./schedule-info.js";

@@ -1,6 +1,9 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { Broker, InvalidOptionError, type ResultBackend } from "@dq/core";
 import { z } from "zod";
+import type { ScheduleInfo } from "@dq/core/adapter";
+
+export type { ScheduleInfo };
 
 /** What an `authorize` hook decides on. */
 export type DashboardAction =
@@ -25,20 +28,6 @@ export interface DashboardBroker {
 /** Structural: what `@dq/abort` provides. */
 export interface AbortHook {
   abort(messageId: string, options: { mode: "cancel" | "abort" }): Promise<unknown>;
-}
-
-/** One schedule of a scheduler, as listed by `api/schedules`. */
-export interface ScheduleInfo {
-  name: string;
-  cron?: string;
-  everyMs?: number;
-  tz?: string;
-  actor: string;
-  enabled: boolean;
-  paused: boolean;
-  nextRun?: number;
-  lastRun?: number;
-  lastOutcome?: string;
 }
 
 /** Structural: what `@dq/scheduler` provides. */

@@ -14,20 +14,9 @@ import {
 } from "./spec.js";
 import type { ScheduleRecord, SchedulerStore } from "./store.js";
 import { slotsBetween } from "./timing.js";
+import type { ScheduleInfo } from "@dq/core/adapter";
 
-/** One schedule as the dashboard lists it (times in UNIX ms). */
-export interface ScheduleInfo {
-  name: string;
-  cron?: string;
-  everyMs?: number;
-  tz?: string;
-  actor: string;
-  enabled: boolean;
-  paused: boolean;
-  nextRun?: number;
-  lastRun?: number;
-  lastOutcome?: string;
-}
+export type { ScheduleInfo };
 
 /** Options of `new Scheduler(...)`. */
 export interface SchedulerOptions {

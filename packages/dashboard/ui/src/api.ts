@@ -1,5 +1,8 @@
 // The dashboard's JSON API (see API-DASH.md), typed for the UI. Every URL is relative to the
 // document's <base href>, so the UI works wherever the handler is mounted.
+import type { ScheduleInfo } from "@dq/core/adapter";
+
+export type { ScheduleInfo };
 
 export type MessageState = "ready" | "delayed" | "dead";
 
@@ -101,19 +104,6 @@ export interface SearchResults {
   results: MessageSummary[];
   scanned: number;
   truncated: boolean;
-}
-
-export interface ScheduleInfo {
-  name: string;
-  cron?: string;
-  everyMs?: number;
-  tz?: string;
-  actor: string;
-  enabled: boolean;
-  paused: boolean;
-  nextRun?: number;
-  lastRun?: number;
-  lastOutcome?: string;
 }
 
 /** An error answered by the API (`{ error: { code, message } }`) or by the network. */
