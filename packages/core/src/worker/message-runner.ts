@@ -111,9 +111,11 @@ export class MessageRunner {
       proxy.onInterrupt = (reason) => {
         overdue = true;
         this.overdueCount++;
-        this.settings.logger.warn(
-          `Message ${proxy.messageId} (${proxy.actorName}) was interrupted (${reason.message}); it will fail once its invocation returns.`,
-        );
+        // An isolated actor's thread is terminated once the interrupt's grace is over (the pool logs it).
+        if (!actor.isolation)
+          this.settings.logger.warn(
+            `Message ${proxy.messageId} (${proxy.actorName}) was interrupted (${reason.message}); it will fail once its invocation returns.`,
+          );
       };
       const settled = (outcome: () => void) => {
         proxy.onInterrupt = undefined;
