@@ -39,4 +39,26 @@ describeWithRedis("dq with an isolated actor", () => {
     dq.kill("SIGTERM");
     expect((await dq.exited).code).toBe(0);
   });
+
+  it("runs an isolated actor declared in a TypeScript module (tsx in the threads too)", async () => {
+    redis = new TestRedis();
+    const dq = new DqProcess(
+      [
+        `${fixture("redis-jobs.ts")}:broker`,
+        fixture("isolated-typescript.ts"),
+        "-p",
+        "1",
+        "-t",
+        "2",
+      ],
+      { env: { DQ_TEST_NAMESPACE: redis.namespace, REDIS_URL: redisUrl } },
+    );
+    await dq.waitFor(/All 1 worker process(es)? booted/);
+    await redis.send("cli_isolated_ts", "isolatedTyped", [7]);
+    await dq.waitFor(/isolated TypeScript actor ran in thread [1-9]\d* with 7/);
+    await redis.until(async () => (await redis!.unacked()) === 0, "the message acked");
+    expect(await redis.broker.getDeadLetters("cli_isolated_ts")).toHaveLength(0);
+    dq.kill("SIGTERM");
+    expect((await dq.exited).code).toBe(0);
+  });
 });

@@ -1,6 +1,8 @@
 // Isolated actors (`isolate: "thread"`) on the StubBroker: results, errors, CurrentMessage, time
 // limits, interrupts and crashing threads. The actors come from a CommonJS fixture that jest loads
 // here (core's sources) and each worker thread loads again (core's build: `pnpm build` first).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { threadId } from "node:worker_threads";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
@@ -254,12 +256,22 @@ describe("isolate at declaration", () => {
   });
 
   it("a TypeScript module threads cannot load is a named error naming the remedy", () => {
-    expect(() => actor(function fromTs() {}, { broker: local, isolate: "thread" })).toThrow(
-      expect.objectContaining({
-        name: "IsolationError",
-        message: expect.stringContaining("--import tsx"),
-      }),
-    );
+    // Outside the repository: no tsx to load it with in a thread.
+    const directory = mkdtempSync(path.join(os.tmpdir(), "dq-isolate-"));
+    const file = path.join(directory, "actors.ts");
+    writeFileSync(file, "export {};\n");
+    try {
+      expect(() =>
+        actor(function fromTs() {}, { broker: local, isolate: "thread", module: file }),
+      ).toThrow(
+        expect.objectContaining({
+          name: "IsolationError",
+          message: expect.stringContaining("cannot load TypeScript"),
+        }),
+      );
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it("checks the module option and the isolate value", () => {

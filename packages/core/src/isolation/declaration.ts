@@ -20,8 +20,32 @@ export interface ActorIsolation {
 }
 
 const TYPESCRIPT = /\.(c|m)?tsx?$/;
-const LOADER_FLAGS =
-  /^--(import|loader|experimental-loader|require|experimental-strip-types|experimental-transform-types)\b|^-r$/;
+const PRELOADS = Symbol.for("dq.isolation.preloads");
+
+/** A module that isolation threads import before any actor module. */
+export interface ThreadPreload {
+  readonly url: string;
+  /** Whether it makes the threads import TypeScript (it sets the `dq.isolation.importer`). */
+  readonly typescript: boolean;
+}
+
+/** @returns the modules isolation threads import first (kept on `globalThis`, shared by core copies) */
+export function threadPreloads(): ThreadPreload[] {
+  const holder = globalThis as unknown as Record<symbol, ThreadPreload[] | undefined>;
+  return (holder[PRELOADS] ??= []);
+}
+
+/**
+ * Makes isolation threads import `url` before any actor module (for tools that load modules, such
+ * as the `dq` command). A preload with `typescript: true` sets
+ * `globalThis[Symbol.for("dq.isolation.importer")]` to a function `(url) => Promise<module>` that
+ * threads then import actor modules with (the `dq` command's uses tsx's `tsImport`).
+ */
+export function addThreadPreload(url: string, options: { typescript?: boolean } = {}): void {
+  const preloads = threadPreloads();
+  if (!preloads.some((preload) => preload.url === url))
+    preloads.push({ url, typescript: options.typescript === true });
+}
 
 /** The frames `actor()` runs through inside core (src or dist): skipped when looking for the caller. */
 let coreDirectory: string | undefined;
@@ -85,10 +109,19 @@ export function threadEntryUrl(): URL {
   return pathToFileURL(path.join(directory, "thread-entry.js"));
 }
 
-/** Whether threads can import TypeScript: a loader flag (`--import tsx`) they inherit, or Node's own. */
-function threadsLoadTypeScript(execArgv: readonly string[]): boolean {
+/**
+ * Whether threads can import a TypeScript module: Node strips types itself, a preload says it
+ * makes them, or tsx can be resolved from the module (the threads then import it with tsx's
+ * `tsImport`). Loader flags (`--import tsx`) do not reach worker threads on Node 20.
+ */
+function threadsLoadTypeScript(file: string): boolean {
   if ((process.features as { typescript?: unknown }).typescript) return true;
-  return execArgv.some((flag) => LOADER_FLAGS.test(flag));
+  if (threadPreloads().some((preload) => preload.typescript)) return true;
+  // Node's lookup of a package, by hand (a require hook, as jest's, may resolve differently).
+  for (let directory = path.dirname(file); ; directory = path.dirname(directory)) {
+    if (existsSync(path.join(directory, "node_modules", "tsx", "package.json"))) return true;
+    if (path.dirname(directory) === directory) return false;
+  }
 }
 
 function moduleUrl(actorName: string, given: unknown): string {
@@ -146,10 +179,10 @@ export function actorIsolation(
       `actor ${actorName}: isolate: "thread" needs a module file that threads can import, and ${file} does not exist`,
     );
   }
-  if (TYPESCRIPT.test(file) && !threadsLoadTypeScript(process.execArgv)) {
+  if (TYPESCRIPT.test(file) && !threadsLoadTypeScript(file)) {
     throw new IsolationError(
-      `actor ${actorName}: isolate: "thread" imports ${file} in a worker thread, which cannot load TypeScript: ` +
-        `run Node with a loader the threads inherit (node --import tsx, or tsx), ` +
+      `actor ${actorName}: isolate: "thread" imports ${file} in a worker thread, which cannot load TypeScript here: ` +
+        `install tsx where the module can import it (threads then load it with tsx), run it with the dq command, ` +
         `or pass module: the compiled JavaScript file that declares the actor`,
     );
   }

@@ -3,7 +3,9 @@
  * `actor()` calls register here instead of declaring on a broker), runs one message at a time and
  * posts back its result or error. Interrupts from the main thread abort the message's signal.
  */
-import { parentPort } from "node:worker_threads";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { parentPort, workerData } from "node:worker_threads";
 import { IsolationError } from "../errors.js";
 import { deserializeError, serializeError, type FromThread, type ToThread } from "./protocol.js";
 import { threadActors, type ThreadInvocation } from "./thread-registry.js";
@@ -13,6 +15,29 @@ const running = new Map<number, ThreadInvocation>();
 const imported = new Map<string, Promise<unknown>>();
 /** Interrupts that arrived while their message's module was still loading. */
 const early = new Map<number, Error>();
+
+type Importer = (url: string) => Promise<unknown>;
+const IMPORTER = Symbol.for("dq.isolation.importer");
+const TYPESCRIPT = /\.(c|m)?tsx?$/;
+const preloads = ((workerData as { preloads?: string[] }).preloads ?? []).reduce<Promise<unknown>>(
+  (previous, url) => previous.then(() => import(url)),
+  Promise.resolve(),
+);
+
+/** Imports an actor module: through a preload's importer, tsx for TypeScript, or `import()`. */
+async function importModule(url: string): Promise<unknown> {
+  await preloads;
+  const importer = (globalThis as unknown as Record<symbol, Importer | undefined>)[IMPORTER];
+  if (importer) return importer(url);
+  if (TYPESCRIPT.test(new URL(url).pathname)) {
+    const api = pathToFileURL(createRequire(url).resolve("tsx/esm/api")).href;
+    const tsx = (await import(api)) as {
+      tsImport: (url: string, parent: string) => Promise<unknown>;
+    };
+    return tsx.tsImport(url, url);
+  }
+  return import(url);
+}
 
 function post(reply: FromThread): void {
   try {
@@ -36,7 +61,7 @@ async function run(request: Extract<ToThread, { type: "run" }>): Promise<void> {
   const { id, module, actorName } = request;
   try {
     let loading = imported.get(module);
-    if (!loading) imported.set(module, (loading = import(module)));
+    if (!loading) imported.set(module, (loading = importModule(module)));
     await loading;
     const entry = threadActors().get(actorName);
     if (!entry) {

@@ -8,7 +8,7 @@ import type { Actor } from "../actor.js";
 import type { MessageProxy } from "../consumer.js";
 import { IsolationError, ThreadCrashed } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { threadEntryUrl, type ActorIsolation } from "./declaration.js";
+import { threadEntryUrl, threadPreloads, type ActorIsolation } from "./declaration.js";
 import { deserializeError, serializeError, type FromThread, type ToThread } from "./protocol.js";
 import { THREAD_MARKER } from "./thread-registry.js";
 
@@ -152,7 +152,10 @@ export class ThreadPool {
 
   private spawn(): Slot {
     const thread = new Thread(this.entry, {
-      workerData: { [THREAD_MARKER]: true },
+      workerData: {
+        [THREAD_MARKER]: true,
+        preloads: threadPreloads().map((preload) => preload.url),
+      },
       resourceLimits: this.options.resourceLimits,
       execArgv: this.options.execArgv,
     });
