@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import {
   actor,
   CurrentMessage,
+  GenericActor,
   Interrupt,
   Middleware,
   Results,
@@ -45,6 +46,12 @@ class Outcomes extends Middleware {
   }
 }
 
+/** The shape of the fixture's class-based actor. */
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- a type only (declare class)
+declare class ClassActor extends GenericActor {
+  perform(x: number): { x: number; threadId: number };
+}
+
 type Fixture = Record<
   "spin" | "fib" | "fails" | "retries" | "current" | "exits" | "hog" | "hearsAbort" | "double",
   Actor
@@ -64,6 +71,10 @@ beforeAll(async () => {
   setBroker(broker);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   actors = require("./fixtures/isolated-actors.cjs") as Fixture;
+  // Declared on first use: here, while the test's broker is the global one.
+  GenericActor.declare(
+    (actors as unknown as { IsolatedClassActor: typeof ClassActor }).IsolatedClassActor,
+  );
   setBroker(undefined);
   worker = new Worker(broker, {
     workerTimeout: 20,
@@ -135,6 +146,14 @@ describe("isolate: thread", () => {
       args: ["x"],
       hasSignal: true,
     });
+  });
+
+  it("runs a class-based actor (meta.module given) in a thread", async () => {
+    const cls = (actors as unknown as { IsolatedClassActor: typeof ClassActor }).IsolatedClassActor;
+    const message = await cls.sendWithOptions({ args: [3], storeResults: true });
+    const result = await message.getResult({ backend, block: true, timeout: 20_000 });
+    expect(result).toEqual({ x: 3, threadId: expect.any(Number) });
+    expect((result as { threadId: number }).threadId).not.toBe(threadId);
   });
 
   it("reuses at most `concurrency` threads", async () => {
@@ -219,8 +238,8 @@ describe("isolate: thread", () => {
     channel.onmessage = (event) => heard.push((event as MessageEvent).data);
     try {
       const hears = await actors.hearsAbort.sendWithOptions({ args: [channelName], maxRetries: 0 });
-      await waitFor(() => outcomes.started.has(hears.messageId), "the actor to start");
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Started in its thread (a cold thread on a loaded machine takes a while to start).
+      await waitFor(() => heard.length === 1, "the actor to start in its thread");
       const at = Date.now();
       outcomes.started.get(hears.messageId)!.proxy.interrupt(new Aborted("abort it"));
       const { exception } = await outcomes.outcome(hears.messageId);
@@ -228,8 +247,8 @@ describe("isolate: thread", () => {
       expect(exception).toBeInstanceOf(Aborted);
       expect(took).toBeGreaterThanOrEqual(290);
       expect(took).toBeLessThan(1500);
-      await waitFor(() => heard.length === 1, "the thread to report its aborted signal");
-      expect(heard[0]).toMatchObject({ reason: "Aborted", message: "abort it" });
+      await waitFor(() => heard.length === 2, "the thread to report its aborted signal");
+      expect(heard[1]).toMatchObject({ reason: "Aborted", message: "abort it" });
     } finally {
       channel.close();
     }
@@ -272,6 +291,19 @@ describe("isolate at declaration", () => {
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
+  });
+
+  it("a class-based isolated actor without meta.module is a named error", () => {
+    class NoModule extends GenericActor {
+      static override meta = { isolate: "thread" as const, broker: local };
+      perform() {}
+    }
+    expect(() => GenericActor.declare(NoModule)).toThrow(
+      expect.objectContaining({
+        name: "IsolationError",
+        message: expect.stringContaining("meta.module"),
+      }),
+    );
   });
 
   it("checks the module option and the isolate value", () => {

@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 import { IsolationError } from "../errors.js";
+import { GenericActor } from "../generic-actor.js";
 import { deserializeError, serializeError, type FromThread, type ToThread } from "./protocol.js";
 import { threadActors, type ThreadInvocation } from "./thread-registry.js";
 
@@ -39,6 +40,19 @@ async function importModule(url: string): Promise<unknown> {
   return import(url);
 }
 
+function declareClasses(namespace: Record<string, unknown>): void {
+  const defaults = namespace.default;
+  const values: unknown[] = [
+    ...Object.values(namespace),
+    ...(typeof defaults === "object" && defaults !== null
+      ? Object.values(defaults as Record<string, unknown>)
+      : []),
+  ];
+  for (const value of new Set(values)) {
+    if (GenericActor.isActorClass(value)) GenericActor.declare(value);
+  }
+}
+
 function post(reply: FromThread): void {
   try {
     port!.postMessage(reply);
@@ -62,7 +76,9 @@ async function run(request: Extract<ToThread, { type: "run" }>): Promise<void> {
   try {
     let loading = imported.get(module);
     if (!loading) imported.set(module, (loading = importModule(module)));
-    await loading;
+    const namespace = (await loading) as Record<string, unknown>;
+    // Class-based actors are declared when first used: here, those the module exports.
+    if (!threadActors().has(actorName)) declareClasses(namespace);
     const entry = threadActors().get(actorName);
     if (!entry) {
       throw new IsolationError(
