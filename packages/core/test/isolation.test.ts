@@ -53,7 +53,17 @@ declare class ClassActor extends GenericActor {
 }
 
 type Fixture = Record<
-  "spin" | "fib" | "fails" | "retries" | "current" | "exits" | "hog" | "hearsAbort" | "double",
+  | "spin"
+  | "fib"
+  | "fails"
+  | "retries"
+  | "current"
+  | "exits"
+  | "hog"
+  | "hearsAbort"
+  | "double"
+  | "returnsFunction"
+  | "throwsObject",
   Actor
 >;
 
@@ -125,6 +135,15 @@ describe("isolate: thread", () => {
     expect(failure).toBeInstanceOf(ResultFailure);
     expect((failure as ResultFailure).origExcType).toBe("TypeError");
     expect((failure as ResultFailure).origExcMsg).toBe("boom");
+  });
+
+  it("fails with a TypeError when the result cannot cross threads; a thrown non-Error crosses as is", async () => {
+    const returns = await actors.returnsFunction.sendWithOptions({ maxRetries: 0 });
+    const throws = await actors.throwsObject.sendWithOptions({ maxRetries: 0 });
+    const returned = (await outcomes.outcome(returns.messageId)).exception as Error;
+    expect(returned.name).toBe("TypeError");
+    expect(returned.message).toContain("cannot cross threads");
+    expect((await outcomes.outcome(throws.messageId)).exception).toEqual({ code: 42 });
   });
 
   it("rethrows core errors as their class: Retry keeps its delay", async () => {

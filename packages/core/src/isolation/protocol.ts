@@ -41,7 +41,7 @@ const FIELDS = ["delay", "origExcType", "origExcMsg", "grace", "code"] as const;
 
 /** @returns `error` as plain data that structured clone carries */
 export function serializeError(error: unknown): SerializedError {
-  if (!(error instanceof Error) && (typeof error !== "object" || error === null)) {
+  if (!(error instanceof Error)) {
     return {
       name: "Error",
       message: String(error),
