@@ -39,9 +39,14 @@ interface Slot {
   dead: boolean;
 }
 
-/** @returns the grace an interrupt gives an isolated actor before its thread is terminated, in ms */
-function graceOf(reason: unknown): number {
-  const grace = (reason as { grace?: unknown } | null)?.grace;
+/**
+ * @returns the grace an interrupt gives an isolated actor before its thread is terminated, in ms:
+ *   the message's `interruptGrace` (`message.interrupt(reason, { grace })`), else the reason's
+ *   `grace` property, else none
+ */
+function graceOf(proxy: MessageProxy, reason: unknown): number {
+  const given = (proxy as { interruptGrace?: unknown }).interruptGrace;
+  const grace = given ?? (reason as { grace?: unknown } | null)?.grace;
   return typeof grace === "number" && grace > 0 ? grace : 0;
 }
 
@@ -195,7 +200,7 @@ export class ThreadPool {
   private interrupt(job: Job, reason: Error): void {
     const slot = job.slot;
     if (!slot) return this.settle(job, false, reason);
-    const grace = graceOf(reason);
+    const grace = graceOf(job.proxy, reason);
     if (grace === 0) return this.kill(slot, job, reason);
     try {
       slot.thread.postMessage({ type: "abort", id: job.id, reason: serializeError(reason) });

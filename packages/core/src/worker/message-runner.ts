@@ -3,7 +3,7 @@ import type { Broker } from "../broker.js";
 import { sleep } from "../clock.js";
 import type { Consumer, MessageProxy } from "../consumer.js";
 import { ConnectionError, RateLimitExceeded, Retry, SkipMessage } from "../errors.js";
-import { executionStore, type ExecutionContext } from "../execution.js";
+import type { ExecutionContext } from "../execution.js";
 import type { Logger } from "../logger.js";
 import type { Throws } from "../middleware/retries.js";
 import { Settlement, type EnqueueRetryOptions } from "../settlement.js";
@@ -17,8 +17,8 @@ export interface RunnerSettings {
   readonly enqueueRetry: EnqueueRetryOptions;
   /** Aborted when the worker stops: ends the retries above. */
   readonly stopSignal: AbortSignal;
-  /** Runs a message of an isolated actor in a worker thread (`current`: for `CurrentMessage`). */
-  readonly runIsolated: (actor: Actor, proxy: MessageProxy, current: boolean) => Promise<unknown>;
+  /** Runs a message of an isolated actor in a worker thread. */
+  readonly runIsolated: (actor: Actor, proxy: MessageProxy) => Promise<unknown>;
 }
 
 const isError = (value: unknown): value is Error => value instanceof Error;
@@ -103,7 +103,7 @@ export class MessageRunner {
     // An isolated actor runs in a thread that an interrupt terminates (after its grace): its
     // invocation then settles at once, with the interrupt.
     const value = actor.isolation
-      ? this.settings.runIsolated(actor, proxy, executionStore.getStore()?.current === proxy)
+      ? this.settings.runIsolated(actor, proxy)
       : actor.invoke(proxy.args, proxy.kwargs);
     if (!value || typeof (value as PromiseLike<unknown>).then !== "function") return value;
     return new Promise((resolve, reject) => {
@@ -111,11 +111,9 @@ export class MessageRunner {
       proxy.onInterrupt = (reason) => {
         overdue = true;
         this.overdueCount++;
-        // An isolated actor's thread is terminated once the interrupt's grace is over (the pool logs it).
-        if (!actor.isolation)
-          this.settings.logger.warn(
-            `Message ${proxy.messageId} (${proxy.actorName}) was interrupted (${reason.message}); it will fail once its invocation returns.`,
-          );
+        this.settings.logger.warn(
+          `Message ${proxy.messageId} (${proxy.actorName}) was interrupted (${reason.message}); it will fail once its invocation returns.`,
+        );
       };
       const settled = (outcome: () => void) => {
         proxy.onInterrupt = undefined;

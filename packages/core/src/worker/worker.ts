@@ -95,8 +95,10 @@ export class Worker {
       restartDelay: this.restartDelay,
       enqueueRetry: this.enqueueRetry,
       stopSignal,
-      runIsolated: (actor, proxy, current) => {
+      runIsolated: (actor, proxy) => {
         this.pool ??= new ThreadPool(this.concurrency, options.isolation ?? {}, this.logger);
+        // The thread exposes the message to `CurrentMessage` when the middleware did here.
+        const current = executionStore.getStore()?.current === proxy;
         return this.pool.run(actor, proxy, current);
       },
     });
