@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Broker, GenericActor, setBroker } from "@dq/core";
+import { addThreadPreload } from "@dq/core/adapter";
 import type { ModuleSpec } from "./ipc.js";
 
 /** A module that cannot be found, imported, or that does not export what was asked (exit 2). */
@@ -79,6 +80,8 @@ async function registerTypeScript(): Promise<void> {
   tsxRegistered = true;
   const { register } = await import("tsx/esm/api");
   register();
+  // Isolated actors' threads import TypeScript modules too (tsx's hooks do not reach them).
+  addThreadPreload(new URL("./thread-typescript.js", import.meta.url).href, { typescript: true });
 }
 
 /**

@@ -7,7 +7,7 @@ import type { LeadingArgs, TrailingArg } from "./composition-types.js";
 import type { Logger } from "./logger.js";
 import type { Message } from "./message.js";
 import type { RetryWhen, Throws } from "./middleware/retries.js";
-import type { ArgsSchema } from "./standard-schema.js";
+import type { ArgsSchema, SchemaInput } from "./standard-schema.js";
 
 /** An actor given where an actor name is expected (`onSuccess: otherActor`). */
 type ActorRef = string | { readonly actorName: string };
@@ -92,6 +92,17 @@ export interface ActorDeclarationOptions extends MiddlewareActorOptions {
   broker?: Broker;
   /** The actor's logger (default `dq.<actorName>`). */
   logger?: Logger;
+  /**
+   * `"thread"`: a worker runs the actor in a pool of worker threads that import the actor's module,
+   * so CPU-bound code does not block the worker, and a time limit or an interrupt terminates it.
+   * Arguments and results cross by structured clone.
+   */
+  isolate?: "thread";
+  /**
+   * With `isolate`: the module the threads import to find the actor (`import.meta.url`); default
+   * the file that called `actor()`.
+   */
+  module?: string | URL;
 }
 
 /** The fields of `messageWithOptions` / `sendWithOptions` besides `args`. */
@@ -123,3 +134,16 @@ export interface MessageBuilder<P extends unknown[], R> {
    */
   partial(...args: LeadingArgs<P>): Message<R, TrailingArg<P>>;
 }
+
+/** The argument tuple of an actor: its schema's input type when it has one, else its function's. */
+export type ActorArgs<F extends (...args: never[]) => unknown, S> = S extends ArgsSchema
+  ? SchemaInput<S>
+  : Parameters<F>;
+
+/** The output of an argument schema (`unknown[]` without one). */
+type SchemaOutput<S> = S extends ArgsSchema<infer Output> ? Output : unknown[];
+
+/** The functions an actor with this schema may run: any, or those accepting the schema's output. */
+export type ActorFunction<S> = S extends ArgsSchema
+  ? (...args: SchemaOutput<S>) => unknown
+  : (...args: never[]) => unknown;

@@ -1,6 +1,8 @@
 import type { Broker, EnqueueOptions } from "./broker.js";
 import type {
+  ActorArgs,
   ActorDeclarationOptions,
+  ActorFunction,
   ActorOptions,
   MessageBuilder,
   MessageOptionFields,
@@ -9,19 +11,17 @@ import type {
 import type { LeadingArgs, TrailingArg } from "./composition-types.js";
 import { InvalidArgumentsError, InvalidOptionError } from "./errors.js";
 import { currentGlobalBroker } from "./global-registry.js";
+import { actorIsolation, type ActorIsolation } from "./isolation/declaration.js";
+import { inIsolationThread, registerThreadActor } from "./isolation/thread-registry.js";
 import { getLogger, type Logger } from "./logger.js";
 import { Message } from "./message.js";
 import { ACTOR_ONLY_OPTIONS, showValue, unknownOptionsError } from "./option-validation.js";
 import { toApiKey } from "./options.js";
 import { validateQueueName } from "./queue-names.js";
-import {
-  formatIssuePath,
-  isStandardSchema,
-  type ArgsSchema,
-  type SchemaInput,
-} from "./standard-schema.js";
+import { formatIssuePath, isStandardSchema, type ArgsSchema } from "./standard-schema.js";
 
 export type {
+  ActorArgs,
   ActorDeclarationOptions,
   ActorOptions,
   MessageBuilder,
@@ -31,7 +31,16 @@ export type {
   MiddlewareMessageOptions,
 } from "./actor-options.js";
 
-const RESERVED = new Set(["actorName", "queueName", "priority", "broker", "schema", "logger"]);
+const RESERVED = new Set([
+  "actorName",
+  "queueName",
+  "priority",
+  "broker",
+  "schema",
+  "logger",
+  "isolate",
+  "module",
+]);
 const ACTOR_REFS = ["onSuccess", "onFailure", "onRetryExhausted"] as const;
 
 function refName(value: unknown, key: string, where: string): unknown {
@@ -92,12 +101,15 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
   declare readonly fn: (...args: never[]) => unknown;
   declare readonly logger: Logger;
   declare readonly schema: ArgsSchema | undefined;
+  /** Where a worker runs the actor: in worker threads importing `module`, or undefined (in-process). */
+  declare readonly isolation: ActorIsolation | undefined;
   /** @returns a message for these arguments, without sending it; `.partial(...)` for a pipeline step */
   declare readonly message: MessageBuilder<P, R>;
 
   /**
    * Use `actor(fn, options)`.
    * @throws InvalidOptionError on a missing name, an invalid queue name or priority, or an option no middleware declares
+   * @throws IsolationError when `isolate` is set and the actor's module cannot be determined or loaded in a thread
    */
   constructor(fn: (...args: never[]) => unknown, options: ActorOptions<P> = {}) {
     if (typeof fn !== "function")
@@ -116,6 +128,8 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
         { option: "priority", value: priority, expected: "an integer" },
       );
     }
+    if (inIsolationThread) return threadActor(fn, actorName, queueName, priority, options);
+    const isolation = actorIsolation(actorName, options.isolate, options.module);
     const broker = options.broker ?? currentGlobalBroker();
     if (options.schema !== undefined && !isStandardSchema(options.schema)) {
       throw new InvalidOptionError(
@@ -152,6 +166,7 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
       fn: { value: fn, enumerable: true },
       logger: { value: options.logger ?? getLogger(`dq.${actorName}`), enumerable: true },
       schema: { value: options.schema, enumerable: true },
+      isolation: { value: isolation, enumerable: true },
       message: { value: messageBuilder(callable) },
     });
     broker.declareActor(callable as unknown as Actor);
@@ -262,6 +277,39 @@ export class Actor<P extends unknown[] = unknown[], R = unknown> {
   }
 }
 
+/**
+ * An actor declared while its module is imported in an isolation thread: registered for the
+ * thread to run, declared on no broker (the main thread did), and checked no further. Its broker
+ * is looked up only if the actor's code uses it (to send another message).
+ */
+function threadActor<P extends unknown[], R>(
+  fn: (...args: never[]) => unknown,
+  actorName: string,
+  queueName: string,
+  priority: number,
+  options: ActorOptions<P>,
+): Actor<P, R> {
+  const callable = function (this: unknown, ...args: P) {
+    return (fn as (...a: P) => R | Promise<R>).apply(this, args);
+  } as Actor<P, R>;
+  Object.setPrototypeOf(callable, Actor.prototype);
+  const { broker, logger, schema, isolate: _isolate, module: _module, ...rest } = options;
+  Object.defineProperties(callable, {
+    actorName: { value: actorName, enumerable: true },
+    queueName: { value: queueName, enumerable: true },
+    priority: { value: priority, enumerable: true },
+    options: { value: Object.freeze(normalizeRefs(rest, `actor ${actorName}`)), enumerable: true },
+    broker: { get: () => broker ?? currentGlobalBroker(), enumerable: true },
+    fn: { value: fn, enumerable: true },
+    logger: { value: logger ?? getLogger(`dq.${actorName}`), enumerable: true },
+    schema: { value: schema, enumerable: true },
+    isolation: { value: undefined, enumerable: true },
+    message: { value: messageBuilder(callable) },
+  });
+  registerThreadActor(callable as unknown as Actor);
+  return callable;
+}
+
 function messageBuilder<P extends unknown[], R>(target: Actor<P, R>): MessageBuilder<P, R> {
   const build = (...args: P): Message<R> => target.messageWithOptions({ args });
   const partial = (...args: LeadingArgs<P>): Message<R, TrailingArg<P>> =>
@@ -274,19 +322,6 @@ function messageBuilder<P extends unknown[], R>(target: Actor<P, R>): MessageBui
     });
   return Object.assign(build, { partial });
 }
-
-/** The argument tuple of an actor: its schema's input type when it has one, else its function's. */
-export type ActorArgs<F extends (...args: never[]) => unknown, S> = S extends ArgsSchema
-  ? SchemaInput<S>
-  : Parameters<F>;
-
-/** The output of an argument schema (`unknown[]` without one). */
-type SchemaOutput<S> = S extends ArgsSchema<infer Output> ? Output : unknown[];
-
-/** The functions an actor with this schema may run: any, or those accepting the schema's output. */
-type ActorFunction<S> = S extends ArgsSchema
-  ? (...args: SchemaOutput<S>) => unknown
-  : (...args: never[]) => unknown;
 
 /**
  * Declares `fn` as an actor on the global broker (or `options.broker`). With a `schema`, `send`

@@ -24,6 +24,7 @@ export { registerBrokerScheme, importBrokerAdapter } from "./global-broker.js";
 export { isUnreachableCode, maskUrl } from "./broker-url.js";
 export { messageJson } from "./encoder.js";
 export { decodeDelivery } from "./consumer.js";
+export { addThreadPreload } from "./isolation/declaration.js";
 
 export type { OptionValidator } from "./option-validation.js";
 export type { Clock, TimerClock } from "./clock.js";

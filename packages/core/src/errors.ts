@@ -139,6 +139,19 @@ export class TimeLimitExceeded extends Interrupt {}
 export class Shutdown extends Interrupt {}
 
 /**
+ * An actor declared with `isolate: "thread"` cannot run in a worker thread: its module cannot be
+ * determined (declared inline, in a REPL or `eval`) or loaded there, or the module does not declare
+ * the actor when a thread imports it.
+ */
+export class IsolationError extends DramatiqError {}
+
+/**
+ * The worker thread running an isolated actor died: it ran out of memory (`resourceLimits`),
+ * called `process.exit()`, or threw outside the actor's invocation. Only its message fails.
+ */
+export class ThreadCrashed extends DramatiqError {}
+
+/**
  * An option (of an actor, a message, a middleware or an adapter) is invalid: a value of the wrong
  * type or range, or a name no middleware declares. The message names the option, shows the value
  * and says what is expected (for a misspelt name, the closest known one).

@@ -1,6 +1,7 @@
 import { Actor, type ActorOptions, type MessageWithOptions } from "./actor.js";
 import type { EnqueueOptions } from "./broker.js";
-import { InvalidOptionError } from "./errors.js";
+import { InvalidOptionError, IsolationError } from "./errors.js";
+import { inIsolationThread } from "./isolation/thread-registry.js";
 import type { Message } from "./message.js";
 
 /** The `static meta` of a class-based actor: actor options, plus `abstract` for base classes. */
@@ -80,6 +81,13 @@ export abstract class GenericActor {
       return (instance.perform as (...a: unknown[]) => unknown).apply(instance, args);
     };
     Object.defineProperty(perform, "name", { value: cls.name });
+    // Declared lazily, from whatever code first uses the class: the call stack does not name the
+    // class's module, which an isolated class-based actor must then give.
+    if (meta.isolate !== undefined && meta.module === undefined && !inIsolationThread) {
+      throw new IsolationError(
+        `${cls.name}: a class-based actor with isolate: "thread" needs meta.module (import.meta.url), the module that exports it`,
+      );
+    }
     const created = new Actor(perform, { actorName: cls.name, ...meta });
     declared.set(cls, created);
     return created as unknown as Actor<PerformArgs<T>, PerformResult<T>>;

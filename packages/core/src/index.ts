@@ -69,6 +69,8 @@ export {
   Interrupt,
   TimeLimitExceeded,
   Shutdown,
+  IsolationError,
+  ThreadCrashed,
   InvalidOptionError,
   InvalidArgumentsError,
 } from "./errors.js";
@@ -117,7 +119,7 @@ export type {
 export type { StubBrokerOptions } from "./stub-broker.js";
 export type { BrokerFactory } from "./global-broker.js";
 export type { ConsumeOptions } from "./consumer.js";
-export type { WorkerOptions } from "./worker.js";
+export type { WorkerOptions, IsolationOptions } from "./worker.js";
 export type { EnqueueRetryOptions } from "./settlement.js";
 export type {
   Awaitable,

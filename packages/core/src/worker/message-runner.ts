@@ -17,6 +17,8 @@ export interface RunnerSettings {
   readonly enqueueRetry: EnqueueRetryOptions;
   /** Aborted when the worker stops: ends the retries above. */
   readonly stopSignal: AbortSignal;
+  /** Runs a message of an isolated actor in a worker thread. */
+  readonly runIsolated: (actor: Actor, proxy: MessageProxy) => Promise<unknown>;
 }
 
 const isError = (value: unknown): value is Error => value instanceof Error;
@@ -98,7 +100,11 @@ export class MessageRunner {
    */
   private runActor(actor: Actor, proxy: MessageProxy): unknown {
     if (proxy.interruptedBy) throw proxy.interruptedBy;
-    const value = actor.invoke(proxy.args, proxy.kwargs);
+    // An isolated actor runs in a thread that an interrupt terminates (after its grace): its
+    // invocation then settles at once, with the interrupt.
+    const value = actor.isolation
+      ? this.settings.runIsolated(actor, proxy)
+      : actor.invoke(proxy.args, proxy.kwargs);
     if (!value || typeof (value as PromiseLike<unknown>).then !== "function") return value;
     return new Promise((resolve, reject) => {
       let overdue = false;

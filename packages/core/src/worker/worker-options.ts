@@ -1,6 +1,9 @@
 import { InvalidOptionError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { EnqueueRetryOptions } from "../settlement.js";
+import type { IsolationOptions } from "../isolation/thread-pool.js";
+
+export type { IsolationOptions };
 
 /** What `new Worker(broker, options)` takes. */
 export interface WorkerOptions {
@@ -21,6 +24,8 @@ export interface WorkerOptions {
    * completion) is retried while the broker is unreachable, before the message is requeued.
    */
   enqueueRetry?: EnqueueRetryOptions;
+  /** The worker threads of `isolate: "thread"` actors (as many as `concurrency`, made on demand). */
+  isolation?: IsolationOptions;
   logger?: Logger;
 }
 

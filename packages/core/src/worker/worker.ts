@@ -13,6 +13,8 @@ import { ConsumerLoop, type LoopHost } from "./consumer-loop.js";
 import { MessageRunner } from "./message-runner.js";
 import { MessageReturns } from "./message-returns.js";
 import { routeDelivery, type RouterHost } from "./delivery-router.js";
+import { ThreadPool } from "../isolation/thread-pool.js";
+import { inIsolationThread } from "../isolation/thread-registry.js";
 
 interface WorkItem {
   priority: number;
@@ -58,6 +60,8 @@ export class Worker {
   /** `join()` callers waiting for the worker to hold nothing. */
   private joinWaiters: (() => void)[] = [];
   private undeclare: (() => void) | undefined;
+  /** The threads of isolated actors, made when the first isolated message runs. */
+  private pool: ThreadPool | undefined;
 
   constructor(broker: Broker, options: WorkerOptions = {}) {
     this.broker = broker;
@@ -91,6 +95,12 @@ export class Worker {
       restartDelay: this.restartDelay,
       enqueueRetry: this.enqueueRetry,
       stopSignal,
+      runIsolated: (actor, proxy) => {
+        this.pool ??= new ThreadPool(this.concurrency, options.isolation ?? {}, this.logger);
+        // The thread exposes the message to `CurrentMessage` when the middleware did here.
+        const current = executionStore.getStore()?.current === proxy;
+        return this.pool.run(actor, proxy, current);
+      },
     });
     const router: RouterHost = {
       broker,
@@ -152,7 +162,8 @@ export class Worker {
 
   /** Starts consuming every declared queue (and those declared later). */
   async start(): Promise<void> {
-    if (this.started) return;
+    // An isolated actor's module imported in its thread may start a worker at its top level.
+    if (this.started || inIsolationThread) return;
     this.started = true;
     await this.broker.emitBefore("workerBoot", this);
     this.undeclare = this.broker.onDeclare((queueName) => this.addConsumer(queueName));
@@ -322,6 +333,8 @@ export class Worker {
       for (const item of loop.stragglers.splice(0)) returns.give(item.consumer, item.proxy);
     }
     const requeued = await returns.requeueAll(this.logger);
+    await this.pool?.close();
+    this.pool = undefined;
     this.loops.clear();
     this.checkJoin();
     await broker.emitAfter("workerShutdown", this);

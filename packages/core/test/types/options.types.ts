@@ -94,3 +94,13 @@ export class BadReport extends GenericActor {
   static override meta = { queueName: "reports", maxRetires: 1 } satisfies GenericActorMeta;
   perform(): void {}
 }
+
+// isolate: only "thread"; module: a URL or a string.
+actor(function isolatedOk() {}, { isolate: "thread", module: "file:///app/actors.js" });
+actor(function isolatedUrl() {}, { isolate: "thread", module: new URL("file:///app/actors.js") });
+// @ts-expect-error -- isolate: "process" is not implemented
+actor(function isolatedProcess() {}, { isolate: "process" });
+// @ts-expect-error -- not an isolation mode
+actor(function isolatedX() {}, { isolate: "x" });
+// @ts-expect-error -- module is a URL or a path, not a number
+actor(function isolatedModule() {}, { isolate: "thread", module: 3 });
