@@ -49,6 +49,27 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = netConnect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** The last lines of a log, for an error message (the dir is removed afterwards). */
+function tailOf(file: string, lines = 25): string {
+  try {
+    return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no output)";
+  }
+}
+
 function killGroup(child: ChildProcess): void {
   if (child.pid === undefined) return;
   try {
@@ -166,7 +187,9 @@ export class PrivateNode {
     this.process = track(child);
     await waitUntil(`RabbitMQ node ${this.name} on port ${this.port}`, timeout, async () => {
       if (exited(child))
-        throw new Error(`RabbitMQ node ${this.name} exited; see ${this.dir}/node.out`);
+        throw new Error(
+          `RabbitMQ node ${this.name} exited; the end of ${this.dir}/node.out:\n${tailOf(path.join(this.dir, "node.out"))}`,
+        );
       return amqpAnswers(this.port);
     });
     this.bootMs = Date.now() - begun;
@@ -224,6 +247,21 @@ export class PrivateCluster {
    * @param tag - a letter or word unique to the test file, in the node names
    */
   static async start(tag: string, count: number, config: NodeConfig = {}): Promise<PrivateCluster> {
+    // Booting private Erlang nodes on a loaded machine fails now and then for reasons outside the
+    // code under test (a port taken between freePort() and the bind): one more try, logged.
+    try {
+      return await PrivateCluster.startOnce(tag, count, config);
+    } catch (error) {
+      process.stderr.write(`private RabbitMQ start failed, trying once more: ${String(error)}\n`);
+      return await PrivateCluster.startOnce(tag, count, config);
+    }
+  }
+
+  private static async startOnce(
+    tag: string,
+    count: number,
+    config: NodeConfig,
+  ): Promise<PrivateCluster> {
     const dir = mkdtempSync(path.join(tmpdir(), `harabbit-${tag}-`));
     const cluster = new PrivateCluster(dir, await freePort());
     mkdirSync(cluster.home);
@@ -236,6 +274,7 @@ export class PrivateCluster {
     });
     epmd.on("error", () => undefined);
     cluster.epmd = track(epmd);
+    await waitUntil(`epmd on port ${cluster.epmdPort}`, 10_000, () => portOpen(cluster.epmdPort));
     for (let i = 0; i < count; i++) {
       const letter = String.fromCharCode(97 + i);
       const nodeDir = path.join(dir, letter);
