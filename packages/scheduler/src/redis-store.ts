@@ -2,7 +2,7 @@
 // pexpire script, released with a compare-and-delete), a fire guard per slot (SET NX PX), and one
 // hash per schedule.
 import { closeClient, failFastOptions } from "@dq/redis-connection";
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import type { ScheduleRecord, SchedulerStore } from "./store.js";
 import type { StoredDefinition } from "./spec.js";
 
@@ -14,8 +14,8 @@ return redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) and 1 or 0`;
 const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end
 return 0`;
 
-/** Options of `RedisSchedulerStore`. */
-export interface RedisSchedulerStoreOptions {
+/** Options of `RedisSchedulerStore`: a URL, a client, or ioredis options (e.g. `sentinels` + `name`). */
+export interface RedisSchedulerStoreOptions extends Omit<RedisOptions, "keyPrefix"> {
   /** `redis://host:port/db` (default `redis://127.0.0.1:6379`). */
   url?: string;
   /** An ioredis client to use (not closed by the store). */
@@ -40,12 +40,17 @@ export class RedisSchedulerStore implements SchedulerStore {
     this.prefix = options.prefix ?? "dq-scheduler";
     this.guardTtlMs = options.guardTtlMs ?? 3_600_000;
     this.owned = !options.client;
+    const { url, client, prefix: _prefix, guardTtlMs: _guard, ...redisOptions } = options;
+    const clientOptions = {
+      ...failFastOptions({ lazyConnect: false, enableOfflineQueue: true }),
+      ...redisOptions,
+    };
+    // With `sentinels`, ioredis asks them for the master: no URL needed.
     this.client =
-      options.client ??
-      new Redis(
-        options.url ?? "redis://127.0.0.1:6379",
-        failFastOptions({ lazyConnect: false, enableOfflineQueue: true }),
-      );
+      client ??
+      (url || !redisOptions.sentinels?.length
+        ? new Redis(url ?? "redis://127.0.0.1:6379", clientOptions)
+        : new Redis(clientOptions));
     this.client.on("error", () => undefined);
     this.client.defineCommand("dqSchedulerRenew", { numberOfKeys: 1, lua: RENEW });
     this.client.defineCommand("dqSchedulerRelease", { numberOfKeys: 1, lua: RELEASE });
