@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, afterEach, expect, it } from "@jest/globals";
 import {
   Middleware,
@@ -22,10 +24,19 @@ import { Abort, Abortable, RedisAbortBackend, type AbortBackend } from "../src/i
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
+/** The module of the isolated actor the worker threads load. */
+const ISOLATED_FIXTURE = pathToFileURL(
+  path.join(__dirname, "fixtures", "isolated-actors.mjs"),
+).href;
+
 /** Records how each message was settled. */
 export class Spy extends Middleware {
+  readonly started: string[] = [];
   readonly acked: string[] = [];
   readonly nacked: string[] = [];
+  override beforeProcessMessage(_broker: Broker, message: MessageProxy): void {
+    this.started.push(message.messageId);
+  }
   override afterAck(_broker: Broker, message: MessageProxy): void {
     this.acked.push(message.messageId);
   }
@@ -236,6 +247,42 @@ export function defineAbortScenarios(
     expect(runs).toEqual(["a"]);
     expect(env.spy.nacked).toEqual([]);
   });
+
+  it("aborts a running isolated while (true) actor: its thread is terminated, 50 other messages run", async () => {
+    const env = setup();
+    const spin = actor(function abortIsolatedSpin() {}, {
+      broker: env.broker,
+      queueName: env.queueName,
+      isolate: "thread",
+      module: ISOLATED_FIXTURE,
+    });
+    const double = actor((x: number) => x * 2, {
+      broker: env.broker,
+      queueName: env.queueName,
+      actorName: "abortDouble",
+    });
+    await env.startWorker(4);
+    const looping = await spin.send();
+    await waitFor(() => env.spy.started.includes(looping.messageId), "the loop to start", 30_000);
+    const others = await Promise.all(Array.from({ length: 50 }, (_, i) => double.send(i)));
+    await env.abortable.abort(looping.messageId);
+    const failure = await env.failureOf(looping);
+    expect(failure.origExcType).toBe("Abort");
+    await waitFor(() => env.spy.acked.includes(looping.messageId), "the loop's ack", 30_000);
+    const results = await Promise.all(
+      others.map((message) => env.results.getResult(message, { block: true, timeout: 30_000 })),
+    );
+    expect(results).toEqual(others.map((_, i) => i * 2));
+    // Not retried; and the thread was terminated: a thread still spinning would use about a whole
+    // core of this process (a second of CPU per second).
+    await sleep(300);
+    expect(env.spy.started.filter((id) => id === looping.messageId)).toHaveLength(1);
+    const before = process.cpuUsage();
+    await sleep(1000);
+    const used = process.cpuUsage(before);
+    expect((used.user + used.system) / 1000).toBeLessThan(500);
+    expect(env.spy.nacked).toEqual([]);
+  }, 60_000);
 
   it("stops waiting for an actor that ignores its signal after abortTimeout", async () => {
     const env = setup();
