@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { PrivateSentinelSet, redisServerAvailable, waitFor } from "@dq/core/testing";
+import { describe, expect, it } from "@jest/globals";
+import { usePrivateSentinels, redisServerAvailable, waitFor } from "@dq/core/testing";
 import { RedisAbortBackend } from "../src/index.js";
 
 // Issue 24: the Redis abort backend takes the same connection description as dq's other Redis
@@ -7,22 +7,17 @@ import { RedisAbortBackend } from "../src/index.js";
 const describeWithRedisServer = redisServerAvailable() ? describe : describe.skip;
 
 describeWithRedisServer("RedisAbortBackend with Redis Sentinel", () => {
-  let set: PrivateSentinelSet;
-
-  beforeAll(async () => {
-    set = await PrivateSentinelSet.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await set?.destroy();
-  });
+  const sentinels = usePrivateSentinels();
 
   it("writes and reads abort requests after SENTINEL FAILOVER", async () => {
-    const backend = new RedisAbortBackend({ sentinels: set.sentinels, name: set.name });
+    const backend = new RedisAbortBackend({
+      sentinels: sentinels().sentinels,
+      name: sentinels().name,
+    });
     try {
       await backend.notify([{ key: "cancel:before", params: {} }], 60_000);
       expect(await backend.poll("cancel:before")).toEqual({ key: "cancel:before", params: {} });
-      await set.failover();
+      await sentinels().failover();
       // The first calls may meet the switch; then the backend works on the new master.
       await waitFor(
         async () => {

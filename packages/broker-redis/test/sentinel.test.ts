@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, expect, it } from "@jest/globals";
+import { expect, it } from "@jest/globals";
 import { actor, Worker } from "@dq/core";
-import { PrivateSentinelSet, recordingLogger } from "@dq/core/testing";
+import { usePrivateSentinels, recordingLogger } from "@dq/core/testing";
 import { RedisBroker } from "../src/index.js";
 import { describeWithRedis, uniqueNamespace, waitFor } from "./helpers.js";
 
@@ -8,23 +8,15 @@ import { describeWithRedis, uniqueNamespace, waitFor } from "./helpers.js";
 // producer sends and a worker consumes 5,000 messages. With `durableEnqueue`, a send resolves only
 // once a replica has the message, so none is lost however the failover falls; duplicates are counted.
 describeWithRedis("RedisBroker with Redis Sentinel", () => {
-  let set: PrivateSentinelSet;
-
-  beforeAll(async () => {
-    set = await PrivateSentinelSet.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await set?.destroy();
-  });
+  const sentinels = usePrivateSentinels();
 
   it("processes every message across SENTINEL FAILOVER (durable enqueue on)", async () => {
     const namespace = uniqueNamespace();
     const queueName = "failover";
     const logger = recordingLogger();
     const options = {
-      sentinels: set.sentinels,
-      name: set.name,
+      sentinels: sentinels().sentinels,
+      name: sentinels().name,
       namespace,
       maintenanceChance: 0,
       logger,
@@ -67,11 +59,13 @@ describeWithRedis("RedisBroker with Redis Sentinel", () => {
       const batch = 50;
       for (let start = 0; start < total; start += batch) {
         if (start === 1500) {
-          const before = await set.masterPort();
-          void set.failover().then(
-            (port) => (failedOver = port === before ? -1 : port),
-            () => (failedOver = -1),
-          );
+          const before = await sentinels().masterPort();
+          void sentinels()
+            .failover()
+            .then(
+              (port) => (failedOver = port === before ? -1 : port),
+              () => (failedOver = -1),
+            );
         }
         await Promise.all(
           Array.from({ length: Math.min(batch, total - start) }, (_, i) => sendOne(start + i)),

@@ -21,7 +21,7 @@ export {
   redisServerAvailable,
 } from "./testing/private-redis.js";
 export { FakeClock } from "./testing/fake-clock.js";
-export { PrivateSentinelSet } from "./testing/private-sentinel.js";
+export { PrivateSentinelSet, usePrivateSentinels } from "./testing/private-sentinel.js";
 export { PrivateRedisCluster } from "./testing/private-cluster.js";
 export { createTestCertificates } from "./testing/test-certificates.js";
 export type { TestCertificates } from "./testing/test-certificates.js";

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { PrivateSentinelSet, redisServerAvailable, uniqueQueueName } from "@dq/core/testing";
+import { describe, expect, it } from "@jest/globals";
+import { usePrivateSentinels, redisServerAvailable, uniqueQueueName } from "@dq/core/testing";
 import { ConcurrentRateLimiter } from "../src/index.js";
 import { RedisRateLimiterBackend } from "../src/redis.js";
 
@@ -8,26 +8,21 @@ import { RedisRateLimiterBackend } from "../src/redis.js";
 const describeWithRedisServer = redisServerAvailable() ? describe : describe.skip;
 
 describeWithRedisServer("RedisRateLimiterBackend with Redis Sentinel", () => {
-  let set: PrivateSentinelSet;
-
-  beforeAll(async () => {
-    set = await PrivateSentinelSet.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await set?.destroy();
-  });
+  const sentinels = usePrivateSentinels();
 
   it("keeps limiting after SENTINEL FAILOVER", async () => {
-    const backend = new RedisRateLimiterBackend({ sentinels: set.sentinels, name: set.name });
+    const backend = new RedisRateLimiterBackend({
+      sentinels: sentinels().sentinels,
+      name: sentinels().name,
+    });
     const mutex = new ConcurrentRateLimiter(backend, uniqueQueueName("sentinel-mutex"), {
       limit: 1,
     });
     try {
       let ran = 0;
       expect(await mutex.acquire({ raiseOnFailure: false }, () => ran++)).toBe(true);
-      const newMaster = await set.failover();
-      expect(newMaster).not.toBe(set.master.port);
+      const newMaster = await sentinels().failover();
+      expect(newMaster).not.toBe(sentinels().master.port);
       // The first calls may meet the switch (a ConnectionError); within a few seconds every call works.
       const deadline = Date.now() + 20_000;
       let working = 0;

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { actor, Results, StubBroker, Worker, type Message } from "@dq/core";
-import { PrivateSentinelSet, recordingLogger, redisServerAvailable } from "@dq/core/testing";
+import { usePrivateSentinels, recordingLogger, redisServerAvailable } from "@dq/core/testing";
 import { RedisResultBackend } from "../src/index.js";
 
 // Issue 24: the result backend given sentinels follows a failover (a private master, replica and
@@ -8,21 +8,13 @@ import { RedisResultBackend } from "../src/index.js";
 const describeWithRedisServer = redisServerAvailable() ? describe : describe.skip;
 
 describeWithRedisServer("RedisResultBackend with Redis Sentinel", () => {
-  let set: PrivateSentinelSet;
-
-  beforeAll(async () => {
-    set = await PrivateSentinelSet.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await set?.destroy();
-  });
+  const sentinels = usePrivateSentinels();
 
   it("stores and reads every result across SENTINEL FAILOVER (durable stores)", async () => {
     const logger = recordingLogger();
     const backend = new RedisResultBackend({
-      sentinels: set.sentinels,
-      name: set.name,
+      sentinels: sentinels().sentinels,
+      name: sentinels().name,
       namespace: "dqtest-sentinel",
       logger,
       durableStores: { replicas: 1, timeout: 1000 },
@@ -37,11 +29,11 @@ describeWithRedisServer("RedisResultBackend with Redis Sentinel", () => {
       let failover: Promise<number> | undefined;
       for (let n = 0; n < 300; n++) {
         messages.push(await square.send(n));
-        if (n === 100) failover = set.failover();
+        if (n === 100) failover = sentinels().failover();
         if (n > 100 && n < 250) await new Promise((resolve) => setTimeout(resolve, 10));
       }
       const newMaster = await failover!;
-      expect(newMaster).not.toBe(set.master.port);
+      expect(newMaster).not.toBe(sentinels().master.port);
       await broker.join(square.queueName, { timeout: 60_000 });
       const results = await Promise.all(
         messages.map((message) => backend.getResult(message, { block: true, timeout: 30_000 })),

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { PrivateSentinelSet, redisServerAvailable, waitFor } from "@dq/core/testing";
+import { describe, expect, it } from "@jest/globals";
+import { usePrivateSentinels, redisServerAvailable, waitFor } from "@dq/core/testing";
 import { RedisSchedulerStore } from "../src/redis-store.js";
 
 // Issue 24: the scheduler's Redis store takes the same connection description as dq's other Redis
@@ -7,23 +7,18 @@ import { RedisSchedulerStore } from "../src/redis-store.js";
 const describeWithRedisServer = redisServerAvailable() ? describe : describe.skip;
 
 describeWithRedisServer("RedisSchedulerStore with Redis Sentinel", () => {
-  let set: PrivateSentinelSet;
-
-  beforeAll(async () => {
-    set = await PrivateSentinelSet.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await set?.destroy();
-  });
+  const sentinels = usePrivateSentinels();
 
   it("keeps leading and guarding slots after SENTINEL FAILOVER", async () => {
-    const store = new RedisSchedulerStore({ sentinels: set.sentinels, name: set.name });
+    const store = new RedisSchedulerStore({
+      sentinels: sentinels().sentinels,
+      name: sentinels().name,
+    });
     try {
       expect(await store.lead("one", 60_000)).toBe(true);
       expect(await store.claim("every-5s", 1000)).toBe(true);
       expect(await store.claim("every-5s", 1000)).toBe(false);
-      await set.failover();
+      await sentinels().failover();
       // The first calls may meet the switch; then the store works on the new master.
       let claimed: boolean | undefined;
       await waitFor(

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import type * as JestGlobals from "@jest/globals";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { freePort, PrivateRedis } from "./private-redis.js";
@@ -126,4 +127,21 @@ export class PrivateSentinelSet {
     await this.replica.destroy();
     await this.master.destroy();
   }
+}
+
+/**
+ * Starts a PrivateSentinelSet before the tests of the enclosing `describe` and destroys it after
+ * them (jest's injected `beforeAll`/`afterAll`).
+ * @returns the running set, for use inside the tests
+ */
+export function usePrivateSentinels(): () => PrivateSentinelSet {
+  const { beforeAll, afterAll } = globalThis as unknown as typeof JestGlobals;
+  let set: PrivateSentinelSet | undefined;
+  beforeAll(async () => {
+    set = await PrivateSentinelSet.start();
+  }, 60_000);
+  afterAll(async () => {
+    await set?.destroy();
+  });
+  return () => set!;
 }
