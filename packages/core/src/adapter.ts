@@ -23,7 +23,7 @@ export {
 export { registerBrokerScheme, importBrokerAdapter } from "./global-broker.js";
 export { isUnreachableCode, maskUrl } from "./broker-url.js";
 export { messageJson } from "./encoder.js";
-export { decodeDelivery } from "./consumer.js";
+export { decodeDelivery } from "./worker/consumer-loop.js";
 export { addThreadPreload } from "./isolation/declaration.js";
 
 export type { OptionValidator } from "./option-validation.js";

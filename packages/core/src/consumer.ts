@@ -193,21 +193,3 @@ export abstract class Consumer implements AsyncIterableIterator<MessageProxy | n
     return { done: true, value: undefined };
   }
 }
-
-/**
- * The decode step every consumer runs on a delivery's bytes: a proxy of the decoded message, or,
- * when the bytes do not decode, an undecodable proxy (already failed with a `DecodeError` that
- * keeps the bytes) for the worker to dead-letter.
- */
-export function decodeDelivery(queueName: string, data: Buffer): MessageProxy {
-  try {
-    return new MessageProxy(Message.decode(data));
-  } catch (error) {
-    const decodeError = DecodeError.isInstance(error)
-      ? error
-      : new DecodeError(error instanceof Error ? error.message : String(error), data, {
-          cause: error,
-        });
-    return MessageProxy.undecodable(queueName, data, decodeError);
-  }
-}

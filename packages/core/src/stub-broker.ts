@@ -1,6 +1,7 @@
 import { Broker, type BrokerCapabilities, type BrokerOptions, type JoinOptions } from "./broker.js";
 import type { TimerClock } from "./clock.js";
-import { Consumer, decodeDelivery, type MessageProxy, type ConsumeOptions } from "./consumer.js";
+import { Consumer, type MessageProxy, type ConsumeOptions } from "./consumer.js";
+import { decodeDelivery } from "./worker/consumer-loop.js";
 import { QueueJoinTimeout, QueueNotFound } from "./errors.js";
 import { Message } from "./message.js";
 import { canonicalQueueName, delayQueueName } from "./queue-names.js";

@@ -1,16 +1,47 @@
+/**
+ * Deliveries in: a queue's fetch loop, the decode step consumers run on the bytes, the routing of
+ * each delivery (hold it until its eta, dead-letter it when undecodable or invalid, or hand it to
+ * the `MessageRunner` to run), and the in-memory delay queue.
+ */
+import type { Actor } from "../actor.js";
 import type { Broker } from "../broker.js";
 import { sleep } from "../clock.js";
-import type { Consumer, MessageProxy } from "../consumer.js";
-import { ConnectionError } from "../errors.js";
+import { MessageProxy, type Consumer } from "../consumer.js";
+import { ActorNotFound, ConnectionError, DecodeError, InvalidOptionError } from "../errors.js";
 import { Heap } from "../heap.js";
 import type { Logger } from "../logger.js";
 import { Message } from "../message.js";
 import { canonicalQueueName } from "../queue-names.js";
+import type { MessageRunner } from "./message-runner.js";
 
-/** What a `ConsumerLoop` needs from the worker that runs it. */
-export interface LoopHost {
+/**
+ * The decode step every consumer runs on a delivery's bytes: a proxy of the decoded message, or,
+ * when the bytes do not decode, an undecodable proxy (already failed with a `DecodeError` that
+ * keeps the bytes) for the worker to dead-letter.
+ */
+export function decodeDelivery(queueName: string, data: Buffer): MessageProxy {
+  try {
+    return new MessageProxy(Message.decode(data));
+  } catch (error) {
+    const decodeError = DecodeError.isInstance(error)
+      ? error
+      : new DecodeError(error instanceof Error ? error.message : String(error), data, {
+          cause: error,
+        });
+    return MessageProxy.undecodable(queueName, data, decodeError);
+  }
+}
+
+/** What {@link routeDelivery} needs from the worker. */
+export interface RouterHost {
   readonly broker: Broker;
   readonly logger: Logger;
+  /** Queues valid deliveries to run, and dead-letters (post-processes) those that will not. */
+  readonly runner: MessageRunner;
+}
+
+/** What a `ConsumerLoop` needs from the worker that runs it. */
+export interface LoopHost extends RouterHost {
   /** Idle wake-up of the consumer, in ms. */
   readonly workerTimeout: number;
   /** Wait before restarting a consumer that failed, in ms. */
@@ -21,14 +52,63 @@ export interface LoopHost {
   readonly paused: boolean;
   /** Resolves once the worker resumes, or when `stopped` does. */
   whenResumed(stopped: Promise<void>): Promise<void>;
-  /** The next FIFO tie-breaker, shared with the worker's work queue. */
-  nextSequence(): number;
-  /** Routes one delivery; a Promise only when there is something to wait for. */
-  route(loop: ConsumerLoop, consumer: Consumer, proxy: MessageProxy): void | Promise<void>;
-  /** Acks or nacks a message on the consumer that delivered it, with the hooks. */
-  settle(proxy: MessageProxy, consumer: Consumer): Promise<void>;
   /** Called when the loop no longer holds any delayed message. */
   delayedDrained(): void;
+}
+
+/**
+ * Routes one delivery: hold it if delayed, dead-letter it if unusable, else queue it to run.
+ * @returns a Promise only when there is something to wait for (most deliveries are queued at once)
+ */
+export function routeDelivery(
+  host: RouterHost,
+  loop: ConsumerLoop,
+  consumer: Consumer,
+  proxy: MessageProxy,
+): void | Promise<void> {
+  const { broker, logger, runner } = host;
+  const options = proxy.options;
+  if ("eta" in options) {
+    if (options.eta === null || options.eta === undefined) {
+      delete options.eta;
+    } else if (typeof options.eta !== "number" || !Number.isFinite(options.eta)) {
+      logger.warn(
+        `Message ${proxy.messageId} has an invalid eta ${JSON.stringify(options.eta)}; running it now.`,
+      );
+      options.eta = broker.clock.now();
+    }
+  }
+  if (proxy.undecodable) {
+    logger.error(
+      `Dead-lettering a message on ${loop.queueName} that does not decode: ${(proxy.exception as Error).message}`,
+      proxy.exception,
+    );
+    return runner.postProcess(proxy, consumer);
+  }
+  if (options.eta !== undefined) {
+    const eta = options.eta;
+    const before = broker.emitBefore("delayMessage", proxy);
+    if (!before) return loop.holdDelayed(proxy, consumer, eta);
+    return before.then(() => loop.holdDelayed(proxy, consumer, eta));
+  }
+  let actor: Actor;
+  try {
+    actor = broker.getActor(proxy.actorName);
+    actor.validateArgs(proxy.args);
+    // Option values from another producer are checked as the actor's own were at declaration.
+    broker.validateOptions(proxy.options, `message ${proxy.messageId} (${proxy.actorName})`);
+  } catch (error) {
+    const what = ActorNotFound.isInstance(error)
+      ? "for an unknown actor"
+      : InvalidOptionError.isInstance(error)
+        ? "with an invalid option"
+        : "with invalid arguments";
+    logger.error(`Dead-lettering message ${proxy.messageId} ${what}: ${(error as Error).message}`);
+    proxy.fail();
+    proxy.stuffException(error);
+    return runner.postProcess(proxy, consumer);
+  }
+  runner.enqueue(actor, consumer, proxy);
 }
 
 interface DelayedItem {
@@ -114,7 +194,7 @@ export class ConsumerLoop {
             proxy = result.value;
           }
           if (proxy) {
-            const handled = this.host.route(this, consumer, proxy);
+            const handled = routeDelivery(this.host, this, consumer, proxy);
             if (handled) await handled;
           }
           if (this.delayed.size > 0) await this.handleDelayed();
@@ -174,7 +254,7 @@ export class ConsumerLoop {
 
   /** Holds a delayed message until its eta. */
   holdDelayed(proxy: MessageProxy, consumer: Consumer, eta: number): void {
-    this.delayed.push({ eta, sequence: this.host.nextSequence(), proxy, consumer });
+    this.delayed.push({ eta, sequence: this.host.runner.nextSequence(), proxy, consumer });
     this.scheduleDelayed();
   }
 
@@ -209,7 +289,7 @@ export class ConsumerLoop {
           options,
         });
         await this.host.broker.enqueue(due);
-        await this.host.settle(item.proxy, item.consumer);
+        await this.host.runner.postProcess(item.proxy, item.consumer);
       } catch (error) {
         this.host.logger.error(
           `Could not re-enqueue delayed message ${item.proxy.messageId}; it stays on ${this.queueName}.`,

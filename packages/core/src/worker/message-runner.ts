@@ -2,16 +2,25 @@ import type { Actor } from "../actor.js";
 import type { Broker } from "../broker.js";
 import { sleep } from "../clock.js";
 import type { Consumer, MessageProxy } from "../consumer.js";
-import { ConnectionError, Interrupt, RateLimitExceeded, Retry, SkipMessage } from "../errors.js";
-import type { ExecutionContext } from "../execution.js";
+import { ConnectionError, SkipMessage } from "../errors.js";
+import { executionStore, type ExecutionContext } from "../execution.js";
+import { Heap } from "../heap.js";
 import type { Logger } from "../logger.js";
-import type { Throws } from "../middleware/retries.js";
 import { Settlement, type EnqueueRetryOptions } from "../settlement.js";
+import { describe, logFailure, returnMessage } from "./message-failures.js";
 
 /** What a `MessageRunner` needs from the worker that owns it. */
 export interface RunnerSettings {
   readonly broker: Broker;
   readonly logger: Logger;
+  /** How many messages may run at once. */
+  readonly concurrency: number;
+  /** Whether the worker is paused: no message starts meanwhile. */
+  readonly paused: boolean;
+  /** Whether the worker is stopping: no message starts any more. */
+  readonly stopping: boolean;
+  /** Called when nothing runs or settles any more (for the worker's `stop()` and `join()`). */
+  settled(): void;
   /** Wait between attempts to ack, nack or requeue while the broker is unreachable, in ms. */
   readonly restartDelay: number;
   readonly enqueueRetry: EnqueueRetryOptions;
@@ -21,18 +30,31 @@ export interface RunnerSettings {
   readonly runIsolated: (actor: Actor, proxy: MessageProxy) => Promise<unknown>;
 }
 
-const isError = (value: unknown): value is Error => value instanceof Error;
-const describe = (error: unknown): string =>
-  isError(error) ? `${error.name}: ${error.message}` : String(error);
+/** A message queued to run, or running. */
+export interface WorkItem {
+  priority: number;
+  sequence: number;
+  proxy: MessageProxy;
+  consumer: Consumer;
+  actor: Actor;
+}
 
 /**
- * Runs one message through the process hooks and its actor, then settles it: waits for the work
- * its ack depends on, and acks, nacks or requeues it on the consumer that delivered it.
+ * The worker's work queue (actor priority, then FIFO) and its concurrency slots: runs each message
+ * through the process hooks and its actor, then settles it: waits for the work its ack depends on,
+ * and acks, nacks or requeues it on the consumer that delivered it.
  */
 export class MessageRunner {
   private overdueCount = 0;
   /** Messages that `stop()` returned to the broker while they ran. */
   private readonly abandoned = new Set<MessageProxy>();
+  private readonly work = new Heap<WorkItem>(
+    (a, b) => a.priority < b.priority || (a.priority === b.priority && a.sequence < b.sequence),
+  );
+  private readonly active = new Set<WorkItem>();
+  /** Messages that ran and whose ack or nack is under way. */
+  private settling = 0;
+  private sequence = 0;
 
   constructor(private readonly settings: RunnerSettings) {}
 
@@ -41,18 +63,110 @@ export class MessageRunner {
     return this.overdueCount;
   }
 
+  /** Messages running right now. */
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  /** Messages that ran and whose ack or nack is under way. */
+  get settlingCount(): number {
+    return this.settling;
+  }
+
+  /** Messages waiting in the work queue. */
+  get pendingCount(): number {
+    return this.work.size;
+  }
+
+  /** The messages running right now. */
+  get running(): ReadonlySet<WorkItem> {
+    return this.active;
+  }
+
+  /** The next FIFO tie-breaker, shared with the consumer loops' delay queues. */
+  nextSequence(): number {
+    return this.sequence++;
+  }
+
+  /** Empties the work queue, returning what it held (for the worker to give back). */
+  drainQueued(): WorkItem[] {
+    return this.work.drain();
+  }
+
+  /** Queues a valid delivery to run, and starts it if a slot is free. */
+  enqueue(actor: Actor, consumer: Consumer, proxy: MessageProxy): void {
+    this.work.push({
+      priority: actor.priority,
+      sequence: this.sequence++,
+      proxy,
+      consumer,
+      actor,
+    });
+    this.pump();
+  }
+
+  /** Starts queued messages while slots are free and the worker is neither paused nor stopping. */
+  pump(): void {
+    const settings = this.settings;
+    while (
+      !settings.paused &&
+      !settings.stopping &&
+      this.active.size < settings.concurrency &&
+      this.work.size > 0
+    ) {
+      const item = this.work.pop()!;
+      this.active.add(item);
+      void this.process(item);
+    }
+  }
+
+  /**
+   * Runs one message, then acks or nacks it. The concurrency slot is freed as soon as the message
+   * has run, as Dramatiq's worker threads hand acks to their consumer thread: the next message
+   * starts while the ack travels (the prefetch window still bounds what is unacked).
+   */
+  private async process(item: WorkItem): Promise<void> {
+    const { proxy, consumer } = item;
+    const context: ExecutionContext = { message: proxy, current: null, settlement: undefined };
+    try {
+      await executionStore.run(context, () =>
+        this.settings.broker.processWithin(proxy, () => this.run(proxy, item.actor, context)),
+      );
+    } catch (error) {
+      this.settings.logger.error(
+        `Unexpected failure while processing message ${proxy.messageId}.`,
+        error,
+      );
+    }
+    // Work the actor left running in this context enqueues as anyone else from here on.
+    const settlement = context.settlement;
+    context.settlement = undefined;
+    this.active.delete(item);
+    this.pump();
+    if (!this.release(proxy)) {
+      this.settling++;
+      try {
+        if (settlement && !settlement.empty) await this.settle(proxy, consumer, settlement);
+        else await this.postProcess(proxy, consumer);
+      } finally {
+        this.settling--;
+      }
+    }
+    if (this.active.size === 0 && this.settling === 0) this.settings.settled();
+  }
+
   /** Marks a running message as returned to the broker: its outcome will be dropped. */
   abandon(proxy: MessageProxy): void {
     this.abandoned.add(proxy);
   }
 
   /** @returns whether the message had been abandoned (and forgets it) */
-  release(proxy: MessageProxy): boolean {
+  private release(proxy: MessageProxy): boolean {
     return this.abandoned.delete(proxy);
   }
 
   /** Runs the process hooks and the actor; leaves the message's `Settlement` in `context`. */
-  async run(proxy: MessageProxy, actor: Actor, context: ExecutionContext): Promise<void> {
+  private async run(proxy: MessageProxy, actor: Actor, context: ExecutionContext): Promise<void> {
     const { broker, logger, stopSignal, enqueueRetry } = this.settings;
     let result: unknown;
     try {
@@ -73,7 +187,7 @@ export class MessageRunner {
         await broker.emitAfter("skipMessage", proxy);
         return;
       }
-      this.logFailure(actor, proxy, error);
+      logFailure(this.settings.logger, actor, proxy, error);
       proxy.stuffException(error);
       const after = broker.emitAfter("processMessage", proxy, { exception: error });
       if (after) await after;
@@ -157,7 +271,7 @@ export class MessageRunner {
         `Requeuing message ${proxy.messageId} (${proxy.actorName}): work its ack depends on failed: ${describe(failures[0])}`,
         failures[0],
       );
-      return this.returnMessage(proxy, consumer);
+      return returnMessage(this.settings, proxy, consumer);
     }
     const reason = failures.find((error) => !ConnectionError.isInstance(error));
     logger.error(
@@ -167,53 +281,6 @@ export class MessageRunner {
     proxy.fail();
     proxy.stuffException(reason);
     return this.postProcess(proxy, consumer);
-  }
-
-  /** Returns a message to its queue for redelivery, retrying while the broker is unreachable. */
-  private async returnMessage(proxy: MessageProxy, consumer: Consumer): Promise<void> {
-    const { logger, stopSignal, restartDelay, broker } = this.settings;
-    for (;;) {
-      try {
-        return await consumer.requeue([proxy]);
-      } catch (error) {
-        if (ConnectionError.isInstance(error) && !stopSignal.aborted) {
-          logger.error(
-            `Could not requeue message ${proxy.messageId}; retrying in ${restartDelay} ms.`,
-            error,
-          );
-          await sleep(restartDelay, stopSignal, broker.clock);
-          continue;
-        }
-        logger.error(
-          `Could not requeue message ${proxy.messageId}; the broker will redeliver it.`,
-          error,
-        );
-        return;
-      }
-    }
-  }
-
-  private logFailure(actor: Actor, proxy: MessageProxy, error: unknown): void {
-    const logger = this.settings.logger;
-    if (RateLimitExceeded.isInstance(error) || Retry.isInstance(error)) {
-      logger.debug(
-        `Message ${proxy.messageId} (${actor.actorName}) will be retried: ${(error as Error).message}`,
-      );
-      return;
-    }
-    if (Interrupt.isInstance(error) && error.final) {
-      logger.info(`${error.name}: ${error.message}.`);
-      return;
-    }
-    const throws = (proxy.options.throws || actor.options.throws) as Throws | undefined;
-    const listed =
-      throws &&
-      (Array.isArray(throws) ? throws : [throws]).some(
-        (cls) => typeof cls === "function" && error instanceof cls,
-      );
-    const text = `Failed to process message ${proxy.messageId} (${actor.actorName}) with ${listed ? "an expected" : "an unhandled"} exception.`;
-    if (listed) logger.info(text, isError(error) ? `${error.name}: ${error.message}` : error);
-    else logger.error(text, error);
   }
 
   /** Acks or nacks a message on the consumer that delivered it, with the hooks. */

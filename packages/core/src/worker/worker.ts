@@ -1,9 +1,6 @@
-import type { Actor } from "../actor.js";
 import type { Broker } from "../broker.js";
-import type { Consumer, MessageProxy } from "../consumer.js";
 import { envInteger } from "../env.js";
-import { executionStore, type ExecutionContext } from "../execution.js";
-import { Heap } from "../heap.js";
+import { executionStore } from "../execution.js";
 import type { Logger } from "../logger.js";
 import { sleep } from "../clock.js";
 import { canonicalQueueName, isDelayQueueName } from "../queue-names.js";
@@ -12,22 +9,15 @@ import { positiveInteger, type WorkerOptions } from "./worker-options.js";
 import { ConsumerLoop, type LoopHost } from "./consumer-loop.js";
 import { MessageRunner } from "./message-runner.js";
 import { MessageReturns } from "./message-returns.js";
-import { routeDelivery, type RouterHost } from "./delivery-router.js";
 import { ThreadPool } from "../isolation/thread-pool.js";
 import { inIsolationThread } from "../isolation/thread-registry.js";
-
-interface WorkItem {
-  priority: number;
-  sequence: number;
-  proxy: MessageProxy;
-  consumer: Consumer;
-  actor: Actor;
-}
 
 /**
  * Runs actors: one consumer per queue and delay queue feeds an in-memory work queue (actor
  * priority, then FIFO), from which up to `concurrency` messages run at once. Delayed messages are
- * held until due, then re-enqueued on their queue.
+ * held until due, then re-enqueued on their queue. This class is the lifecycle (options, start,
+ * pause, join, stop); a delivery's walk does not pass through it: `ConsumerLoop` fetches, decodes
+ * and routes it, and `MessageRunner` queues, runs and acks it.
  */
 export class Worker {
   readonly broker: Broker;
@@ -42,13 +32,6 @@ export class Worker {
   paused = false;
 
   private readonly loops = new Map<string, ConsumerLoop>();
-  private readonly work = new Heap<WorkItem>(
-    (a, b) => a.priority < b.priority || (a.priority === b.priority && a.sequence < b.sequence),
-  );
-  private readonly active = new Set<WorkItem>();
-  /** Messages that ran and whose ack or nack is under way. */
-  private settling = 0;
-  private sequence = 0;
   private started = false;
   private stopping = false;
   private readonly stopController = new AbortController();
@@ -89,9 +72,19 @@ export class Worker {
     }
     this.logger = options.logger ?? broker.logger;
     const stopSignal = this.stopController.signal;
+    const isPaused = () => this.paused;
+    const isStopping = () => this.stopping;
     this.runner = new MessageRunner({
       broker,
       logger: this.logger,
+      concurrency: this.concurrency,
+      get paused() {
+        return isPaused();
+      },
+      get stopping() {
+        return isStopping();
+      },
+      settled: () => this.notifySettled(),
       restartDelay: this.restartDelay,
       enqueueRetry: this.enqueueRetry,
       stopSignal,
@@ -102,25 +95,10 @@ export class Worker {
         return this.pool.run(actor, proxy, current);
       },
     });
-    const router: RouterHost = {
-      broker,
-      logger: this.logger,
-      runner: this.runner,
-      enqueue: (actor, consumer, proxy) => {
-        this.work.push({
-          priority: actor.priority,
-          sequence: this.sequence++,
-          proxy,
-          consumer,
-          actor,
-        });
-        this.pump();
-      },
-    };
-    const isPaused = () => this.paused;
     this.loopHost = {
       broker,
       logger: this.logger,
+      runner: this.runner,
       workerTimeout: this.workerTimeout,
       restartDelay: this.restartDelay,
       stopSignal,
@@ -128,9 +106,6 @@ export class Worker {
         return isPaused();
       },
       whenResumed: (stopped) => this.whenResumed(stopped),
-      nextSequence: () => this.sequence++,
-      route: (loop, consumer, proxy) => routeDelivery(router, loop, consumer, proxy),
-      settle: (proxy, consumer) => this.runner.postProcess(proxy, consumer),
       delayedDrained: () => this.checkJoin(),
     };
   }
@@ -142,7 +117,7 @@ export class Worker {
 
   /** Messages running right now. */
   get activeCount(): number {
-    return this.active.size;
+    return this.runner.activeCount;
   }
 
   /**
@@ -157,7 +132,7 @@ export class Worker {
 
   /** Messages waiting in the in-memory work queue. */
   get pendingCount(): number {
-    return this.work.size;
+    return this.runner.pendingCount;
   }
 
   /** Starts consuming every declared queue (and those declared later). */
@@ -184,51 +159,6 @@ export class Worker {
     loop.start();
   }
 
-  private pump(): void {
-    while (
-      !this.paused &&
-      !this.stopping &&
-      this.active.size < this.concurrency &&
-      this.work.size > 0
-    ) {
-      const item = this.work.pop()!;
-      this.active.add(item);
-      void this.process(item);
-    }
-  }
-
-  /**
-   * Runs one message, then acks or nacks it. The concurrency slot is freed as soon as the message
-   * has run, as Dramatiq's worker threads hand acks to their consumer thread: the next message
-   * starts while the ack travels (the prefetch window still bounds what is unacked).
-   */
-  private async process(item: WorkItem): Promise<void> {
-    const { proxy, consumer } = item;
-    const context: ExecutionContext = { message: proxy, current: null, settlement: undefined };
-    try {
-      await executionStore.run(context, () =>
-        this.broker.processWithin(proxy, () => this.runner.run(proxy, item.actor, context)),
-      );
-    } catch (error) {
-      this.logger.error(`Unexpected failure while processing message ${proxy.messageId}.`, error);
-    }
-    // Work the actor left running in this context enqueues as anyone else from here on.
-    const settlement = context.settlement;
-    context.settlement = undefined;
-    this.active.delete(item);
-    this.pump();
-    if (!this.runner.release(proxy)) {
-      this.settling++;
-      try {
-        if (settlement && !settlement.empty) await this.runner.settle(proxy, consumer, settlement);
-        else await this.runner.postProcess(proxy, consumer);
-      } finally {
-        this.settling--;
-      }
-    }
-    if (this.active.size === 0 && this.settling === 0) this.notifySettled();
-  }
-
   private whenResumed(stopped: Promise<void>): Promise<void> {
     if (!this.paused) return Promise.resolve();
     return Promise.race([
@@ -248,7 +178,7 @@ export class Worker {
     const waiters = this.resumeWaiters;
     this.resumeWaiters = [];
     for (const wake of waiters) wake();
-    this.pump();
+    this.runner.pump();
   }
 
   private notifySettled(): void {
@@ -260,7 +190,8 @@ export class Worker {
 
   /** Whether nothing is queued, running, settling, or held delayed. */
   private get idle(): boolean {
-    if (this.active.size > 0 || this.settling > 0 || this.work.size > 0) return false;
+    const runner = this.runner;
+    if (runner.activeCount > 0 || runner.settlingCount > 0 || runner.pendingCount > 0) return false;
     for (const loop of this.loops.values()) if (loop.heldCount > 0) return false;
     return true;
   }
@@ -296,7 +227,7 @@ export class Worker {
     await broker.emitBefore("workerShutdown", this);
     for (const loop of this.loops.values()) loop.stop();
     this.resume();
-    if (this.active.size > 0 || this.settling > 0) {
+    if (this.runner.activeCount > 0 || this.runner.settlingCount > 0) {
       const timer = new AbortController();
       await Promise.race([
         new Promise<void>((resolve) => this.settledWaiters.push(resolve)),
@@ -310,8 +241,8 @@ export class Worker {
     this.undeclare = undefined;
 
     const returns = new MessageReturns();
-    for (const item of this.work.drain()) returns.give(item.consumer, item.proxy);
-    for (const item of this.active) {
+    for (const item of this.runner.drainQueued()) returns.give(item.consumer, item.proxy);
+    for (const item of this.runner.running) {
       this.runner.abandon(item.proxy);
       returns.give(item.consumer, item.proxy);
     }
