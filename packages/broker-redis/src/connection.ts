@@ -51,6 +51,7 @@ export class RedisConnection {
   private lastConnectionError: unknown;
   private everReady: boolean;
   private connectionTrouble = false;
+  private readonly cluster: boolean;
   /** Set by the broker's `close()`: commands then fail with ConnectionClosed. */
   closed = false;
 
@@ -72,6 +73,7 @@ export class RedisConnection {
     this.endpoint = endpointOf(options.url, options);
     this.connectTimeout = options.connectTimeout ?? 5000;
     this.connectionName = `dq:${namespace}:${brokerId}`;
+    this.cluster = Boolean(options.cluster);
     const redisOptions: Record<string, unknown> = { ...options };
     for (const key of DQ_KEYS) delete redisOptions[key];
     if (options.client) {
@@ -202,6 +204,18 @@ export class RedisConnection {
     } catch (error) {
       throw this.translate(error);
     }
+  }
+
+  /** A second connection like this one, for the WakeupHub's Pub/Sub (never fails a command). */
+  subscriber(): Redis {
+    const redisOptions = {
+      connectionName: `${this.connectionName}:wakeup`,
+      maxRetriesPerRequest: null,
+    };
+    return this.cluster
+      ? // A Cluster's duplicate takes startup nodes first; its subscriber picks one node.
+        ((this.client as unknown as Cluster).duplicate([], { redisOptions }) as unknown as Redis)
+      : this.client.duplicate(redisOptions);
   }
 
   /** Closes the client when the broker created it. */

@@ -3,20 +3,20 @@ import {
   InvalidOptionError,
   Broker,
   Message,
-  QueueJoinTimeout,
   QueueNotFound,
   type BrokerCapabilities,
   type ConsumeOptions,
   type Consumer,
   type JoinOptions,
+  type MessageOptions,
 } from "@dq/core";
-import { canonicalQueueName, delayQueueName, sleep } from "@dq/core/adapter";
-import type { Cluster, Redis } from "ioredis";
+import { canonicalQueueName, uuid4 } from "@dq/core/adapter";
+import type { Redis } from "ioredis";
 import type { AckReconciler } from "./ack-reconciler.js";
 import { ReplicaWaiter } from "@dq/redis-connection";
 import { RedisConnection } from "./connection.js";
 import type { RedisConsumerHost, TrackedConsumer } from "./consumer-host.js";
-import { DispatchClient, type DispatchArgument } from "./dispatch-client.js";
+import { DispatchClient, publishMessages, type DispatchArgument } from "./dispatch-client.js";
 import { ConsumerRegistry } from "./heartbeat.js";
 import {
   deadLetters,
@@ -25,7 +25,7 @@ import {
   type QueueMessageCounts,
 } from "./inspection.js";
 import { hasHashTag, parseBrokerOptions, type RedisBrokerOptions } from "./options.js";
-import { enqueueRawBytes, publishMessages, withRedisMessageId } from "./publishing.js";
+import { enqueueRawBytes, flushQueue, joinQueue, requeueIds } from "./queue-admin.js";
 import { RedisConsumer } from "./redis-consumer.js";
 import { splitNamespace } from "./url.js";
 import { WakeupHub } from "./wakeup-hub.js";
@@ -40,8 +40,9 @@ export type { DeadLetter, QueueMessageCounts } from "./inspection.js";
  * consumers, and a heartbeat timer that keeps long-running messages from being requeued.
  *
  * The broker wires its parts: the connection and its policy (connection.ts), the dispatch script
- * client (dispatch-client.ts), publishing (publishing.ts), the consumers with heartbeat and ack
- * reconciliation (heartbeat.ts, redis-consumer.ts), Pub/Sub (wakeup-hub.ts) and inspection.
+ * client with the encoded enqueues and the ack batcher (dispatch-client.ts), the consumers with
+ * heartbeat and ack reconciliation (heartbeat.ts, redis-consumer.ts), Pub/Sub (wakeup-hub.ts),
+ * queue-level calls (queue-admin.ts) and inspection.
  */
 export class RedisBroker extends Broker implements RedisConsumerHost {
   readonly namespace: string;
@@ -116,19 +117,7 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
     this.wakeups = new WakeupHub(
       this.namespace,
       this.brokerId,
-      () =>
-        options.cluster
-          ? // A Cluster's duplicate takes startup nodes first; its subscriber picks one node.
-            ((this.client as unknown as Cluster).duplicate([], {
-              redisOptions: {
-                connectionName: `${this.connection.connectionName}:wakeup`,
-                maxRetriesPerRequest: null,
-              },
-            }) as unknown as Redis)
-          : this.client.duplicate({
-              connectionName: `${this.connection.connectionName}:wakeup`,
-              maxRetriesPerRequest: null,
-            }),
+      () => this.connection.subscriber(),
       this.logger,
       {
         requeue: (queueName, id) => this.requeueIds(queueName, [id]),
@@ -167,7 +156,7 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
 
   /** @internal Puts fetched ids back on the tail of their queue (the script wakes idle consumers). */
   requeueIds(queueName: string, ids: readonly string[]): Promise<void> {
-    return this.dispatcher.requeueIds(queueName, ids);
+    return requeueIds(this.dispatcher, queueName, ids);
   }
 
   /**
@@ -179,7 +168,7 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
   }
 
   /**
-   * Enqueues the messages (see publishing.ts: `enqueue`, or `enqueue_many` in chunks).
+   * Enqueues the messages (see dispatch-client.ts: `enqueue`, or `enqueue_many` in chunks).
    * @throws ConnectionClosed / ConnectionFailed when Redis is lost or unreachable
    */
   protected publish(messages: readonly Message[]): Promise<void> {
@@ -233,9 +222,8 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
   }
 
   /** Drops every message of a queue and its delay queue, and its dead letters. */
-  async flush(queueName: string): Promise<void> {
-    await this.dispatch(canonicalQueueName(queueName), "purge");
-    await this.dispatch(delayQueueName(queueName), "purge");
+  flush(queueName: string): Promise<void> {
+    return flushQueue(this.dispatcher, queueName);
   }
 
   /** Flushes every declared queue. */
@@ -247,20 +235,8 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
    * Polls `qsize` (queued + in-flight of `q` and `q.DQ`) every `interval` ms until it is 0.
    * @throws QueueJoinTimeout after `timeout` ms
    */
-  async join(queueName: string, options: JoinOptions & { interval?: number } = {}): Promise<void> {
-    const name = canonicalQueueName(queueName);
-    const deadline = options.timeout === undefined ? Infinity : Date.now() + options.timeout;
-    const interval = options.interval ?? 100;
-    for (;;) {
-      const size = Number(await this.dispatch(name, "qsize"));
-      if (size === 0) return;
-      if (Date.now() >= deadline) {
-        throw new QueueJoinTimeout(
-          `timed out after ${options.timeout} ms waiting for queue ${JSON.stringify(name)} to drain (${size} left)`,
-        );
-      }
-      await sleep(Math.min(interval, Math.max(0, deadline - Date.now())));
-    }
+  join(queueName: string, options: JoinOptions & { interval?: number } = {}): Promise<void> {
+    return joinQueue(this.dispatcher, queueName, options);
   }
 
   /**
@@ -288,4 +264,37 @@ export class RedisBroker extends Broker implements RedisConsumerHost {
     await this.wakeups.close();
     await this.connection.close();
   }
+}
+
+function lastKey(object: object): string | undefined {
+  let last: string | undefined;
+  for (const key in object) last = key;
+  return last;
+}
+
+/**
+ * A copy of `message` with a fresh `redisMessageId`, where Python puts it: in place when the
+ * message already has one, else after the existing options (before an `eta` added by this enqueue).
+ */
+export function withRedisMessageId<R>(message: Message<R>): Message<R> {
+  const id = uuid4();
+  const current = message.options;
+  let options: MessageOptions;
+  if ("redisMessageId" in current) {
+    options = { ...current, redisMessageId: id };
+  } else if ("eta" in current && lastKey(current) === "eta") {
+    const { eta, ...rest } = current;
+    options = { ...rest, redisMessageId: id, eta };
+  } else {
+    options = { ...current, redisMessageId: id };
+  }
+  return new Message<R>({
+    queueName: message.queueName,
+    actorName: message.actorName,
+    args: message.args,
+    kwargs: message.kwargs,
+    options,
+    messageId: message.messageId,
+    messageTimestamp: message.messageTimestamp,
+  });
 }

@@ -1,14 +1,9 @@
 import { Consumer, type MessageProxy } from "@dq/core";
 import { decodeDelivery } from "@dq/core/adapter";
 import type { RedisConsumerHost } from "./consumer-host.js";
-import {
-  AckBatcher,
-  bufferFetched,
-  dropMissing,
-  type AckBatch,
-  type Fetched,
-} from "./consumer-buffer.js";
+import { closeConsumer, releaseDelivered, requeueDelivered } from "./consumer-settling.js";
 import { ConsumerWaits } from "./consumer-waits.js";
+import { AckBatcher, type AckBatch } from "./dispatch-client.js";
 import { InFlightFetches } from "./in-flight-fetches.js";
 
 /**
@@ -263,19 +258,9 @@ export class RedisConsumer extends Consumer {
    * @throws ConnectionClosed / ConnectionFailed when Redis is lost
    */
   override async requeue(proxies: readonly MessageProxy[]): Promise<void> {
-    const ids: string[] = [];
-    for (const proxy of proxies) {
-      const id = this.delivered.get(proxy);
-      if (id !== undefined) ids.push(id);
-    }
-    try {
-      await this.broker.requeueIds(this.queueName, ids);
-    } catch (error) {
-      // The worker lets go of them either way: the ack set is reconciled before the next fetch.
-      this.release(proxies);
-      throw error;
-    }
-    for (const proxy of proxies) this.delivered.delete(proxy);
+    await requeueDelivered(this.broker, this.queueName, this.delivered, proxies, () =>
+      this.release(proxies),
+    );
     this.settledOne();
     this.waits.wake("local");
   }
@@ -287,11 +272,7 @@ export class RedisConsumer extends Consumer {
    * this broker's consumers) reconciles the set and returns them to the queue.
    */
   override release(proxies: readonly MessageProxy[]): void {
-    let released = false;
-    for (const proxy of proxies) released = this.delivered.delete(proxy) || released;
-    if (!released) return;
-    this.broker.acks.markUnreconciled();
-    this.settledOne();
+    if (releaseDelivered(this.broker, this.delivered, proxies)) this.settledOne();
   }
 
   /** A delivery was settled or let go of: a closed consumer with none left is forgotten. */
@@ -304,27 +285,54 @@ export class RedisConsumer extends Consumer {
     if (this.closed) return;
     this.closed = true;
     this.waits.cancel();
-    try {
-      // No more hand-offs to this broker for this queue; those already published land in the
-      // buffer (sync) and go back below with it.
-      await this.broker.dispatch(this.queueName, "unwait", [], { maintenance: false });
-      await this.broker.wakeups.sync();
-    } catch {
-      // Redis is away: a hand-off to this broker finds no consumer and the hub requeues it.
+    await closeConsumer(this.broker, this, this.stopListening, this.inFlight, this.buffer);
+  }
+}
+
+// What enters the buffer from a `fetch` or `ack_fetch` reply (a hand-off is pushed by
+// takeHandOff; core's decodeDelivery decodes each message on delivery).
+
+/** A message fetched (or handed off) and not yet delivered. */
+interface Fetched {
+  id: string;
+  data: Buffer;
+}
+
+/**
+ * Appends the messages of a `fetch` or `ack_fetch` reply (`[id1, data1, id2, data2, ...]`) to
+ * `buffer`.
+ * @returns how many, and the ids that had no data in the `.msgs` hash
+ */
+function bufferFetched(reply: unknown, buffer: Fetched[]): { fetched: number; missing: string[] } {
+  const pairs = reply as (Buffer | Buffer[] | null)[];
+  let fetched = 0;
+  const missing: string[] = [];
+  for (let index = 0; index + 1 < pairs.length; index += 2) {
+    const id = (pairs[index] as Buffer).toString("utf8");
+    const reply = pairs[index + 1];
+    // A large message comes in chunks (see the script's reply_data): joined into a Buffer of
+    // its own, not a slice of the reply parser's pool.
+    const data = Array.isArray(reply) ? Buffer.concat(reply) : reply;
+    if (!data) {
+      missing.push(id);
+      continue;
     }
-    this.stopListening();
-    await this.inFlight.settled();
-    const ids = this.buffer.splice(0).map((item) => item.id);
-    try {
-      await this.broker.requeueIds(this.queueName, ids);
-    } catch (error) {
-      this.broker.acks.markUnreconciled();
-      this.broker.logger.warn(
-        `Could not return ${ids.length} prefetched message(s) of ${this.queueName}; they come back with the queue's next fetch once Redis is back (or when this broker's heartbeat expires).`,
-        error,
-      );
-    } finally {
-      this.broker.forgetConsumer(this);
-    }
+    buffer.push({ id, data });
+    fetched++;
+  }
+  return { fetched, missing };
+}
+
+/** Dramatiq skips ids without data too; dq also drops them from its ack set so they do not linger. */
+async function dropMissing(
+  host: RedisConsumerHost,
+  queueName: string,
+  missing: readonly string[],
+): Promise<void> {
+  for (const id of missing) {
+    host.logger.warn(
+      `Skipping message ${id} on queue ${queueName}: its id has no data in ${host.namespace}:${queueName}.msgs.`,
+    );
+    await host.dispatch(queueName, "ack", [id], { maintenance: false });
   }
 }

@@ -7,8 +7,12 @@ import {
   type JoinOptions,
   type Message,
 } from "@dq/core";
-import { withRedisMessageId } from "./publishing.js";
-import { RedisBroker, type DeadLetter, type QueueMessageCounts } from "./redis-broker.js";
+import {
+  RedisBroker,
+  withRedisMessageId,
+  type DeadLetter,
+  type QueueMessageCounts,
+} from "./redis-broker.js";
 import type { RedisBrokerOptions } from "./options.js";
 import { ShardedConsumer } from "./sharded-consumer.js";
 
