@@ -6,16 +6,22 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { actor, ConnectionFailed, Worker } from "@dq/core";
-import { recordingLogger, rejection, uniqueQueueName, waitFor } from "@dq/core/testing";
+import {
+  PrivateRabbitmqCluster,
+  recordingLogger,
+  rejection,
+  uniqueQueueName,
+  waitFor,
+  type PrivateRabbitmqNode,
+} from "@dq/core/testing";
 import { RabbitmqBroker } from "../src/index.js";
 import { makeTestPki, type TestPki } from "./support/pki.js";
-import { PrivateCluster, type PrivateNode } from "./support/private-rabbitmq.js";
 
 const CONSUMER_TIMEOUT = 5000;
 const DELAY = 12_000;
 
-let cluster: PrivateCluster | undefined;
-let node: PrivateNode;
+let cluster: PrivateRabbitmqCluster | undefined;
+let node: PrivateRabbitmqNode;
 let pki: TestPki;
 let pkiDir: string;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -23,7 +29,7 @@ const cleanups: (() => Promise<unknown>)[] = [];
 beforeAll(async () => {
   pkiDir = mkdtempSync(path.join(tmpdir(), "harabbit-pki-"));
   pki = makeTestPki(pkiDir);
-  cluster = await PrivateCluster.start("t", 1, {
+  cluster = await PrivateRabbitmqCluster.start("t", 1, {
     tls: true,
     conf: (n) => [
       `listeners.ssl.default = 127.0.0.1:${n.tlsPort}`,
