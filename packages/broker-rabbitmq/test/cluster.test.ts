@@ -3,18 +3,23 @@
 // confirms and a worker consumes; every message is processed (duplicates counted).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { actor, Worker } from "@dq/core";
-import { recordingLogger, uniqueQueueName, waitFor } from "@dq/core/testing";
+import {
+  PrivateRabbitmqCluster,
+  recordingLogger,
+  uniqueQueueName,
+  waitFor,
+  type PrivateRabbitmqNode,
+} from "@dq/core/testing";
 import { RabbitmqBroker } from "../src/index.js";
-import { PrivateCluster, type PrivateNode } from "./support/private-rabbitmq.js";
 
 const MESSAGES = 1500;
 
-let cluster: PrivateCluster | undefined;
+let cluster: PrivateRabbitmqCluster | undefined;
 const cleanups: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
   const started = Date.now();
-  cluster = await PrivateCluster.start("c", 3);
+  cluster = await PrivateRabbitmqCluster.start("c", 3);
   process.stdout.write(`three-node cluster up in ${Date.now() - started} ms\n`);
 }, 300_000);
 
@@ -27,7 +32,7 @@ afterEach(async () => {
 });
 
 /** The node that holds the leader of a quorum queue, as the cluster reports it. */
-async function leaderOf(queueName: string, ask: PrivateNode): Promise<PrivateNode> {
+async function leaderOf(queueName: string, ask: PrivateRabbitmqNode): Promise<PrivateRabbitmqNode> {
   const rows = JSON.parse(
     await ask.ctl("list_queues", "name", "leader", "members", "--formatter", "json", "--quiet"),
   ) as { name: string; leader: string; members: string[] }[];

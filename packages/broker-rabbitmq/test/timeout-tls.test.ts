@@ -1,35 +1,37 @@
 // A private RabbitMQ node with a TLS listener (a test CA made with openssl, client certificates
 // required) and `consumer_timeout` set to 5 s, checked every second: delayed messages past the
 // timeout, and TLS with its failures.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { actor, ConnectionFailed, Worker } from "@dq/core";
-import { recordingLogger, rejection, uniqueQueueName, waitFor } from "@dq/core/testing";
+import {
+  createTestCertificates,
+  PrivateRabbitmqCluster,
+  recordingLogger,
+  rejection,
+  uniqueQueueName,
+  waitFor,
+  type PrivateRabbitmqNode,
+  type TestCertificates,
+} from "@dq/core/testing";
 import { RabbitmqBroker } from "../src/index.js";
-import { makeTestPki, type TestPki } from "./support/pki.js";
-import { PrivateCluster, type PrivateNode } from "./support/private-rabbitmq.js";
 
 const CONSUMER_TIMEOUT = 5000;
 const DELAY = 12_000;
 
-let cluster: PrivateCluster | undefined;
-let node: PrivateNode;
-let pki: TestPki;
-let pkiDir: string;
+let cluster: PrivateRabbitmqCluster | undefined;
+let node: PrivateRabbitmqNode;
+let pki: TestCertificates;
 const cleanups: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
-  pkiDir = mkdtempSync(path.join(tmpdir(), "harabbit-pki-"));
-  pki = makeTestPki(pkiDir);
-  cluster = await PrivateCluster.start("t", 1, {
+  pki = createTestCertificates();
+  cluster = await PrivateRabbitmqCluster.start("t", 1, {
     tls: true,
     conf: (n) => [
       `listeners.ssl.default = 127.0.0.1:${n.tlsPort}`,
       `ssl_options.cacertfile = ${pki.caFile}`,
-      `ssl_options.certfile = ${pki.serverCertFile}`,
-      `ssl_options.keyfile = ${pki.serverKeyFile}`,
+      `ssl_options.certfile = ${pki.certFile}`,
+      `ssl_options.keyfile = ${pki.keyFile}`,
       "ssl_options.verify = verify_peer",
       "ssl_options.fail_if_no_peer_cert = true",
       `consumer_timeout = ${CONSUMER_TIMEOUT}`,
@@ -42,7 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.destroy();
-  if (pkiDir) rmSync(pkiDir, { recursive: true, force: true });
+  pki?.remove();
 }, 60_000);
 
 afterEach(async () => {

@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterEach, expect, it, jest } from "@jest/globals";
 import { RabbitmqBroker } from "@dq/broker-rabbitmq";
 import { Message } from "@dq/core";
-import { addressFromUrl, describeWithServer } from "@dq/core/testing";
+import { addressFromUrl, describeWithServer, waitFor } from "@dq/core/testing";
 import { DqProcess, fixture, killAll } from "./helpers/dq-process.js";
 import { describeWithRedis, TestRedis } from "./helpers/redis.js";
 
@@ -67,16 +67,12 @@ async function deleteRabbitQueues(names: string[]): Promise<void> {
 }
 
 /** Waits until `test` holds, polling every 200 ms, or fails after `timeout` ms. */
-async function until(
+function until(
   test: () => Promise<boolean> | boolean,
   what: string,
   timeout = 90_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  return waitFor(test, what, timeout, 200);
 }
 
 /** What the poison run showed: kills, the dead-lettering line, and the neighbours' runs. */

@@ -25,6 +25,7 @@ export { isUnreachableCode, maskUrl } from "./broker-url.js";
 export { messageJson } from "./encoder.js";
 export { decodeDelivery } from "./worker/consumer-loop.js";
 export { addThreadPreload } from "./isolation/declaration.js";
+export { RateLimiterBackend } from "./rate-limiter-backend.js";
 
 export type { OptionValidator } from "./option-validation.js";
 export type { Clock, TimerClock } from "./clock.js";

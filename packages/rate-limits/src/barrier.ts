@@ -1,4 +1,4 @@
-import type { RateLimiterBackend } from "./rate-limiter-backend.js";
+import type { RateLimiterBackend } from "@dq/core/adapter";
 import { validKey, wholeNumber } from "./validation.js";
 
 /** What `Barrier.wait` takes. */

@@ -6,8 +6,7 @@ import {
   type MessageProxy,
   type ProcessOutcome,
 } from "@dq/core";
-import { isDelayQueueName } from "@dq/core/adapter";
-import type { RateLimiterBackend } from "./rate-limiter-backend.js";
+import { isDelayQueueName, type RateLimiterBackend } from "@dq/core/adapter";
 import { wholeNumber } from "./validation.js";
 
 /** Options of `CompletedGuard`. */

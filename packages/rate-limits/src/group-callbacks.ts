@@ -6,9 +6,8 @@ import {
   type MessageProxy,
   type ProcessOutcome,
 } from "@dq/core";
-import { optionValidator, type OptionValidator } from "@dq/core/adapter";
+import { optionValidator, type OptionValidator, type RateLimiterBackend } from "@dq/core/adapter";
 import { Barrier } from "./barrier.js";
-import type { RateLimiterBackend } from "./rate-limiter-backend.js";
 import { wholeNumber } from "./validation.js";
 
 /** Options of `GroupCallbacks`. */

@@ -8,7 +8,7 @@ export { ConcurrentRateLimiter } from "./concurrent-rate-limiter.js";
 export { BucketRateLimiter } from "./bucket-rate-limiter.js";
 export { WindowRateLimiter } from "./window-rate-limiter.js";
 export { Barrier } from "./barrier.js";
-export { RateLimiterBackend } from "./rate-limiter-backend.js";
+export { RateLimiterBackend } from "@dq/core/adapter";
 export { StubRateLimiterBackend } from "./stub-rate-limiter-backend.js";
 export { GroupCallbacks } from "./group-callbacks.js";
 export { Unique, DuplicateMessage, duplicateOf, isDuplicate } from "./unique.js";

@@ -3,7 +3,7 @@
  */
 import { ConnectionFailed } from "@dq/core";
 import memjs from "memjs";
-import { RateLimiterBackend } from "./rate-limiter-backend.js";
+import { RateLimiterBackend } from "@dq/core/adapter";
 
 type MemjsClient = memjs.Client;
 

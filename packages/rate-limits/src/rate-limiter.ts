@@ -1,6 +1,5 @@
 import { RateLimitExceeded } from "@dq/core";
-import { systemClock, type Clock } from "@dq/core/adapter";
-import type { RateLimiterBackend } from "./rate-limiter-backend.js";
+import { systemClock, type Clock, type RateLimiterBackend } from "@dq/core/adapter";
 import { validKey } from "./validation.js";
 
 /** What `RateLimiter.acquire` takes. */

@@ -13,7 +13,7 @@ import {
 } from "@dq/redis-connection";
 import { Redis, ReplyError, type RedisOptions } from "ioredis";
 import { z } from "zod";
-import { RateLimiterBackend } from "./rate-limiter-backend.js";
+import { RateLimiterBackend } from "@dq/core/adapter";
 
 /** Options of `RedisRateLimiterBackend`: a client, or a URL and/or ioredis options to build one. */
 export interface RedisRateLimiterBackendOptions extends RedisOptions {

@@ -1,5 +1,4 @@
-import { systemClock, type Clock } from "@dq/core/adapter";
-import { RateLimiterBackend } from "./rate-limiter-backend.js";
+import { RateLimiterBackend, systemClock, type Clock } from "@dq/core/adapter";
 
 interface Entry {
   value: number;

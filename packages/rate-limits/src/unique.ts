@@ -8,8 +8,7 @@ import {
   type Message,
   type MessageProxy,
 } from "@dq/core";
-import { isDelayQueueName, type OptionValidator } from "@dq/core/adapter";
-import type { RateLimiterBackend } from "./rate-limiter-backend.js";
+import { isDelayQueueName, type OptionValidator, type RateLimiterBackend } from "@dq/core/adapter";
 import {
   defaultUniqueKey,
   uniqueLockValidator,

@@ -1,4 +1,4 @@
-import type { RateLimiterBackend } from "./rate-limiter-backend.js";
+import type { RateLimiterBackend } from "@dq/core/adapter";
 import { RateLimiter, type RateLimiterOptions } from "./rate-limiter.js";
 import { wholeNumber } from "./validation.js";
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort, redisAnswers, waitUntil } from "./net-util.js";
+import { freePort, redisAnswers, waitFor } from "@dq/core/testing";
 import { exited, registerTempDir, spawnTracked, stopChild } from "./processes.js";
 
 /** What `PrivateRedis.start` takes. */
@@ -76,13 +76,14 @@ export class PrivateRedis {
       { logFile: this.options.logFile ?? path.join(this.dir, "redis.log") },
     );
     const child = this.child;
-    await waitUntil(`redis-server on port ${this.port}`, timeout, async () => {
+    const ready = async () => {
       if (exited(child))
         throw new Error(
           `redis-server on port ${this.port} exited (code ${child.exitCode}); see ${this.options.logFile ?? this.dir}`,
         );
       return redisAnswers(this.port);
-    });
+    };
+    await waitFor(ready, `redis-server on port ${this.port}`, timeout, 100);
   }
 
   /** Stops the server with SIGTERM (a clean shutdown), SIGKILL after `timeout` ms. */

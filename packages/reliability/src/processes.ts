@@ -35,7 +35,7 @@ setInterval(() => {
     if (!line) continue;
     const { pid, group, name, dir } = JSON.parse(line);
     if (dir) {
-      if (dir.includes("/dqrel-")) fs.rmSync(dir, { recursive: true, force: true });
+      if (/\\/(dqrel|dq-rabbitmq)-/.test(dir)) fs.rmSync(dir, { recursive: true, force: true });
       continue;
     }
     if (comm(pid) !== name && !group) continue;
@@ -58,7 +58,7 @@ function ensureReaper(): string {
   return registry;
 }
 
-/** Has the reaper remove a temporary directory (named `dqrel-*`) if this process dies without cleaning up. */
+/** Has the reaper remove a temporary directory (named `dqrel-*` or `dq-rabbitmq-*`) if this process dies without cleaning up. */
 export function registerTempDir(dir: string): string {
   appendFileSync(ensureReaper(), `${JSON.stringify({ dir })}\n`);
   return dir;
@@ -135,6 +135,15 @@ export function spawnTracked(
   const stdio = rest.stdio ?? (ipc ? ["ignore", out, out, "ipc"] : ["ignore", out, out]);
   const child = spawn(command, args, { ...rest, stdio, detached: group });
   if (fd !== undefined) closeSync(fd);
+  return adopt(child, group);
+}
+
+/**
+ * Tracks a child started elsewhere (by `@dq/core/testing`'s private servers) like those of
+ * `spawnTracked`: killed, with its process group when `group`, when the test process ends.
+ */
+export function adopt(child: ChildProcess, group: boolean): ChildProcess {
+  hook();
   const entry = { child, group };
   tracked.add(entry);
   register(child, group);

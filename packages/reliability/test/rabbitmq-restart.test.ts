@@ -7,8 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { ChildProcess } from "node:child_process";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import {
+  PrivateRabbitmqCluster,
+  RABBITMQ_SERVER,
+  type PrivateRabbitmqNode,
+} from "@dq/core/testing";
 import type { PlannedSend } from "../src/config.js";
-import { PrivateRabbitmq } from "../src/private-rabbitmq.js";
+import { adopt, registerTempDir } from "../src/processes.js";
 import {
   available,
   gather,
@@ -23,24 +28,29 @@ import {
   writeRow,
 } from "./support/harness.js";
 
-const RABBITMQ_SERVER =
-  process.env.DQ_REL_RABBITMQ_SERVER ?? "/usr/lib/rabbitmq/bin/rabbitmq-server";
-const enabled = available(RABBITMQ_SERVER, "epmd");
-let node: PrivateRabbitmq | undefined;
+const server = process.env.DQ_REL_RABBITMQ_SERVER ?? RABBITMQ_SERVER;
+const enabled = available(server, "epmd");
+let cluster: PrivateRabbitmqCluster | undefined;
+let node: PrivateRabbitmqNode | undefined;
 const workers: ChildProcess[] = [];
 const ledgers: Ledger[] = [];
 
 beforeAll(async () => {
-  if (enabled)
-    node = await PrivateRabbitmq.start({
-      logFile: path.join(scenarioDir("rabbitmq_node"), "node.log"),
-    });
+  if (!enabled) return;
+  cluster = await PrivateRabbitmqCluster.start("rel", 1, {
+    server,
+    logFile: path.join(scenarioDir("rabbitmq_node"), "node.log"),
+    // The suite's reaper kills the node and epmd even if this process dies without cleaning up.
+    onSpawn: (child) => adopt(child, true),
+  });
+  registerTempDir(cluster.dir);
+  node = cluster.nodes[0];
 }, 120_000);
 
 afterAll(async () => {
   await stopWorkers(workers);
   for (const ledger of ledgers) await ledger.close();
-  await node?.destroy();
+  await cluster?.destroy();
 }, 60_000);
 
 async function restartRow(order: number, confirmDelivery: boolean): Promise<void> {

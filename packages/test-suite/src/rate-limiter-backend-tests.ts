@@ -1,30 +1,12 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
+import type { RateLimiterBackend } from "@dq/core/adapter";
 import { uniqueQueueName } from "@dq/core/testing";
 
 /**
- * The rate-limiter backend contract, structurally (so this package does not depend on
- * `@dq/rate-limits`): any `RateLimiterBackend` satisfies it.
+ * The rate-limiter backend contract: `RateLimiterBackend` from `@dq/core/adapter` (which
+ * `@dq/rate-limits` exports too), by the name this package has always given it.
  */
-export interface RateLimiterBackendLike {
-  add(key: string, value: number, ttl: number): Promise<boolean>;
-  incr(key: string, amount: number, maximum: number, ttl: number): Promise<boolean>;
-  decr(key: string, amount: number, minimum: number, ttl: number): Promise<boolean>;
-  incrAndSum(
-    key: string,
-    keys: () => string[],
-    amount: number,
-    maximum: number,
-    ttl: number,
-  ): Promise<boolean>;
-  wait(key: string, timeout: number | undefined): Promise<boolean>;
-  waitNotify(key: string, ttl: number): Promise<void>;
-  getValue(key: string): Promise<string | undefined>;
-  setValue(key: string, value: string, ttl: number): Promise<void>;
-  addValue(key: string, value: string, ttl: number): Promise<boolean>;
-  compareAndSet(key: string, expected: string, value: string, ttl: number): Promise<boolean>;
-  compareAndDelete(key: string, expected: string): Promise<boolean>;
-  close(): Promise<void>;
-}
+export type RateLimiterBackendLike = RateLimiterBackend;
 
 /** What a rate-limiter backend's conformance run may skip. */
 export interface RateLimiterBackendTestCapabilities {

@@ -1,6 +1,6 @@
 // Redis for the cross-process tests: a namespace per test, and skip-or-fail when Redis is away.
 import { randomBytes } from "node:crypto";
-import { addressFromUrl, describeWithServer } from "@dq/core/testing";
+import { addressFromUrl, describeWithServer, waitFor } from "@dq/core/testing";
 import { RedisBroker } from "@dq/broker-redis";
 import { Message } from "@dq/core";
 
@@ -51,13 +51,8 @@ export class TestRedis {
   }
 
   /** Waits until `test` holds, polling every 100 ms, or fails after `timeout` ms. */
-  async until(test: () => Promise<boolean>, what: string, timeout = 30_000): Promise<void> {
-    const deadline = Date.now() + timeout;
-    while (!(await test())) {
-      if (Date.now() > deadline)
-        throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+  until(test: () => Promise<boolean>, what: string, timeout = 30_000): Promise<void> {
+    return waitFor(test, what, timeout, 100);
   }
 
   /** Deletes every key of the namespace and closes the client. */

@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freePort, redisAnswers } from "./net.js";
 
 /** Whether a `redis-server` binary is on the PATH (`scripts/services.sh` installs it). */
 export function redisServerAvailable(): boolean {
@@ -11,39 +11,6 @@ export function redisServerAvailable(): boolean {
 
 /** redis-server options that keep every acknowledged write across a kill or restart. */
 export const APPEND_ONLY = ["--appendonly", "yes", "--appendfsync", "always"] as const;
-
-/** A free TCP port on 127.0.0.1 (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** One PING on a fresh socket: the first reply line, or "" when the server does not answer. */
-function ping(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    let reply = "";
-    const done = (line: string) => {
-      socket.destroy();
-      resolve(line);
-    };
-    socket.setTimeout(2000, () => done(""));
-    socket.once("error", () => done(""));
-    socket.on("data", (chunk: Buffer) => {
-      reply += chunk.toString("latin1");
-      const end = reply.indexOf("\r\n");
-      if (end >= 0) done(reply.slice(0, end));
-    });
-    socket.write("PING\r\n");
-  });
-}
 
 /**
  * A redis-server of the test's own (never the shared one), on a free port and in a temp dir, for
@@ -93,7 +60,7 @@ export class PrivateRedis {
     const deadline = Date.now() + 20_000;
     for (;;) {
       // LOADING while the AOF is replayed: wait for a real PONG.
-      if ((await ping(this.port)) === "+PONG") return;
+      if (await redisAnswers(this.port)) return;
       if (child.exitCode !== null)
         throw new Error(`redis-server on port ${this.port} exited with ${child.exitCode}`);
       if (Date.now() > deadline)

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import type * as JestGlobals from "@jest/globals";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { freePort, PrivateRedis } from "./private-redis.js";
+import { freePort } from "./net.js";
+import { PrivateRedis } from "./private-redis.js";
 
 /** Sends one inline command on a fresh socket and resolves with the raw reply text. */
 async function rawCommand(port: number, command: string, timeoutMs = 2000): Promise<string> {

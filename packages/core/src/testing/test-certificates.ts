@@ -3,7 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-/** A test CA, a server certificate it signed (for `localhost` and 127.0.0.1), and an unrelated CA. */
+/**
+ * A test CA, a server certificate it signed (for `localhost` and 127.0.0.1), a client certificate
+ * it signed (for servers that require one), and an unrelated CA.
+ */
 export interface TestCertificates {
   dir: string;
   /** PEM paths: the CA, the server's certificate and key, another CA that signed nothing here. */
@@ -14,6 +17,9 @@ export interface TestCertificates {
   /** PEM contents of `caFile` and `otherCaFile`. */
   ca: string;
   otherCa: string;
+  /** PEM contents of the client's certificate and key. */
+  clientCert: string;
+  clientKey: string;
   /** Removes the directory. */
   remove(): void;
 }
@@ -23,8 +29,8 @@ function openssl(dir: string, args: string[]): void {
 }
 
 /**
- * Creates a throwaway CA and a server certificate for TLS tests with `openssl` (2 days, RSA 2048),
- * with subjectAltName `DNS:localhost, IP:127.0.0.1`, in a new temp dir.
+ * Creates a throwaway CA, a server certificate (subjectAltName `DNS:localhost, IP:127.0.0.1`) and
+ * a client certificate for TLS tests with `openssl` (2 days, RSA 2048), in a new temp dir.
  */
 export function createTestCertificates(): TestCertificates {
   const dir = mkdtempSync(path.join(tmpdir(), "dq-test-certs-"));
@@ -46,36 +52,40 @@ export function createTestCertificates(): TestCertificates {
     ]);
   newCa("ca", "dq test CA");
   newCa("other-ca", "dq other CA");
-  openssl(dir, [
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-    "-subj",
-    "/CN=localhost",
-  ]);
-  writeFileSync(path.join(dir, "ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-  openssl(dir, [
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "server.crt",
-    "-days",
-    "2",
-    "-extfile",
-    "ext.cnf",
-  ]);
+  const newLeaf = (name: string, cn: string, extensions: string) => {
+    openssl(dir, [
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+      "-subj",
+      `/CN=${cn}`,
+    ]);
+    writeFileSync(path.join(dir, `${name}.cnf`), `${extensions}\n`);
+    openssl(dir, [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${name}.crt`,
+      "-days",
+      "2",
+      "-extfile",
+      `${name}.cnf`,
+    ]);
+  };
+  newLeaf("server", "localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1");
+  newLeaf("client", "dq test client", "extendedKeyUsage=clientAuth");
   const file = (name: string) => path.join(dir, name);
   return {
     dir,
@@ -85,6 +95,8 @@ export function createTestCertificates(): TestCertificates {
     otherCaFile: file("other-ca.crt"),
     ca: readFileSync(file("ca.crt"), "utf8"),
     otherCa: readFileSync(file("other-ca.crt"), "utf8"),
+    clientCert: readFileSync(file("client.crt"), "utf8"),
+    clientKey: readFileSync(file("client.key"), "utf8"),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

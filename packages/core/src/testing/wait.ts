@@ -1,18 +1,19 @@
 import { randomBytes } from "node:crypto";
 
 /**
- * Polls `condition` every 5 ms until it holds; throws after `timeout` ms (15 s by default, the
- * machine may be loaded) with `what` in the message.
+ * Polls `condition` every `interval` ms (5 by default) until it holds; throws after `timeout` ms
+ * (15 s by default, the machine may be loaded) with `what` in the message.
  */
 export async function waitFor(
   condition: () => boolean | Promise<boolean>,
   what: string,
   timeout = 15_000,
+  interval = 5,
 ): Promise<void> {
   const deadline = Date.now() + timeout;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, interval));
   }
 }
 

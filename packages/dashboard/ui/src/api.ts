@@ -1,5 +1,6 @@
 // The dashboard's JSON API (see API-DASH.md), typed for the UI. Every URL is relative to the
 // document's <base href>, so the UI works wherever the handler is mounted.
+import type { MessageData } from "@dq/core";
 import type { ScheduleInfo } from "@dq/core/adapter";
 
 export type { ScheduleInfo };
@@ -66,15 +67,8 @@ export interface MessagePage {
   messages: MessageSummary[];
 }
 
-export interface DramatiqMessage {
-  queue_name: string;
-  actor_name: string;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  options: Record<string, unknown>;
-  message_id: string;
-  message_timestamp: number;
-}
+/** A message as it travels (Dramatiq's seven snake_case keys): core's `MessageData`. */
+export type DramatiqMessage = MessageData;
 
 export interface MessageDetail {
   state: MessageState;

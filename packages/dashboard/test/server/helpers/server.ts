@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { waitFor } from "@dq/core/testing";
 import type { DashboardHandler } from "../../../src/index.js";
 import { nodeHandler } from "../../../src/index.js";
 
@@ -97,16 +98,12 @@ export class Client {
   }
 }
 
-/** Polls `condition` every `interval` ms (slow sources: the management API) until true. */
-export async function eventually(
+/** `waitFor` polling every `interval` ms (slow sources: the management API) for up to 25 s. */
+export function eventually(
   condition: () => Promise<boolean>,
   what: string,
   timeout = 25_000,
   interval = 500,
 ): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, interval));
-  }
+  return waitFor(condition, what, timeout, interval);
 }

@@ -1,15 +1,8 @@
-/**
- * Private RabbitMQ nodes for the HA and TLS tests: one or more nodes of this test process, each with
- * its own node name (`harabbit<pid><letter>@localhost`), AMQP (and TLS) port and distribution port
- * from `freePort()`, a private `epmd` on a free port shared by the nodes of one cluster (the shared
- * node's epmd on 4369 is never touched), their own data/log dirs in a temporary directory, one
- * Erlang cookie, no plugins and none of /etc/rabbitmq's settings. Stopped by PID (the process group
- * each node was started in) in `destroy()`. Derived from packages/reliability's `PrivateRabbitmq`.
- */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import {
   chmodSync,
   closeSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -18,21 +11,28 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "@dq/core/testing";
+import { amqpAnswers, freePort, portOpen } from "./net.js";
+import { waitFor } from "./wait.js";
 
-const RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server";
-const RABBITMQCTL = "/usr/lib/rabbitmq/bin/rabbitmqctl";
+/** Where Debian's rabbitmq-server package puts the server (and `rabbitmqctl` next to it). */
+export const RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 const run = promisify(execFile);
+
+/** Whether `server` (a rabbitmq-server script) exists. */
+export function rabbitmqServerAvailable(server = RABBITMQ_SERVER): boolean {
+  return existsSync(server);
+}
 
 /** Every process started here, killed by process group when the test process exits. */
 const started = new Set<ChildProcess>();
 let hooked = false;
-function track(child: ChildProcess): ChildProcess {
+function track(child: ChildProcess, config: PrivateRabbitmqConfig): ChildProcess {
+  child.on("error", () => undefined);
   started.add(child);
+  config.onSpawn?.(child);
   if (!hooked) {
     hooked = true;
     const killAll = () => {
@@ -47,18 +47,6 @@ function track(child: ChildProcess): ChildProcess {
     }
   }
   return child;
-}
-
-/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 /** The last lines of a log, for an error message (the dir is removed afterwards). */
@@ -86,6 +74,7 @@ function groupMembers(pgid: number, comm: string): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // pid (comm) state ppid pgrp ...: comm may hold spaces, so split after the last ")".
       const close = stat.lastIndexOf(")");
       const name = stat.slice(stat.indexOf("(") + 1, close);
       const fields = stat.slice(close + 2).split(" ");
@@ -98,48 +87,32 @@ function groupMembers(pgid: number, comm: string): number[] {
 }
 
 const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Whether something answers an AMQP protocol header on the port. */
-export function amqpAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect({ host: "127.0.0.1", port });
-    const done = (answer: boolean) => {
-      socket.destroy();
-      resolve(answer);
-    };
-    socket.setTimeout(2000, () => done(false));
-    socket.on("error", () => done(false));
-    socket.on("connect", () => socket.write("AMQP\x00\x00\x09\x01"));
-    socket.on("data", () => done(true));
-  });
-}
-
-async function waitUntil(what: string, timeout: number, ready: () => Promise<boolean>) {
-  const deadline = Date.now() + timeout;
-  while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-/** What one node is configured with, beyond its ports. */
-export interface NodeConfig {
+/** How the nodes of a `PrivateRabbitmqCluster` are configured, beyond their ports. */
+export interface PrivateRabbitmqConfig {
   /** Extra lines of rabbitmq.conf (the TCP listener is always there). */
-  conf?: (node: PrivateNode) => string[];
+  conf?: (node: PrivateRabbitmqNode) => string[];
   /** The `rabbit` application's settings in advanced.config, as Erlang terms. */
   advanced?: string[];
-  /** Also give the node a TLS port (for `listeners.ssl.default` in `conf`). */
+  /** Also give each node a TLS port (for `listeners.ssl.default` in `conf`). */
   tls?: boolean;
+  /** The rabbitmq-server script (default `RABBITMQ_SERVER`); `rabbitmqctl` is taken from its dir. */
+  server?: string;
+  /** Where each node's output is appended (default `node.out` in the node's dir). */
+  logFile?: string;
+  /** Called with every process started (epmd, each node, each leading a process group of its own). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
-/** One private node. */
-export class PrivateNode {
+/** One private node of a `PrivateRabbitmqCluster`. */
+export class PrivateRabbitmqNode {
   process: ChildProcess | undefined;
-  /** How long the last boot took, in ms. */
-  bootMs = 0;
+  /** How long each boot took, in ms. */
+  readonly bootTimes: number[] = [];
 
   constructor(
-    readonly cluster: PrivateCluster,
+    readonly cluster: PrivateRabbitmqCluster,
     readonly name: string,
     readonly port: number,
     readonly tlsPort: number,
@@ -147,10 +120,17 @@ export class PrivateNode {
     readonly dir: string,
   ) {}
 
+  /** The URL to give clients (guest/guest is allowed on loopback). */
   get url(): string {
     return `amqp://guest:guest@127.0.0.1:${this.port}`;
   }
 
+  /** Where the node's output goes. */
+  get logFile(): string {
+    return this.cluster.config.logFile ?? path.join(this.dir, "node.out");
+  }
+
+  /** The environment the node and `rabbitmqctl` run with: its own name, ports, dirs and config. */
   env(): NodeJS.ProcessEnv {
     const { dir } = this;
     return {
@@ -175,52 +155,57 @@ export class PrivateNode {
   async up(timeout = 120_000): Promise<void> {
     if (this.process && !exited(this.process)) return;
     const begun = Date.now();
-    const log = openSync(path.join(this.dir, "node.out"), "a");
-    const child = spawn(RABBITMQ_SERVER, [], {
+    const log = openSync(this.logFile, "a");
+    const child = spawn(this.cluster.server, [], {
       env: this.env(),
       cwd: this.dir,
       stdio: ["ignore", log, log],
       detached: true,
     });
     closeSync(log);
-    child.on("error", () => undefined);
-    this.process = track(child);
-    await waitUntil(`RabbitMQ node ${this.name} on port ${this.port}`, timeout, async () => {
+    this.process = track(child, this.cluster.config);
+    const what = `RabbitMQ node ${this.name} on port ${this.port}`;
+    const ready = async () => {
       if (exited(child))
         throw new Error(
-          `RabbitMQ node ${this.name} exited; the end of ${this.dir}/node.out:\n${tailOf(path.join(this.dir, "node.out"))}`,
+          `RabbitMQ node ${this.name} exited; the end of ${this.logFile}:\n${tailOf(this.logFile)}`,
         );
       return amqpAnswers(this.port);
-    });
-    this.bootMs = Date.now() - begun;
+    };
+    await waitFor(ready, what, timeout, 250);
+    this.bootTimes.push(Date.now() - begun);
   }
 
-  /** Stops the node: SIGTERM to its process group (a clean shutdown), SIGKILL after `timeout`. */
+  /** Stops the node: SIGTERM to its beam.smp (a clean shutdown), its group SIGKILLed after `timeout`. */
   async down(timeout = 30_000): Promise<void> {
     const child = this.process;
-    if (!child || child.pid === undefined || exited(child)) return;
+    if (!child || child.pid === undefined) return;
     // SIGTERM to beam.smp alone: a clean shutdown (the whole group would take its helpers down first).
-    for (const pid of groupMembers(child.pid, "beam.smp")) {
+    for (const pid of exited(child) ? [] : groupMembers(child.pid, "beam.smp")) {
       try {
         process.kill(pid, "SIGTERM");
       } catch {
         // Gone already.
       }
     }
-    await waitUntil(`${this.name} to stop`, timeout, async () => exited(child)).catch(() =>
-      killGroup(child),
-    );
+    await waitFor(() => exited(child), `${this.name} to stop`, timeout, 250).catch(() => undefined);
+    // Whatever is left of the group (helper processes, or the node itself past the timeout) goes.
     killGroup(child);
-    await waitUntil(
-      `port ${this.port} to close`,
-      15_000,
-      async () => !(await amqpAnswers(this.port)),
-    );
+    const closed = async () => !(await amqpAnswers(this.port));
+    await waitFor(closed, `port ${this.port} to close`, 15_000, 250);
+  }
+
+  /** Stops the node, waits `gapMs`, starts it again (with the same data). */
+  async restart(gapMs = 500): Promise<void> {
+    await this.down();
+    await sleep(gapMs);
+    await this.up();
   }
 
   /** Runs rabbitmqctl against this node. */
   async ctl(...args: string[]): Promise<string> {
-    const { stdout } = await run(RABBITMQCTL, ["-n", this.name, ...args], {
+    const ctl = path.join(path.dirname(this.cluster.server), "rabbitmqctl");
+    const { stdout } = await run(ctl, ["-n", this.name, ...args], {
       env: this.env(),
       timeout: 120_000,
     });
@@ -228,60 +213,74 @@ export class PrivateNode {
   }
 }
 
-/** A private epmd and the nodes that register with it (one node, or a cluster). */
-export class PrivateCluster {
-  readonly nodes: PrivateNode[] = [];
+/**
+ * Private RabbitMQ nodes for tests that stop, restart, cluster or reconfigure a server: one or
+ * more nodes of this test process, each with its own node name (`dqrabbit<pid><tag><letter>`),
+ * AMQP (and TLS) port and distribution port from `freePort()`, a private `epmd` on a free port
+ * shared by the nodes of one cluster (the shared node's epmd on 4369 is never touched), their own
+ * data and log dirs in a temporary directory, one Erlang cookie, no plugins and none of
+ * /etc/rabbitmq's settings. Every process is stopped by PID (the process group it was started in)
+ * in `destroy()`, and when the test process exits. Never the shared node on 5672.
+ */
+export class PrivateRabbitmqCluster {
+  readonly nodes: PrivateRabbitmqNode[] = [];
   private epmd: ChildProcess | undefined;
 
   private constructor(
     readonly dir: string,
     readonly epmdPort: number,
+    readonly config: PrivateRabbitmqConfig,
   ) {}
 
   get home(): string {
     return path.join(this.dir, "home");
   }
 
+  /** The rabbitmq-server script the nodes run. */
+  get server(): string {
+    return this.config.server ?? RABBITMQ_SERVER;
+  }
+
   /**
    * Starts `count` nodes at once and, when more than one, joins the others to the first.
-   * @param tag - a letter or word unique to the test file, in the node names
+   * @param tag - a letter or word unique to the test file, in the node names and the dir
    */
-  static async start(tag: string, count: number, config: NodeConfig = {}): Promise<PrivateCluster> {
+  static async start(
+    tag: string,
+    count = 1,
+    config: PrivateRabbitmqConfig = {},
+  ): Promise<PrivateRabbitmqCluster> {
     // Booting private Erlang nodes on a loaded machine fails now and then for reasons outside the
     // code under test (a port taken between freePort() and the bind): one more try, logged.
     try {
-      return await PrivateCluster.startOnce(tag, count, config);
+      return await PrivateRabbitmqCluster.startOnce(tag, count, config);
     } catch (error) {
       process.stderr.write(`private RabbitMQ start failed, trying once more: ${String(error)}\n`);
-      return await PrivateCluster.startOnce(tag, count, config);
+      return await PrivateRabbitmqCluster.startOnce(tag, count, config);
     }
   }
 
   private static async startOnce(
     tag: string,
     count: number,
-    config: NodeConfig,
-  ): Promise<PrivateCluster> {
-    const dir = mkdtempSync(path.join(tmpdir(), `harabbit-${tag}-`));
-    const cluster = new PrivateCluster(dir, await freePort());
+    config: PrivateRabbitmqConfig,
+  ): Promise<PrivateRabbitmqCluster> {
+    const dir = mkdtempSync(path.join(tmpdir(), `dq-rabbitmq-${tag}-`));
+    const cluster = new PrivateRabbitmqCluster(dir, await freePort(), config);
     mkdirSync(cluster.home);
     const cookie = path.join(cluster.home, ".erlang.cookie");
-    writeFileSync(cookie, `HARABBIT${process.pid}${tag.toUpperCase()}COOKIE`);
+    writeFileSync(cookie, `DQRABBIT${process.pid}${tag.toUpperCase()}COOKIE`);
     chmodSync(cookie, 0o400);
-    const epmd = spawn("epmd", ["-port", String(cluster.epmdPort), "-address", "127.0.0.1"], {
-      stdio: "ignore",
-      detached: true,
-    });
-    epmd.on("error", () => undefined);
-    cluster.epmd = track(epmd);
-    await waitUntil(`epmd on port ${cluster.epmdPort}`, 10_000, () => portOpen(cluster.epmdPort));
+    const epmdArgs = ["-port", String(cluster.epmdPort), "-address", "127.0.0.1"];
+    cluster.epmd = track(spawn("epmd", epmdArgs, { stdio: "ignore", detached: true }), config);
+    await waitFor(() => portOpen(cluster.epmdPort), `epmd on ${cluster.epmdPort}`, 10_000, 100);
     for (let i = 0; i < count; i++) {
       const letter = String.fromCharCode(97 + i);
       const nodeDir = path.join(dir, letter);
       mkdirSync(nodeDir);
-      const node = new PrivateNode(
+      const node = new PrivateRabbitmqNode(
         cluster,
-        `harabbit${process.pid}${tag}${letter}@localhost`,
+        `dqrabbit${process.pid}${tag}${letter}@localhost`,
         await freePort(),
         config.tls ? await freePort() : 0,
         await freePort(),
@@ -294,10 +293,8 @@ export class PrivateCluster {
         ...(config.conf?.(node) ?? []),
       ];
       writeFileSync(path.join(nodeDir, "rabbitmq.conf"), `${conf.join("\n")}\n`);
-      writeFileSync(
-        path.join(nodeDir, "advanced.config"),
-        `[{rabbit, [${(config.advanced ?? []).join(", ")}]}].\n`,
-      );
+      const advanced = `[{rabbit, [${(config.advanced ?? []).join(", ")}]}].\n`;
+      writeFileSync(path.join(nodeDir, "advanced.config"), advanced);
       cluster.nodes.push(node);
     }
     try {
@@ -309,7 +306,7 @@ export class PrivateCluster {
         await node.ctl("start_app");
       }
       for (const node of rest)
-        await waitUntil(`${node.name} to serve again`, 60_000, () => amqpAnswers(node.port));
+        await waitFor(() => amqpAnswers(node.port), `${node.name} to serve again`, 60_000, 250);
     } catch (error) {
       await cluster.destroy();
       throw error;
@@ -317,7 +314,7 @@ export class PrivateCluster {
     return cluster;
   }
 
-  /** Kills every node's process group and the epmd (by PID), and removes the directory. */
+  /** Stops every node, kills every node's process group and the epmd (by PID), removes the dir. */
   async destroy(): Promise<void> {
     for (const node of this.nodes) await node.down(15_000).catch(() => undefined);
     for (const node of this.nodes) if (node.process) killGroup(node.process);

@@ -4,6 +4,8 @@
  * store them, so that Node and Python processes can share one limit or one barrier; the string
  * operations (`getValue` … `compareAndDelete`) hold the locks of `Unique` and the marks of
  * `CompletedGuard`. `@dq/test-suite`'s `defineRateLimiterBackendTests` checks every member.
+ * Defined here so that `@dq/rate-limits` (which exports it under the same name) and
+ * `@dq/test-suite` (which rate-limits' own tests depend on) share one contract.
  */
 export abstract class RateLimiterBackend {
   /**
