@@ -23,8 +23,11 @@ export interface MessageData {
 export interface MessageFields {
   queueName: string;
   actorName: string;
+  /** Positional arguments. */
   args?: readonly unknown[];
+  /** Keyword arguments (for Python actors). */
   kwargs?: Record<string, unknown>;
+  /** Message options (camelCase, as `sendWithOptions` takes them). */
   options?: MessageOptions;
   messageId?: string;
   messageTimestamp?: number;

@@ -1,14 +1,17 @@
 // What `schedule(name, spec)` takes, its validation at declaration, and the stored (run-time)
 // edits that may replace parts of it.
-import { InvalidOptionError, type MessageOptions } from "@dq/core";
+import { InvalidOptionError, type MessageFields } from "@dq/core";
 import { z } from "zod";
 import { cronTiming, everyTiming, type Timing } from "./timing.js";
 
 /** What happens to slots missed while no scheduler ran (past the scheduler's `misfireGraceMs`). */
 export type MisfirePolicy = "skip" | "once" | "all";
 
-/** One schedule: when (`cron` or `everyMs`), what (`actor`, `args`, `kwargs`, `options`), and how. */
-export interface ScheduleSpec {
+/**
+ * One schedule: when (`cron` or `everyMs`), what (`actor`, and each message's `args`, `kwargs` and
+ * `options`, as a message has them), and how.
+ */
+export interface ScheduleSpec extends Pick<MessageFields, "args" | "kwargs" | "options"> {
   /** A cron expression, five fields or six with seconds first (`*\/5 * * * * *`), read by croner. */
   cron?: string;
   /** Fire every this many ms, at multiples of it since the UNIX epoch (instead of `cron`). */
@@ -17,12 +20,6 @@ export interface ScheduleSpec {
   tz?: string;
   /** The name of the actor to send to; it must be declared on the broker by `start()`. */
   actor: string;
-  /** Positional arguments of each message. */
-  args?: readonly unknown[];
-  /** Keyword arguments of each message (for Python actors). */
-  kwargs?: Record<string, unknown>;
-  /** Message options (camelCase, as `sendWithOptions` takes them). */
-  options?: MessageOptions;
   /** Missed slots after downtime: `skip` (default) none, `once` one catch-up, `all` each (at most `maxCatchUp`). */
   misfire?: MisfirePolicy;
   /** Delay each fired message by a random-looking 0..jitterMs ms, the same for a slot in every process. */
