@@ -1,5 +1,6 @@
-/** The three tabs of a queue. */
-export type MessageState = "ready" | "delayed" | "dead";
+import type { MessageState, RatePoint, WorkerInfo } from "../api-types.js";
+
+export type { MessageState, RatePoint, WorkerInfo };
 
 /** A message's state as found (`inFlight`: fetched by a worker, not yet acked). */
 export type FoundState = MessageState | "inFlight";
@@ -21,27 +22,6 @@ export interface StoredMessage {
   data: Buffer;
   /** When it was dead-lettered (ms), when known. */
   failedAt?: number;
-}
-
-/** A point of a per-minute series. */
-export interface RatePoint {
-  t: number;
-  n: number;
-}
-
-/** A worker process (a broker heartbeat or a consumer connection). */
-export interface WorkerInfo {
-  broker: string;
-  id: string;
-  host?: string;
-  pid?: number;
-  queues: string[];
-  concurrency?: number;
-  inProgress?: number;
-  startedAt?: number;
-  lastSeen: number;
-  /** Whether its last heartbeat is within the timeout. */
-  alive?: boolean;
 }
 
 /** A page of messages. */

@@ -2,10 +2,9 @@
 // document's <base href>, so the UI works wherever the handler is mounted.
 import type { MessageData } from "@dq/core";
 import type { ScheduleInfo } from "@dq/core/adapter";
+import type { MessageState, RatePoint, WorkerInfo } from "../../src/api-types.js";
 
-export type { ScheduleInfo };
-
-export type MessageState = "ready" | "delayed" | "dead";
+export type { MessageState, RatePoint, ScheduleInfo, WorkerInfo };
 
 export interface BrokerInfo {
   id: string;
@@ -27,11 +26,6 @@ export interface QueueCounts {
   delayed: number;
   inFlight: number;
   dead: number;
-}
-
-export interface RatePoint {
-  t: number;
-  n: number;
 }
 
 export interface BrokerRates {
@@ -80,18 +74,6 @@ export interface MessageDetail {
   pipeline?: { step: number; of: number; next?: string[] };
   group?: { id?: string; size?: number };
   result?: { state: "stored" | "missing" | "failure"; value?: unknown; error?: string };
-}
-
-export interface WorkerInfo {
-  broker: string;
-  id: string;
-  host?: string;
-  pid?: number;
-  queues: string[];
-  concurrency?: number;
-  inProgress?: number;
-  startedAt?: number;
-  lastSeen: number;
 }
 
 export interface SearchResults {
