@@ -105,8 +105,9 @@ export class ManagementApi {
     return minuteDeltas(samples, minutes);
   }
 
-  consumers(): Promise<ManagedConsumer[]> {
-    return this.get<ManagedConsumer[]>(`consumers/${this.vhost}`);
+  /** The vhost's consumers whose channel is known (see `attributedConsumers`). */
+  async consumers(): Promise<ManagedConsumer[]> {
+    return attributedConsumers(await this.get<unknown[]>(`consumers/${this.vhost}`));
   }
 
   /** Connections by name: when they opened and the name the client gave (dq: `dq pid <pid> ...`). */
@@ -139,6 +140,23 @@ export class ManagementApi {
     );
     return new Map(channels.map((c) => [c.name, c.messages_unacknowledged ?? 0]));
   }
+}
+
+/**
+ * The consumers of a `/api/consumers` reply that can be attributed to a connection. The API lists
+ * a consumer as soon as it is created, but fills its `channel_details` from channel statistics,
+ * which arrive up to one collection interval (5 s by default) later: until then the field is `[]`.
+ * Such a consumer shows on the next poll instead of as a worker with no connection, host or pid.
+ */
+export function attributedConsumers(reply: readonly unknown[]): ManagedConsumer[] {
+  return reply.filter((consumer): consumer is ManagedConsumer => {
+    const details = (consumer as { channel_details?: unknown }).channel_details;
+    return (
+      typeof details === "object" &&
+      details !== null &&
+      typeof (details as { connection_name?: unknown }).connection_name === "string"
+    );
+  });
 }
 
 /** Cumulative samples (newest first, any spacing) to per-minute counts, oldest first. */

@@ -11,6 +11,7 @@ import {
 } from "@dq/core/testing";
 import { connect } from "amqplib";
 import { createDashboard, type DashboardHandler } from "../../src/index.js";
+import { attributedConsumers } from "../../src/sources/rabbitmq-management.js";
 import { Client, eventually, fakeUiDirectory, serve } from "./helpers/server.js";
 
 const AMQP_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
@@ -179,5 +180,24 @@ describeWithServer("RabbitMQ", addressFromUrl(AMQP_URL, 5672), () => {
       expect(purged.status).toBe(200);
       expect(purged.body.purged).toBe(3);
     });
+  });
+});
+
+describe("the management API's consumer list", () => {
+  it("leaves out a consumer whose channel statistics have not arrived yet", () => {
+    // The shape RabbitMQ 3.10 answers in the seconds after basic.consume: channel_details is [].
+    const known = {
+      consumer_tag: "amq.ctag-known",
+      prefetch_count: 8,
+      queue: { name: "default", vhost: "/" },
+      channel_details: {
+        name: "127.0.0.1:40000 -> 127.0.0.1:5672 (1)",
+        connection_name: "127.0.0.1:40000 -> 127.0.0.1:5672",
+        peer_host: "127.0.0.1",
+        peer_port: 40000,
+      },
+    };
+    const pending = { ...known, consumer_tag: "amq.ctag-new", channel_details: [] };
+    expect(attributedConsumers([known, pending, { consumer_tag: "x" }])).toEqual([known]);
   });
 });
