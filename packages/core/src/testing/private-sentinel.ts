@@ -106,9 +106,18 @@ export class PrivateSentinelSet {
    */
   async failover(timeoutMs = 30_000): Promise<number> {
     const before = await this.masterPort();
-    const reply = await rawCommand(this.sentinelPorts[0]!, `SENTINEL FAILOVER ${this.name}`);
-    if (!reply.startsWith("+OK")) throw new Error(`SENTINEL FAILOVER replied ${reply.trim()}`);
     const deadline = Date.now() + timeoutMs;
+    // -NOGOODSLAVE until the sentinel has had an INFO reply from the replica (it asks every
+    // 10 s; a replica whose INFO is missing or stale is not promotable), -INPROG while a previous
+    // failover settles: both pass, so they are retried until the deadline.
+    for (;;) {
+      const reply = await rawCommand(this.sentinelPorts[0]!, `SENTINEL FAILOVER ${this.name}`);
+      if (reply.startsWith("+OK")) break;
+      if (!/^-(NOGOODSLAVE|INPROG)/.test(reply) || Date.now() > deadline) {
+        throw new Error(`SENTINEL FAILOVER replied ${reply.trim() || "nothing"}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
     for (;;) {
       const now = await this.masterPort();
       if (now && now !== before) return now;
