@@ -34,37 +34,28 @@ function openssl(dir: string, args: string[]): void {
  */
 export function createTestCertificates(): TestCertificates {
   const dir = mkdtempSync(path.join(tmpdir(), "dq-test-certs-"));
-  const newCa = (name: string, cn: string) =>
+  // A new RSA key in `<name>.key` and a request for `/CN=<cn>` written to `out`.
+  const request = (name: string, cn: string, out: string, ...more: string[]) =>
     openssl(dir, [
       "req",
-      "-x509",
       "-newkey",
       "rsa:2048",
       "-nodes",
-      "-days",
-      "2",
       "-keyout",
       `${name}.key`,
       "-out",
-      `${name}.crt`,
+      out,
       "-subj",
       `/CN=${cn}`,
+      ...more,
     ]);
+  // A CA: the request self-signed (`-x509`).
+  const newCa = (name: string, cn: string) =>
+    request(name, cn, `${name}.crt`, "-x509", "-days", "2");
   newCa("ca", "dq test CA");
   newCa("other-ca", "dq other CA");
   const newLeaf = (name: string, cn: string, extensions: string) => {
-    openssl(dir, [
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-      "-subj",
-      `/CN=${cn}`,
-    ]);
+    request(name, cn, `${name}.csr`);
     writeFileSync(path.join(dir, `${name}.cnf`), `${extensions}\n`);
     openssl(dir, [
       "x509",
